@@ -1,0 +1,222 @@
+package eval
+
+import (
+	"encoding/binary"
+	"math"
+	"unsafe"
+)
+
+// Classifier is a compiled, immutable rule list. It is safe for concurrent
+// use.
+//
+// The algorithm is TupleMerge (Daly et al., 2019). Every rule belongs to
+// exactly one hash table. A table is keyed on a tuple of field lengths
+// (source and destination prefix lengths, a prefix length for each port
+// range, protocol exact or not) no longer than those of its rules; a packet
+// is masked with the table's tuple, hashed, and the rules in that slot (at
+// most a handful, in priority order) are checked in full. Tables are probed in
+// order of the best priority they hold, and probing stops as soon as no
+// remaining table can hold a rule better than the one already found. IPv4
+// and IPv6 rules live in separate table sets with 32-bit and 128-bit keys.
+type Classifier struct {
+	n int // number of rules
+
+	t4   []table4
+	off4 []uint32 // slot offsets into e4, per table from table4.base
+	e4   []entry4
+
+	t6   []table6
+	off6 []uint32
+	e6   []entry6
+
+	decider []int32
+	action  []Action
+}
+
+// Hash multipliers (odd, from splitmix64 and the golden ratio).
+const (
+	mulA = 0x9e3779b97f4a7c15
+	mulB = 0xbf58476d1ce4e5b9
+	mulC = 0x94d049bb133111eb
+	mulD = 0xd6e8feb86659fd93
+	mulE = 0xff51afd7ed558ccd
+)
+
+type table4 struct {
+	srcMask, dstMask uint32
+	portMask         uint32 // source port mask << 16 | destination port mask
+	minIdx           int32  // best (lowest) rule index in the table
+	base             uint32 // first slot offset in off4
+	prMask           uint8
+	shift            uint8
+}
+
+type entry4 struct {
+	src, srcMask     uint32
+	dst, dstMask     uint32
+	spLo, spSpan     uint16
+	dpLo, dpSpan     uint16
+	pr, prMask       uint8
+	idx              int32
+}
+
+type table6 struct {
+	srcMask, dstMask [2]uint64
+	portMask         uint32
+	minIdx           int32
+	base             uint32
+	prMask           uint8
+	shift            uint8
+}
+
+type entry6 struct {
+	src, dst         [2]uint64 // masked
+	srcBits, dstBits uint8
+	pr, prMask       uint8
+	spLo, spSpan     uint16
+	dpLo, dpSpan     uint16
+	idx              int32
+}
+
+func hash4(s, d, ports uint32, pr uint8) uint64 {
+	x := uint64(s)<<32 | uint64(d)
+	y := uint64(ports)<<8 | uint64(pr)
+	return x*mulA ^ y*mulB
+}
+
+func hash6(s, d [2]uint64, ports uint32, pr uint8) uint64 {
+	y := uint64(ports)<<8 | uint64(pr)
+	return s[0]*mulA ^ s[1]*mulB ^ d[0]*mulC ^ d[1]*mulD ^ y*mulE
+}
+
+// Len returns the number of rules.
+func (c *Classifier) Len() int { return c.n }
+
+const noMatch = math.MaxInt32
+
+// Decide returns the first rule that matches p. It does not allocate.
+func (c *Classifier) Decide(p Packet) (Match, bool) {
+	var idx int32
+	switch {
+	case p.Src.Is4() && p.Dst.Is4():
+		s, d := p.Src.As4(), p.Dst.As4()
+		idx = c.lookup4(binary.BigEndian.Uint32(s[:]), binary.BigEndian.Uint32(d[:]), p.SrcPort, p.DstPort, p.Proto)
+	case p.Src.Is6() && p.Dst.Is6():
+		if p.Src.Zone() != "" || p.Dst.Zone() != "" {
+			return Match{}, false
+		}
+		idx = c.lookup6(split16(p.Src.As16()), split16(p.Dst.As16()), p.SrcPort, p.DstPort, p.Proto)
+	default:
+		return Match{}, false
+	}
+	if idx == noMatch {
+		return Match{}, false
+	}
+	return Match{Index: idx, Decider: c.decider[idx], Action: c.action[idx]}, true
+}
+
+func split16(a [16]byte) [2]uint64 {
+	return [2]uint64{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])}
+}
+
+func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
+	best := int32(noMatch)
+	ports := uint32(sp)<<16 | uint32(dp)
+	off, ents := c.off4, c.e4
+	for i := range c.t4 {
+		t := &c.t4[i]
+		if t.minIdx >= best {
+			break
+		}
+		slot := t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
+		lo, hi := off[slot], off[slot+1]
+		for _, e := range ents[lo:hi:hi] {
+			if e.idx >= best {
+				break
+			}
+			if s&e.srcMask == e.src && d&e.dstMask == e.dst &&
+				sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan &&
+				pr&e.prMask == e.pr {
+				best = e.idx
+				break
+			}
+		}
+	}
+	return best
+}
+
+func mask6(a [2]uint64, bits uint8) [2]uint64 {
+	m := masks6(bits)
+	return [2]uint64{a[0] & m[0], a[1] & m[1]}
+}
+
+func masks6(bits uint8) [2]uint64 {
+	if bits <= 64 {
+		return [2]uint64{^uint64(0) << (64 - bits), 0}
+	}
+	return [2]uint64{^uint64(0), ^uint64(0) << (128 - bits)}
+}
+
+func (e *entry6) matches(s, d [2]uint64, sp, dp uint16, pr uint8) bool {
+	return sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan && pr&e.prMask == e.pr &&
+		mask6(s, e.srcBits) == e.src && mask6(d, e.dstBits) == e.dst
+}
+
+func (c *Classifier) lookup6(s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
+	best := int32(noMatch)
+	ports := uint32(sp)<<16 | uint32(dp)
+	off, ents := c.off6, c.e6
+	for i := range c.t6 {
+		t := &c.t6[i]
+		if t.minIdx >= best {
+			break
+		}
+		ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
+		md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
+		slot := t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
+		lo, hi := off[slot], off[slot+1]
+		for j := range ents[lo:hi:hi] {
+			e := &ents[int(lo)+j]
+			if e.idx >= best {
+				break
+			}
+			if e.matches(s, d, sp, dp, pr) {
+				best = e.idx
+				break
+			}
+		}
+	}
+	return best
+}
+
+// Stats describes the compiled structure.
+type Stats struct {
+	Rules          int
+	Tables4        int // IPv4 hash tables
+	Tables6        int // IPv6 hash tables
+	MaxBucket      int // most rules sharing one hash slot
+	Bytes          int // size of the lookup structures
+	BytesPerRule   float64
+	MaxTableProbes int // tables a lookup may probe at worst
+}
+
+// Stats counts the bytes and tables of the compiled structure.
+func (c *Classifier) Stats() Stats {
+	st := Stats{Rules: c.n, Tables4: len(c.t4), Tables6: len(c.t6)}
+	st.MaxTableProbes = max(len(c.t4), len(c.t6))
+	st.Bytes = int(unsafe.Sizeof(*c)) +
+		len(c.t4)*int(unsafe.Sizeof(table4{})) + len(c.off4)*4 + len(c.e4)*int(unsafe.Sizeof(entry4{})) +
+		len(c.t6)*int(unsafe.Sizeof(table6{})) + len(c.off6)*4 + len(c.e6)*int(unsafe.Sizeof(entry6{})) +
+		len(c.decider)*4 + len(c.action)
+	if c.n > 0 {
+		st.BytesPerRule = float64(st.Bytes) / float64(c.n)
+	}
+	for _, offs := range [][]uint32{c.off4, c.off6} {
+		for i := 1; i < len(offs); i++ {
+			if offs[i] >= offs[i-1] {
+				st.MaxBucket = max(st.MaxBucket, int(offs[i]-offs[i-1]))
+			}
+		}
+	}
+	return st
+}
