@@ -1,0 +1,400 @@
+package service
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+)
+
+// Tag is a key/value label on a security group.
+type Tag struct {
+	Key, Value string
+}
+
+// Filter is one of a Describe call's filters: different filters are ANDed,
+// the values of one filter ORed.
+type Filter struct {
+	Name   string
+	Values []string
+}
+
+// Page selects part of a listing. Limit 0 means the default (20); the most is
+// 100. Offset beyond the end yields an empty page.
+type Page struct {
+	Offset, Limit int
+}
+
+// SecurityGroup is a security group without its policies.
+type SecurityGroup struct {
+	ID          string
+	Name        string
+	Description string
+	ProjectID   int64
+	Region      string
+	IsDefault   bool
+	Tags        []Tag
+	Version     uint64 // of the policy set
+	CreatedTime time.Time
+	UpdateTime  time.Time
+}
+
+// PolicyInput is one policy of a request: its text fields and its
+// PolicyIndex (nil when absent).
+type PolicyInput struct {
+	Index *int
+	Raw   policy.Raw
+}
+
+// PolicySetInput is a request's SecurityGroupPolicySet.
+type PolicySetInput struct {
+	Version string // "" when absent; else a decimal integer
+	Ingress []PolicyInput
+	Egress  []PolicyInput
+}
+
+// IndexedPolicy is a stored policy with its current PolicyIndex.
+type IndexedPolicy struct {
+	Index int
+	policy.Policy
+}
+
+// GroupPolicies is a group's policy set as DescribeSecurityGroupPolicies
+// returns it: policies with their indexes (filters may leave gaps).
+type GroupPolicies struct {
+	SecurityGroupID string
+	Version         uint64
+	Ingress         []IndexedPolicy
+	Egress          []IndexedPolicy
+}
+
+// Warning is advice about a written policy; it never blocks the write.
+type Warning struct {
+	Code        string // WarningISPBlockedPort, WarningPort25Blocked, WarningExposedPort
+	Direction   policy.Direction
+	PolicyIndex int
+	Message     string
+}
+
+// Warning codes.
+const (
+	WarningISPBlockedPort = "ISP_BLOCKED_PORT"
+	WarningPort25Blocked  = "PORT25_BLOCKED"
+	WarningExposedPort    = "EXPOSED_PORT"
+)
+
+// WriteResult is what a policy write returns: the group's new Version and
+// warnings about the policies written.
+type WriteResult struct {
+	Version  uint64
+	Warnings []Warning
+}
+
+// CreateGroupInput is CreateSecurityGroup's request.
+type CreateGroupInput struct {
+	Name        string
+	Description string
+	ProjectID   int64
+	Tags        []Tag
+	// Template, when not empty, names a GroupTemplates entry whose policies
+	// the group starts with ("open-all", "open-common", …). It excludes
+	// Policies.
+	Template string
+	// Policies, when not nil, are the group's first policies
+	// (CreateSecurityGroupWithPolicies): each direction appended in order.
+	Policies *PolicySetInput
+}
+
+// GroupQuery is DescribeSecurityGroups' request. IDs and Filters exclude each
+// other. Filters: security-group-id, security-group-name, project-id,
+// tag-key, tag:KEY.
+type GroupQuery struct {
+	IDs            []string
+	Filters        []Filter
+	Page           Page
+	OrderField     string // "", "CreatedTime" or "UpdateTime"
+	OrderDirection string // "", "ASC" or "DESC"
+}
+
+// DescribePoliciesInput is DescribeSecurityGroupPolicies' request. Filters
+// (optional): security-group-id, ip, address-module, service-module,
+// protocol-type, port, poly, direction, description.
+type DescribePoliciesInput struct {
+	SecurityGroupID string
+	Filters         []Filter
+}
+
+// ModifyGroupInput is ModifySecurityGroupAttribute's request; nil leaves a
+// field unchanged.
+type ModifyGroupInput struct {
+	SecurityGroupID string
+	Name            *string
+	Description     *string
+}
+
+// PoliciesInput is the request of CreateSecurityGroupPolicies,
+// DeleteSecurityGroupPolicies, ReplaceSecurityGroupPolicy and
+// ReplaceSecurityGroupPolicies.
+type PoliciesInput struct {
+	SecurityGroupID string
+	Set             PolicySetInput
+}
+
+// ModifyPoliciesInput is ModifySecurityGroupPolicies' request.
+type ModifyPoliciesInput struct {
+	SecurityGroupID string
+	Set             PolicySetInput
+	SortPolicys     bool // accepted; the order given is always kept
+}
+
+// CloneInput is CloneSecurityGroup's request. The clone is created in the
+// caller's region; RemoteRegion ("" = the caller's) is the source's.
+type CloneInput struct {
+	SecurityGroupID string
+	Name            *string // default: the source's name
+	Description     *string // default: the source's description
+	ProjectID       *int64  // default: 0
+	RemoteRegion    string
+}
+
+// AssociationStatistics is one group's row of
+// DescribeSecurityGroupAssociationStatistics.
+type AssociationStatistics struct {
+	SecurityGroupID string
+	CVM             int // bound instances, recycle bin included
+	CDB, ENI, CLB   int // always 0 in Palisade
+	SG              int // groups whose policies reference this group
+	TotalCount      int // CVM+CDB+ENI+CLB (references excluded)
+}
+
+// GroupReferences lists the groups whose policies reference a group.
+type GroupReferences struct {
+	SecurityGroupID          string
+	ReferredSecurityGroupIDs []string
+}
+
+// GroupTemplate is a ready-made policy set a group can be created from.
+type GroupTemplate struct {
+	Name        string // "open-common"
+	Title       string // short human title
+	Description string
+	Ingress     []policy.Policy
+	Egress      []policy.Policy
+}
+
+// InstanceState is an instance's lifecycle state.
+type InstanceState string
+
+// The lifecycle states.
+const (
+	StateRunning    InstanceState = "RUNNING"
+	StateStopped    InstanceState = "STOPPED"
+	StateRecycled   InstanceState = "RECYCLED"   // in the recycle bin: keeps its bindings
+	StateTerminated InstanceState = "TERMINATED" // bindings released
+)
+
+// Instance is a compute instance and its ordered security groups.
+type Instance struct {
+	ID                 string
+	AccountID          string
+	Name               string
+	OSType             string // linux or windows
+	Region, Zone       string
+	ProjectID          int64
+	PrivateIPAddresses []netip.Addr // IPv4
+	IPv6Addresses      []netip.Addr
+	PublicIPAddress    netip.Addr // zero when none
+	HostID             string
+	Interface          string
+	State              InstanceState
+	SecurityGroupIDs   []string // binding order = priority order
+	CreatedTime        time.Time
+}
+
+// InstanceSpec is one instance of RegisterInstances, as text fields.
+type InstanceSpec struct {
+	InstanceName       string
+	OsType             string // linux (default) or windows
+	Zone               string
+	ProjectID          int64
+	PrivateIpAddresses []string
+	Ipv6Addresses      []string
+	PublicIpAddress    string
+	HostID             string
+	Interface          string
+}
+
+// RegisterInstancesInput is RegisterInstances' request; the region is the
+// caller's.
+type RegisterInstancesInput struct {
+	AccountID string
+	Instances []InstanceSpec
+}
+
+// InstanceQuery is DescribeInstances' request. Filters: instance-id,
+// instance-name, zone, project-id, instance-state, security-group-id.
+type InstanceQuery struct {
+	IDs     []string
+	Filters []Filter
+	Page    Page
+}
+
+// BindInput is the request of AssociateSecurityGroups and
+// DisassociateSecurityGroups.
+type BindInput struct {
+	SecurityGroupIDs []string
+	InstanceIDs      []string
+}
+
+// ModifyInstancesInput is ModifyInstancesAttribute's request; nil leaves a
+// field unchanged. SecurityGroupIDs sets each instance's whole ordered list.
+type ModifyInstancesInput struct {
+	InstanceIDs      []string
+	InstanceName     *string
+	SecurityGroupIDs []string
+}
+
+// TemplateEntry is one entry of an address or service template: an address
+// ("10.0.0.1", "10.0.0.0/8", "10.0.0.1-10.0.0.100", IPv6 alike) or a service
+// ("tcp:80", "udp:53", "tcp:8000-8080", "tcp:80,443", "icmp", "all").
+type TemplateEntry struct {
+	Value       string
+	Description string
+}
+
+// AddressTemplate is an ipm- template.
+type AddressTemplate struct {
+	ID          string
+	Name        string
+	Region      string
+	Entries     []TemplateEntry
+	CreatedTime time.Time
+}
+
+// AddressTemplateGroup is an ipmg- group of address templates.
+type AddressTemplateGroup struct {
+	ID          string
+	Name        string
+	Region      string
+	TemplateIDs []string
+	Templates   []AddressTemplate // the members, in TemplateIDs order
+	CreatedTime time.Time
+}
+
+// ServiceTemplate is a ppm- template.
+type ServiceTemplate struct {
+	ID          string
+	Name        string
+	Region      string
+	Entries     []TemplateEntry
+	CreatedTime time.Time
+}
+
+// ServiceTemplateGroup is a ppmg- group of service templates.
+type ServiceTemplateGroup struct {
+	ID          string
+	Name        string
+	Region      string
+	TemplateIDs []string
+	Templates   []ServiceTemplate
+	CreatedTime time.Time
+}
+
+// TemplateInput creates an address or service template.
+type TemplateInput struct {
+	Name    string
+	Entries []TemplateEntry
+}
+
+// ModifyTemplateInput modifies an address or service template; nil leaves a
+// field unchanged.
+type ModifyTemplateInput struct {
+	ID      string
+	Name    *string
+	Entries []TemplateEntry
+}
+
+// TemplateGroupInput creates an address or service template group.
+type TemplateGroupInput struct {
+	Name        string
+	TemplateIDs []string
+}
+
+// ModifyTemplateGroupInput modifies a template group; nil leaves a field
+// unchanged.
+type ModifyTemplateGroupInput struct {
+	ID          string
+	Name        *string
+	TemplateIDs []string
+}
+
+// TemplateQuery lists templates or template groups. Filters:
+// address-template-name/-id, address-ip; address-template-group-name/-id;
+// service-template-name/-id, service-port; service-template-group-name/-id.
+type TemplateQuery struct {
+	Filters []Filter
+	Page    Page
+}
+
+// Layer is the stage of the effective rule list that decided a packet.
+type Layer string
+
+// The layers.
+const (
+	LayerPlatform      Layer = "PLATFORM"
+	LayerSecurityGroup Layer = "SECURITY_GROUP"
+	LayerDefault       Layer = "DEFAULT"
+)
+
+// SimulateInput is SimulateTraffic's request.
+type SimulateInput struct {
+	InstanceID string
+	Direction  string // INGRESS or EGRESS
+	Protocol   string // TCP, UDP, ICMP, ICMPv6, GRE, ALL
+	Address    string // the peer's IP
+	Port       int    // destination port; ignored unless TCP or UDP
+}
+
+// Decision is SimulateTraffic's answer.
+type Decision struct {
+	Verdict         policy.Action
+	Layer           Layer
+	SecurityGroupID string // "" unless Layer is SECURITY_GROUP
+	PolicyIndex     *int   // nil unless Layer is SECURITY_GROUP
+	Trace           []string
+	Warnings        []string
+}
+
+// Account is a tenant as its own credentials see it.
+type Account struct {
+	ID              string
+	Name            string
+	Port25Blocked   bool
+	Port25LiftedBy  string // SecretId that lifted the block
+	Port25LiftedAt  time.Time
+	CreatedTime     time.Time
+	EffectiveQuotas Quotas
+}
+
+// AccountCredentials is what creating an account returns.
+type AccountCredentials struct {
+	AccountID string
+	SecretID  string
+	SecretKey string
+}
+
+// HostCredentials is what creating a host returns.
+type HostCredentials struct {
+	HostID    string
+	SecretID  string
+	SecretKey string
+}
+
+// Demo describes what SeedDemo created.
+type Demo struct {
+	Account     AccountCredentials
+	Host        HostCredentials
+	InstanceIDs []string
+	GroupIDs    []string
+	TemplateIDs []string
+}
