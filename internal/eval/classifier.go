@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"unsafe"
 )
 
@@ -24,10 +25,12 @@ type Classifier struct {
 	t4   []table4
 	off4 []uint32 // slot offsets into e4, per table from table4.base
 	e4   []entry4
+	f4   filter
 
 	t6   []table6
 	off6 []uint32
 	e6   []entry6
+	f6   filter
 
 	decider []int32
 	action  []Action
@@ -52,12 +55,12 @@ type table4 struct {
 }
 
 type entry4 struct {
-	src, srcMask     uint32
-	dst, dstMask     uint32
-	spLo, spSpan     uint16
-	dpLo, dpSpan     uint16
-	pr, prMask       uint8
-	idx              int32
+	src, srcMask uint32
+	dst, dstMask uint32
+	spLo, spSpan uint16
+	dpLo, dpSpan uint16
+	pr, prMask   uint8
+	idx          int32
 }
 
 type table6 struct {
@@ -122,23 +125,29 @@ func split16(a [16]byte) [2]uint64 {
 func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 	best := int32(noMatch)
 	ports := uint32(sp)<<16 | uint32(dp)
-	off, ents := c.off4, c.e4
-	for i := range c.t4 {
-		t := &c.t4[i]
-		if t.minIdx >= best {
-			break
-		}
-		slot := t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
-		lo, hi := off[slot], off[slot+1]
-		for _, e := range ents[lo:hi:hi] {
-			if e.idx >= best {
-				break
+	off, ents, tables := c.off4, c.e4, c.t4
+	f := &c.f4
+	cell := (uint32(f.class[pr])<<f.ab | s>>f.sShift<<f.b | d>>f.dShift) * f.words
+	for w, word := range f.cells[cell : cell+f.words] {
+		for word != 0 {
+			t := &tables[w<<6+bits.TrailingZeros64(word)]
+			word &= word - 1
+			if t.minIdx >= best {
+				return best
 			}
-			if s&e.srcMask == e.src && d&e.dstMask == e.dst &&
-				sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan &&
-				pr&e.prMask == e.pr {
-				best = e.idx
-				break
+			slot := t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
+			lo, hi := off[slot], off[slot+1]
+			for j := lo; j < hi; j++ {
+				e := &ents[j]
+				if e.idx >= best {
+					break
+				}
+				if s&e.srcMask == e.src && d&e.dstMask == e.dst &&
+					sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan &&
+					pr&e.prMask == e.pr {
+					best = e.idx
+					break
+				}
 			}
 		}
 	}
@@ -165,24 +174,29 @@ func (e *entry6) matches(s, d [2]uint64, sp, dp uint16, pr uint8) bool {
 func (c *Classifier) lookup6(s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
 	best := int32(noMatch)
 	ports := uint32(sp)<<16 | uint32(dp)
-	off, ents := c.off6, c.e6
-	for i := range c.t6 {
-		t := &c.t6[i]
-		if t.minIdx >= best {
-			break
-		}
-		ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
-		md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
-		slot := t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
-		lo, hi := off[slot], off[slot+1]
-		for j := range ents[lo:hi:hi] {
-			e := &ents[int(lo)+j]
-			if e.idx >= best {
-				break
+	off, ents, tables := c.off6, c.e6, c.t6
+	f := &c.f6
+	cell := (uint32(f.class[pr])<<f.ab | uint32(s[0]>>f.sShift)<<f.b | uint32(d[0]>>f.dShift)) * f.words
+	for w, word := range f.cells[cell : cell+f.words] {
+		for word != 0 {
+			t := &tables[w<<6+bits.TrailingZeros64(word)]
+			word &= word - 1
+			if t.minIdx >= best {
+				return best
 			}
-			if e.matches(s, d, sp, dp, pr) {
-				best = e.idx
-				break
+			ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
+			md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
+			slot := t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
+			lo, hi := off[slot], off[slot+1]
+			for j := range ents[lo:hi:hi] {
+				e := &ents[int(lo)+j]
+				if e.idx >= best {
+					break
+				}
+				if e.matches(s, d, sp, dp, pr) {
+					best = e.idx
+					break
+				}
 			}
 		}
 	}
@@ -207,6 +221,7 @@ func (c *Classifier) Stats() Stats {
 	st.Bytes = int(unsafe.Sizeof(*c)) +
 		len(c.t4)*int(unsafe.Sizeof(table4{})) + len(c.off4)*4 + len(c.e4)*int(unsafe.Sizeof(entry4{})) +
 		len(c.t6)*int(unsafe.Sizeof(table6{})) + len(c.off6)*4 + len(c.e6)*int(unsafe.Sizeof(entry6{})) +
+		len(c.f4.cells)*8 + len(c.f6.cells)*8 +
 		len(c.decider)*4 + len(c.action)
 	if c.n > 0 {
 		st.BytesPerRule = float64(st.Bytes) / float64(c.n)

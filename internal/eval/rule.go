@@ -91,9 +91,9 @@ func (r PortRange) String() string {
 // family, which is the rule's family: an IPv4 rule never matches an IPv6
 // packet, nor the reverse.
 type Rule struct {
-	Src, Dst         netip.Prefix
+	Src, Dst           netip.Prefix
 	SrcPorts, DstPorts PortRange
-	Proto            Proto
+	Proto              Proto
 	// Decider is an opaque payload returned with a match, typically an index
 	// into the caller's own table of policies.
 	Decider int32

@@ -1,0 +1,348 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+)
+
+// tuple is the field lengths a hash table is keyed on: source and destination
+// prefix lengths, source and destination port prefix lengths (0-16), and the
+// protocol length (0 or 8).
+type tuple struct {
+	sl, dl, spl, dpl, pl uint8
+}
+
+// within reports whether every length of t is at most that of u, so that a
+// rule with tuple u can be stored in a table keyed on t.
+func (t tuple) within(u tuple) bool {
+	return t.sl <= u.sl && t.dl <= u.dl && t.spl <= u.spl && t.dpl <= u.dpl && t.pl <= u.pl
+}
+
+func (t tuple) bits() int {
+	return int(t.sl) + int(t.dl) + int(t.spl) + int(t.dpl) + int(t.pl)
+}
+
+// brule is a rule normalised for building: addresses are 128-bit, with an
+// IPv4 address in the top 32 bits.
+type brule struct {
+	idx      int32
+	src, dst [2]uint64
+	sl, dl   uint8
+	sp, dp   PortRange
+	pr       Proto
+	tup      tuple
+}
+
+// bkey is the hash key of a rule or packet in a table.
+type bkey struct {
+	src, dst [2]uint64
+	ports    uint32
+	pr       uint8
+}
+
+func portMask(l uint8) uint16 { return ^uint16(0) << (16 - l) }
+
+func (r *brule) key(t tuple) bkey {
+	k := bkey{
+		src:   mask6(r.src, t.sl),
+		dst:   mask6(r.dst, t.dl),
+		ports: uint32(r.sp.Lo&portMask(t.spl))<<16 | uint32(r.dp.Lo&portMask(t.dpl)),
+	}
+	if t.pl > 0 {
+		k.pr = uint8(r.pr)
+	}
+	return k
+}
+
+// portLen is the length of the shortest port prefix covering the range: all
+// ports in it share their top portLen bits.
+func portLen(r PortRange) uint8 { return uint8(bits.LeadingZeros16(r.Lo ^ r.Hi)) }
+
+// buildConfig holds the tuning knobs of table construction.
+type buildConfig struct {
+	// limit is the number of rules with one key a table accepts before a
+	// further such rule must go elsewhere.
+	limit int
+	// addrStep rounds prefix lengths of a new table down to a multiple of it.
+	addrStep uint8
+	// keepPorts keeps only exact ports as a port key in new tables.
+	exactPortsOnly bool
+	// filterPerRule is the filter's budget in bytes per rule, and
+	// filterMin its least budget.
+	filterPerRule, filterMin int
+}
+
+func (bc buildConfig) filterBytes(n int) int { return max(bc.filterMin, n*bc.filterPerRule) }
+
+var defaultBuild = buildConfig{limit: 8, addrStep: 8, exactPortsOnly: true, filterPerRule: 16, filterMin: 4096}
+
+// relax returns the tuple of a new table created for a rule with tuple t:
+// shorter lengths let more rules share the table.
+func (bc buildConfig) relax(t tuple) tuple {
+	r := t
+	if bc.addrStep > 1 {
+		r.sl -= r.sl % bc.addrStep
+		r.dl -= r.dl % bc.addrStep
+	}
+	if bc.exactPortsOnly {
+		if r.spl < 16 {
+			r.spl = 0
+		}
+		if r.dpl < 16 {
+			r.dpl = 0
+		}
+	}
+	return r
+}
+
+type btable struct {
+	tup    tuple
+	rules  []*brule
+	counts map[bkey]int
+}
+
+// Compile validates the rules and builds a Classifier. Rule i has priority i:
+// the lower the index, the higher the priority. Every problem found is
+// reported at once.
+func Compile(rules []Rule) (*Classifier, error) {
+	return compile(rules, defaultBuild)
+}
+
+func compile(rules []Rule, bc buildConfig) (*Classifier, error) {
+	if len(rules) >= noMatch {
+		return nil, fmt.Errorf("too many rules: %d", len(rules))
+	}
+	var errs []error
+	for i := range rules {
+		if err := rules[i].Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("rule %d: %w", i, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c := &Classifier{
+		n:       len(rules),
+		decider: make([]int32, len(rules)),
+		action:  make([]Action, len(rules)),
+	}
+	brs := make([]brule, len(rules))
+	var v4, v6 []*brule
+	for i := range rules {
+		r := &rules[i]
+		c.decider[i], c.action[i] = r.Decider, r.Action
+		b := &brs[i]
+		*b = brule{idx: int32(i), sl: uint8(r.Src.Bits()), dl: uint8(r.Dst.Bits()), sp: r.SrcPorts, dp: r.DstPorts, pr: r.Proto}
+		if r.Src.Addr().Is4() {
+			s, d := r.Src.Masked().Addr().As4(), r.Dst.Masked().Addr().As4()
+			b.src[0] = uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32
+			b.dst[0] = uint64(d[0])<<56 | uint64(d[1])<<48 | uint64(d[2])<<40 | uint64(d[3])<<32
+			v4 = append(v4, b)
+		} else {
+			b.src = split16(r.Src.Masked().Addr().As16())
+			b.dst = split16(r.Dst.Masked().Addr().As16())
+			v6 = append(v6, b)
+		}
+		b.tup = tuple{sl: b.sl, dl: b.dl, spl: portLen(b.sp), dpl: portLen(b.dp)}
+		if b.pr != AnyProto {
+			b.tup.pl = 8
+		}
+	}
+	p4, p6 := bc.partition(v4), bc.partition(v6)
+	c.t4, c.off4, c.e4 = emit4(p4)
+	c.t6, c.off6, c.e6 = emit6(p6)
+	c.f4 = newFilter(p4, 32, bc.filterBytes(len(v4)))
+	c.f6 = newFilter(p6, 64, bc.filterBytes(len(v6)))
+	return c, nil
+}
+
+// partition assigns each rule, in priority order, to a table: the most
+// specific existing table whose tuple fits the rule and whose slot for the
+// rule is not full, or else a new table with a relaxed tuple.
+func (bc buildConfig) partition(rules []*brule) []*btable {
+	var tables []*btable
+	byTuple := make(map[tuple]*btable)
+	add := func(t *btable, r *brule, k bkey) {
+		t.rules = append(t.rules, r)
+		t.counts[k]++
+	}
+	for _, r := range rules {
+		var (
+			best    *btable
+			bestKey bkey
+		)
+		for _, t := range tables {
+			if !t.tup.within(r.tup) || (best != nil && t.tup.bits() <= best.tup.bits()) {
+				continue
+			}
+			k := r.key(t.tup)
+			if t.counts[k] >= bc.limit {
+				continue
+			}
+			best, bestKey = t, k
+		}
+		if best == nil {
+			tup := bc.relax(r.tup)
+			if byTuple[tup] != nil {
+				tup = r.tup
+			}
+			best = byTuple[tup]
+			if best == nil {
+				best = &btable{tup: tup, counts: make(map[bkey]int)}
+				tables = append(tables, best)
+				byTuple[tup] = best
+			}
+			bestKey = r.key(tup)
+		}
+		add(best, r, bestKey)
+	}
+	// Probe order: best priority first. Rules were added in priority order,
+	// so each table's rules are sorted and its first is its best.
+	slices.SortStableFunc(tables, func(a, b *btable) int { return int(a.rules[0].idx - b.rules[0].idx) })
+	return tables
+}
+
+// slotsFor returns the slot count (a power of two) and hash shift for a
+// table of n distinct keys, keeping the load factor at most one half.
+func slotsFor(n int) (int, uint8) {
+	lg := bits.Len(uint(2*n - 1))
+	return 1 << lg, uint8(64 - lg)
+}
+
+func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
+	var (
+		ts   = make([]table4, 0, len(tables))
+		off  []uint32
+		ents []entry4
+		n    int
+	)
+	for _, bt := range tables {
+		n += len(bt.rules)
+	}
+	ents = make([]entry4, 0, n)
+	for _, bt := range tables {
+		slots, shift := slotsFor(len(bt.counts))
+		tu := bt.tup
+		t := table4{
+			srcMask:  uint32(^uint64(0) << (64 - tu.sl) >> 32),
+			dstMask:  uint32(^uint64(0) << (64 - tu.dl) >> 32),
+			portMask: uint32(portMask(tu.spl))<<16 | uint32(portMask(tu.dpl)),
+			minIdx:   bt.rules[0].idx,
+			base:     uint32(len(off)),
+			shift:    shift,
+		}
+		if tu.pl > 0 {
+			t.prMask = 0xff
+		}
+		slot := func(r *brule) int {
+			k := r.key(tu)
+			return int(hash4(uint32(k.src[0]>>32), uint32(k.dst[0]>>32), k.ports, k.pr) >> shift)
+		}
+		// Counting sort of the rules by slot, stable so each slot stays in
+		// priority order.
+		count := make([]uint32, slots+1)
+		for _, r := range bt.rules {
+			count[slot(r)+1]++
+		}
+		start := uint32(len(ents))
+		for i := range slots {
+			count[i+1] += count[i]
+		}
+		for i := range slots {
+			off = append(off, start+count[i])
+		}
+		ents = ents[:len(ents)+len(bt.rules)]
+		for _, r := range bt.rules {
+			s := slot(r)
+			ents[start+count[s]] = newEntry4(r)
+			count[s]++
+		}
+		ts = append(ts, t)
+	}
+	off = append(off, uint32(len(ents)))
+	return ts, off, ents
+}
+
+func newEntry4(r *brule) entry4 {
+	e := entry4{
+		src:     uint32(r.src[0] >> 32),
+		srcMask: uint32(^uint64(0) << (64 - r.sl) >> 32),
+		dst:     uint32(r.dst[0] >> 32),
+		dstMask: uint32(^uint64(0) << (64 - r.dl) >> 32),
+		spLo:    r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
+		dpLo: r.dp.Lo, dpSpan: r.dp.Hi - r.dp.Lo,
+		idx: r.idx,
+	}
+	if r.pr != AnyProto {
+		e.pr, e.prMask = uint8(r.pr), 0xff
+	}
+	return e
+}
+
+func emit6(tables []*btable) ([]table6, []uint32, []entry6) {
+	var (
+		ts   = make([]table6, 0, len(tables))
+		off  []uint32
+		ents []entry6
+		n    int
+	)
+	for _, bt := range tables {
+		n += len(bt.rules)
+	}
+	ents = make([]entry6, 0, n)
+	for _, bt := range tables {
+		slots, shift := slotsFor(len(bt.counts))
+		tu := bt.tup
+		t := table6{
+			srcMask:  masks6(tu.sl),
+			dstMask:  masks6(tu.dl),
+			portMask: uint32(portMask(tu.spl))<<16 | uint32(portMask(tu.dpl)),
+			minIdx:   bt.rules[0].idx,
+			base:     uint32(len(off)),
+			shift:    shift,
+		}
+		if tu.pl > 0 {
+			t.prMask = 0xff
+		}
+		slot := func(r *brule) int {
+			k := r.key(tu)
+			return int(hash6(k.src, k.dst, k.ports, k.pr) >> shift)
+		}
+		count := make([]uint32, slots+1)
+		for _, r := range bt.rules {
+			count[slot(r)+1]++
+		}
+		start := uint32(len(ents))
+		for i := range slots {
+			count[i+1] += count[i]
+		}
+		for i := range slots {
+			off = append(off, start+count[i])
+		}
+		ents = ents[:len(ents)+len(bt.rules)]
+		for _, r := range bt.rules {
+			s := slot(r)
+			ents[start+count[s]] = newEntry6(r)
+			count[s]++
+		}
+		ts = append(ts, t)
+	}
+	off = append(off, uint32(len(ents)))
+	return ts, off, ents
+}
+
+func newEntry6(r *brule) entry6 {
+	e := entry6{
+		src: r.src, dst: r.dst,
+		srcBits: r.sl, dstBits: r.dl,
+		spLo: r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
+		dpLo: r.dp.Lo, dpSpan: r.dp.Hi - r.dp.Lo,
+		idx: r.idx,
+	}
+	if r.pr != AnyProto {
+		e.pr, e.prMask = uint8(r.pr), 0xff
+	}
+	return e
+}
