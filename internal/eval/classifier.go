@@ -55,12 +55,12 @@ type table4 struct {
 }
 
 type entry4 struct {
-	src, srcMask uint32
-	dst, dstMask uint32
-	spLo, spSpan uint16
-	dpLo, dpSpan uint16
-	pr, prMask   uint8
-	idx          int32
+	src, dst       uint32 // masked
+	spLo, spSpan   uint16
+	dpLo, dpSpan   uint16
+	sShift, dShift uint8 // 32 − prefix length
+	pr, prMask     uint8
+	idx            int32
 }
 
 type table6 struct {
@@ -127,8 +127,7 @@ func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 	ports := uint32(sp)<<16 | uint32(dp)
 	off, ents, tables := c.off4, c.e4, c.t4
 	f := &c.f4
-	cell := (uint32(f.class[pr])<<f.ab | s>>f.sShift<<f.b | d>>f.dShift) * f.words
-	for w, word := range f.cells[cell : cell+f.words] {
+	for w, word := range f.bitmap(f.cell4(pr, s, d, dp)) {
 		for word != 0 {
 			t := &tables[w<<6+bits.TrailingZeros64(word)]
 			word &= word - 1
@@ -142,7 +141,7 @@ func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 				if e.idx >= best {
 					break
 				}
-				if s&e.srcMask == e.src && d&e.dstMask == e.dst &&
+				if (s^e.src)>>e.sShift == 0 && (d^e.dst)>>e.dShift == 0 &&
 					sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan &&
 					pr&e.prMask == e.pr {
 					best = e.idx
@@ -176,8 +175,7 @@ func (c *Classifier) lookup6(s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
 	ports := uint32(sp)<<16 | uint32(dp)
 	off, ents, tables := c.off6, c.e6, c.t6
 	f := &c.f6
-	cell := (uint32(f.class[pr])<<f.ab | uint32(s[0]>>f.sShift)<<f.b | uint32(d[0]>>f.dShift)) * f.words
-	for w, word := range f.cells[cell : cell+f.words] {
+	for w, word := range f.bitmap(f.cell6(pr, s[0], d[0], dp)) {
 		for word != 0 {
 			t := &tables[w<<6+bits.TrailingZeros64(word)]
 			word &= word - 1
@@ -188,8 +186,8 @@ func (c *Classifier) lookup6(s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
 			md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
 			slot := t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
 			lo, hi := off[slot], off[slot+1]
-			for j := range ents[lo:hi:hi] {
-				e := &ents[int(lo)+j]
+			for j := lo; j < hi; j++ {
+				e := &ents[j]
 				if e.idx >= best {
 					break
 				}
@@ -221,7 +219,7 @@ func (c *Classifier) Stats() Stats {
 	st.Bytes = int(unsafe.Sizeof(*c)) +
 		len(c.t4)*int(unsafe.Sizeof(table4{})) + len(c.off4)*4 + len(c.e4)*int(unsafe.Sizeof(entry4{})) +
 		len(c.t6)*int(unsafe.Sizeof(table6{})) + len(c.off6)*4 + len(c.e6)*int(unsafe.Sizeof(entry6{})) +
-		len(c.f4.cells)*8 + len(c.f6.cells)*8 +
+		(len(c.f4.cells)+len(c.f6.cells))*8 +
 		len(c.decider)*4 + len(c.action)
 	if c.n > 0 {
 		st.BytesPerRule = float64(st.Bytes) / float64(c.n)

@@ -83,8 +83,12 @@ var defaultBuild = buildConfig{limit: 8, addrStep: 8, exactPortsOnly: true, filt
 func (bc buildConfig) relax(t tuple) tuple {
 	r := t
 	if bc.addrStep > 1 {
-		r.sl -= r.sl % bc.addrStep
-		r.dl -= r.dl % bc.addrStep
+		if r.sl >= 8 {
+			r.sl -= r.sl % bc.addrStep
+		}
+		if r.dl >= 8 {
+			r.dl -= r.dl % bc.addrStep
+		}
 	}
 	if bc.exactPortsOnly {
 		if r.spl < 16 {
@@ -267,11 +271,11 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 
 func newEntry4(r *brule) entry4 {
 	e := entry4{
-		src:     uint32(r.src[0] >> 32),
-		srcMask: uint32(^uint64(0) << (64 - r.sl) >> 32),
-		dst:     uint32(r.dst[0] >> 32),
-		dstMask: uint32(^uint64(0) << (64 - r.dl) >> 32),
-		spLo:    r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
+		src:    uint32(r.src[0] >> 32),
+		dst:    uint32(r.dst[0] >> 32),
+		sShift: 32 - r.sl,
+		dShift: 32 - r.dl,
+		spLo:   r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
 		dpLo: r.dp.Lo, dpSpan: r.dp.Hi - r.dp.Lo,
 		idx: r.idx,
 	}

@@ -1,5 +1,7 @@
 package eval
 
+import "math/bits"
+
 // Test hooks.
 
 type BuildConfig = buildConfig
@@ -35,4 +37,40 @@ func PartitionIdx(rules []Rule, limit int, addrStep uint8) [][]int32 {
 		out = append(out, ids)
 	}
 	return out
+}
+
+// Probes counts the tables and entries a lookup of an IPv4 packet visits.
+func (c *Classifier) Probes(p Packet) (tables, entries, active int) {
+	sa, da := p.Src.As4(), p.Dst.As4()
+	s, d := uint32(sa[0])<<24|uint32(sa[1])<<16|uint32(sa[2])<<8|uint32(sa[3]), uint32(da[0])<<24|uint32(da[1])<<16|uint32(da[2])<<8|uint32(da[3])
+	sp, dp, pr := p.SrcPort, p.DstPort, p.Proto
+	best := int32(noMatch)
+	ports := uint32(sp)<<16 | uint32(dp)
+	f := &c.f4
+	for _, word := range f.bitmap(f.cell4(pr, s, d, dp)) {
+		active += bits.OnesCount64(word)
+	}
+	for w, word := range f.bitmap(f.cell4(pr, s, d, dp)) {
+		for word != 0 {
+			t := &c.t4[w<<6+bits.TrailingZeros64(word)]
+			word &= word - 1
+			if t.minIdx >= best {
+				return
+			}
+			tables++
+			slot := t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
+			for j := c.off4[slot]; j < c.off4[slot+1]; j++ {
+				e := &c.e4[j]
+				if e.idx >= best {
+					break
+				}
+				entries++
+				if (s^e.src)>>e.sShift == 0 && (d^e.dst)>>e.dShift == 0 && sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan && pr&e.prMask == e.pr {
+					best = e.idx
+					break
+				}
+			}
+		}
+	}
+	return
 }

@@ -2,35 +2,104 @@ package eval
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
 // filter tells which tables can hold a rule matching a packet, so that a
 // lookup probes only those. It splits the header space into cells by protocol
-// class and the top bits of the source and destination addresses; each cell
-// has a bitmap of the tables holding a rule whose box meets the cell.
+// class, the top bits of the source and destination addresses and a hash of
+// the destination port; each cell has a bitmap of the tables holding a rule
+// whose box meets the cell.
 type filter struct {
 	class  [256]uint8 // protocol number → protocol class
-	b      uint32     // destination bits
-	ab     uint32     // source + destination bits
-	sShift uint32     // address width − source bits
-	dShift uint32     // address width − destination bits
+	b      uint32     // destination address bits
+	ab     uint32     // source + destination address bits
+	pb     uint32     // destination port bits
+	sShift uint32     // address width − source address bits
+	dShift uint32     // address width − destination address bits
+	pShift uint32     // 16 − destination port bits
 	words  uint32     // bitmap words per cell
 	cells  []uint64
 }
 
+// portMul is the odd multiplier of the destination port hash.
+const portMul = 0x9e37
+
+// cell4 returns the offset of the bitmap of an IPv4 packet's cell.
+func (f *filter) cell4(pr uint8, s, d uint32, dp uint16) uint32 {
+	return f.cell(pr, s>>f.sShift, d>>f.dShift, dp)
+}
+
+// cell6 returns the offset of the bitmap of an IPv6 packet's cell, given the
+// top 64 bits of its addresses.
+func (f *filter) cell6(pr uint8, s, d uint64, dp uint16) uint32 {
+	return f.cell(pr, uint32(s>>f.sShift), uint32(d>>f.dShift), dp)
+}
+
+func (f *filter) cell(pr uint8, st, dt uint32, dp uint16) uint32 {
+	return ((uint32(f.class[pr])<<f.ab|st<<f.b|dt)<<f.pb | uint32(dp*portMul)>>f.pShift) * f.words
+}
+
+// bitmap returns the bitmap at offset cell.
+func (f *filter) bitmap(cell uint32) []uint64 {
+	return f.cells[cell : cell+f.words : cell+f.words]
+}
+
 // maxClasses bounds the protocol classes: the most frequent exact protocols
-// get one each, and the others share one.
+// get one each, and the others share class 0.
 const maxClasses = 8
 
-// newFilter builds the filter of tables for addresses width bits wide,
-// spending about budget bytes on cells.
+// maxPortFan is the widest destination port range marked port by port in the
+// filter; wider ranges meet every port class.
+const maxPortFan = 4
+
+// shape is the number of bits a filter takes from each field.
+type shape struct{ a, b, p int }
+
+// newFilter builds the filter of tables for addresses width bits wide (the
+// top 64 bits of an address are used), spending at most about budget bytes
+// on cells. It tries a few ways to split the bits between the fields and
+// keeps the one that leaves the fewest tables to probe.
 func newFilter(tables []*btable, width int, budget int) filter {
 	f := filter{words: uint32((len(tables) + 63) / 64)}
 	if len(tables) == 0 {
 		return f
 	}
-	// Protocol classes: class 0 is "any other protocol".
+	nclass := f.classify(tables)
+	k := 0
+	for cellBytes := int(f.words) * 8 * nclass; k < 32 && cellBytes<<(k+1) <= budget; k++ {
+	}
+	var shapes []shape
+	for _, p := range []int{0, 2, 4} {
+		r := k - p
+		for _, a := range []int{r / 2, r/2 - 2, r/2 + 2, 0, r} {
+			sh := shape{a: a, b: r - a, p: p}
+			if a >= 0 && a <= 16 && sh.b >= 0 && sh.b <= 16 && !slices.Contains(shapes, sh) {
+				shapes = append(shapes, sh)
+			}
+		}
+	}
+	if len(shapes) == 0 {
+		shapes = append(shapes, shape{})
+	}
+	minIdx := make([]int32, len(tables))
+	for i, t := range tables {
+		minIdx[i] = t.rules[0].idx
+	}
+	best, bestScore := f, -1.0
+	for _, sh := range shapes {
+		g := f
+		g.mark(tables, nclass, width, sh)
+		if score := g.score(tables, width, minIdx); bestScore < 0 || score < bestScore {
+			best, bestScore = g, score
+		}
+	}
+	return best
+}
+
+// classify assigns protocol classes and returns their number.
+func (f *filter) classify(tables []*btable) int {
 	freq := make(map[uint8]int)
 	for _, t := range tables {
 		for _, r := range t.rules {
@@ -54,50 +123,111 @@ func newFilter(tables []*btable, width int, budget int) filter {
 		f.class[p] = uint8(nclass)
 		nclass++
 	}
-	// Address bits: as many as the budget allows, split evenly.
-	cellBytes := int(f.words) * 8 * nclass
-	k := 0
-	for k < 2*min(width, 16) && cellBytes<<(k+1) <= budget {
-		k++
-	}
-	a, b := (k+1)/2, k/2
-	f.b, f.ab = uint32(b), uint32(a+b)
-	f.sShift, f.dShift = uint32(width-a), uint32(width-b)
-	f.cells = make([]uint64, (nclass<<k)*int(f.words))
+	return nclass
+}
+
+// mark allocates the cells for shape sh and sets, in each, the bit of every
+// table holding a rule whose box meets the cell.
+func (f *filter) mark(tables []*btable, nclass, width int, sh shape) {
+	f.b, f.ab, f.pb = uint32(sh.b), uint32(sh.a+sh.b), uint32(sh.p)
+	f.sShift, f.dShift, f.pShift = uint32(width-sh.a), uint32(width-sh.b), uint32(16-sh.p)
+	f.cells = make([]uint64, (nclass<<(sh.a+sh.b+sh.p))*int(f.words))
 
 	type box struct {
 		class            int // -1: every class
 		src, sn, dst, dn uint64
+		lo, hi           uint16 // destination ports
 	}
 	seen := make(map[box]bool)
+	var portClasses []uint32
 	for ti, t := range tables {
 		clear(seen)
-		word, bit := ti/64, uint64(1)<<(ti%64)
+		word, bit := uint32(ti/64), uint64(1)<<(ti%64)
 		for _, r := range t.rules {
-			bx := box{class: -1}
+			bx := box{class: -1, lo: r.dp.Lo, hi: r.dp.Hi}
 			if r.pr != AnyProto {
 				bx.class = int(f.class[uint8(r.pr)])
 			}
-			bx.src, bx.sn = span(r.src[0], r.sl, a)
-			bx.dst, bx.dn = span(r.dst[0], r.dl, b)
+			if int(r.dp.Hi-r.dp.Lo) >= maxPortFan {
+				bx.lo, bx.hi = 0, 65535
+			}
+			bx.src, bx.sn = span(r.src[0], r.sl, sh.a)
+			bx.dst, bx.dn = span(r.dst[0], r.dl, sh.b)
 			if seen[bx] {
 				continue
 			}
 			seen[bx] = true
+			portClasses = portClasses[:0]
+			if bx.hi-bx.lo < maxPortFan {
+				for p := int(bx.lo); p <= int(bx.hi); p++ {
+					portClasses = append(portClasses, uint32(uint16(p)*portMul)>>f.pShift)
+				}
+			} else {
+				for pc := range uint32(1) << sh.p {
+					portClasses = append(portClasses, pc)
+				}
+			}
 			for c := range nclass {
 				if bx.class >= 0 && c != bx.class {
 					continue
 				}
 				for x := bx.src; x < bx.src+bx.sn; x++ {
 					for y := bx.dst; y < bx.dst+bx.dn; y++ {
-						cell := uint64(c)<<(a+b) | x<<b | y
-						f.cells[cell*uint64(f.words)+uint64(word)] |= bit
+						base := (uint32(c)<<f.ab | uint32(x)<<f.b | uint32(y)) << f.pb
+						for _, pc := range portClasses {
+							f.cells[(base|pc)*f.words+word] |= bit
+						}
 					}
 				}
 			}
 		}
 	}
-	return f
+}
+
+// score estimates the tables a lookup probes: the mean over rules of the
+// tables probed for a packet at a corner of the rule's box, plus the mean
+// over uniformly random headers.
+func (f *filter) score(tables []*btable, width int, minIdx []int32) float64 {
+	var box float64
+	n := 0
+	for _, t := range tables {
+		for _, r := range t.rules {
+			// Tables probed: those meeting the cell whose best rule comes
+			// before r.
+			k, _ := slices.BinarySearch(minIdx, r.idx+1)
+			cell := f.cell6(uint8(max(r.pr, 0)), r.src[0]>>(64-width), r.dst[0]>>(64-width), r.dp.Lo)
+			box += float64(prefixPopcount(f.bitmap(cell), k))
+			n++
+		}
+	}
+	// Uniformly random headers: a protocol class weighs as many protocol
+	// numbers as map to it.
+	var weight [maxClasses]float64
+	for _, c := range f.class {
+		weight[c]++
+	}
+	var random float64
+	perClass := 1 << (f.ab + f.pb)
+	for i := range len(f.cells) / int(f.words) {
+		random += weight[i/perClass] / 256 * float64(prefixPopcount(f.bitmap(uint32(i)*f.words), len(tables)))
+	}
+	random /= float64(perClass)
+	return box/float64(n) + random
+}
+
+// prefixPopcount counts the set bits among the first k bits of words.
+func prefixPopcount(words []uint64, k int) int {
+	n := 0
+	for i, w := range words {
+		if k <= i*64 {
+			break
+		}
+		if k < (i+1)*64 {
+			w &= uint64(1)<<(k-i*64) - 1
+		}
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // span returns the first top-k-bit value of the prefix hi/l (hi holding the
