@@ -1,0 +1,179 @@
+// Package sqlstore implements store.Store over database/sql with portable
+// SQL. A backend (sqlite, later postgres) supplies the connections, its
+// dialect and its migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+// Dialect is what differs between SQL backends.
+type Dialect struct {
+	// Numbered placeholders ($1, $2, …) instead of "?".
+	Numbered bool
+	// IsUnique reports whether err is a unique or primary key violation.
+	IsUnique func(error) bool
+	// IsBusy reports whether err is a transient lock conflict worth a retry.
+	IsBusy func(error) bool
+}
+
+// DB is a store.Store over a writer and a reader connection pool (they may be
+// the same).
+type DB struct {
+	w, r    *sql.DB
+	d       Dialect
+	rebinds sync.Map // query → rebound query
+}
+
+// New returns a store over the given pools. The writer pool should allow one
+// connection when the backend serialises writers itself (SQLite).
+func New(writer, reader *sql.DB, d Dialect) *DB {
+	return &DB{w: writer, r: reader, d: d}
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Tx implements store.Store.
+func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, db.w, false, fn)
+}
+
+// View implements store.Store.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, db.r, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &tx{db: db, q: sqlTx, readOnly: readOnly}
+	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rebind turns "?" placeholders into the dialect's, caching the result.
+func (db *DB) rebind(q string) string {
+	if !db.d.Numbered {
+		return q
+	}
+	if v, ok := db.rebinds.Load(q); ok {
+		return v.(string)
+	}
+	out := db.d.Rebind(q)
+	db.rebinds.Store(q, out)
+	return out
+}
+
+// Rebind turns "?" placeholders into the dialect's ($1, $2, … when Numbered).
+// Queries must not carry "?" inside string literals.
+func (d Dialect) Rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// Migrate applies, in order, every migration NNNN_name.sql of dir in fsys not
+// yet recorded in schema_migrations, each in its own transaction.
+func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	type mig struct {
+		version int64
+		name    string
+	}
+	var migs []mig
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		num, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return fmt.Errorf("migrate: file %s: want NNNN_name.sql", e.Name())
+		}
+		migs = append(migs, mig{v, e.Name()})
+	}
+	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
+	applied := map[int64]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	for _, m := range migs {
+		if applied[m.version] {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, path.Join(dir, m.name))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), m.version, m.name); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,721 @@
+// Package storetest is the behaviour every store.Store backend must have,
+// as one suite each backend's tests run against a fresh store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+// Run runs the suite; open returns a fresh, empty store for each subtest.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"accounts", testAccounts},
+		{"credentials and hosts", testCredentials},
+		{"platform addresses", testPlatformAddresses},
+		{"groups", testGroups},
+		{"group versions", testGroupVersions},
+		{"group names", testGroupNames},
+		{"list groups", testListGroups},
+		{"references", testReferences},
+		{"history", testHistory},
+		{"instances and bindings", testInstances},
+		{"templates", testTemplates},
+		{"transactions", testTransactions},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+
+func tx(t *testing.T, s store.Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Tx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func view(t *testing.T, s store.Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustPolicy(s string) policy.Policy {
+	p, err := policy.ParsePolicy(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func addAccount(t *testing.T, s store.Store, id string) {
+	t.Helper()
+	tx(t, s, func(tx store.Tx) error {
+		return tx.CreateAccount(context.Background(), store.Account{ID: id, Name: "name-" + id, Created: t0})
+	})
+}
+
+func group(id, account, region, name string, policies ...string) store.Group {
+	g := store.Group{ID: id, AccountID: account, Region: region, Name: name, Description: "d", Created: t0, Updated: t0}
+	for _, p := range policies {
+		g.Policies.Ingress = append(g.Policies.Ingress, mustPolicy(p))
+	}
+	return g
+}
+
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, store.Account{ID: "acc-00000001", Name: "again"}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateAccount(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		a, err := tx.GetAccount(ctx, "acc-00000001")
+		if err != nil {
+			return err
+		}
+		if a.Name != "name-acc-00000001" || a.Port25Unblocked || !a.Created.Equal(t0) {
+			t.Errorf("GetAccount = %+v", a)
+		}
+		if _, err := tx.GetAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetAccount(missing) = %v, want ErrNotFound", err)
+		}
+		n, err := tx.CountAccounts(ctx)
+		if n != 1 || err != nil {
+			t.Errorf("CountAccounts = %d, %v; want 1", n, err)
+		}
+		return nil
+	})
+	var rev0 int64
+	tx(t, s, func(tx store.Tx) error {
+		a, _ := tx.GetAccount(ctx, "acc-00000001")
+		rev0 = a.Revision
+		a.Port25Unblocked, a.Port25By, a.Port25At = true, "AKIDx", t0
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.BumpRevision(ctx, a.ID); err != nil {
+			return err
+		}
+		if err := tx.AddAccountEvent(ctx, store.AccountEvent{AccountID: a.ID, Time: t0, Kind: "UnblockPort25", SecretID: "AKIDx", RequestID: "r1"}); err != nil {
+			return err
+		}
+		if err := tx.SetQuotaOverride(ctx, a.ID, "GroupsPerRegion", 7); err != nil {
+			return err
+		}
+		return tx.SetQuotaOverride(ctx, a.ID, "GroupsPerRegion", 9)
+	})
+	view(t, s, func(tx store.Tx) error {
+		a, _ := tx.GetAccount(ctx, "acc-00000001")
+		if !a.Port25Unblocked || a.Port25By != "AKIDx" || !a.Port25At.Equal(t0) || a.Revision <= rev0 {
+			t.Errorf("after update: %+v (revision before %d)", a, rev0)
+		}
+		ev, err := tx.ListAccountEvents(ctx, a.ID)
+		if err != nil || len(ev) != 1 || ev[0].Kind != "UnblockPort25" || ev[0].RequestID != "r1" {
+			t.Errorf("ListAccountEvents = %+v, %v", ev, err)
+		}
+		q, err := tx.QuotaOverrides(ctx, a.ID)
+		if err != nil || q["GroupsPerRegion"] != 9 || len(q) != 1 {
+			t.Errorf("QuotaOverrides = %v, %v; want GroupsPerRegion 9", q, err)
+		}
+		return nil
+	})
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.UpdateAccount(ctx, store.Account{ID: "acc-missing0"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateAccount(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func testCredentials(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.CreateHost(ctx, store.Host{ID: "host-00000001", Name: "h1", Created: t0}); err != nil {
+			return err
+		}
+		for _, c := range []store.Credential{
+			{SecretID: "AKIDa", SecretKey: "ka", AccountID: "acc-00000001", Role: "admin", Created: t0},
+			{SecretID: "AKIDp", SecretKey: "kp", Role: "platform", Created: t0},
+			{SecretID: "AKIDh", SecretKey: "kh", Role: "host", HostID: "host-00000001", Created: t0},
+		} {
+			if err := tx.CreateCredential(ctx, c); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateCredential(ctx, store.Credential{SecretID: "AKIDa", SecretKey: "x", Role: "admin"}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateCredential(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		for _, want := range []store.Credential{
+			{SecretID: "AKIDa", SecretKey: "ka", AccountID: "acc-00000001", Role: "admin", Created: t0},
+			{SecretID: "AKIDp", SecretKey: "kp", Role: "platform", Created: t0},
+			{SecretID: "AKIDh", SecretKey: "kh", Role: "host", HostID: "host-00000001", Created: t0},
+		} {
+			got, err := tx.GetCredential(ctx, want.SecretID)
+			if err != nil || got != want {
+				t.Errorf("GetCredential(%s) = %+v, %v; want %+v", want.SecretID, got, err, want)
+			}
+		}
+		if _, err := tx.GetCredential(ctx, "AKIDnone"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetCredential(missing) = %v, want ErrNotFound", err)
+		}
+		h, err := tx.GetHost(ctx, "host-00000001")
+		if err != nil || h.Name != "h1" {
+			t.Errorf("GetHost = %+v, %v", h, err)
+		}
+		return nil
+	})
+}
+
+func testPlatformAddresses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	var rev int64
+	tx(t, s, func(tx store.Tx) error {
+		a, _ := tx.GetAccount(ctx, "acc-00000001")
+		rev = a.Revision
+		if err := tx.AddPlatformAddress(ctx, "169.254.0.0/16"); err != nil {
+			return err
+		}
+		if err := tx.AddPlatformAddress(ctx, "100.64.0.1/32"); err != nil {
+			return err
+		}
+		if err := tx.AddPlatformAddress(ctx, "100.64.0.1/32"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("AddPlatformAddress(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.DeletePlatformAddress(ctx, "169.254.0.0/16"); err != nil {
+			return err
+		}
+		if err := tx.DeletePlatformAddress(ctx, "10.0.0.0/8"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeletePlatformAddress(missing) = %v, want ErrNotFound", err)
+		}
+		got, err := tx.ListPlatformAddresses(ctx)
+		if err != nil || !slices.Equal(got, []string{"100.64.0.1/32"}) {
+			t.Errorf("ListPlatformAddresses = %v, %v", got, err)
+		}
+		a, _ := tx.GetAccount(ctx, "acc-00000001")
+		if a.Revision < rev+3 {
+			t.Errorf("revision %d after three platform changes, was %d", a.Revision, rev)
+		}
+		return nil
+	})
+}
+
+func testGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	g := group("sg-00000001", "acc-00000001", "ap-guangzhou", "web", "ACCEPT TCP 80,443 0.0.0.0/0 # web", "DROP UDP 53 ::/0")
+	g.Policies.Egress = []policy.Policy{mustPolicy("ACCEPT ALL ALL 0.0.0.0/0")}
+	g.Policies.Ingress[0].ModifyTime = t0
+	g.Policies.Version = 3
+	g.Tags = []store.Tag{{Key: "env", Value: "prod"}, {Key: "app", Value: "web"}}
+	g.ProjectID = 7
+	tx(t, s, func(tx store.Tx) error { return tx.CreateGroup(ctx, g) })
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.GetGroup(ctx, "sg-00000001")
+		if err != nil {
+			return err
+		}
+		if got.Name != "web" || got.ProjectID != 7 || got.Policies.Version != 3 || !slices.Equal(got.Tags, g.Tags) || !got.Created.Equal(t0) {
+			t.Errorf("GetGroup = %+v", got)
+		}
+		if len(got.Policies.Ingress) != 2 || len(got.Policies.Egress) != 1 {
+			t.Fatalf("policies = %+v", got.Policies)
+		}
+		for i, p := range got.Policies.Ingress {
+			if !p.SameRule(g.Policies.Ingress[i]) || p.Description != g.Policies.Ingress[i].Description {
+				t.Errorf("Ingress[%d] = %v, want %v", i, p, g.Policies.Ingress[i])
+			}
+		}
+		if !got.Policies.Ingress[0].ModifyTime.Equal(t0) {
+			t.Errorf("ModifyTime = %v, want %v", got.Policies.Ingress[0].ModifyTime, t0)
+		}
+		if _, err := tx.GetGroup(ctx, "sg-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetGroup(missing) = %v, want ErrNotFound", err)
+		}
+		n, err := tx.CountGroups(ctx, "acc-00000001", "ap-guangzhou", 7)
+		if n != 1 || err != nil {
+			t.Errorf("CountGroups = %d, %v", n, err)
+		}
+		n, _ = tx.CountGroups(ctx, "acc-00000001", "ap-guangzhou", 0)
+		if n != 0 {
+			t.Errorf("CountGroups(project 0) = %d, want 0", n)
+		}
+		return nil
+	})
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.DeleteGroup(ctx, "sg-00000001"); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, "sg-00000001"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeleteGroup(again) = %v, want ErrNotFound", err)
+		}
+		_, err := tx.GetGroup(ctx, "sg-00000001")
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetGroup(deleted) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func testGroupVersions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	g := group("sg-00000001", "acc-00000001", "ap-guangzhou", "g")
+	tx(t, s, func(tx store.Tx) error { return tx.CreateGroup(ctx, g) })
+	g.Policies.Ingress = []policy.Policy{mustPolicy("ACCEPT TCP 22 10.0.0.0/8")}
+	g.Policies.Version = 1
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateGroup(ctx, g, 0) })
+	g.Policies.Version = 2
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.UpdateGroup(ctx, g, 0); !errors.Is(err, store.ErrVersionMismatch) {
+			t.Errorf("UpdateGroup(stale) = %v, want ErrVersionMismatch", err)
+		}
+		missing := g
+		missing.ID = "sg-missing0"
+		if err := tx.UpdateGroup(ctx, missing, 1); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateGroup(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, _ := tx.GetGroup(ctx, "sg-00000001")
+		if got.Policies.Version != 1 || len(got.Policies.Ingress) != 1 {
+			t.Errorf("after stale update: version %d, %d policies; want 1, 1", got.Policies.Version, len(got.Policies.Ingress))
+		}
+		return nil
+	})
+}
+
+func testGroupNames(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	addAccount(t, s, "acc-00000002")
+	tx(t, s, func(tx store.Tx) error {
+		return tx.CreateGroup(ctx, group("sg-00000001", "acc-00000001", "ap-guangzhou", "web"))
+	})
+	tests := []struct {
+		name string
+		g    store.Group
+		want error
+	}{
+		{"same name, same region", group("sg-00000002", "acc-00000001", "ap-guangzhou", "web"), store.ErrConflict},
+		{"same id", group("sg-00000001", "acc-00000002", "ap-shanghai", "x"), store.ErrConflict},
+		{"same name, other region", group("sg-00000003", "acc-00000001", "ap-shanghai", "web"), nil},
+		{"same name, other account", group("sg-00000004", "acc-00000002", "ap-guangzhou", "web"), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Tx(ctx, func(tx store.Tx) error { return tx.CreateGroup(ctx, tc.g) })
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Errorf("CreateGroup = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Default groups: all named "default", one per project.
+	def := func(id string, project int64) store.Group {
+		g := group(id, "acc-00000001", "ap-guangzhou", "default")
+		g.IsDefault, g.ProjectID = true, project
+		return g
+	}
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.CreateGroup(ctx, def("sg-0000000a", 0)); err != nil {
+			return err
+		}
+		if err := tx.CreateGroup(ctx, def("sg-0000000b", 1)); err != nil {
+			return err
+		}
+		if err := tx.CreateGroup(ctx, def("sg-0000000c", 1)); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("second default group of project 1 = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		g, err := tx.GetDefaultGroup(ctx, "acc-00000001", "ap-guangzhou", 1)
+		if err != nil || g.ID != "sg-0000000b" {
+			t.Errorf("GetDefaultGroup(1) = %s, %v", g.ID, err)
+		}
+		if _, err := tx.GetDefaultGroup(ctx, "acc-00000001", "ap-shanghai", 0); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetDefaultGroup(other region) = %v, want ErrNotFound", err)
+		}
+		g, err = tx.GetGroupByName(ctx, "acc-00000001", "ap-shanghai", "web")
+		if err != nil || g.ID != "sg-00000003" {
+			t.Errorf("GetGroupByName = %s, %v", g.ID, err)
+		}
+		if _, err := tx.GetGroupByName(ctx, "acc-00000001", "ap-guangzhou", "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetGroupByName(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func testListGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	addAccount(t, s, "acc-00000002")
+	tx(t, s, func(tx store.Tx) error {
+		for i := 1; i <= 6; i++ {
+			g := group(fmt.Sprintf("sg-0000000%d", i), "acc-00000001", "ap-guangzhou", fmt.Sprintf("g%d", i))
+			g.ProjectID = int64(i % 2)
+			g.Created = t0.Add(time.Duration(i) * time.Minute)
+			g.Updated = t0.Add(time.Duration(10-i) * time.Minute)
+			switch i {
+			case 1:
+				g.Tags = []store.Tag{{Key: "env", Value: "prod"}}
+			case 2:
+				g.Tags = []store.Tag{{Key: "env", Value: "dev"}, {Key: "team", Value: "a"}}
+			case 3:
+				g.Tags = []store.Tag{{Key: "team", Value: "b"}}
+			}
+			if err := tx.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateGroup(ctx, group("sg-00000007", "acc-00000001", "ap-shanghai", "g7")); err != nil {
+			return err
+		}
+		return tx.CreateGroup(ctx, group("sg-00000008", "acc-00000002", "ap-guangzhou", "g8"))
+	})
+	mine := store.GroupFilter{AccountID: "acc-00000001", Region: "ap-guangzhou"}
+	with := func(mod func(*store.GroupFilter)) store.GroupFilter {
+		f := mine
+		mod(&f)
+		return f
+	}
+	tests := []struct {
+		name      string
+		f         store.GroupFilter
+		wantIDs   []string
+		wantTotal int
+	}{
+		{"account and region", mine, []string{"sg-00000001", "sg-00000002", "sg-00000003", "sg-00000004", "sg-00000005", "sg-00000006"}, 6},
+		{"ids", with(func(f *store.GroupFilter) { f.IDs = []string{"sg-00000003", "sg-00000007", "sg-00000008"} }), []string{"sg-00000003"}, 1},
+		{"names", with(func(f *store.GroupFilter) { f.Names = []string{"g2", "g5"} }), []string{"sg-00000002", "sg-00000005"}, 2},
+		{"project", with(func(f *store.GroupFilter) { f.ProjectIDs = []int64{0} }), []string{"sg-00000002", "sg-00000004", "sg-00000006"}, 3},
+		{"tag keys", with(func(f *store.GroupFilter) { f.TagKeys = []string{"team", "nope"} }), []string{"sg-00000002", "sg-00000003"}, 2},
+		{"tag value", with(func(f *store.GroupFilter) { f.Tags = []store.TagCond{{Key: "env", Values: []string{"prod", "qa"}}} }), []string{"sg-00000001"}, 1},
+		{"two tag conditions", with(func(f *store.GroupFilter) {
+			f.Tags = []store.TagCond{{Key: "env"}, {Key: "team", Values: []string{"a"}}}
+		}), []string{"sg-00000002"}, 1},
+		{"paging", with(func(f *store.GroupFilter) { f.Offset, f.Limit = 2, 2 }), []string{"sg-00000003", "sg-00000004"}, 6},
+		{"offset only", with(func(f *store.GroupFilter) { f.Offset = 5 }), []string{"sg-00000006"}, 6},
+		{"offset past end", with(func(f *store.GroupFilter) { f.Offset, f.Limit = 10, 5 }), nil, 6},
+		{"created desc", with(func(f *store.GroupFilter) { f.OrderBy, f.Desc, f.Limit = "CreatedTime", true, 2 }), []string{"sg-00000006", "sg-00000005"}, 6},
+		{"updated asc", with(func(f *store.GroupFilter) { f.OrderBy, f.Limit = "UpdateTime", 2 }), []string{"sg-00000006", "sg-00000005"}, 6},
+		{"other account", store.GroupFilter{AccountID: "acc-00000002"}, []string{"sg-00000008"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			view(t, s, func(tx store.Tx) error {
+				gs, total, err := tx.ListGroups(ctx, tc.f)
+				if err != nil {
+					return err
+				}
+				var ids []string
+				for _, g := range gs {
+					ids = append(ids, g.ID)
+				}
+				if !slices.Equal(ids, tc.wantIDs) || total != tc.wantTotal {
+					t.Errorf("ListGroups = %v (total %d), want %v (total %d)", ids, total, tc.wantIDs, tc.wantTotal)
+				}
+				return nil
+			})
+		})
+	}
+	view(t, s, func(tx store.Tx) error {
+		gs, _, _ := tx.ListGroups(ctx, with(func(f *store.GroupFilter) { f.IDs = []string{"sg-00000002"} }))
+		if len(gs) != 1 || !slices.Equal(gs[0].Tags, []store.Tag{{Key: "env", Value: "dev"}, {Key: "team", Value: "a"}}) {
+			t.Errorf("listed tags = %+v", gs)
+		}
+		return nil
+	})
+}
+
+func testReferences(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		for _, g := range []store.Group{
+			group("sg-0000000a", "acc-00000001", "r", "a"),
+			group("sg-0000000b", "acc-00000001", "r", "b", "ACCEPT TCP 22 sg-0000000a", "ACCEPT TCP 80 sg-0000000a", "ACCEPT ppm-00000001 ipm-00000001"),
+			group("sg-0000000c", "acc-00000001", "r", "c", "ACCEPT TCP 22 sg-0000000a", "DROP ALL ALL sg-0000000c"),
+		} {
+			if err := tx.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		return tx.CreateTemplate(ctx, store.Template{ID: "ipmg-00000001", AccountID: "acc-00000001", Region: "r", Kind: store.KindAddressGroup, Name: "ag",
+			Entries: []store.TemplateEntry{{Value: "ipm-00000001"}, {Value: "ipm-00000002"}}})
+	})
+	refs := func(ids ...string) []store.Ref {
+		var out []store.Ref
+		view(t, s, func(tx store.Tx) error {
+			var err error
+			out, err = tx.Referrers(ctx, ids)
+			return err
+		})
+		return out
+	}
+	want := []store.Ref{{From: "sg-0000000b", To: "sg-0000000a"}, {From: "sg-0000000c", To: "sg-0000000a"}, {From: "sg-0000000c", To: "sg-0000000c"}}
+	if got := refs("sg-0000000a", "sg-0000000c"); !slices.Equal(got, want) {
+		t.Errorf("Referrers(sg) = %v, want %v", got, want)
+	}
+	want = []store.Ref{{From: "ipmg-00000001", To: "ipm-00000001"}, {From: "sg-0000000b", To: "ipm-00000001"}, {From: "sg-0000000b", To: "ppm-00000001"}}
+	if got := refs("ipm-00000001", "ppm-00000001"); !slices.Equal(got, want) {
+		t.Errorf("Referrers(templates) = %v, want %v", got, want)
+	}
+	// Updating and deleting keep the index in step.
+	tx(t, s, func(tx store.Tx) error {
+		g, _ := tx.GetGroup(ctx, "sg-0000000b")
+		g.Policies.Ingress = g.Policies.Ingress[2:]
+		g.Policies.Version++
+		if err := tx.UpdateGroup(ctx, g, g.Policies.Version-1); err != nil {
+			return err
+		}
+		return tx.DeleteGroup(ctx, "sg-0000000c")
+	})
+	if got := refs("sg-0000000a", "sg-0000000c"); len(got) != 0 {
+		t.Errorf("Referrers after update and delete = %v, want none", got)
+	}
+	tx(t, s, func(tx store.Tx) error {
+		tp, _ := tx.GetTemplate(ctx, "ipmg-00000001")
+		tp.Entries = tp.Entries[1:]
+		return tx.UpdateTemplate(ctx, tp)
+	})
+	want = []store.Ref{{From: "sg-0000000b", To: "ipm-00000001"}}
+	if got := refs("ipm-00000001"); !slices.Equal(got, want) {
+		t.Errorf("Referrers after template update = %v, want %v", got, want)
+	}
+	if got := refs(); got != nil {
+		t.Errorf("Referrers() = %v, want none", got)
+	}
+}
+
+func testHistory(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tx(t, s, func(tx store.Tx) error {
+		for v := uint64(1); v <= 3; v++ {
+			if err := tx.AddHistory(ctx, store.History{GroupID: "sg-00000001", AccountID: "acc-00000001", Version: v, Time: t0, SecretID: "AKIDx", RequestID: fmt.Sprint("r", v), Action: "A", Detail: "{}"}); err != nil {
+				return err
+			}
+		}
+		return tx.AddHistory(ctx, store.History{GroupID: "sg-00000002", Version: 1, Time: t0})
+	})
+	view(t, s, func(tx store.Tx) error {
+		hs, err := tx.ListHistory(ctx, "sg-00000001")
+		if err != nil {
+			return err
+		}
+		if len(hs) != 3 || hs[0].Version != 1 || hs[2].Version != 3 || hs[2].RequestID != "r3" || !hs[1].Time.Equal(t0) || hs[0].Seq >= hs[1].Seq {
+			t.Errorf("ListHistory = %+v", hs)
+		}
+		return nil
+	})
+}
+
+func testInstances(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		for _, g := range []string{"sg-0000000a", "sg-0000000b", "sg-0000000c"} {
+			if err := tx.CreateGroup(ctx, group(g, "acc-00000001", "r", g)); err != nil {
+				return err
+			}
+		}
+		ins := []store.Instance{
+			{ID: "ins-00000001", AccountID: "acc-00000001", Region: "r", Zone: "r-1", Name: "a", OSType: "linux", State: "RUNNING",
+				PrivateIPs: []string{"10.0.0.1", "10.0.0.2"}, IPv6s: []string{"fd00::1"}, PublicIP: "1.2.3.4", HostID: "host-00000001", Interface: "tap1",
+				GroupIDs: []string{"sg-0000000c", "sg-0000000a"}, Created: t0},
+			{ID: "ins-00000002", AccountID: "acc-00000001", Region: "r", Zone: "r-2", Name: "b", OSType: "windows", State: "RECYCLED", ProjectID: 3,
+				GroupIDs: []string{"sg-0000000a"}, Created: t0},
+			{ID: "ins-00000003", AccountID: "acc-00000001", Region: "q", Zone: "q-1", Name: "c", State: "RUNNING", Created: t0},
+		}
+		for _, in := range ins {
+			if err := tx.CreateInstance(ctx, in); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateInstance(ctx, ins[0]); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateInstance(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		in, err := tx.GetInstance(ctx, "ins-00000001")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(in.GroupIDs, []string{"sg-0000000c", "sg-0000000a"}) || !slices.Equal(in.PrivateIPs, []string{"10.0.0.1", "10.0.0.2"}) ||
+			!slices.Equal(in.IPv6s, []string{"fd00::1"}) || in.PublicIP != "1.2.3.4" || in.Interface != "tap1" || in.OSType != "linux" {
+			t.Errorf("GetInstance = %+v", in)
+		}
+		if _, err := tx.GetInstance(ctx, "ins-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetInstance(missing) = %v, want ErrNotFound", err)
+		}
+		n, err := tx.CountBindings(ctx, []string{"sg-0000000a", "sg-0000000b", "sg-0000000c"})
+		if err != nil || n["sg-0000000a"] != 2 || n["sg-0000000b"] != 0 || n["sg-0000000c"] != 1 {
+			t.Errorf("CountBindings = %v, %v", n, err)
+		}
+		return nil
+	})
+	tests := []struct {
+		name      string
+		f         store.InstanceFilter
+		wantIDs   []string
+		wantTotal int
+	}{
+		{"region", store.InstanceFilter{AccountID: "acc-00000001", Region: "r"}, []string{"ins-00000001", "ins-00000002"}, 2},
+		{"group", store.InstanceFilter{AccountID: "acc-00000001", GroupIDs: []string{"sg-0000000c", "sg-0000000b"}}, []string{"ins-00000001"}, 1},
+		{"state", store.InstanceFilter{States: []string{"RECYCLED"}}, []string{"ins-00000002"}, 1},
+		{"zone and name", store.InstanceFilter{Zones: []string{"r-1", "q-1"}, Names: []string{"c"}}, []string{"ins-00000003"}, 1},
+		{"project", store.InstanceFilter{ProjectIDs: []int64{3}}, []string{"ins-00000002"}, 1},
+		{"ids and paging", store.InstanceFilter{IDs: []string{"ins-00000001", "ins-00000003"}, Offset: 1, Limit: 1}, []string{"ins-00000003"}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			view(t, s, func(tx store.Tx) error {
+				got, total, err := tx.ListInstances(ctx, tc.f)
+				if err != nil {
+					return err
+				}
+				var ids []string
+				for _, in := range got {
+					ids = append(ids, in.ID)
+				}
+				if !slices.Equal(ids, tc.wantIDs) || total != tc.wantTotal {
+					t.Errorf("ListInstances = %v (total %d), want %v (total %d)", ids, total, tc.wantIDs, tc.wantTotal)
+				}
+				return nil
+			})
+		})
+	}
+	// Rebinding keeps the order given; a bound group cannot be deleted.
+	tx(t, s, func(tx store.Tx) error {
+		in, _ := tx.GetInstance(ctx, "ins-00000001")
+		in.GroupIDs = []string{"sg-0000000b", "sg-0000000c", "sg-0000000a"}
+		in.State, in.Name = "STOPPED", "renamed"
+		return tx.UpdateInstance(ctx, in)
+	})
+	view(t, s, func(tx store.Tx) error {
+		in, _ := tx.GetInstance(ctx, "ins-00000001")
+		if !slices.Equal(in.GroupIDs, []string{"sg-0000000b", "sg-0000000c", "sg-0000000a"}) || in.State != "STOPPED" || in.Name != "renamed" {
+			t.Errorf("after UpdateInstance: %+v", in)
+		}
+		return nil
+	})
+	err := s.Tx(ctx, func(tx store.Tx) error { return tx.DeleteGroup(ctx, "sg-0000000b") })
+	if err == nil {
+		t.Errorf("DeleteGroup(bound) succeeded; the store must refuse to orphan a binding")
+	}
+	tx(t, s, func(tx store.Tx) error {
+		if err := tx.UpdateInstance(ctx, store.Instance{ID: "ins-missing0"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateInstance(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func testTemplates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		for _, tp := range []store.Template{
+			{ID: "ipm-00000001", AccountID: "acc-00000001", Region: "r", Kind: store.KindAddress, Name: "a1",
+				Entries: []store.TemplateEntry{{Value: "10.0.0.1", Description: "one"}, {Value: "10.1.0.0/16"}}, Created: t0},
+			{ID: "ppm-00000001", AccountID: "acc-00000001", Region: "r", Kind: store.KindService, Name: "s1", Entries: []store.TemplateEntry{{Value: "tcp:80"}}, Created: t0},
+			{ID: "ipm-00000002", AccountID: "acc-00000001", Region: "q", Kind: store.KindAddress, Name: "a2", Entries: []store.TemplateEntry{{Value: "::1"}}, Created: t0},
+		} {
+			if err := tx.CreateTemplate(ctx, tp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		tp, err := tx.GetTemplate(ctx, "ipm-00000001")
+		if err != nil {
+			return err
+		}
+		if tp.Name != "a1" || tp.Kind != store.KindAddress || !slices.Equal(tp.Entries, []store.TemplateEntry{{Value: "10.0.0.1", Description: "one"}, {Value: "10.1.0.0/16", Description: ""}}) {
+			t.Errorf("GetTemplate = %+v", tp)
+		}
+		list, total, err := tx.ListTemplates(ctx, store.TemplateFilter{AccountID: "acc-00000001", Region: "r", Kind: store.KindAddress})
+		if err != nil || total != 1 || len(list) != 1 || list[0].ID != "ipm-00000001" {
+			t.Errorf("ListTemplates = %+v, %d, %v", list, total, err)
+		}
+		list, total, _ = tx.ListTemplates(ctx, store.TemplateFilter{Kind: store.KindAddress, Names: []string{"a2"}})
+		if total != 1 || list[0].ID != "ipm-00000002" {
+			t.Errorf("ListTemplates(name) = %+v", list)
+		}
+		return nil
+	})
+	tx(t, s, func(tx store.Tx) error {
+		tp, _ := tx.GetTemplate(ctx, "ipm-00000001")
+		tp.Name, tp.Entries = "renamed", []store.TemplateEntry{{Value: "192.168.0.1-192.168.0.9"}}
+		if err := tx.UpdateTemplate(ctx, tp); err != nil {
+			return err
+		}
+		if err := tx.DeleteTemplate(ctx, "ppm-00000001"); err != nil {
+			return err
+		}
+		if err := tx.DeleteTemplate(ctx, "ppm-00000001"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeleteTemplate(again) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		tp, _ := tx.GetTemplate(ctx, "ipm-00000001")
+		if tp.Name != "renamed" || len(tp.Entries) != 1 {
+			t.Errorf("after update: %+v", tp)
+		}
+		return nil
+	})
+}
+
+func testTransactions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, store.Account{ID: "acc-00000001", Name: "a"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("Tx = %v, want the function's error", err)
+	}
+	view(t, s, func(tx store.Tx) error {
+		if n, _ := tx.CountAccounts(ctx); n != 0 {
+			t.Errorf("rolled-back account persisted: %d accounts", n)
+		}
+		return nil
+	})
+	err = s.View(ctx, func(tx store.Tx) error { return tx.CreateAccount(ctx, store.Account{ID: "acc-00000002"}) })
+	if err == nil {
+		t.Errorf("a write inside View succeeded")
+	}
+}
