@@ -1,0 +1,240 @@
+// Package api serves Palisade's Tencent Cloud API 3.0 compatible endpoint:
+// TC3-HMAC-SHA256 authentication, the {"Response": …} envelope, Tencent's
+// error codes and the dispatch of every action to the service. The
+// official Tencent Cloud SDKs drive it unchanged.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/service"
+)
+
+// DefaultMaxBodyBytes is the default limit on a request body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// apiVersion is the only version of the vpc and cvm APIs served.
+const apiVersion = "2017-03-12"
+
+// Options configure the handler.
+type Options struct {
+	Service      Service
+	Logger       *slog.Logger     // default: discard
+	Clock        func() time.Time // default: time.Now; checks X-TC-Timestamp
+	MaxBodyBytes int64            // default DefaultMaxBodyBytes
+	// NewRequestID returns a request's RequestId (default: a random UUID).
+	NewRequestID func() string
+}
+
+// handler serves the API.
+type handler struct {
+	svc     Service
+	log     *slog.Logger
+	now     func() time.Time
+	maxBody int64
+	newID   func() string
+	metrics *metrics
+	actions map[string]action
+}
+
+// NewHandler returns the API's HTTP handler with every route registered:
+// POST / (and GET / with the query form) for actions, GET /healthz and
+// GET /metrics.
+func NewHandler(opts Options) http.Handler {
+	h := &handler{
+		svc:     opts.Service,
+		log:     opts.Logger,
+		now:     opts.Clock,
+		maxBody: opts.MaxBodyBytes,
+		newID:   opts.NewRequestID,
+		metrics: newMetrics(),
+		actions: actions(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.newID == nil {
+		h.newID = uuid.NewString
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /{$}", h.serveAction)
+	mux.HandleFunc("GET /{$}", h.serveAction)
+	mux.HandleFunc("GET /healthz", h.serveHealth)
+	mux.Handle("GET /metrics", h.metrics.handler())
+	return mux
+}
+
+func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// call is one authenticated action request as a handler sees it.
+type call struct {
+	ctx     context.Context
+	caller  service.Caller
+	service string // the action's service: vpc, cvm or palisade
+	action  string
+	body    []byte // JSON
+}
+
+// decode unmarshals the request body into v.
+func (c *call) decode(v any) error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return nil
+	}
+	return json.Unmarshal(c.body, v)
+}
+
+func (h *handler) serveAction(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	reqID := h.newID()
+	c := &call{ctx: r.Context(), action: r.Header.Get(client.HeaderAction)}
+	label := "unknown"
+	if a, ok := h.actions[c.action]; ok {
+		label = c.action
+		c.service = a.service
+	}
+	result, err := h.run(w, r, c, reqID)
+	code := "OK"
+	if err != nil {
+		we := toWire(err, c.service, c.action)
+		code = we.Code
+		if we.Internal {
+			h.log.LogAttrs(r.Context(), slog.LevelError, "api internal error",
+				slog.String("request_id", reqID), slog.String("action", c.action), slog.Any("error", err))
+		}
+		writeEnvelope(w, map[string]any{"Error": map[string]string{"Code": we.Code, "Message": we.Message}}, reqID)
+	} else {
+		writeEnvelope(w, result, reqID)
+	}
+	d := h.now().Sub(start)
+	h.metrics.observe(label, code, d)
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "api request",
+		slog.String("request_id", reqID),
+		slog.String("action", c.action),
+		slog.String("account", c.caller.AccountID),
+		slog.String("secret_id", c.caller.SecretID),
+		slog.String("region", c.caller.Region),
+		slog.String("code", code),
+		slog.Duration("duration", d),
+		slog.String("remote", r.RemoteAddr))
+}
+
+// run authenticates the request, finds its action and runs it.
+func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID string) (any, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, newAPIError(codeRequestTooLarge, "the request body exceeds %d bytes", h.maxBody)
+		}
+		return nil, newAPIError(codeInvalidParameter, "read request body: %v", err)
+	}
+	auth, cred, err := h.authenticate(r, body)
+	if err != nil {
+		return nil, err
+	}
+	region := r.Header.Get(client.HeaderRegion)
+	c.caller = cred.Caller(region, reqID)
+
+	a, ok := h.actions[c.action]
+	switch {
+	case c.action == "":
+		return nil, newAPIError(codeMissingParameter, "the X-TC-Action header is required")
+	case !ok:
+		return nil, newAPIError(codeInvalidAction, "action %q does not exist", c.action)
+	case a.service != "palisade" && a.service != auth.service:
+		return nil, newAPIError(codeInvalidAction, "action %s does not exist in service %s (it is a %s action)", c.action, auth.service, a.service)
+	}
+	if v := r.Header.Get(client.HeaderVersion); a.service != "palisade" && v != "" && v != apiVersion {
+		return nil, newAPIError(codeNoSuchVersion, "version %q of %s does not exist; use %s", v, a.service, apiVersion)
+	}
+	if a.write && cred.Role == service.RoleReadOnly {
+		return nil, newAPIError(codeUnauthorized, "credential %s is read-only and cannot call %s", cred.SecretID, c.action)
+	}
+	if cred.Role == service.RoleHost {
+		return nil, newAPIError(codeUnauthorized, "a host credential cannot call %s", c.action)
+	}
+
+	c.body = body
+	if r.Method == http.MethodGet {
+		c.body, err = queryToJSON(r.URL.Query())
+		if err != nil {
+			return nil, newAPIError(codeInvalidParameter, "%v", err)
+		}
+	}
+	return a.run(h, c)
+}
+
+// authenticate verifies the TC3-HMAC-SHA256 signature and returns the
+// credential that signed the request.
+func (h *handler) authenticate(r *http.Request, body []byte) (authorization, service.Credential, error) {
+	raw := r.Header.Get("Authorization")
+	if raw == "" {
+		return authorization{}, service.Credential{}, authError(codeInvalidAuthorization, "the Authorization header is required")
+	}
+	auth, err := parseAuthorization(raw)
+	if err != nil {
+		return auth, service.Credential{}, err
+	}
+	cred, err := h.svc.LookupCredential(r.Context(), auth.secretID)
+	if err != nil {
+		var se *service.Error
+		if errors.As(err, &se) && se.Kind == service.KindNotFound {
+			return auth, cred, authError(codeSecretIDNotFound, "SecretId %s does not exist", auth.secretID)
+		}
+		return auth, cred, err
+	}
+	ts, err := requestTimestamp(r, h.now())
+	if err != nil {
+		return auth, cred, err
+	}
+	if err := verifySignature(r, body, auth, ts, cred.SecretKey); err != nil {
+		return auth, cred, err
+	}
+	return auth, cred, nil
+}
+
+// writeEnvelope writes {"Response": {…result, "RequestId": id}} with HTTP
+// 200. result marshals to a JSON object (nil writes only the RequestId).
+func writeEnvelope(w http.ResponseWriter, result any, reqID string) {
+	var b bytes.Buffer
+	b.WriteString(`{"Response":`)
+	obj := []byte("{}")
+	if result != nil {
+		var err error
+		if obj, err = json.Marshal(result); err != nil || len(obj) < 2 || obj[0] != '{' {
+			obj = []byte(`{"Error":{"Code":"InternalError","Message":"internal error"}}`)
+		}
+	}
+	b.Write(obj[:len(obj)-1])
+	if len(obj) > 2 {
+		b.WriteByte(',')
+	}
+	b.WriteString(`"RequestId":`)
+	id, _ := json.Marshal(reqID)
+	b.Write(id)
+	b.WriteString("}}")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service"
+)
+
+// This file is the one place where Palisade's errors become Tencent Cloud
+// API error codes. Domain code never names a code.
+
+// Error codes Palisade answers with.
+const (
+	codeInvalidAuthorization = "AuthFailure.InvalidAuthorization"
+	codeSecretIDNotFound     = "AuthFailure.SecretIdNotFound"
+	codeSignatureExpire      = "AuthFailure.SignatureExpire"
+	codeSignatureFailure     = "AuthFailure.SignatureFailure"
+
+	codeInvalidAction       = "InvalidAction"
+	codeNoSuchVersion       = "NoSuchVersion"
+	codeUnsupportedRegion   = "UnsupportedRegion"
+	codeInternalError       = "InternalError"
+	codeUnauthorized        = "UnauthorizedOperation"
+	codeUnknownParameter    = "UnknownParameter"
+	codeMissingParameter    = "MissingParameter"
+	codeInvalidParameter    = "InvalidParameter"
+	codeCoexist             = "InvalidParameter.Coexist"
+	codeFilterInvalidKey    = "InvalidParameter.FilterInvalidKey"
+	codeValueMalformed      = "InvalidParameterValue.Malformed"
+	codeValueRange          = "InvalidParameterValue.Range"
+	codeValueTooLong        = "InvalidParameterValue.TooLong"
+	codeValueDuplicate      = "InvalidParameterValue.Duplicate"
+	codeValueLimitExceeded  = "InvalidParameterValue.LimitExceeded"
+	codeRequestTooLarge     = "InvalidParameterValue.LimitExceeded"
+	codeResourceNotFound    = "ResourceNotFound"
+	codeVpcSGNotFound       = "InvalidSecurityGroupID.NotFound"
+	codeCvmSGNotFound       = "InvalidSecurityGroupId.NotFound"
+	codeInstanceNotFound    = "InvalidInstanceId.NotFound"
+	codeResourceInUse       = "ResourceInUse"
+	codeLimitExceeded       = "LimitExceeded"
+	codePolicyLimit         = "LimitExceeded.SecurityGroupPolicySet"
+	codeAssociateLimit      = "LimitExceeded.AssociateUSGLimitExceeded"
+	codeVersionMismatch     = "UnsupportedOperation.VersionMismatch"
+	codeDuplicatePolicy     = "UnsupportedOperation.DuplicatePolicy"
+	codeUnsupported         = "UnsupportedOperation"
+	codeUnsupportedProtocol = "UnsupportedProtocol"
+)
+
+// apiError is a failure decided by the API layer itself (authentication,
+// routing, decoding), already carrying its code.
+type apiError struct {
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func authError(code, format string, args ...any) error {
+	return &apiError{code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func newAPIError(code, format string, args ...any) error {
+	return &apiError{code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// malformed reports a request field whose value does not parse.
+func malformed(field, value, reason string) error {
+	return &policy.FieldError{Field: field, Value: value, Kind: policy.Malformed, Reason: reason}
+}
+
+// missing reports a required request field that is absent.
+func missing(field string) error {
+	return &policy.FieldError{Field: field, Kind: policy.Missing, Reason: "is required"}
+}
+
+// outOfRange reports a request field whose value is outside its range.
+func outOfRange(field, value, reason string) error {
+	return &policy.FieldError{Field: field, Value: value, Kind: policy.OutOfRange, Reason: reason}
+}
+
+// coexist reports two request fields that may not be given together.
+func coexist(field, other string) error {
+	return &policy.FieldError{Field: field, Kind: policy.Coexist, Reason: "cannot be given together with " + other}
+}
+
+// wireError is an error as the envelope carries it.
+type wireError struct {
+	Code     string
+	Message  string
+	Internal bool // an unexpected failure: log it in full, answer generically
+}
+
+// toWire chooses the code and message for err answered to action of
+// service ("vpc", "cvm" or "palisade").
+func toWire(err error, svc, action string) wireError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return wireError{Code: ae.code, Message: ae.message}
+	}
+	if fes := policy.FieldErrors(err); len(fes) > 0 {
+		msgs := make([]string, len(fes))
+		for i, fe := range fes {
+			msgs[i] = fe.Error()
+		}
+		return wireError{Code: fieldCode(fes[0]), Message: strings.Join(msgs, "; ")}
+	}
+	var se *service.Error
+	if errors.As(err, &se) {
+		return wireError{Code: serviceCode(se, svc, action), Message: se.Error()}
+	}
+	var se1 *json.SyntaxError
+	if errors.As(err, &se1) {
+		return wireError{Code: codeInvalidParameter, Message: "the request body is not valid JSON: " + err.Error()}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return wireError{Code: codeValueMalformed, Message: fmt.Sprintf("%s: a JSON %s cannot be %s", te.Field, te.Value, wireKind(te.Type.Kind().String()))}
+	}
+	return wireError{Code: codeInternalError, Message: "internal error", Internal: true}
+}
+
+func wireKind(kind string) string {
+	switch kind {
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "string":
+		return "a string"
+	}
+	return "a " + kind
+}
+
+// fieldCode maps a field error's kind to its code.
+func fieldCode(fe *policy.FieldError) string {
+	switch fe.Kind {
+	case policy.Missing:
+		return codeMissingParameter
+	case policy.Coexist:
+		return codeCoexist
+	case policy.OutOfRange:
+		return codeValueRange
+	case policy.TooLong:
+		return codeValueTooLong
+	case policy.Malformed:
+		if strings.HasPrefix(fe.Field, "Filters") && strings.HasSuffix(fe.Field, "Name") {
+			return codeFilterInvalidKey
+		}
+		return codeValueMalformed
+	}
+	return codeInvalidParameter
+}
+
+// serviceCode maps a domain error of the service.
+func serviceCode(e *service.Error, svc, action string) string {
+	switch e.Kind {
+	case service.KindNotFound:
+		return notFoundCode(e.Resource, svc, action)
+	case service.KindInUse:
+		return codeResourceInUse
+	case service.KindLimitExceeded:
+		switch e.Quota {
+		case service.QuotaPoliciesPerDirection:
+			return codePolicyLimit
+		case service.QuotaGroupsPerInstance:
+			return codeAssociateLimit
+		}
+		return codeLimitExceeded
+	case service.KindVersionMismatch:
+		return codeVersionMismatch
+	case service.KindDuplicate:
+		return codeValueDuplicate
+	case service.KindDuplicatePolicy:
+		return codeDuplicatePolicy
+	case service.KindUnsupported:
+		return codeUnsupported
+	case service.KindForbidden:
+		return codeUnauthorized
+	case service.KindUnsupportedRegion:
+		return codeUnsupportedRegion
+	case service.KindInvalid:
+		return codeInvalidParameter
+	}
+	return codeInternalError
+}
+
+// notFoundCode spells "not found" as the cloud does for each action. The
+// SDK's error lists name InvalidSecurityGroupID.NotFound only for vpc
+// DeleteSecurityGroup; every other vpc action answers ResourceNotFound (and
+// Terraform relies on it for DescribeSecurityGroupPolicies). CVM spells the
+// group code with "Id" and has its own for instances.
+func notFoundCode(resource, svc, action string) string {
+	switch resource {
+	case service.ResourceSecurityGroup:
+		switch {
+		case svc == "cvm":
+			return codeCvmSGNotFound
+		case svc == "vpc" && action == "DeleteSecurityGroup":
+			return codeVpcSGNotFound
+		}
+	case service.ResourceInstance:
+		return codeInstanceNotFound
+	}
+	return codeResourceNotFound
+}
