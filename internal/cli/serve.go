@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-sg/palisade/internal/api"
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store/backend"
+)
+
+// ServeConfig configures the API server.
+type ServeConfig struct {
+	Listen            string           // address to listen on, e.g. 127.0.0.1:7480 (port 0 picks one)
+	DSN               string           // store, e.g. sqlite:palisade.db
+	Regions           []service.Region // nil: the default regions
+	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
+	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
+	Demo              bool             // seed the demo account
+	// Ready, if set, is called with the bound address once the server
+	// accepts connections.
+	Ready func(addr net.Addr)
+}
+
+// shutdownGrace is how long in-flight requests may finish after the
+// context is cancelled.
+const shutdownGrace = 10 * time.Second
+
+func newServeCommand() *cobra.Command {
+	cfg := ServeConfig{}
+	var regions, platform []string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API server (Tencent Cloud API 3.0 compatible), /metrics and /healthz",
+		Long: `Run the API server.
+
+On first start with an empty store it creates an admin account and prints
+its credentials once on standard output. Logs go to standard error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.Regions, err = parseRegions(regions); err != nil {
+				return err
+			}
+			for _, p := range platform {
+				pfx, err := parsePrefix(p)
+				if err != nil {
+					return fmt.Errorf("--platform-address %q: %w", p, err)
+				}
+				cfg.PlatformAddresses = append(cfg.PlatformAddresses, pfx)
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			return Serve(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
+	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH)")
+	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
+	f.StringArrayVar(&platform, "platform-address", nil, "platform service address or CIDR that reaches every instance (repeatable)")
+	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
+	return cmd
+}
+
+// parseRegions reads REGION=ZONE[,ZONE…] items.
+func parseRegions(items []string) ([]service.Region, error) {
+	var out []service.Region
+	for _, item := range items {
+		for _, part := range strings.Split(item, ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			name, zones, _ := strings.Cut(part, "=")
+			r := service.Region{Name: strings.TrimSpace(name)}
+			for _, z := range strings.Split(zones, ",") {
+				if z = strings.TrimSpace(z); z != "" {
+					r.Zones = append(r.Zones, z)
+				}
+			}
+			if r.Name == "" || len(r.Zones) == 0 {
+				return nil, fmt.Errorf("--regions %q: want REGION=ZONE[,ZONE…]", part)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// parsePrefix reads a CIDR or a bare address (a /32 or /128).
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Serve runs the API server until ctx is cancelled, then shuts it down
+// gracefully. First-start admin credentials and demo credentials are printed
+// to stdout.
+func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	st, err := backend.Open(cfg.DSN)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := service.New(st, service.Options{
+		Logger:            logger,
+		Regions:           cfg.Regions,
+		PlatformAddresses: cfg.PlatformAddresses,
+		Quotas:            cfg.Quotas,
+	})
+	if err := bootstrap(ctx, svc, cfg.Demo, stdout, logger); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", cfg.DSN)
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("palisade shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// bootstrap creates the first admin account of an empty store and, when
+// asked, the demo account, printing their credentials once.
+func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.Writer, logger *slog.Logger) error {
+	admin, err := svc.EnsureBootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if admin != nil {
+		fmt.Fprintf(stdout, "Created the admin account %s. Its credentials are shown only now:\n  SecretId:  %s\n  SecretKey: %s\n",
+			admin.AccountID, admin.SecretID, admin.SecretKey)
+	}
+	if !demo {
+		return nil
+	}
+	d, err := svc.SeedDemo(ctx)
+	if err != nil {
+		var se *service.Error
+		if errors.As(err, &se) && se.Kind == service.KindDuplicate {
+			logger.Info("demo account already seeded")
+			return nil
+		}
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "Seeded the demo account %s (%d instances, %d groups):\n  SecretId:  %s\n  SecretKey: %s\n",
+		d.Account.AccountID, len(d.InstanceIDs), len(d.GroupIDs), d.Account.SecretID, d.Account.SecretKey)
+	return nil
+}
