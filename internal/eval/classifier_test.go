@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -254,11 +255,17 @@ func diff(t *testing.T, rules []eval.Rule, pkts []eval.Packet) {
 				p := pkts[i]
 				m, ok := c.Decide(p)
 				lm, lok := lin.Decide(p)
+				var msg string
 				if m != lm || ok != lok {
+					msg = fmt.Sprintf("Decide(%v) = %+v %v, want %+v %v", p, m, ok, lm, lok)
+				} else if i%traceEvery == 0 {
+					msg = checkTrace(c, rules, p, lm, lok)
+				}
+				if msg != "" {
 					mu.Lock()
 					bad++
 					if len(msgs) < 5 {
-						msgs = append(msgs, fmt.Sprintf("Decide(%v) = %+v %v, want %+v %v", p, m, ok, lm, lok))
+						msgs = append(msgs, msg)
 					}
 					mu.Unlock()
 				}
@@ -272,6 +279,36 @@ func diff(t *testing.T, rules []eval.Rule, pkts []eval.Packet) {
 	if bad > 0 {
 		t.Errorf("%d of %d packets disagree with the linear reference", bad, len(pkts))
 	}
+}
+
+// traceEvery is how often diff checks Trace too.
+const traceEvery = 17
+
+// checkTrace compares Trace with the reference: the same decision, every
+// matching rule listed, and the deciding rule among those compared.
+func checkTrace(c *eval.Classifier, rules []eval.Rule, p eval.Packet, want eval.Match, ok bool) string {
+	tr := c.Trace(p)
+	if tr.OK != ok || tr.Match != want {
+		return fmt.Sprintf("Trace(%v).Match = %+v %v, want %+v %v", p, tr.Match, tr.OK, want, ok)
+	}
+	var all []int32
+	for i := range rules {
+		if rules[i].Matches(p) {
+			all = append(all, int32(i))
+		}
+	}
+	if !slices.Equal(tr.Matching, all) {
+		return fmt.Sprintf("Trace(%v).Matching = %v, want %v", p, tr.Matching, all)
+	}
+	if ok && !slices.Contains(tr.Compared, eval.Step{Index: want.Index, Matched: true}) {
+		return fmt.Sprintf("Trace(%v).Compared = %v, lacks the deciding rule %d", p, tr.Compared, want.Index)
+	}
+	for _, st := range tr.Compared {
+		if st.Matched != rules[st.Index].Matches(p) {
+			return fmt.Sprintf("Trace(%v).Compared has %+v, wrong", p, st)
+		}
+	}
+	return ""
 }
 
 // TestDifferentialRandom compares the classifier with the linear reference on
