@@ -6,4 +6,5 @@ import "github.com/spf13/cobra"
 // version. Each constructor lives in the file named after its command.
 var subcommands = []func() *cobra.Command{
 	newServeCommand,
+	newBenchCommand,
 }
