@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"net/netip"
 )
 
 // errNotYet marks an operation whose body is still being written.
@@ -14,116 +13,40 @@ var errNotYet = errors.New("not implemented yet")
 // LookupCredential returns the credential of secretID, with its raw SecretKey
 // for signature verification. An unknown id is a KindNotFound *Error with
 // Resource ResourceCredential.
-func (s *Service) LookupCredential(ctx context.Context, secretID string) (Credential, error) {
-	return Credential{}, errNotYet
-}
-
 // DescribeAccount returns the caller's account.
-func (s *Service) DescribeAccount(ctx context.Context, c Caller) (Account, error) {
-	return Account{}, errNotYet
-}
-
 // UnblockPort25 lifts the caller's account's outbound TCP 25 block and records
 // who did it, and when, in the account's history. Lifting it again is a
 // no-op.
-func (s *Service) UnblockPort25(ctx context.Context, c Caller) error { return errNotYet }
-
-// ---- security groups ----
-
 // CreateSecurityGroup creates a group in the caller's region (with optional
 // template or policies; CreateSecurityGroupWithPolicies). Warnings concern
 // the policies created.
-func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGroupInput) (SecurityGroup, []Warning, error) {
-	return SecurityGroup{}, nil, errNotYet
-}
-
 // CreateDefaultSecurityGroup returns the project's default group, creating it
 // (name "default", description "System created security group", all IPv4
 // both ways) when missing.
-func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, projectID int64) (SecurityGroup, error) {
-	return SecurityGroup{}, errNotYet
-}
-
 // DescribeSecurityGroups lists the caller's groups in its region, with the
 // total count before paging.
-func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQuery) ([]SecurityGroup, int, error) {
-	return nil, 0, errNotYet
-}
-
 // DescribeSecurityGroupPolicies returns a group's policy set.
-func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, in DescribePoliciesInput) (GroupPolicies, error) {
-	return GroupPolicies{}, errNotYet
-}
-
 // ModifySecurityGroupAttribute renames a group or changes its description.
-func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in ModifyGroupInput) error {
-	return errNotYet
-}
-
 // DeleteSecurityGroup deletes a group. It fails KindInUse while any instance
 // (recycle bin included) is bound to it or another group's policy references
 // it (Blockers names them all), and KindUnsupported for a default group.
-func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) error {
-	return errNotYet
-}
-
 // CloneSecurityGroup copies a group's policies (no bindings, no tags) into a
 // new group in the caller's region.
-func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInput) (SecurityGroup, error) {
-	return SecurityGroup{}, errNotYet
-}
-
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.
-func (s *Service) DescribeSecurityGroupAssociationStatistics(ctx context.Context, c Caller, ids []string) ([]AssociationStatistics, error) {
-	return nil, errNotYet
-}
-
 // DescribeSecurityGroupReferences lists, for each group, the groups whose
 // policies reference it.
-func (s *Service) DescribeSecurityGroupReferences(ctx context.Context, c Caller, ids []string) ([]GroupReferences, error) {
-	return nil, errNotYet
-}
-
 // DescribeSecurityGroupLimits returns the caller's effective quotas.
-func (s *Service) DescribeSecurityGroupLimits(ctx context.Context, c Caller) (Quotas, error) {
-	return Quotas{}, errNotYet
-}
-
-// ---- policies ----
-
 // CreateSecurityGroupPolicies inserts the policies of one direction at their
 // shared PolicyIndex (0 = top, absent = append), checking Version if given.
-func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return WriteResult{}, errNotYet
-}
-
 // DeleteSecurityGroupPolicies deletes policies of one direction, all by
 // PolicyIndex or all by content, checking Version if given.
-func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return WriteResult{}, errNotYet
-}
-
 // ReplaceSecurityGroupPolicy replaces exactly one policy, chosen by its
 // PolicyIndex, checking Version if given.
-func (s *Service) ReplaceSecurityGroupPolicy(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return WriteResult{}, errNotYet
-}
-
 // ReplaceSecurityGroupPolicies replaces one or more policies of one
 // direction, each chosen by its PolicyIndex, checking Version if given.
-func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return WriteResult{}, errNotYet
-}
-
 // ModifySecurityGroupPolicies replaces whole directions: an absent or empty
 // direction is left as it is, Version "0" clears both, other Versions are not
 // compared.
-func (s *Service) ModifySecurityGroupPolicies(ctx context.Context, c Caller, in ModifyPoliciesInput) (WriteResult, error) {
-	return WriteResult{}, errNotYet
-}
-
-// ---- instances ----
-
 // RegisterInstances registers instances of an account in the caller's region
 // (platform callers only) and returns their ids in order.
 func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterInstancesInput) ([]string, error) {
@@ -260,57 +183,22 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 // ---- operator (no Caller: the operator works on the store directly) ----
 
 // CreateAccount creates an account and its first (admin) credential.
-func (s *Service) CreateAccount(ctx context.Context, name string) (AccountCredentials, error) {
-	return AccountCredentials{}, errNotYet
-}
-
 // CreateCredential adds a credential (admin or readonly) to an account.
-func (s *Service) CreateCredential(ctx context.Context, accountID string, role Role) (Credential, error) {
-	return Credential{}, errNotYet
-}
-
 // CreatePlatformKey creates a platform credential.
-func (s *Service) CreatePlatformKey(ctx context.Context) (Credential, error) {
-	return Credential{}, errNotYet
-}
-
 // CreateHost creates a host and its credential.
-func (s *Service) CreateHost(ctx context.Context, name string) (HostCredentials, error) {
-	return HostCredentials{}, errNotYet
-}
-
 // SetQuotas overrides an account's quotas (zero fields unchanged) and
 // returns the effective quotas.
-func (s *Service) SetQuotas(ctx context.Context, accountID string, q Quotas) (Quotas, error) {
-	return Quotas{}, errNotYet
-}
-
 // AddPlatformAddress adds a platform service address prefix.
-func (s *Service) AddPlatformAddress(ctx context.Context, p netip.Prefix) error { return errNotYet }
-
 // RemovePlatformAddress removes a stored platform service address prefix.
-func (s *Service) RemovePlatformAddress(ctx context.Context, p netip.Prefix) error { return errNotYet }
-
 // PlatformAddresses returns every platform service address (configured and
 // stored).
-func (s *Service) PlatformAddresses(ctx context.Context) ([]netip.Prefix, error) {
-	return nil, errNotYet
-}
-
 // EnsureBootstrap creates an admin account when the store has none and
 // returns its credentials; it returns nil when accounts already exist.
-func (s *Service) EnsureBootstrap(ctx context.Context) (*AccountCredentials, error) {
-	return nil, errNotYet
-}
-
 // SeedDemo creates a demo account with a host, instances across zones,
 // groups (open-common, web, a db group referencing web), templates and
 // bindings.
 func (s *Service) SeedDemo(ctx context.Context) (Demo, error) { return Demo{}, errNotYet }
 
-// GroupTemplates returns the catalogue of ready-made policy sets: open-all,
-// open-common, linux-login, windows-login, web and the typical scenarios.
-func GroupTemplates() []GroupTemplate { return nil }
 
 type simCache struct{}
 

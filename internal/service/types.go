@@ -398,3 +398,11 @@ type Demo struct {
 	GroupIDs    []string
 	TemplateIDs []string
 }
+
+// List returns the policies of direction d.
+func (s PolicySetInput) List(d policy.Direction) []PolicyInput {
+	if d == policy.Egress {
+		return s.Egress
+	}
+	return s.Ingress
+}

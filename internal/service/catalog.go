@@ -1,0 +1,87 @@
+package service
+
+import (
+	"slices"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+)
+
+// GroupTemplates returns the catalogue of ready-made policy sets a group can
+// be created from: open-all, open-common (as the cloud's console builds it),
+// linux-login, windows-login, web, and the typical scenarios (ssh, rdp, ping,
+// ftp, telnet, mysql, sql-server, cidr-allow-deny). Scenario templates hold
+// inbound policies only. The result is a fresh copy.
+func GroupTemplates() []GroupTemplate {
+	p := mustPolicy
+	both := func(rule, desc string) []policy.Policy {
+		return []policy.Policy{p(rule + " 0.0.0.0/0 # " + desc), p(rule + " ::/0 # " + desc)}
+	}
+	allOut := both("ACCEPT ALL ALL", "all outbound traffic")
+	cat := func(parts ...[]policy.Policy) []policy.Policy { return slices.Concat(parts...) }
+	return []GroupTemplate{
+		{
+			Name: "open-all", Title: "Open all ports",
+			Description: "All ports are opened to the public and private networks. This may present security risks.",
+			Ingress:     both("ACCEPT ALL ALL", "all inbound traffic"),
+			Egress:      allOut,
+		},
+		{
+			Name: "open-common", Title: "Open ports 22, 80, 443, 3389 and ICMP",
+			Description: "Host login and web service ports open to the Internet; all ports open to private networks.",
+			Ingress: cat(
+				both("ACCEPT TCP 3389", "Windows remote desktop"),
+				both("ACCEPT TCP 22", "Linux SSH login"),
+				both("ACCEPT TCP 80,443", "web service"),
+				[]policy.Policy{
+					p("ACCEPT ICMP ALL 0.0.0.0/0 # ping"),
+					p("ACCEPT ICMPv6 ALL ::/0 # ping"),
+					p("ACCEPT ALL ALL 10.0.0.0/8 # private network"),
+					p("ACCEPT ALL ALL 172.16.0.0/12 # private network"),
+					p("ACCEPT ALL ALL 192.168.0.0/16 # private network"),
+				}),
+			Egress: allOut,
+		},
+		{Name: "linux-login", Title: "Linux login", Description: "SSH (TCP 22) from anywhere; all outbound.",
+			Ingress: both("ACCEPT TCP 22", "Linux SSH login"), Egress: allOut},
+		{Name: "windows-login", Title: "Windows login", Description: "Remote desktop (TCP 3389) from anywhere; all outbound.",
+			Ingress: both("ACCEPT TCP 3389", "Windows remote desktop"), Egress: allOut},
+		{Name: "web", Title: "Web server", Description: "HTTP and HTTPS (TCP 80, 443) from anywhere; all outbound.",
+			Ingress: both("ACCEPT TCP 80,443", "web service"), Egress: allOut},
+		{Name: "ssh", Title: "SSH to Linux", Description: "Typical scenario: TCP 22 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 22 0.0.0.0/0 # SSH")}},
+		{Name: "rdp", Title: "RDP to Windows", Description: "Typical scenario: TCP 3389 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 3389 0.0.0.0/0 # remote desktop")}},
+		{Name: "ping", Title: "Ping from the Internet", Description: "Typical scenario: ICMP and ICMPv6 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT ICMP ALL 0.0.0.0/0 # ping"), p("ACCEPT ICMPv6 ALL ::/0 # ping")}},
+		{Name: "ftp", Title: "FTP server", Description: "Typical scenario: TCP 20-21 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 20-21 0.0.0.0/0 # FTP")}},
+		{Name: "telnet", Title: "Telnet", Description: "Typical scenario: TCP 23 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 23 0.0.0.0/0 # Telnet")}},
+		{Name: "mysql", Title: "MySQL server", Description: "Typical scenario: TCP 3306 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 3306 0.0.0.0/0 # MySQL")}},
+		{Name: "sql-server", Title: "SQL Server", Description: "Typical scenario: TCP 1433 from anywhere.",
+			Ingress: []policy.Policy{p("ACCEPT TCP 1433 0.0.0.0/0 # SQL Server")}},
+		{Name: "cidr-allow-deny", Title: "Allow a network to one port, deny it another",
+			Description: "Typical scenario: TCP 22 ACCEPT and TCP 3389 DROP from 192.168.1.0/24.",
+			Ingress:     []policy.Policy{p("ACCEPT TCP 22 192.168.1.0/24 # allow SSH"), p("DROP TCP 3389 192.168.1.0/24 # deny remote desktop")}},
+	}
+}
+
+func groupTemplate(name string) (GroupTemplate, bool) {
+	for _, t := range GroupTemplates() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return GroupTemplate{}, false
+}
+
+// mustPolicy parses a constant policy; it panics on error (a test covers
+// every constant).
+func mustPolicy(s string) policy.Policy {
+	p, err := policy.ParsePolicy(s)
+	if err != nil {
+		panic("service: " + err.Error())
+	}
+	return p
+}

@@ -1,0 +1,197 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+const (
+	maxNameLen        = 60
+	maxDescriptionLen = 100
+	defaultLimit      = 20
+	maxLimit          = 100
+)
+
+const alnumLower = "abcdefghijklmnopqrstuvwxyz0123456789"
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randString returns n characters of alphabet drawn uniformly from s.rand.
+func (s *Service) randString(alphabet string, n int) (string, error) {
+	out := make([]byte, n)
+	buf := make([]byte, 1)
+	limit := 256 - 256%len(alphabet)
+	for i := 0; i < n; {
+		if _, err := io.ReadFull(s.rand, buf); err != nil {
+			return "", fmt.Errorf("random: %w", err)
+		}
+		if int(buf[0]) >= limit {
+			continue
+		}
+		out[i] = alphabet[int(buf[0])%len(alphabet)]
+		i++
+	}
+	return string(out), nil
+}
+
+// newID returns prefix and 8 random lowercase letters or digits.
+func (s *Service) newID(prefix string) (string, error) {
+	r, err := s.randString(alnumLower, policy.IDLength)
+	if err != nil {
+		return "", err
+	}
+	return prefix + r, nil
+}
+
+func fieldError(field, value string, kind policy.ErrorKind, format string, args ...any) *policy.FieldError {
+	return &policy.FieldError{Field: field, Value: value, Kind: kind, Reason: fmt.Sprintf(format, args...)}
+}
+
+// relabel prefixes the field of every FieldError in err.
+func relabel(prefix string, err error) error {
+	fes := policy.FieldErrors(err)
+	if len(fes) == 0 {
+		return err
+	}
+	errs := make([]error, len(fes))
+	for i, fe := range fes {
+		c := *fe
+		c.Field = prefix + "." + fe.Field
+		errs[i] = &c
+	}
+	return errors.Join(errs...)
+}
+
+func checkName(field, v string, required bool) error {
+	switch n := utf8.RuneCountInString(v); {
+	case required && v == "":
+		return fieldError(field, "", policy.Missing, "is required")
+	case n > maxNameLen:
+		return fieldError(field, v, policy.TooLong, "is %d characters; the limit is %d", n, maxNameLen)
+	case !utf8.ValidString(v):
+		return fieldError(field, "", policy.Malformed, "is not valid UTF-8")
+	}
+	return nil
+}
+
+func checkDescription(field, v string) error {
+	if n := utf8.RuneCountInString(v); n > maxDescriptionLen {
+		return fieldError(field, v, policy.TooLong, "is %d characters; the limit is %d", n, maxDescriptionLen)
+	}
+	if !utf8.ValidString(v) {
+		return fieldError(field, "", policy.Malformed, "is not valid UTF-8")
+	}
+	return nil
+}
+
+func checkID(field, prefix, id string) error {
+	if !policy.ValidID(prefix, id) {
+		return fieldError(field, id, policy.Malformed, "must be %s followed by 8 lowercase letters or digits", prefix)
+	}
+	return nil
+}
+
+// page validates p and returns offset and limit.
+func page(p Page) (int, int, error) {
+	if p.Offset < 0 {
+		return 0, 0, fieldError("Offset", strconv.Itoa(p.Offset), policy.OutOfRange, "must not be negative")
+	}
+	switch {
+	case p.Limit == 0:
+		return p.Offset, defaultLimit, nil
+	case p.Limit < 0 || p.Limit > maxLimit:
+		return 0, 0, fieldError("Limit", strconv.Itoa(p.Limit), policy.OutOfRange, "must be between 1 and %d", maxLimit)
+	}
+	return p.Offset, p.Limit, nil
+}
+
+// checkRegion checks that the request's region is configured.
+func (s *Service) checkRegion(region string) (Region, error) {
+	if region == "" {
+		return Region{}, fieldError("Region", "", policy.Missing, "is required (X-TC-Region)")
+	}
+	for _, r := range s.regions {
+		if r.Name == region {
+			return r, nil
+		}
+	}
+	return Region{}, &Error{Kind: KindUnsupportedRegion, Field: "Region", Message: fmt.Sprintf("region %s does not exist", region)}
+}
+
+// tenant checks that c acts for an account in a configured region, with a
+// role allowed to read (write false) or write (write true).
+func (s *Service) tenant(c Caller, write bool) error {
+	switch c.Role {
+	case RoleAdmin:
+	case RoleReadOnly:
+		if write {
+			return forbidden("credential %s is read-only", c.SecretID)
+		}
+	default:
+		return forbidden("role %q cannot act on account resources", c.Role)
+	}
+	if c.AccountID == "" {
+		return forbidden("credential %s has no account", c.SecretID)
+	}
+	_, err := s.checkRegion(c.Region)
+	return err
+}
+
+func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
+	return s.st.View(ctx, fn)
+}
+
+func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.st.Tx(ctx, fn)
+}
+
+// effectiveQuotas returns the account's quotas: overrides over the defaults.
+func (s *Service) effectiveQuotas(ctx context.Context, tx store.Tx, accountID string) (Quotas, error) {
+	over, err := tx.QuotaOverrides(ctx, accountID)
+	if err != nil {
+		return Quotas{}, err
+	}
+	return mergeQuotas(s.quotas, Quotas{
+		GroupsPerRegion:          over[QuotaGroupsPerRegion],
+		PoliciesPerDirection:     over[QuotaPoliciesPerDirection],
+		GroupsPerInstance:        over[QuotaGroupsPerInstance],
+		InstancesPerGroup:        over[QuotaInstancesPerGroup],
+		ReferencedGroupsPerGroup: over[QuotaReferencedGroupsPerGroup],
+	}), nil
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%q", err.Error())
+	}
+	return string(b)
+}
+
+// intersect narrows a filter's set by another filter of the same name.
+func intersect(cur []string, next []string, first bool) []string {
+	if first {
+		return append([]string(nil), next...)
+	}
+	keep := map[string]bool{}
+	for _, v := range next {
+		keep[v] = true
+	}
+	var out []string
+	for _, v := range cur {
+		if keep[v] {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}

@@ -1,0 +1,459 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+const setField = "SecurityGroupPolicySet"
+
+// written locates a policy a write created or replaced.
+type written struct {
+	dir   policy.Direction
+	index int
+}
+
+func dirField(d policy.Direction) string { return setField + "." + d.Field() }
+
+func parseVersion(v string) (*uint64, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return nil, fieldError(setField+".Version", v, policy.Malformed, "must be a decimal integer")
+	}
+	return &n, nil
+}
+
+// pickDirection returns the one direction a Create, Delete or Replace
+// request names.
+func pickDirection(set PolicySetInput) (policy.Direction, []PolicyInput, error) {
+	switch {
+	case len(set.Ingress) > 0 && len(set.Egress) > 0:
+		return 0, nil, fieldError(setField+".Egress", "", policy.Coexist, "cannot be given together with Ingress: one direction per request")
+	case len(set.Ingress) > 0:
+		return policy.Ingress, set.Ingress, nil
+	case len(set.Egress) > 0:
+		return policy.Egress, set.Egress, nil
+	}
+	return 0, nil, fieldError(setField, "", policy.Missing, "needs Ingress or Egress policies")
+}
+
+// parseInputs parses the policies of one direction, naming fields
+// "SecurityGroupPolicySet.Ingress.N.Field".
+func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) {
+	out := make([]policy.Policy, len(in))
+	var errs []error
+	for i, pi := range in {
+		p, err := policy.ParseRaw(pi.Raw)
+		if err != nil {
+			errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
+			continue
+		}
+		out[i] = p
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+func indexField(d policy.Direction, i int) string {
+	return fmt.Sprintf("%s.%d.PolicyIndex", dirField(d), i)
+}
+
+func rawEmpty(r policy.Raw) bool { return r == policy.Raw{} }
+
+// loadGroup finds a group of the caller's account in the caller's region.
+func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, id string) (store.Group, error) {
+	if err := checkID(field, policy.PrefixSecurityGroup, id); err != nil {
+		return store.Group{}, err
+	}
+	return s.loadGroupIn(ctx, tx, c.AccountID, c.Region, field, id)
+}
+
+func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
+	g, err := tx.GetGroup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (g.AccountID != accountID || g.Region != region) {
+		e := notFound(ResourceSecurityGroup, id)
+		e.Field = field
+		return store.Group{}, e
+	}
+	return g, err
+}
+
+// writePolicies runs one write to a group's policy set in one transaction:
+// version check, mutation, validation, Version+1, history, warnings.
+func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action string, version *uint64,
+	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
+	if err := s.tenant(c, true); err != nil {
+		return WriteResult{}, err
+	}
+	var res WriteResult
+	err := s.update(ctx, func(tx store.Tx) error {
+		g, err := s.loadGroup(ctx, tx, c, "SecurityGroupId", groupID)
+		if err != nil {
+			return err
+		}
+		before := g.Policies
+		if version != nil && *version != before.Version {
+			return &Error{Kind: KindVersionMismatch, Resource: ResourceSecurityGroup, ID: g.ID, Field: setField + ".Version",
+				Message: fmt.Sprintf("Version %d is not the current version %d of %s", *version, before.Version, g.ID)}
+		}
+		set := before.Clone()
+		ws, err := mutate(&set)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, w := range ws {
+			set.List(w.dir)[w.index].ModifyTime = now
+		}
+		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := s.validateSet(ctx, tx, g, set, q); err != nil {
+			return err
+		}
+		set.Version = before.Version + 1
+		g.Policies, g.Updated = set, now
+		if err := tx.UpdateGroup(ctx, g, before.Version); err != nil {
+			return err
+		}
+		if err := s.recordPolicies(ctx, tx, c, g.ID, action, before, set); err != nil {
+			return err
+		}
+		if err := tx.BumpRevision(ctx, c.AccountID); err != nil {
+			return err
+		}
+		res.Version = set.Version
+		res.Warnings, err = s.policyWarnings(ctx, tx, c.AccountID, set, ws)
+		return err
+	})
+	if err != nil {
+		return WriteResult{}, err
+	}
+	return res, nil
+}
+
+func (s *Service) recordPolicies(ctx context.Context, tx store.Tx, c Caller, groupID, action string, before, after policy.PolicySet) error {
+	return tx.AddHistory(ctx, store.History{GroupID: groupID, AccountID: c.AccountID, Version: after.Version, Time: s.now(),
+		SecretID: c.SecretID, RequestID: c.RequestID, Action: action,
+		Detail: mustJSON(map[string]any{"Before": setJSON(before), "After": setJSON(after)})})
+}
+
+type policySetJSON struct {
+	Version string
+	Ingress []policy.Raw
+	Egress  []policy.Raw
+}
+
+func setJSON(s policy.PolicySet) policySetJSON {
+	out := policySetJSON{Version: strconv.FormatUint(s.Version, 10), Ingress: []policy.Raw{}, Egress: []policy.Raw{}}
+	for _, p := range s.Ingress {
+		out.Ingress = append(out.Ingress, p.Raw())
+	}
+	for _, p := range s.Egress {
+		out.Egress = append(out.Egress, p.Raw())
+	}
+	return out
+}
+
+// ruleKey identifies a rule's content for duplicate detection.
+func ruleKey(p policy.Policy) string {
+	return p.Action.String() + "|" + p.ServiceID + "|" + p.Protocol.String() + "|" + p.Ports.String() + "|" + p.Peer.Kind.String() + "|" + p.Peer.String()
+}
+
+// validateSet checks a group's new policy set: quotas, duplicates and that
+// every referenced group and template exists for the account in the region.
+func (s *Service) validateSet(ctx context.Context, tx store.Tx, g store.Group, set policy.PolicySet, q Quotas) error {
+	refGroups := map[string]bool{}
+	checked := map[string]bool{g.ID: true}
+	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+		list := set.List(d)
+		if len(list) > q.PoliciesPerDirection {
+			return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+				"%s of %s would have %d policies; the limit is %d per direction", d.Field(), g.ID, len(list), q.PoliciesPerDirection)
+		}
+		seen := make(map[string]int, len(list))
+		for i, p := range list {
+			k := ruleKey(p)
+			if j, dup := seen[k]; dup {
+				return &Error{Kind: KindDuplicatePolicy, Resource: ResourcePolicy, Field: fmt.Sprintf("%s.%d", dirField(d), i),
+					Message: fmt.Sprintf("%s policy %d (%s) duplicates policy %d", d.Field(), i, p.Describe(d), j)}
+			}
+			seen[k] = i
+			field := fmt.Sprintf("%s.%d", dirField(d), i)
+			if p.Peer.Kind == policy.PeerSecurityGroup && p.Peer.ID != g.ID {
+				refGroups[p.Peer.ID] = true
+			}
+			for _, id := range []string{peerRef(p), p.ServiceID} {
+				if id == "" || checked[id] {
+					continue
+				}
+				if err := s.checkRef(ctx, tx, g, field, id); err != nil {
+					return err
+				}
+				checked[id] = true
+			}
+		}
+	}
+	if len(refGroups) > q.ReferencedGroupsPerGroup {
+		return limitExceeded(QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup,
+			"%s would reference %d security groups; the limit is %d", g.ID, len(refGroups), q.ReferencedGroupsPerGroup)
+	}
+	return nil
+}
+
+func peerRef(p policy.Policy) string {
+	if p.Peer.IsReference() {
+		return p.Peer.ID
+	}
+	return ""
+}
+
+// checkRef checks that a referenced group or template exists in the group's
+// account and region.
+func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, field, id string) error {
+	if strings.HasPrefix(id, policy.PrefixSecurityGroup) {
+		_, err := s.loadGroupIn(ctx, tx, g.AccountID, g.Region, field, id)
+		return err
+	}
+	kind, resource := templateKindOf(id)
+	t, err := tx.GetTemplate(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (t.AccountID != g.AccountID || t.Region != g.Region || t.Kind != kind) {
+		e := notFound(resource, id)
+		e.Field = field
+		return e
+	}
+	return err
+}
+
+// templateKindOf returns the store kind and resource name of a template id.
+func templateKindOf(id string) (string, string) {
+	switch {
+	case strings.HasPrefix(id, policy.PrefixAddressTemplateGroup):
+		return store.KindAddressGroup, ResourceAddressTemplateGroup
+	case strings.HasPrefix(id, policy.PrefixAddressTemplate):
+		return store.KindAddress, ResourceAddressTemplate
+	case strings.HasPrefix(id, policy.PrefixServiceTemplateGroup):
+		return store.KindServiceGroup, ResourceServiceTemplateGroup
+	}
+	return store.KindService, ResourceServiceTemplate
+}
+
+// CreateSecurityGroupPolicies inserts the policies of one direction at their
+// shared PolicyIndex (0 = top, absent = append), checking Version if given.
+func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
+	d, inputs, err := pickDirection(in.Set)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	version, err := parseVersion(in.Set.Version)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	pols, err := parseInputs(d, inputs)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	var at *int
+	for i, pi := range inputs {
+		if pi.Index == nil {
+			continue
+		}
+		if *pi.Index < 0 {
+			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "must not be negative")
+		}
+		if at != nil && *at != *pi.Index {
+			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "policies of one request share one PolicyIndex (%d)", *at)
+		}
+		at = pi.Index
+	}
+	return s.writePolicies(ctx, c, in.SecurityGroupID, "CreateSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
+		list := set.List(d)
+		pos := len(list)
+		if at != nil {
+			if *at > len(list) {
+				return nil, fieldError(indexField(d, 0), strconv.Itoa(*at), policy.OutOfRange, "is beyond the %d %s policies", len(list), d.Field())
+			}
+			pos = *at
+		}
+		set.SetList(d, slices.Concat(list[:pos], pols, list[pos:]))
+		ws := make([]written, len(pols))
+		for i := range pols {
+			ws[i] = written{d, pos + i}
+		}
+		return ws, nil
+	})
+}
+
+// DeleteSecurityGroupPolicies deletes policies of one direction, all by
+// PolicyIndex or all by content, checking Version if given.
+func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
+	d, inputs, err := pickDirection(in.Set)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	version, err := parseVersion(in.Set.Version)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	byIndex := inputs[0].Index != nil
+	for i, pi := range inputs {
+		switch {
+		case byIndex && pi.Index == nil:
+			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: policies are deleted by index in this request")
+		case byIndex && !rawEmpty(pi.Raw):
+			return WriteResult{}, fieldError(fmt.Sprintf("%s.%d", dirField(d), i), "", policy.Coexist, "delete by PolicyIndex or by content, not both")
+		case !byIndex && pi.Index != nil:
+			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Coexist, "delete by PolicyIndex or by content, not both")
+		}
+	}
+	var content []policy.Policy
+	if !byIndex {
+		if content, err = parseInputs(d, inputs); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	return s.writePolicies(ctx, c, in.SecurityGroupID, "DeleteSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
+		list := set.List(d)
+		drop := make(map[int]bool, len(inputs))
+		for i, pi := range inputs {
+			if byIndex {
+				if *pi.Index < 0 || *pi.Index >= len(list) {
+					return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
+				}
+				drop[*pi.Index] = true
+				continue
+			}
+			found := false
+			for j, p := range list {
+				if !drop[j] && p.SameRule(content[i]) {
+					drop[j], found = true, true
+					break
+				}
+			}
+			if !found {
+				return nil, &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: fmt.Sprintf("%s.%d", dirField(d), i),
+					Message: fmt.Sprintf("no %s policy %s", d.Field(), content[i].Describe(d))}
+			}
+		}
+		kept := make([]policy.Policy, 0, len(list))
+		for j, p := range list {
+			if !drop[j] {
+				kept = append(kept, p)
+			}
+		}
+		set.SetList(d, kept)
+		return nil, nil
+	})
+}
+
+// ReplaceSecurityGroupPolicy replaces exactly one policy, chosen by its
+// PolicyIndex, checking Version if given.
+func (s *Service) ReplaceSecurityGroupPolicy(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
+	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+		if n := len(in.Set.List(d)); n > 1 {
+			return WriteResult{}, fieldError(dirField(d), strconv.Itoa(n), policy.OutOfRange, "ReplaceSecurityGroupPolicy takes exactly one policy")
+		}
+	}
+	return s.replace(ctx, c, in, "ReplaceSecurityGroupPolicy")
+}
+
+// ReplaceSecurityGroupPolicies replaces one or more policies of one
+// direction, each chosen by its PolicyIndex, checking Version if given.
+func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
+	return s.replace(ctx, c, in, "ReplaceSecurityGroupPolicies")
+}
+
+func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
+	d, inputs, err := pickDirection(in.Set)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	version, err := parseVersion(in.Set.Version)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	pols, err := parseInputs(d, inputs)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	seen := map[int]bool{}
+	for i, pi := range inputs {
+		if pi.Index == nil {
+			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: it chooses the policy to replace")
+		}
+		if seen[*pi.Index] {
+			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "names the same policy twice")
+		}
+		seen[*pi.Index] = true
+	}
+	return s.writePolicies(ctx, c, in.SecurityGroupID, action, version, func(set *policy.PolicySet) ([]written, error) {
+		list := slices.Clone(set.List(d))
+		ws := make([]written, len(inputs))
+		for i, pi := range inputs {
+			if *pi.Index < 0 || *pi.Index >= len(list) {
+				return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
+			}
+			list[*pi.Index] = pols[i]
+			ws[i] = written{d, *pi.Index}
+		}
+		set.SetList(d, list)
+		return ws, nil
+	})
+}
+
+// ModifySecurityGroupPolicies replaces whole directions: an absent or empty
+// direction is left as it is, Version "0" clears both, other Versions are not
+// compared.
+func (s *Service) ModifySecurityGroupPolicies(ctx context.Context, c Caller, in ModifyPoliciesInput) (WriteResult, error) {
+	version, err := parseVersion(in.Set.Version)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	clear := version != nil && *version == 0
+	var ingress, egress []policy.Policy
+	if !clear {
+		var errs []error
+		if ingress, err = parseInputs(policy.Ingress, in.Set.Ingress); err != nil {
+			errs = append(errs, err)
+		}
+		if egress, err = parseInputs(policy.Egress, in.Set.Egress); err != nil {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return WriteResult{}, errors.Join(errs...)
+		}
+	}
+	return s.writePolicies(ctx, c, in.SecurityGroupID, "ModifySecurityGroupPolicies", nil, func(set *policy.PolicySet) ([]written, error) {
+		if clear {
+			set.Ingress, set.Egress = nil, nil
+			return nil, nil
+		}
+		var ws []written
+		for _, x := range []struct {
+			d  policy.Direction
+			ps []policy.Policy
+		}{{policy.Ingress, ingress}, {policy.Egress, egress}} {
+			if len(x.ps) == 0 {
+				continue
+			}
+			set.SetList(x.d, x.ps)
+			for i := range x.ps {
+				ws = append(ws, written{x.d, i})
+			}
+		}
+		return ws, nil
+	})
+}
