@@ -81,15 +81,19 @@ type entry6 struct {
 	idx              int32
 }
 
+// mix folds the 128-bit product of x and y (each offset by a constant so
+// that neither is zero) into 64 well-mixed bits.
+func mix(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x^mulA, y^mulB)
+	return hi ^ lo
+}
+
 func hash4(s, d, ports uint32, pr uint8) uint64 {
-	x := uint64(s)<<32 | uint64(d)
-	y := uint64(ports)<<8 | uint64(pr)
-	return x*mulA ^ y*mulB
+	return mix(uint64(s)<<32|uint64(d), uint64(ports)<<8|uint64(pr))
 }
 
 func hash6(s, d [2]uint64, ports uint32, pr uint8) uint64 {
-	y := uint64(ports)<<8 | uint64(pr)
-	return s[0]*mulA ^ s[1]*mulB ^ d[0]*mulC ^ d[1]*mulD ^ y*mulE
+	return mix(s[0]^d[1]*mulC, s[1]^d[0]*mulD^(uint64(ports)<<8|uint64(pr))*mulE)
 }
 
 // Len returns the number of rules.

@@ -69,6 +69,12 @@ type buildConfig struct {
 	addrStep uint8
 	// keepPorts keeps only exact ports as a port key in new tables.
 	exactPortsOnly bool
+	// short rounds prefix lengths below 8 down to a multiple of it (0:
+	// keep them).
+	short uint8
+	// share: a protocol has its own filter class if at least 1/share of
+	// the rules name it.
+	share int
 	// filterPerRule is the filter's budget in bytes per rule, and
 	// filterMin its least budget.
 	filterPerRule, filterMin int
@@ -76,19 +82,14 @@ type buildConfig struct {
 
 func (bc buildConfig) filterBytes(n int) int { return max(bc.filterMin, n*bc.filterPerRule) }
 
-var defaultBuild = buildConfig{limit: 8, addrStep: 8, exactPortsOnly: true, filterPerRule: 16, filterMin: 4096}
+var defaultBuild = buildConfig{limit: 8, addrStep: 8, short: 4, share: 64, exactPortsOnly: true, filterPerRule: 16, filterMin: 4096}
 
 // relax returns the tuple of a new table created for a rule with tuple t:
 // shorter lengths let more rules share the table.
 func (bc buildConfig) relax(t tuple) tuple {
 	r := t
 	if bc.addrStep > 1 {
-		if r.sl >= 8 {
-			r.sl -= r.sl % bc.addrStep
-		}
-		if r.dl >= 8 {
-			r.dl -= r.dl % bc.addrStep
-		}
+		r.sl, r.dl = bc.relaxLen(r.sl), bc.relaxLen(r.dl)
 	}
 	if bc.exactPortsOnly {
 		if r.spl < 16 {
@@ -99,6 +100,16 @@ func (bc buildConfig) relax(t tuple) tuple {
 		}
 	}
 	return r
+}
+
+func (bc buildConfig) relaxLen(l uint8) uint8 {
+	if l >= 8 {
+		return l - l%bc.addrStep
+	}
+	if bc.short == 0 {
+		return l
+	}
+	return l - l%bc.short
 }
 
 type btable struct {
@@ -157,8 +168,8 @@ func compile(rules []Rule, bc buildConfig) (*Classifier, error) {
 	p4, p6 := bc.partition(v4), bc.partition(v6)
 	c.t4, c.off4, c.e4 = emit4(p4)
 	c.t6, c.off6, c.e6 = emit6(p6)
-	c.f4 = newFilter(p4, 32, bc.filterBytes(len(v4)))
-	c.f6 = newFilter(p6, 64, bc.filterBytes(len(v6)))
+	c.f4 = newFilter(p4, 32, bc.filterBytes(len(v4)), bc.share)
+	c.f6 = newFilter(p6, 64, bc.filterBytes(len(v6)), bc.share)
 	return c, nil
 }
 

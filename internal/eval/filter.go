@@ -61,12 +61,12 @@ type shape struct{ a, b, p int }
 // top 64 bits of an address are used), spending at most about budget bytes
 // on cells. It tries a few ways to split the bits between the fields and
 // keeps the one that leaves the fewest tables to probe.
-func newFilter(tables []*btable, width int, budget int) filter {
+func newFilter(tables []*btable, width int, budget, minShare int) filter {
 	f := filter{words: uint32((len(tables) + 63) / 64)}
 	if len(tables) == 0 {
 		return f
 	}
-	nclass := f.classify(tables)
+	nclass := f.classify(tables, minShare)
 	k := 0
 	for cellBytes := int(f.words) * 8 * nclass; k < 32 && cellBytes<<(k+1) <= budget; k++ {
 	}
@@ -99,9 +99,11 @@ func newFilter(tables []*btable, width int, budget int) filter {
 }
 
 // classify assigns protocol classes and returns their number.
-func (f *filter) classify(tables []*btable) int {
+func (f *filter) classify(tables []*btable, share int) int {
 	freq := make(map[uint8]int)
+	n := 0
 	for _, t := range tables {
+		n += len(t.rules)
 		for _, r := range t.rules {
 			if r.pr != AnyProto {
 				freq[uint8(r.pr)]++
@@ -117,7 +119,7 @@ func (f *filter) classify(tables []*btable) int {
 	})
 	nclass := 1
 	for _, p := range protos {
-		if nclass == maxClasses {
+		if nclass == maxClasses || freq[p]*share < n {
 			break
 		}
 		f.class[p] = uint8(nclass)
