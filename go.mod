@@ -7,7 +7,9 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2
 	github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.0.1000
+	github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/cvm v1.0.1000
 	github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc v1.0.1000
+	go4.org/netipx v0.0.0-20260823151212-3075585bcbeb
 	modernc.org/sqlite v1.62.0
 )
 

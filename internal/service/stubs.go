@@ -49,131 +49,35 @@ var errNotYet = errors.New("not implemented yet")
 // compared.
 // RegisterInstances registers instances of an account in the caller's region
 // (platform callers only) and returns their ids in order.
-func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterInstancesInput) ([]string, error) {
-	return nil, errNotYet
-}
-
 // DescribeInstances lists the caller's instances in its region, with the
 // total count before paging. Terminated instances are listed too.
-func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQuery) ([]Instance, int, error) {
-	return nil, 0, errNotYet
-}
-
 // TerminateInstances moves instances to the recycle bin (RECYCLED); they keep
 // their bindings.
-func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string) error {
-	return errNotYet
-}
-
 // PurgeInstances terminates instances for good (TERMINATED) and releases
 // their bindings. The owning account or the platform may call it.
-func (s *Service) PurgeInstances(ctx context.Context, c Caller, ids []string) error {
-	return errNotYet
-}
-
 // AssociateSecurityGroups appends the groups, in order, at the end of each
 // instance's list; a group already bound keeps its position. All or nothing.
-func (s *Service) AssociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
-	return errNotYet
-}
-
 // DisassociateSecurityGroups removes the groups from each instance's list.
 // A group that is not bound to a listed instance is a KindInvalid error.
-func (s *Service) DisassociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
-	return errNotYet
-}
-
 // ModifyInstancesAttribute renames instances and/or sets their whole ordered
 // group list. All or nothing.
-func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in ModifyInstancesInput) error {
-	return errNotYet
-}
-
-// ---- templates ----
-
 // CreateAddressTemplate creates an ipm- template.
-func (s *Service) CreateAddressTemplate(ctx context.Context, c Caller, in TemplateInput) (AddressTemplate, error) {
-	return AddressTemplate{}, errNotYet
-}
-
 // DescribeAddressTemplates lists address templates and the total count.
-func (s *Service) DescribeAddressTemplates(ctx context.Context, c Caller, q TemplateQuery) ([]AddressTemplate, int, error) {
-	return nil, 0, errNotYet
-}
-
 // ModifyAddressTemplateAttribute renames a template or replaces its entries.
-func (s *Service) ModifyAddressTemplateAttribute(ctx context.Context, c Caller, in ModifyTemplateInput) error {
-	return errNotYet
-}
-
 // DeleteAddressTemplate deletes a template that no policy or template group
 // uses (else KindInUse naming them).
-func (s *Service) DeleteAddressTemplate(ctx context.Context, c Caller, id string) error {
-	return errNotYet
-}
-
 // CreateAddressTemplateGroup creates an ipmg- group.
-func (s *Service) CreateAddressTemplateGroup(ctx context.Context, c Caller, in TemplateGroupInput) (AddressTemplateGroup, error) {
-	return AddressTemplateGroup{}, errNotYet
-}
-
 // DescribeAddressTemplateGroups lists address template groups.
-func (s *Service) DescribeAddressTemplateGroups(ctx context.Context, c Caller, q TemplateQuery) ([]AddressTemplateGroup, int, error) {
-	return nil, 0, errNotYet
-}
-
 // ModifyAddressTemplateGroupAttribute renames a group or sets its members.
-func (s *Service) ModifyAddressTemplateGroupAttribute(ctx context.Context, c Caller, in ModifyTemplateGroupInput) error {
-	return errNotYet
-}
-
 // DeleteAddressTemplateGroup deletes a group no policy uses.
-func (s *Service) DeleteAddressTemplateGroup(ctx context.Context, c Caller, id string) error {
-	return errNotYet
-}
-
 // CreateServiceTemplate creates a ppm- template.
-func (s *Service) CreateServiceTemplate(ctx context.Context, c Caller, in TemplateInput) (ServiceTemplate, error) {
-	return ServiceTemplate{}, errNotYet
-}
-
 // DescribeServiceTemplates lists service templates.
-func (s *Service) DescribeServiceTemplates(ctx context.Context, c Caller, q TemplateQuery) ([]ServiceTemplate, int, error) {
-	return nil, 0, errNotYet
-}
-
 // ModifyServiceTemplateAttribute renames a template or replaces its entries.
-func (s *Service) ModifyServiceTemplateAttribute(ctx context.Context, c Caller, in ModifyTemplateInput) error {
-	return errNotYet
-}
-
 // DeleteServiceTemplate deletes a template no policy or group uses.
-func (s *Service) DeleteServiceTemplate(ctx context.Context, c Caller, id string) error {
-	return errNotYet
-}
-
 // CreateServiceTemplateGroup creates a ppmg- group.
-func (s *Service) CreateServiceTemplateGroup(ctx context.Context, c Caller, in TemplateGroupInput) (ServiceTemplateGroup, error) {
-	return ServiceTemplateGroup{}, errNotYet
-}
-
 // DescribeServiceTemplateGroups lists service template groups.
-func (s *Service) DescribeServiceTemplateGroups(ctx context.Context, c Caller, q TemplateQuery) ([]ServiceTemplateGroup, int, error) {
-	return nil, 0, errNotYet
-}
-
 // ModifyServiceTemplateGroupAttribute renames a group or sets its members.
-func (s *Service) ModifyServiceTemplateGroupAttribute(ctx context.Context, c Caller, in ModifyTemplateGroupInput) error {
-	return errNotYet
-}
-
 // DeleteServiceTemplateGroup deletes a group no policy uses.
-func (s *Service) DeleteServiceTemplateGroup(ctx context.Context, c Caller, id string) error {
-	return errNotYet
-}
-
-// ---- analysis ----
-
 // SimulateTraffic decides one packet for an instance through its effective
 // rule list: platform rules, its groups in binding order, the default DROP.
 func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInput) (Decision, error) {
@@ -198,7 +102,6 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 // groups (open-common, web, a db group referencing web), templates and
 // bindings.
 func (s *Service) SeedDemo(ctx context.Context) (Demo, error) { return Demo{}, errNotYet }
-
 
 type simCache struct{}
 

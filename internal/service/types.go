@@ -222,6 +222,9 @@ type InstanceSpec struct {
 	PublicIpAddress    string
 	HostID             string
 	Interface          string
+	// SecurityGroupIDs optionally binds groups of the region at
+	// registration, in order.
+	SecurityGroupIDs []string
 }
 
 // RegisterInstancesInput is RegisterInstances' request; the region is the

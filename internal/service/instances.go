@@ -1,0 +1,491 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+func toInstance(in store.Instance) Instance {
+	out := Instance{ID: in.ID, AccountID: in.AccountID, Name: in.Name, OSType: in.OSType, Region: in.Region, Zone: in.Zone,
+		ProjectID: in.ProjectID, HostID: in.HostID, Interface: in.Interface, State: InstanceState(in.State),
+		SecurityGroupIDs: slices.Clone(in.GroupIDs), CreatedTime: in.Created}
+	if out.SecurityGroupIDs == nil {
+		out.SecurityGroupIDs = []string{}
+	}
+	for _, a := range in.PrivateIPs {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			out.PrivateIPAddresses = append(out.PrivateIPAddresses, ip)
+		}
+	}
+	for _, a := range in.IPv6s {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			out.IPv6Addresses = append(out.IPv6Addresses, ip)
+		}
+	}
+	if ip, err := netip.ParseAddr(in.PublicIP); err == nil {
+		out.PublicIPAddress = ip
+	}
+	return out
+}
+
+func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
+	var out []string
+	for i, s := range in {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil || a.Is6() != want6 || a.Zone() != "" || a.Is4In6() {
+			family := "IPv4"
+			if want6 {
+				family = "IPv6"
+			}
+			return nil, fieldError(fmt.Sprintf("%s.%d", field, i), s, policy.Malformed, "is not an %s address", family)
+		}
+		out = append(out, a.String())
+	}
+	return out, nil
+}
+
+// RegisterInstances registers instances of an account in the caller's region
+// (platform callers only) and returns their ids in order.
+func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterInstancesInput) ([]string, error) {
+	if c.Role != RolePlatform {
+		return nil, forbidden("RegisterInstances needs a platform credential")
+	}
+	region, err := s.checkRegion(c.Region)
+	if err != nil {
+		return nil, err
+	}
+	if in.AccountID == "" {
+		return nil, fieldError("AccountId", "", policy.Missing, "is required")
+	}
+	if len(in.Instances) == 0 {
+		return nil, fieldError("Instances", "", policy.Missing, "is required")
+	}
+	if len(in.Instances) > maxLimit {
+		return nil, fieldError("Instances", strconv.Itoa(len(in.Instances)), policy.OutOfRange, "at most %d per request", maxLimit)
+	}
+	now := s.now()
+	var recs []store.Instance
+	for i, spec := range in.Instances {
+		f := func(name string) string { return fmt.Sprintf("Instances.%d.%s", i, name) }
+		rec := store.Instance{AccountID: in.AccountID, Region: region.Name, Zone: spec.Zone, ProjectID: spec.ProjectID,
+			Name: spec.InstanceName, OSType: strings.ToLower(strings.TrimSpace(spec.OsType)), HostID: spec.HostID,
+			Interface: spec.Interface, State: string(StateRunning), Created: now, Updated: now}
+		if rec.OSType == "" {
+			rec.OSType = "linux"
+		}
+		if rec.OSType != "linux" && rec.OSType != "windows" {
+			return nil, fieldError(f("OsType"), spec.OsType, policy.Malformed, "must be linux or windows")
+		}
+		if !slices.Contains(region.Zones, spec.Zone) {
+			return nil, fieldError(f("Zone"), spec.Zone, policy.Malformed, "is not a zone of %s (%s)", region.Name, strings.Join(region.Zones, ", "))
+		}
+		if spec.ProjectID < 0 {
+			return nil, fieldError(f("ProjectId"), strconv.FormatInt(spec.ProjectID, 10), policy.OutOfRange, "must not be negative")
+		}
+		if err := checkName(f("InstanceName"), spec.InstanceName, false); err != nil {
+			return nil, err
+		}
+		if rec.PrivateIPs, err = parseAddrs(f("PrivateIpAddresses"), spec.PrivateIpAddresses, false); err != nil {
+			return nil, err
+		}
+		if rec.IPv6s, err = parseAddrs(f("Ipv6Addresses"), spec.Ipv6Addresses, true); err != nil {
+			return nil, err
+		}
+		if spec.PublicIpAddress != "" {
+			pub, err := parseAddrs(f("PublicIpAddress"), []string{spec.PublicIpAddress}, false)
+			if err != nil {
+				return nil, fieldError(f("PublicIpAddress"), spec.PublicIpAddress, policy.Malformed, "is not an IPv4 address")
+			}
+			rec.PublicIP = pub[0]
+		}
+		rec.GroupIDs = spec.SecurityGroupIDs
+		recs = append(recs, rec)
+	}
+	var ids []string
+	err = s.update(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetAccount(ctx, in.AccountID); errors.Is(err, store.ErrNotFound) {
+			e := notFound(ResourceAccount, in.AccountID)
+			e.Field = "AccountId"
+			return e
+		} else if err != nil {
+			return err
+		}
+		owner := Caller{AccountID: in.AccountID, Region: region.Name, SecretID: c.SecretID, RequestID: c.RequestID}
+		q, err := s.effectiveQuotas(ctx, tx, in.AccountID)
+		if err != nil {
+			return err
+		}
+		added := map[string]int{}
+		for i, rec := range recs {
+			if rec.HostID != "" {
+				if _, err := tx.GetHost(ctx, rec.HostID); errors.Is(err, store.ErrNotFound) {
+					e := notFound(ResourceHost, rec.HostID)
+					e.Field = fmt.Sprintf("Instances.%d.HostId", i)
+					return e
+				} else if err != nil {
+					return err
+				}
+			}
+			if err := s.checkGroupList(ctx, tx, owner, fmt.Sprintf("Instances.%d.SecurityGroupIds", i), rec.GroupIDs, q); err != nil {
+				return err
+			}
+			for _, g := range rec.GroupIDs {
+				added[g]++
+			}
+			if rec.ID, err = s.newID(policy.PrefixInstance); err != nil {
+				return err
+			}
+			if rec.Name == "" {
+				rec.Name = rec.ID
+			}
+			if err := tx.CreateInstance(ctx, rec); err != nil {
+				return err
+			}
+			ids = append(ids, rec.ID)
+		}
+		if err := s.checkInstancesPerGroup(ctx, tx, added, q); err != nil {
+			return err
+		}
+		return tx.BumpRevision(ctx, in.AccountID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// checkGroupList checks an instance's whole group list: no repeats, within
+// the quota, every group the owner's in the region.
+func (s *Service) checkGroupList(ctx context.Context, tx store.Tx, owner Caller, field string, ids []string, q Quotas) error {
+	if len(ids) > q.GroupsPerInstance {
+		return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance, "an instance may have at most %d security groups; %d given", q.GroupsPerInstance, len(ids))
+	}
+	for i, id := range ids {
+		f := fmt.Sprintf("%s.%d", field, i)
+		if slices.Index(ids, id) != i {
+			return fieldError(f, id, policy.Malformed, "is given twice")
+		}
+		if _, err := s.loadGroup(ctx, tx, owner, f, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkInstancesPerGroup checks that adding added[g] bindings to each group g
+// stays within the quota (the bindings are already written in tx).
+func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added map[string]int, q Quotas) error {
+	if len(added) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(added))
+	for id := range added {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	counts, err := tx.CountBindings(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if added[id] > 0 && counts[id] > q.InstancesPerGroup {
+			return limitExceeded(QuotaInstancesPerGroup, q.InstancesPerGroup, "security group %s would have %d instances; the limit is %d", id, counts[id], q.InstancesPerGroup)
+		}
+	}
+	return nil
+}
+
+// loadInstance finds an instance of the account in the region.
+func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
+	if err := checkID(field, policy.PrefixInstance, id); err != nil {
+		return store.Instance{}, err
+	}
+	in, err := tx.GetInstance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != accountID && accountID != "" || in.Region != region) {
+		e := notFound(ResourceInstance, id)
+		e.Field = field
+		return store.Instance{}, e
+	}
+	return in, err
+}
+
+func checkIDList(field string, ids []string) error {
+	if len(ids) == 0 {
+		return fieldError(field, "", policy.Missing, "is required")
+	}
+	if len(ids) > maxLimit {
+		return fieldError(field, strconv.Itoa(len(ids)), policy.OutOfRange, "at most %d ids", maxLimit)
+	}
+	return nil
+}
+
+// DescribeInstances lists the caller's instances in its region, with the
+// total count before paging. Terminated instances are listed too.
+func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQuery) ([]Instance, int, error) {
+	if err := s.tenant(c, false); err != nil {
+		return nil, 0, err
+	}
+	offset, limit, err := page(q.Page)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(q.IDs) > 0 && len(q.Filters) > 0 {
+		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with InstanceIds")
+	}
+	f := store.InstanceFilter{AccountID: c.AccountID, Region: c.Region, IDs: q.IDs, Offset: offset, Limit: limit}
+	seen := map[string]bool{}
+	for _, flt := range q.Filters {
+		first := !seen[flt.Name]
+		seen[flt.Name] = true
+		if len(flt.Values) == 0 {
+			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
+		}
+		switch flt.Name {
+		case "instance-id":
+			f.IDs = intersect(f.IDs, flt.Values, first)
+		case "instance-name":
+			f.Names = intersect(f.Names, flt.Values, first)
+		case "zone":
+			f.Zones = intersect(f.Zones, flt.Values, first)
+		case "instance-state":
+			var vs []string
+			for _, v := range flt.Values {
+				vs = append(vs, strings.ToUpper(v))
+			}
+			f.States = intersect(f.States, vs, first)
+		case "security-group-id":
+			f.GroupIDs = intersect(f.GroupIDs, flt.Values, first)
+		case "project-id":
+			var vs []string
+			for _, v := range flt.Values {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err != nil {
+					return nil, 0, fieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
+				}
+				vs = append(vs, strconv.FormatInt(n, 10))
+			}
+			kept := intersect(int64Strings(f.ProjectIDs), vs, first)
+			if len(kept) == 0 {
+				return nil, 0, nil
+			}
+			f.ProjectIDs = nil
+			for _, v := range kept {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				f.ProjectIDs = append(f.ProjectIDs, n)
+			}
+		default:
+			return nil, 0, fieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of DescribeInstances")
+		}
+	}
+	for _, set := range [][]string{f.IDs, f.Names, f.Zones, f.States, f.GroupIDs} {
+		if set != nil && len(set) == 0 {
+			return nil, 0, nil
+		}
+	}
+	var recs []store.Instance
+	var total int
+	err = s.view(ctx, func(tx store.Tx) error {
+		var err error
+		recs, total, err = tx.ListInstances(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Instance, len(recs))
+	for i, r := range recs {
+		out[i] = toInstance(r)
+	}
+	return out, total, nil
+}
+
+// changeInstances runs fn on each listed instance of the caller (the
+// platform may name any account's) in one transaction and stores them.
+func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, allowPlatform bool,
+	fn func(tx store.Tx, in *store.Instance, field string) error) error {
+	accountID := c.AccountID
+	if c.Role == RolePlatform && allowPlatform {
+		if _, err := s.checkRegion(c.Region); err != nil {
+			return err
+		}
+		accountID = ""
+	} else if err := s.tenant(c, true); err != nil {
+		return err
+	}
+	if err := checkIDList("InstanceIds", ids); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		accounts := map[string]bool{}
+		for i, id := range ids {
+			field := fmt.Sprintf("InstanceIds.%d", i)
+			if slices.Index(ids, id) != i {
+				return fieldError(field, id, policy.Malformed, "is given twice")
+			}
+			in, err := s.loadInstance(ctx, tx, accountID, c.Region, field, id)
+			if err != nil {
+				return err
+			}
+			if err := fn(tx, &in, field); err != nil {
+				return err
+			}
+			in.Updated = s.now()
+			if err := tx.UpdateInstance(ctx, in); err != nil {
+				return err
+			}
+			accounts[in.AccountID] = true
+		}
+		for a := range accounts {
+			if err := tx.BumpRevision(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func stateError(in *store.Instance, field, what string) error {
+	return &Error{Kind: KindInvalid, Resource: ResourceInstance, ID: in.ID, Field: field,
+		Message: fmt.Sprintf("instance %s is %s: cannot %s", in.ID, in.State, what)}
+}
+
+// TerminateInstances moves instances to the recycle bin (RECYCLED); they keep
+// their bindings.
+func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string) error {
+	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) error {
+		switch InstanceState(in.State) {
+		case StateTerminated:
+			return stateError(in, field, "terminate it")
+		case StateRecycled:
+			return nil
+		}
+		in.State = string(StateRecycled)
+		return nil
+	})
+}
+
+// PurgeInstances terminates instances for good (TERMINATED) and releases
+// their bindings. The owning account or the platform may call it.
+func (s *Service) PurgeInstances(ctx context.Context, c Caller, ids []string) error {
+	return s.changeInstances(ctx, c, ids, true, func(_ store.Tx, in *store.Instance, field string) error {
+		if InstanceState(in.State) == StateTerminated {
+			return stateError(in, field, "purge it again")
+		}
+		in.State, in.GroupIDs = string(StateTerminated), nil
+		return nil
+	})
+}
+
+// AssociateSecurityGroups appends the groups, in order, at the end of each
+// instance's list; a group already bound keeps its position. All or nothing.
+func (s *Service) AssociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
+	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroupIds", func(cur []string) []string {
+		for _, g := range in.SecurityGroupIDs {
+			if !slices.Contains(cur, g) {
+				cur = append(cur, g)
+			}
+		}
+		return cur
+	})
+}
+
+// DisassociateSecurityGroups removes the groups from each instance's list;
+// a group not bound to an instance is ignored.
+func (s *Service) DisassociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
+	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroupIds", func(cur []string) []string {
+		return slices.DeleteFunc(cur, func(g string) bool { return slices.Contains(in.SecurityGroupIDs, g) })
+	})
+}
+
+// ModifyInstancesAttribute renames instances and/or sets their whole ordered
+// group list. All or nothing.
+func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in ModifyInstancesInput) error {
+	if in.InstanceName == nil && in.SecurityGroupIDs == nil {
+		return fieldError("SecurityGroups", "", policy.Missing, "give InstanceName or SecurityGroups")
+	}
+	if in.InstanceName != nil && in.SecurityGroupIDs != nil {
+		return fieldError("InstanceName", *in.InstanceName, policy.Coexist, "cannot be given together with SecurityGroups")
+	}
+	if in.InstanceName != nil {
+		if err := checkName("InstanceName", *in.InstanceName, true); err != nil {
+			return err
+		}
+		return s.changeInstances(ctx, c, in.InstanceIDs, false, func(_ store.Tx, ins *store.Instance, _ string) error {
+			ins.Name = *in.InstanceName
+			return nil
+		})
+	}
+	for i, id := range in.SecurityGroupIDs {
+		if slices.Index(in.SecurityGroupIDs, id) != i {
+			return fieldError(fmt.Sprintf("SecurityGroups.%d", i), id, policy.Malformed, "is given twice")
+		}
+	}
+	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroups", func([]string) []string {
+		return slices.Clone(in.SecurityGroupIDs)
+	})
+}
+
+// bindWithQuota is bindingsChange followed, in the same transaction, by the
+// instances-per-group check.
+func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, groupIDs []string, groupsField string, change func([]string) []string) error {
+	if err := s.tenant(c, true); err != nil {
+		return err
+	}
+	if err := checkIDList(groupsField, groupIDs); err != nil {
+		return err
+	}
+	if err := checkIDList("InstanceIds", instanceIDs); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		if err != nil {
+			return err
+		}
+		for i, id := range groupIDs {
+			if _, err := s.loadGroup(ctx, tx, c, fmt.Sprintf("%s.%d", groupsField, i), id); err != nil {
+				return err
+			}
+		}
+		added := map[string]int{}
+		for i, id := range instanceIDs {
+			field := fmt.Sprintf("InstanceIds.%d", i)
+			if slices.Index(instanceIDs, id) != i {
+				return fieldError(field, id, policy.Malformed, "is given twice")
+			}
+			in, err := s.loadInstance(ctx, tx, c.AccountID, c.Region, field, id)
+			if err != nil {
+				return err
+			}
+			if InstanceState(in.State) == StateTerminated {
+				return stateError(&in, field, "change its security groups")
+			}
+			next := change(slices.Clone(in.GroupIDs))
+			if len(next) > q.GroupsPerInstance && len(next) > len(in.GroupIDs) {
+				return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance,
+					"instance %s would have %d security groups; the limit is %d", in.ID, len(next), q.GroupsPerInstance)
+			}
+			for _, g := range next {
+				if !slices.Contains(in.GroupIDs, g) {
+					added[g]++
+				}
+			}
+			in.GroupIDs, in.Updated = next, s.now()
+			if err := tx.UpdateInstance(ctx, in); err != nil {
+				return err
+			}
+		}
+		if err := s.checkInstancesPerGroup(ctx, tx, added, q); err != nil {
+			return err
+		}
+		return tx.BumpRevision(ctx, c.AccountID)
+	})
+}
