@@ -345,4 +345,3 @@ func decide(c *compiled, d policy.Direction, proto policy.Protocol, num uint8, a
 	out.Verdict, out.Layer = policy.Drop, LayerDefault
 	return out
 }
-
