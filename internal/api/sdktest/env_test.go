@@ -176,6 +176,7 @@ func (e *env) call(c cred, region, service, action string, params map[string]any
 type instance struct {
 	name, os, zone string
 	ip             string
+	ipv6           string // optional
 	project        int64
 }
 
@@ -201,6 +202,9 @@ func (e *env) registerFor(account, region string, ins ...instance) []string {
 		list[i] = map[string]any{
 			"InstanceName": in.name, "OsType": os, "Zone": zone, "ProjectId": in.project,
 			"PrivateIpAddresses": []string{in.ip}, "HostId": e.hostID, "Interface": "tap" + in.name,
+		}
+		if in.ipv6 != "" {
+			list[i]["Ipv6Addresses"] = []string{in.ipv6}
 		}
 	}
 	var out struct{ InstanceIdSet []string }
