@@ -53,7 +53,7 @@ its credentials once on standard output. Logs go to standard error.`,
 				return err
 			}
 			for _, p := range platform {
-				pfx, err := parsePrefix(p)
+				pfx, err := parsePlatformAddress(p)
 				if err != nil {
 					return fmt.Errorf("--platform-address %q: %w", p, err)
 				}
@@ -97,8 +97,8 @@ func parseRegions(items []string) ([]service.Region, error) {
 	return out, nil
 }
 
-// parsePrefix reads a CIDR or a bare address (a /32 or /128).
-func parsePrefix(s string) (netip.Prefix, error) {
+// parsePlatformAddress reads a CIDR or a bare address (a /32 or /128).
+func parsePlatformAddress(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		return p.Masked(), err
