@@ -7,4 +7,5 @@ import "github.com/spf13/cobra"
 var subcommands = []func() *cobra.Command{
 	newServeCommand,
 	newBenchCommand,
+	newAdminCommand,
 }
