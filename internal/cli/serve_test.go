@@ -61,7 +61,9 @@ func TestServeBootstrapsOnceAndShutsDown(t *testing.T) {
 		t.Fatalf("first start printed no credentials: %q", printed)
 	}
 	c := client.New(addr, m[1], m[2], "ap-guangzhou")
-	var limits struct{ SecurityGroupLimitSet struct{ SecurityGroupLimit int } }
+	var limits struct {
+		SecurityGroupLimitSet struct{ SecurityGroupLimit int }
+	}
 	if err := c.Call(context.Background(), "vpc", "2017-03-12", "DescribeSecurityGroupLimits", nil, &limits); err != nil {
 		t.Fatalf("the printed credentials do not work: %v", err)
 	}
