@@ -28,7 +28,7 @@ func Open(path string) (*sqlstore.DB, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("sqlite: a file path is required")
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w, err := sql.Open("sqlite", base+"?"+common+"&_txlock=immediate")
 	if err != nil {

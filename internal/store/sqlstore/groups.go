@@ -174,14 +174,14 @@ func (t *tx) ListGroups(ctx context.Context, f store.GroupFilter) ([]store.Group
 	w.in("g.name", anys(f.Names))
 	w.in("g.project_id", anys(f.ProjectIDs))
 	if len(f.TagKeys) > 0 {
-		w.add("EXISTS (SELECT 1 FROM group_tags t WHERE t.group_id = g.id AND t.key IN "+placeholders(len(f.TagKeys))+")", anys(f.TagKeys)...)
+		w.add("g.id IN (SELECT t.group_id FROM group_tags t WHERE t.key IN "+placeholders(len(f.TagKeys))+")", anys(f.TagKeys)...)
 	}
 	for _, c := range f.Tags {
 		if len(c.Values) == 0 {
-			w.add("EXISTS (SELECT 1 FROM group_tags t WHERE t.group_id = g.id AND t.key = ?)", c.Key)
+			w.add("g.id IN (SELECT t.group_id FROM group_tags t WHERE t.key = ?)", c.Key)
 			continue
 		}
-		w.add("EXISTS (SELECT 1 FROM group_tags t WHERE t.group_id = g.id AND t.key = ? AND t.value IN "+placeholders(len(c.Values))+")",
+		w.add("g.id IN (SELECT t.group_id FROM group_tags t WHERE t.key = ? AND t.value IN "+placeholders(len(c.Values))+")",
 			append([]any{c.Key}, anys(c.Values)...)...)
 	}
 	var total int

@@ -97,7 +97,7 @@ func (t *tx) ListInstances(ctx context.Context, f store.InstanceFilter) ([]store
 	w.in("i.state", anys(f.States))
 	w.in("i.project_id", anys(f.ProjectIDs))
 	if len(f.GroupIDs) > 0 {
-		w.add("EXISTS (SELECT 1 FROM bindings b WHERE b.instance_id = i.id AND b.group_id IN "+placeholders(len(f.GroupIDs))+")", anys(f.GroupIDs)...)
+		w.add("i.id IN (SELECT b.instance_id FROM bindings b WHERE b.group_id IN "+placeholders(len(f.GroupIDs))+")", anys(f.GroupIDs)...)
 	}
 	var total int
 	if err := t.row(ctx, `SELECT COUNT(*) FROM instances i`+w.String(), w.args...).Scan(&total); err != nil {
