@@ -59,9 +59,13 @@ func TestAdminCommands(t *testing.T) {
 			func(m map[string]any) bool { return m["Role"] == "readonly" && m["AccountId"] == accountID }, false},
 		{"credential for a missing account", []string{"admin", "credential", "create", "--account", "acc-zzzzzzzz"}, nil, true},
 		{"platform key", []string{"admin", "platform-key", "create"},
-			func(m map[string]any) bool { return strings.HasPrefix(m["SecretId"].(string), "AKID") && m["SecretKey"] != "" }, false},
+			func(m map[string]any) bool {
+				return strings.HasPrefix(m["SecretId"].(string), "AKID") && m["SecretKey"] != ""
+			}, false},
 		{"host", []string{"admin", "host", "create", "hv-1"},
-			func(m map[string]any) bool { return strings.HasPrefix(m["HostId"].(string), "host-") && m["SecretId"] != "" }, false},
+			func(m map[string]any) bool {
+				return strings.HasPrefix(m["HostId"].(string), "host-") && m["SecretId"] != ""
+			}, false},
 		{"quota", []string{"admin", "quota", "set", "--account", accountID, "--groups-per-region", "10000", "--policies-per-direction", "500"},
 			func(m map[string]any) bool {
 				return m["GroupsPerRegion"] == float64(10000) && m["PoliciesPerDirection"] == float64(500) && m["GroupsPerInstance"] == float64(5)
