@@ -387,3 +387,15 @@ func wantCode(t testing.TB, what string, err error, want string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// mustCommonRequest builds a Palisade action request for the SDK's common
+// path; params is the JSON body.
+func mustCommonRequest(action, params string) *tchttp.CommonRequest {
+	req := tchttp.NewCommonRequest("vpc", version, action)
+	if err := req.SetActionParameters(params); err != nil {
+		panic(err)
+	}
+	return req
+}
+
+func newCommonResponse() *tchttp.CommonResponse { return tchttp.NewCommonResponse() }
