@@ -46,21 +46,19 @@ const (
 )
 
 type table4 struct {
-	srcMask, dstMask uint32
-	portMask         uint32 // source port mask << 16 | destination port mask
-	minIdx           int32  // best (lowest) rule index in the table
-	base             uint32 // first slot offset in off4
-	prMask           uint8
-	shift            uint8
+	addrMask uint64 // source mask << 32 | destination mask
+	restMask uint64 // (source port mask << 16 | destination port mask) << 8 | protocol mask
+	minIdx   int32  // best (lowest) rule index in the table
+	base     uint32 // first slot offset in off4
+	shift    uint8
 }
 
 type entry4 struct {
-	src, dst       uint32 // masked
-	spLo, spSpan   uint16
-	dpLo, dpSpan   uint16
-	sShift, dShift uint8 // 32 − prefix length
-	pr, prMask     uint8
-	idx            int32
+	addr, mask   uint64 // source << 32 | destination, masked, and the mask
+	spLo, spSpan uint16
+	dpLo, dpSpan uint16
+	pr, prMask   uint8
+	idx          int32
 }
 
 type table6 struct {
@@ -88,8 +86,17 @@ func mix(x, y uint64) uint64 {
 	return hi ^ lo
 }
 
-func hash4(s, d, ports uint32, pr uint8) uint64 {
-	return mix(uint64(s)<<32|uint64(d), uint64(ports)<<8|uint64(pr))
+// key4 packs an IPv4 header into the two words tables mask and hash.
+func key4(s, d uint32, sp, dp uint16, pr uint8) (addr, rest uint64) {
+	return uint64(s)<<32 | uint64(d), (uint64(sp)<<16|uint64(dp))<<8 | uint64(pr)
+}
+
+func (t *table4) slot(addr, rest uint64) uint32 {
+	return t.base + uint32(mix(addr&t.addrMask, rest&t.restMask)>>t.shift)
+}
+
+func (e *entry4) matches(addr uint64, sp, dp uint16, pr uint8) bool {
+	return addr&e.mask == e.addr && sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan && pr&e.prMask == e.pr
 }
 
 func hash6(s, d [2]uint64, ports uint32, pr uint8) uint64 {
@@ -128,7 +135,7 @@ func split16(a [16]byte) [2]uint64 {
 
 func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 	best := int32(noMatch)
-	ports := uint32(sp)<<16 | uint32(dp)
+	addr, rest := key4(s, d, sp, dp, pr)
 	off, ents, tables := c.off4, c.e4, c.t4
 	f := &c.f4
 	for w, word := range f.bitmap(f.cell4(pr, s, d, dp)) {
@@ -138,16 +145,14 @@ func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 			if t.minIdx >= best {
 				return best
 			}
-			slot := t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
+			slot := t.slot(addr, rest)
 			lo, hi := off[slot], off[slot+1]
 			for j := lo; j < hi; j++ {
 				e := &ents[j]
 				if e.idx >= best {
 					break
 				}
-				if (s^e.src)>>e.sShift == 0 && (d^e.dst)>>e.dShift == 0 &&
-					sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan &&
-					pr&e.prMask == e.pr {
+				if addr&e.mask == e.addr && sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan && pr&e.prMask == e.pr {
 					best = e.idx
 					break
 				}

@@ -241,19 +241,18 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 		slots, shift := slotsFor(len(bt.counts))
 		tu := bt.tup
 		t := table4{
-			srcMask:  uint32(^uint64(0) << (64 - tu.sl) >> 32),
-			dstMask:  uint32(^uint64(0) << (64 - tu.dl) >> 32),
-			portMask: uint32(portMask(tu.spl))<<16 | uint32(portMask(tu.dpl)),
+			addrMask: mask4(tu.sl)<<32 | mask4(tu.dl),
+			restMask: (uint64(portMask(tu.spl))<<16 | uint64(portMask(tu.dpl))) << 8,
 			minIdx:   bt.rules[0].idx,
 			base:     uint32(len(off)),
 			shift:    shift,
 		}
 		if tu.pl > 0 {
-			t.prMask = 0xff
+			t.restMask |= 0xff
 		}
 		slot := func(r *brule) int {
 			k := r.key(tu)
-			return int(hash4(uint32(k.src[0]>>32), uint32(k.dst[0]>>32), k.ports, k.pr) >> shift)
+			return int(mix(k.src[0]&^(1<<32-1)|k.dst[0]>>32, uint64(k.ports)<<8|uint64(k.pr)) >> shift)
 		}
 		// Counting sort of the rules by slot, stable so each slot stays in
 		// priority order.
@@ -280,13 +279,14 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 	return ts, off, ents
 }
 
+// mask4 returns the mask of an IPv4 prefix of length l, in the low 32 bits.
+func mask4(l uint8) uint64 { return ^uint64(0) << (64 - l) >> 32 }
+
 func newEntry4(r *brule) entry4 {
 	e := entry4{
-		src:    uint32(r.src[0] >> 32),
-		dst:    uint32(r.dst[0] >> 32),
-		sShift: 32 - r.sl,
-		dShift: 32 - r.dl,
-		spLo:   r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
+		addr: r.src[0]&^(1<<32-1) | r.dst[0]>>32,
+		mask: mask4(r.sl)<<32 | mask4(r.dl),
+		spLo: r.sp.Lo, spSpan: r.sp.Hi - r.sp.Lo,
 		dpLo: r.dp.Lo, dpSpan: r.dp.Hi - r.dp.Lo,
 		idx: r.idx,
 	}

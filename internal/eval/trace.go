@@ -49,14 +49,9 @@ func (c *Classifier) Trace(p Packet) Trace {
 }
 
 func (c *Classifier) trace4(tr *Trace, s, d uint32, sp, dp uint16, pr uint8) int32 {
-	ports := uint32(sp)<<16 | uint32(dp)
-	slotOf := func(t *table4) uint32 {
-		return t.base + uint32(hash4(s&t.srcMask, d&t.dstMask, ports&t.portMask, pr&t.prMask)>>t.shift)
-	}
-	match := func(e *entry4) bool {
-		return (s^e.src)>>e.sShift == 0 && (d^e.dst)>>e.dShift == 0 &&
-			sp-e.spLo <= e.spSpan && dp-e.dpLo <= e.dpSpan && pr&e.prMask == e.pr
-	}
+	addr, rest := key4(s, d, sp, dp, pr)
+	slotOf := func(t *table4) uint32 { return t.slot(addr, rest) }
+	match := func(e *entry4) bool { return e.matches(addr, sp, dp, pr) }
 	best := int32(noMatch)
 	f := &c.f4
 	if len(c.t4) > 0 {
