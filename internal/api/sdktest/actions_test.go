@@ -811,3 +811,40 @@ func TestAuthFailures(t *testing.T) {
 	_, err = e.cvmAs(cred{e.admin.id, "short"}, gz).DescribeInstances(cvm.NewDescribeInstancesRequest())
 	wantCode(t, "wrong SecretKey on cvm", err, "AuthFailure.SignatureFailure")
 }
+
+// TestGETForm: the SDK's GET form (flattened query, everything as text)
+// drives writes and reads as POST does, PolicyIndex 0 included.
+func TestGETForm(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.group("get", []string{"ACCEPT TCP 80 0.0.0.0/0"}, nil)
+	prof := e.profile()
+	prof.HttpProfile.ReqMethod = "GET"
+	c, err := vpc.NewClient(common.NewCredential(e.admin.id, e.admin.key), gz, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := vpc.NewCreateSecurityGroupPoliciesRequest()
+	req.SecurityGroupId = &g
+	p := pol("DROP TCP 22 198.51.100.0/24 # via GET")
+	p.PolicyIndex = common.Int64Ptr(0)
+	req.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Version: common.StringPtr("1"), Ingress: []*vpc.SecurityGroupPolicy{p}}
+	if _, err := c.CreateSecurityGroupPolicies(req); err != nil {
+		t.Fatalf("CreateSecurityGroupPolicies by GET: %v", err)
+	}
+	set := e.describe(c, g)
+	if got := compact(set.Ingress); !slices.Equal(got, []string{"DROP TCP 22 198.51.100.0/24 # via GET", "ACCEPT TCP 80 0.0.0.0/0"}) || *set.Version != "2" {
+		t.Errorf("after GET write: %q version %s", got, *set.Version)
+	}
+	_, err = c.CreateSecurityGroupPolicies(req)
+	wantCode(t, "stale Version by GET", err, "UnsupportedOperation.VersionMismatch")
+
+	di := cvm.NewDescribeInstancesRequest()
+	di.Offset, di.Limit = common.Int64Ptr(0), common.Int64Ptr(10)
+	cc, err := cvm.NewClient(common.NewCredential(e.admin.id, e.admin.key), gz, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.DescribeInstances(di); err != nil {
+		t.Errorf("DescribeInstances by GET: %v", err)
+	}
+}
