@@ -353,3 +353,53 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestLog: every request is logged once with its RequestId, action,
+// account, code and duration.
+func TestRequestLog(t *testing.T) {
+	svc := &credService{creds: map[string]service.Credential{
+		testID: {SecretID: testID, SecretKey: testKey, AccountID: "acc-00000001", Role: service.RoleAdmin},
+	}}
+	var buf syncBuffer
+	srv := httptest.NewServer(NewHandler(Options{Service: svc, Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+		NewRequestID: func() string { return "req-fixed" }}))
+	defer srv.Close()
+	rawCall(t, srv, "POST", "DescribeSecurityGroupLimits", "vpc", "{}", nil)
+	rawCall(t, srv, "POST", "NoSuchThing", "vpc", "{}", nil)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2: %s", len(lines), buf.String())
+	}
+	for i, want := range []struct{ action, code string }{{"DescribeSecurityGroupLimits", "OK"}, {"NoSuchThing", "InvalidAction"}} {
+		l := lines[i]
+		if l["msg"] != "api request" || l["request_id"] != "req-fixed" || l["action"] != want.action || l["code"] != want.code ||
+			l["account"] != "acc-00000001" || l["duration"] == nil {
+			t.Errorf("log line %d = %v", i, l)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	cvm "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/cvm/v20170312"
@@ -801,11 +802,22 @@ func TestTenancyAndRoles(t *testing.T) {
 	wantCode(t, "readonly AssociateSecurityGroups", err, "UnauthorizedOperation")
 }
 
-// Authentication failures against the real server, through the SDK.
+// Authentication failures against the real server, through the SDK: wrong
+// credentials, and a client whose clock is six minutes off the server's.
 func TestAuthFailures(t *testing.T) {
+	skewed := newEnv(t, envOptions{clock: func() time.Time { return time.Now().Add(6 * time.Minute) }})
+	_, err := skewed.vpc().DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
+	wantCode(t, "timestamp six minutes behind", err, "AuthFailure.SignatureExpire")
+
 	e := newEnv(t, envOptions{})
-	_, err := e.vpcAs(cred{"AKIDnobody", "x"}, gz).DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
+	_, err = e.vpcAs(cred{"AKIDnobody", "x"}, gz).DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
 	wantCode(t, "unknown SecretId", err, "AuthFailure.SecretIdNotFound")
+	_, err = e.vpcAs(e.host, gz).DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
+	wantCode(t, "a host credential", err, "UnauthorizedOperation")
+	wantCode(t, "DescribeAccount by a host", e.call(e.host, gz, "palisade", "DescribeAccount", nil, nil), "UnauthorizedOperation")
+	if a := e.describeAccount(); a.AccountId != e.account {
+		t.Errorf("DescribeAccount = %+v, want account %s", a, e.account)
+	}
 	_, err = e.vpcAs(cred{e.admin.id, e.admin.key + "x"}, gz).DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
 	wantCode(t, "wrong SecretKey", err, "AuthFailure.SignatureFailure")
 	_, err = e.cvmAs(cred{e.admin.id, "short"}, gz).DescribeInstances(cvm.NewDescribeInstancesRequest())

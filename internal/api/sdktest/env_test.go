@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	sdkerrors "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
@@ -47,10 +48,12 @@ type env struct {
 	reader   cred
 	other    cred // another account's admin
 	platform cred
+	host     cred // the host's agent credential
 	hostID   string
 }
 
 type envOptions struct {
+	clock             func() time.Time // the server's clock (default time.Now)
 	platformAddresses []netip.Prefix
 	quotas            service.Quotas
 	logger            *slog.Logger
@@ -68,7 +71,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := httptest.NewUnstartedServer(api.NewHandler(api.Options{Service: svc, Logger: logger}))
+	srv := httptest.NewUnstartedServer(api.NewHandler(api.Options{Service: svc, Logger: logger, Clock: opts.clock}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +106,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if err != nil {
 		t.Fatalf("create host: %v", err)
 	}
-	e.hostID = h.HostID
+	e.hostID, e.host = h.HostID, cred{h.SecretID, h.SecretKey}
 	if opts.quotas != (service.Quotas{}) {
 		if _, err := svc.SetQuotas(ctx, a.AccountID, opts.quotas); err != nil {
 			t.Fatalf("set quotas: %v", err)
