@@ -91,8 +91,16 @@ func key4(s, d uint32, sp, dp uint16, pr uint8) (addr, rest uint64) {
 	return uint64(s)<<32 | uint64(d), (uint64(sp)<<16|uint64(dp))<<8 | uint64(pr)
 }
 
-func (t *table4) slot(addr, rest uint64) uint32 {
-	return t.base + uint32(mix(addr&t.addrMask, rest&t.restMask)>>t.shift)
+// probe returns the entries of t's slot for a packet's key, none if the
+// slot's fingerprint rules it out.
+func (c *Classifier) probe(t *table4, addr, rest uint64) []entry4 {
+	h := mix(addr&t.addrMask, rest&t.restMask)
+	slot := t.base + uint32(h>>t.shift)
+	lo, hi := c.off4[slot], c.off4[slot+1]&offMask
+	if fp := lo >> offBits; fp != 0 && fp != fingerprint(h) {
+		return nil
+	}
+	return c.e4[lo&offMask : hi]
 }
 
 func (e *entry4) matches(addr uint64, sp, dp uint16, pr uint8) bool {
@@ -145,9 +153,13 @@ func (c *Classifier) lookup4(s, d uint32, sp, dp uint16, pr uint8) int32 {
 			if t.minIdx >= best {
 				return best
 			}
-			slot := t.slot(addr, rest)
-			lo, hi := off[slot], off[slot+1]
-			for j := lo; j < hi; j++ {
+			h := mix(addr&t.addrMask, rest&t.restMask)
+			slot := t.base + uint32(h>>t.shift)
+			lo := off[slot]
+			if fp := lo >> offBits; fp != 0 && fp != fingerprint(h) {
+				continue
+			}
+			for j := lo & offMask; j < off[slot+1]&offMask; j++ {
 				e := &ents[j]
 				if e.idx >= best {
 					break
@@ -233,12 +245,11 @@ func (c *Classifier) Stats() Stats {
 	if c.n > 0 {
 		st.BytesPerRule = float64(st.Bytes) / float64(c.n)
 	}
-	for _, offs := range [][]uint32{c.off4, c.off6} {
-		for i := 1; i < len(offs); i++ {
-			if offs[i] >= offs[i-1] {
-				st.MaxBucket = max(st.MaxBucket, int(offs[i]-offs[i-1]))
-			}
-		}
+	for i := 1; i < len(c.off4); i++ {
+		st.MaxBucket = max(st.MaxBucket, int(c.off4[i]&offMask)-int(c.off4[i-1]&offMask))
+	}
+	for i := 1; i < len(c.off6); i++ {
+		st.MaxBucket = max(st.MaxBucket, int(c.off6[i]-c.off6[i-1]))
 	}
 	return st
 }

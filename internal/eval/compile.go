@@ -126,7 +126,7 @@ func Compile(rules []Rule) (*Classifier, error) {
 }
 
 func compile(rules []Rule, bc buildConfig) (*Classifier, error) {
-	if len(rules) >= noMatch {
+	if len(rules) > offMask {
 		return nil, fmt.Errorf("too many rules: %d", len(rules))
 	}
 	var errs []error
@@ -250,26 +250,36 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 		if tu.pl > 0 {
 			t.restMask |= 0xff
 		}
-		slot := func(r *brule) int {
+		hash := func(r *brule) uint64 {
 			k := r.key(tu)
-			return int(mix(k.src[0]&^(1<<32-1)|k.dst[0]>>32, uint64(k.ports)<<8|uint64(k.pr)) >> shift)
+			return mix(k.src[0]&^(1<<32-1)|k.dst[0]>>32, uint64(k.ports)<<8|uint64(k.pr))
 		}
 		// Counting sort of the rules by slot, stable so each slot stays in
-		// priority order.
+		// priority order. A slot whose rules share one key carries that
+		// key's fingerprint; a slot of several keys carries 0.
 		count := make([]uint32, slots+1)
+		fps := make([]uint32, slots)
 		for _, r := range bt.rules {
-			count[slot(r)+1]++
+			h := hash(r)
+			s := h >> shift
+			count[s+1]++
+			switch fp := fingerprint(h); {
+			case count[s+1] == 1:
+				fps[s] = fp
+			case fps[s] != fp:
+				fps[s] = 0
+			}
 		}
 		start := uint32(len(ents))
 		for i := range slots {
 			count[i+1] += count[i]
 		}
 		for i := range slots {
-			off = append(off, start+count[i])
+			off = append(off, (start+count[i])|fps[i]<<offBits)
 		}
 		ents = ents[:len(ents)+len(bt.rules)]
 		for _, r := range bt.rules {
-			s := slot(r)
+			s := hash(r) >> shift
 			ents[start+count[s]] = newEntry4(r)
 			count[s]++
 		}
@@ -278,6 +288,17 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 	off = append(off, uint32(len(ents)))
 	return ts, off, ents
 }
+
+// Slot offsets of IPv4 tables hold the offset of the slot's first entry in
+// their low offBits bits and a fingerprint of the slot's key above.
+const (
+	offBits = 24
+	offMask = 1<<offBits - 1
+)
+
+// fingerprint returns 8 bits of a key's hash, never 0, independent of the
+// top bits that choose the slot.
+func fingerprint(h uint64) uint32 { return uint32(h)&0xff | 1 }
 
 // mask4 returns the mask of an IPv4 prefix of length l, in the low 32 bits.
 func mask4(l uint8) uint64 { return ^uint64(0) << (64 - l) >> 32 }

@@ -50,8 +50,6 @@ func (c *Classifier) Trace(p Packet) Trace {
 
 func (c *Classifier) trace4(tr *Trace, s, d uint32, sp, dp uint16, pr uint8) int32 {
 	addr, rest := key4(s, d, sp, dp, pr)
-	slotOf := func(t *table4) uint32 { return t.slot(addr, rest) }
-	match := func(e *entry4) bool { return e.matches(addr, sp, dp, pr) }
 	best := int32(noMatch)
 	f := &c.f4
 	if len(c.t4) > 0 {
@@ -64,13 +62,13 @@ func (c *Classifier) trace4(tr *Trace, s, d uint32, sp, dp uint16, pr uint8) int
 					break probe
 				}
 				tr.Tables++
-				slot := slotOf(t)
-				for j := c.off4[slot]; j < c.off4[slot+1]; j++ {
-					e := &c.e4[j]
+				ents := c.probe(t, addr, rest)
+				for j := range ents {
+					e := &ents[j]
 					if e.idx >= best {
 						break
 					}
-					ok := match(e)
+					ok := e.matches(addr, sp, dp, pr)
 					tr.Compared = append(tr.Compared, Step{Index: e.idx, Matched: ok})
 					if ok {
 						best = e.idx
@@ -83,9 +81,9 @@ func (c *Classifier) trace4(tr *Trace, s, d uint32, sp, dp uint16, pr uint8) int
 	// Every matching rule: every rule is in one table, in the slot of any
 	// packet it matches.
 	for i := range c.t4 {
-		slot := slotOf(&c.t4[i])
-		for j := c.off4[slot]; j < c.off4[slot+1]; j++ {
-			if e := &c.e4[j]; match(e) {
+		ents := c.probe(&c.t4[i], addr, rest)
+		for j := range ents {
+			if e := &ents[j]; e.matches(addr, sp, dp, pr) {
 				tr.Matching = append(tr.Matching, e.idx)
 			}
 		}
