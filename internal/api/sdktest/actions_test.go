@@ -860,3 +860,38 @@ func TestGETForm(t *testing.T) {
 		t.Errorf("DescribeInstances by GET: %v", err)
 	}
 }
+
+// TestLenientInput: what other SDKs, tccli, Terraform and the documentation's
+// examples send is accepted: numbers as strings and strings as numbers,
+// mixed case, empty template objects, Port ALL on ICMP.
+func TestLenientInput(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.group("lenient", []string{"ACCEPT TCP 80 0.0.0.0/0"}, nil)
+	err := e.call(e.admin, gz, "vpc", "CreateSecurityGroupPolicies", map[string]any{
+		"SecurityGroupId": g,
+		"SecurityGroupPolicySet": map[string]any{
+			"Version": 1, // a number where the SDK sends a string
+			"Ingress": []map[string]any{
+				{"PolicyIndex": "0", "Protocol": "icmp", "Port": "all", "CidrBlock": "0.0.0.0/0", "Action": "Accept",
+					"AddressTemplate": map[string]any{}, "ServiceTemplate": map[string]any{"ServiceId": "", "ServiceGroupId": ""}},
+				{"PolicyIndex": "0", "Protocol": "Tcp", "Port": 22, "CidrBlock": "10.0.0.0/8", "Action": "drop", "PolicyDescription": 7},
+			},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatalf("lenient CreateSecurityGroupPolicies: %v", err)
+	}
+	set := e.describe(e.vpc(), g)
+	if got := compact(set.Ingress); !slices.Equal(got, []string{"ACCEPT ICMP ALL 0.0.0.0/0", "DROP TCP 22 10.0.0.0/8 # 7", "ACCEPT TCP 80 0.0.0.0/0"}) {
+		t.Errorf("ingress = %q", got)
+	}
+	var list struct{ TotalCount int }
+	if err := e.call(e.admin, gz, "vpc", "DescribeSecurityGroups", map[string]any{"Offset": 0, "Limit": "1"}, &list); err != nil || list.TotalCount != 1 {
+		t.Errorf("numeric Offset: %v %+v", err, list)
+	}
+	if err := e.call(e.admin, gz, "cvm", "DescribeInstances", map[string]any{"Offset": "0", "Limit": "5"}, nil); err != nil {
+		t.Errorf("string Offset in cvm: %v", err)
+	}
+	wantCode(t, "an object where a string belongs", e.call(e.admin, gz, "vpc", "DescribeSecurityGroupPolicies",
+		map[string]any{"SecurityGroupId": map[string]any{"id": g}}, nil), "InvalidParameterValue.Malformed")
+}
