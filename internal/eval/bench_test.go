@@ -41,11 +41,11 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
-// BenchmarkScaling times the compiled lookup on the first 10, 100, 1k and
-// 10k rules of acl1_10k: the cost should stay nearly flat.
+// BenchmarkScaling times the compiled lookup on the first 10, 100, 1k, 3k
+// and all 9,774 rules of acl1_10k: the cost should stay nearly flat.
 func BenchmarkScaling(b *testing.B) {
 	all := loadSet(b, "acl1_10k")
-	for _, n := range []int{10, 100, 1000, len(all)} {
+	for _, n := range []int{10, 100, 1000, 3000, len(all)} {
 		rules := all[:n]
 		pkts := classbench.Packets(rules, benchPackets, 1)
 		c, err := eval.Compile(rules)
