@@ -67,9 +67,6 @@ func (h *handler) modifyInstancesAttribute(c *call, req *modifyInstancesAttribut
 	if req.SecurityGroups != nil {
 		in.SecurityGroupIDs = strs(req.SecurityGroups)
 	}
-	if in.InstanceName == nil && in.SecurityGroupIDs == nil {
-		return nil, missing("SecurityGroups")
-	}
 	return nil, h.svc.ModifyInstancesAttribute(c.ctx, c.caller, in)
 }
 
