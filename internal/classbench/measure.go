@@ -58,7 +58,8 @@ type Result struct {
 	// BuildMs is the median time of eval.Compile.
 	BuildMs float64 `json:"build_ms"`
 	// BytesPerRule counts the bytes of the compiled lookup structures;
-	// HeapBytesPerRule is the growth of the live heap across Compile.
+	// HeapBytesPerRule is the median growth of the live heap across
+	// Compile.
 	BytesPerRule     float64 `json:"bytes_per_rule"`
 	HeapBytesPerRule float64 `json:"heap_bytes_per_rule"`
 	Tables           int     `json:"tables"`
@@ -76,6 +77,7 @@ func Measure(rules []eval.Rule, opt Options) (Result, error) {
 	res := Result{Rules: len(rules), Packets: opt.Packets, Seed: opt.Seed, LinearPackets: opt.LinearPackets}
 
 	builds := make([]float64, opt.Builds)
+	heap := make([]float64, opt.Builds)
 	var c *eval.Classifier
 	for i := range builds {
 		c = nil
@@ -91,12 +93,13 @@ func Measure(rules []eval.Rule, opt Options) (Result, error) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if i == 0 && len(rules) > 0 {
-			res.HeapBytesPerRule = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(len(rules))
-		}
+		heap[i] = float64(int64(after.HeapAlloc) - int64(before.HeapAlloc))
 		runtime.KeepAlive(c)
 	}
 	res.BuildMs = median(builds)
+	if len(rules) > 0 {
+		res.HeapBytesPerRule = median(heap) / float64(len(rules))
+	}
 	st := c.Stats()
 	res.BytesPerRule, res.Tables = st.BytesPerRule, st.Tables4+st.Tables6
 
