@@ -10,15 +10,22 @@ import (
 // Classifier is a compiled, immutable rule list. It is safe for concurrent
 // use.
 //
-// The algorithm is TupleMerge (Daly et al., 2019). Every rule belongs to
-// exactly one hash table. A table is keyed on a tuple of field lengths
-// (source and destination prefix lengths, a prefix length for each port
-// range, protocol exact or not) no longer than those of its rules; a packet
-// is masked with the table's tuple, hashed, and the rules in that slot (at
-// most a handful, in priority order) are checked in full. Tables are probed in
-// order of the best priority they hold, and probing stops as soon as no
-// remaining table can hold a rule better than the one already found. IPv4
-// and IPv6 rules live in separate table sets with 32-bit and 128-bit keys.
+// The algorithm is TupleMerge (Daly et al., 2019) behind a filter. Every
+// rule belongs to exactly one hash table. A table is keyed on a tuple of
+// field lengths (source and destination prefix lengths, a prefix length for
+// each port range, protocol exact or not) no longer than those of its rules;
+// a packet is masked with the table's tuple, hashed, and the rules in that
+// slot (a handful at most, in priority order) are checked in full. Rules are
+// placed in priority order, each in the most specific table that fits it
+// with room in its slot, or else in a new table with a relaxed tuple.
+// Tables are probed in order of the best rule they hold, and probing stops
+// as soon as no remaining table can hold a rule better than the one found.
+//
+// The filter (see filter) spares most probes: it maps a packet's protocol,
+// top address bits and destination port to the tables that can hold a rule
+// matching it. IPv4 slots carry a fingerprint of their key, which skips the
+// slots whose rules have another key. IPv4 and IPv6 rules live in separate
+// table sets with 64-bit and 128-bit address keys.
 type Classifier struct {
 	n int // number of rules
 

@@ -60,56 +60,45 @@ func (r *brule) key(t tuple) bkey {
 // ports in it share their top portLen bits.
 func portLen(r PortRange) uint8 { return uint8(bits.LeadingZeros16(r.Lo ^ r.Hi)) }
 
-// buildConfig holds the tuning knobs of table construction.
-type buildConfig struct {
-	// limit is the number of rules with one key a table accepts before a
-	// further such rule must go elsewhere.
-	limit int
-	// addrStep rounds prefix lengths of a new table down to a multiple of it.
-	addrStep uint8
-	// keepPorts keeps only exact ports as a port key in new tables.
-	exactPortsOnly bool
-	// short rounds prefix lengths below 8 down to a multiple of it (0:
-	// keep them).
-	short uint8
-	// share: a protocol has its own filter class if at least 1/share of
-	// the rules name it.
-	share int
-	// filterPerRule is the filter's budget in bytes per rule, and
-	// filterMin its least budget.
-	filterPerRule, filterMin int
-}
-
-func (bc buildConfig) filterBytes(n int) int { return max(bc.filterMin, n*bc.filterPerRule) }
-
-var defaultBuild = buildConfig{limit: 8, addrStep: 8, short: 4, share: 64, exactPortsOnly: true, filterPerRule: 16, filterMin: 4096}
+// Tuning of table construction, chosen on the ClassBench sets.
+const (
+	// collisionLimit is the number of rules with one key a table accepts
+	// before a further such rule must go to another table.
+	collisionLimit = 8
+	// addrStep rounds the prefix lengths of a new table down to a multiple
+	// of it, so that rules of neighbouring lengths share tables; lengths
+	// below 8 are rounded down to a multiple of shortStep instead.
+	addrStep  = 8
+	shortStep = 4
+	// classShare: a protocol has its own filter class if at least
+	// 1/classShare of the rules name it.
+	classShare = 64
+	// The filter's budget: filterPerRule bytes per rule, at least
+	// filterMin.
+	filterPerRule = 16
+	filterMin     = 4096
+)
 
 // relax returns the tuple of a new table created for a rule with tuple t:
-// shorter lengths let more rules share the table.
-func (bc buildConfig) relax(t tuple) tuple {
+// shorter lengths let more rules share the table. A port range other than a
+// single port is not part of a new table's key.
+func relax(t tuple) tuple {
 	r := t
-	if bc.addrStep > 1 {
-		r.sl, r.dl = bc.relaxLen(r.sl), bc.relaxLen(r.dl)
+	r.sl, r.dl = relaxLen(r.sl), relaxLen(r.dl)
+	if r.spl < 16 {
+		r.spl = 0
 	}
-	if bc.exactPortsOnly {
-		if r.spl < 16 {
-			r.spl = 0
-		}
-		if r.dpl < 16 {
-			r.dpl = 0
-		}
+	if r.dpl < 16 {
+		r.dpl = 0
 	}
 	return r
 }
 
-func (bc buildConfig) relaxLen(l uint8) uint8 {
+func relaxLen(l uint8) uint8 {
 	if l >= 8 {
-		return l - l%bc.addrStep
+		return l - l%addrStep
 	}
-	if bc.short == 0 {
-		return l
-	}
-	return l - l%bc.short
+	return l - l%shortStep
 }
 
 type btable struct {
@@ -122,10 +111,6 @@ type btable struct {
 // the lower the index, the higher the priority. Every problem found is
 // reported at once.
 func Compile(rules []Rule) (*Classifier, error) {
-	return compile(rules, defaultBuild)
-}
-
-func compile(rules []Rule, bc buildConfig) (*Classifier, error) {
 	if len(rules) > offMask {
 		return nil, fmt.Errorf("too many rules: %d", len(rules))
 	}
@@ -165,18 +150,18 @@ func compile(rules []Rule, bc buildConfig) (*Classifier, error) {
 			b.tup.pl = 8
 		}
 	}
-	p4, p6 := bc.partition(v4), bc.partition(v6)
+	p4, p6 := partition(v4), partition(v6)
 	c.t4, c.off4, c.e4 = emit4(p4)
 	c.t6, c.off6, c.e6 = emit6(p6)
-	c.f4 = newFilter(p4, 32, bc.filterBytes(len(v4)), bc.share)
-	c.f6 = newFilter(p6, 64, bc.filterBytes(len(v6)), bc.share)
+	c.f4 = newFilter(p4, 32, max(filterMin, len(v4)*filterPerRule), classShare)
+	c.f6 = newFilter(p6, 64, max(filterMin, len(v6)*filterPerRule), classShare)
 	return c, nil
 }
 
 // partition assigns each rule, in priority order, to a table: the most
 // specific existing table whose tuple fits the rule and whose slot for the
 // rule is not full, or else a new table with a relaxed tuple.
-func (bc buildConfig) partition(rules []*brule) []*btable {
+func partition(rules []*brule) []*btable {
 	var tables []*btable
 	byTuple := make(map[tuple]*btable)
 	add := func(t *btable, r *brule, k bkey) {
@@ -193,13 +178,13 @@ func (bc buildConfig) partition(rules []*brule) []*btable {
 				continue
 			}
 			k := r.key(t.tup)
-			if t.counts[k] >= bc.limit {
+			if t.counts[k] >= collisionLimit {
 				continue
 			}
 			best, bestKey = t, k
 		}
 		if best == nil {
-			tup := bc.relax(r.tup)
+			tup := relax(r.tup)
 			if byTuple[tup] != nil {
 				tup = r.tup
 			}

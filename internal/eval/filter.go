@@ -98,7 +98,9 @@ func newFilter(tables []*btable, width int, budget, minShare int) filter {
 	return best
 }
 
-// classify assigns protocol classes and returns their number.
+// classify assigns protocol classes and returns their number: each of the
+// most frequent exact protocols named by at least 1/share of the rules gets
+// its own class.
 func (f *filter) classify(tables []*btable, share int) int {
 	freq := make(map[uint8]int)
 	n := 0
