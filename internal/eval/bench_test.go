@@ -41,6 +41,22 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
+// BenchmarkClassifyIPv6 times one lookup on acl1_10k mapped to IPv6.
+func BenchmarkClassifyIPv6(b *testing.B) {
+	rules := toIPv6(loadSet(b, "acl1_10k"))
+	pkts := classbench.Packets(rules, benchPackets, 1)
+	c, err := eval.Compile(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Decide(pkts[i&(benchPackets-1)])
+		i++
+	}
+}
+
 // BenchmarkScaling times the compiled lookup on the first 10, 100, 1k, 3k
 // and all 9,774 rules of acl1_10k: the cost should stay nearly flat.
 func BenchmarkScaling(b *testing.B) {

@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
 
@@ -35,4 +36,32 @@ func TestDifferentialClassBench(t *testing.T) {
 			diff(t, rules, classbench.Packets(rules, 100_000, uint64(i)+1))
 		})
 	}
+}
+
+// toIPv6 maps an IPv4 rule set into 2001:db8::/48, prefix lengths plus 48
+// (wildcards stay wildcards), for an IPv6 set of a realistic shape.
+func toIPv6(rules []eval.Rule) []eval.Rule {
+	conv := func(p netip.Prefix) netip.Prefix {
+		if p.Bits() == 0 {
+			return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		a := p.Addr().As4()
+		b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+		copy(b[6:10], a[:])
+		return netip.PrefixFrom(netip.AddrFrom16(b), p.Bits()+48).Masked()
+	}
+	out := make([]eval.Rule, len(rules))
+	for i, r := range rules {
+		r.Src, r.Dst = conv(r.Src), conv(r.Dst)
+		out[i] = r
+	}
+	return out
+}
+
+// TestDifferentialIPv6 compares the classifier with the linear reference on
+// acl1_10k mapped to IPv6.
+func TestDifferentialIPv6(t *testing.T) {
+	t.Parallel()
+	rules := toIPv6(loadSet(t, "acl1_10k"))
+	diff(t, rules, classbench.Packets(rules, 30_000, 5))
 }

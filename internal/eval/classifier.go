@@ -187,10 +187,21 @@ func mask6(a [2]uint64, bits uint8) [2]uint64 {
 }
 
 func masks6(bits uint8) [2]uint64 {
-	if bits <= 64 {
-		return [2]uint64{^uint64(0) << (64 - bits), 0}
+	return [2]uint64{^uint64(0) << (64 - min(bits, 64)), ^uint64(0) << (128 - max(bits, 64))}
+}
+
+// probe6 returns the entries of t's slot for a packet's key, none if the
+// slot's fingerprint rules it out.
+func (c *Classifier) probe6(t *table6, s, d [2]uint64, sp, dp uint16, pr uint8) []entry6 {
+	ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
+	md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
+	h := hash6(ms, md, (uint32(sp)<<16|uint32(dp))&t.portMask, pr&t.prMask)
+	slot := t.base + uint32(h>>t.shift)
+	lo, hi := c.off6[slot], c.off6[slot+1]&offMask
+	if fp := lo >> offBits; fp != 0 && fp != fingerprint(h) {
+		return nil
 	}
-	return [2]uint64{^uint64(0), ^uint64(0) << (128 - bits)}
+	return c.e6[lo&offMask : hi]
 }
 
 func (e *entry6) matches(s, d [2]uint64, sp, dp uint16, pr uint8) bool {
@@ -212,9 +223,13 @@ func (c *Classifier) lookup6(s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
 			}
 			ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
 			md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
-			slot := t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
-			lo, hi := off[slot], off[slot+1]
-			for j := lo; j < hi; j++ {
+			h := hash6(ms, md, ports&t.portMask, pr&t.prMask)
+			slot := t.base + uint32(h>>t.shift)
+			lo := off[slot]
+			if fp := lo >> offBits; fp != 0 && fp != fingerprint(h) {
+				continue
+			}
+			for j := lo & offMask; j < off[slot+1]&offMask; j++ {
 				e := &ents[j]
 				if e.idx >= best {
 					break
@@ -256,7 +271,7 @@ func (c *Classifier) Stats() Stats {
 		st.MaxBucket = max(st.MaxBucket, int(c.off4[i]&offMask)-int(c.off4[i-1]&offMask))
 	}
 	for i := 1; i < len(c.off6); i++ {
-		st.MaxBucket = max(st.MaxBucket, int(c.off6[i]-c.off6[i-1]))
+		st.MaxBucket = max(st.MaxBucket, int(c.off6[i]&offMask)-int(c.off6[i-1]&offMask))
 	}
 	return st
 }

@@ -239,34 +239,10 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 			k := r.key(tu)
 			return mix(k.src[0]&^(1<<32-1)|k.dst[0]>>32, uint64(k.ports)<<8|uint64(k.pr))
 		}
-		// Counting sort of the rules by slot, stable so each slot stays in
-		// priority order. A slot whose rules share one key carries that
-		// key's fingerprint; a slot of several keys carries 0.
-		count := make([]uint32, slots+1)
-		fps := make([]uint32, slots)
-		for _, r := range bt.rules {
-			h := hash(r)
-			s := h >> shift
-			count[s+1]++
-			switch fp := fingerprint(h); {
-			case count[s+1] == 1:
-				fps[s] = fp
-			case fps[s] != fp:
-				fps[s] = 0
-			}
-		}
-		start := uint32(len(ents))
-		for i := range slots {
-			count[i+1] += count[i]
-		}
-		for i := range slots {
-			off = append(off, (start+count[i])|fps[i]<<offBits)
-		}
-		ents = ents[:len(ents)+len(bt.rules)]
-		for _, r := range bt.rules {
-			s := hash(r) >> shift
-			ents[start+count[s]] = newEntry4(r)
-			count[s]++
+		offs, order := layout(bt.rules, slots, shift, hash, uint32(len(ents)))
+		off = append(off, offs...)
+		for _, r := range order {
+			ents = append(ents, newEntry4(r))
 		}
 		ts = append(ts, t)
 	}
@@ -274,7 +250,44 @@ func emit4(tables []*btable) ([]table4, []uint32, []entry4) {
 	return ts, off, ents
 }
 
-// Slot offsets of IPv4 tables hold the offset of the slot's first entry in
+// layout places a table's rules in its slots: it returns the offset of each
+// slot's first rule (start being the table's first) with the slot's
+// fingerprint, and the rules in slot order. A counting sort by slot, stable
+// so that each slot stays in priority order. A slot whose rules share one
+// key carries that key's fingerprint; a slot of several keys carries 0.
+func layout(rules []*brule, slots int, shift uint8, hash func(*brule) uint64, start uint32) ([]uint32, []*brule) {
+	count := make([]uint32, slots+1)
+	fps := make([]uint32, slots)
+	hs := make([]uint64, len(rules))
+	for i, r := range rules {
+		h := hash(r)
+		hs[i] = h
+		s := h >> shift
+		count[s+1]++
+		switch fp := fingerprint(h); {
+		case count[s+1] == 1:
+			fps[s] = fp
+		case fps[s] != fp:
+			fps[s] = 0
+		}
+	}
+	for i := range slots {
+		count[i+1] += count[i]
+	}
+	off := make([]uint32, slots)
+	for i := range slots {
+		off[i] = (start + count[i]) | fps[i]<<offBits
+	}
+	order := make([]*brule, len(rules))
+	for i, r := range rules {
+		s := hs[i] >> shift
+		order[count[s]] = r
+		count[s]++
+	}
+	return off, order
+}
+
+// Slot offsets hold the offset of the slot's first entry in
 // their low offBits bits and a fingerprint of the slot's key above.
 const (
 	offBits = 24
@@ -327,26 +340,14 @@ func emit6(tables []*btable) ([]table6, []uint32, []entry6) {
 		if tu.pl > 0 {
 			t.prMask = 0xff
 		}
-		slot := func(r *brule) int {
+		hash := func(r *brule) uint64 {
 			k := r.key(tu)
-			return int(hash6(k.src, k.dst, k.ports, k.pr) >> shift)
+			return hash6(k.src, k.dst, k.ports, k.pr)
 		}
-		count := make([]uint32, slots+1)
-		for _, r := range bt.rules {
-			count[slot(r)+1]++
-		}
-		start := uint32(len(ents))
-		for i := range slots {
-			count[i+1] += count[i]
-		}
-		for i := range slots {
-			off = append(off, start+count[i])
-		}
-		ents = ents[:len(ents)+len(bt.rules)]
-		for _, r := range bt.rules {
-			s := slot(r)
-			ents[start+count[s]] = newEntry6(r)
-			count[s]++
+		offs, order := layout(bt.rules, slots, shift, hash, uint32(len(ents)))
+		off = append(off, offs...)
+		for _, r := range order {
+			ents = append(ents, newEntry6(r))
 		}
 		ts = append(ts, t)
 	}

@@ -8,14 +8,17 @@ import (
 
 // filter tells which tables can hold a rule matching a packet, so that a
 // lookup probes only those. It splits the header space into cells by protocol
-// class, the top bits of the source and destination addresses and a hash of
-// the destination port; each cell has a bitmap of the tables holding a rule
-// whose box meets the cell.
+// class, the top bits of the source and destination addresses (after the
+// leading bits every rule's prefix shares, as in a /48 of IPv6 addresses) and
+// a hash of the destination port; each cell has a bitmap of the tables
+// holding a rule whose box meets the cell.
 type filter struct {
 	class  [256]uint8 // protocol number → protocol class
 	b      uint32     // destination address bits
 	ab     uint32     // source + destination address bits
 	pb     uint32     // destination port bits
+	sOff   uint32     // leading source address bits skipped
+	dOff   uint32     // leading destination address bits skipped
 	sShift uint32     // address width − source address bits
 	dShift uint32     // address width − destination address bits
 	pShift uint32     // 16 − destination port bits
@@ -28,13 +31,13 @@ const portMul = 0x9e37
 
 // cell4 returns the offset of the bitmap of an IPv4 packet's cell.
 func (f *filter) cell4(pr uint8, s, d uint32, dp uint16) uint32 {
-	return f.cell(pr, s>>f.sShift, d>>f.dShift, dp)
+	return f.cell(pr, s<<f.sOff>>f.sShift, d<<f.dOff>>f.dShift, dp)
 }
 
 // cell6 returns the offset of the bitmap of an IPv6 packet's cell, given the
 // top 64 bits of its addresses.
 func (f *filter) cell6(pr uint8, s, d uint64, dp uint16) uint32 {
-	return f.cell(pr, uint32(s>>f.sShift), uint32(d>>f.dShift), dp)
+	return f.cell(pr, uint32(s<<f.sOff>>f.sShift), uint32(d<<f.dOff>>f.dShift), dp)
 }
 
 func (f *filter) cell(pr uint8, st, dt uint32, dp uint16) uint32 {
@@ -54,8 +57,9 @@ const maxClasses = 8
 // filter; wider ranges meet every port class.
 const maxPortFan = 4
 
-// shape is the number of bits a filter takes from each field.
-type shape struct{ a, b, p int }
+// shape is the number of bits a filter takes from each field, and the
+// leading address bits it skips.
+type shape struct{ a, b, p, sOff, dOff int }
 
 // newFilter builds the filter of tables for addresses width bits wide (the
 // top 64 bits of an address are used), spending at most about budget bytes
@@ -70,11 +74,14 @@ func newFilter(tables []*btable, width int, budget, minShare int) filter {
 	k := 0
 	for cellBytes := int(f.words) * 8 * nclass; k < 32 && cellBytes<<(k+1) <= budget; k++ {
 	}
+	sOff, dOff := commonBits(tables, width, func(r *brule) (uint64, uint8) { return r.src[0], r.sl }),
+		commonBits(tables, width, func(r *brule) (uint64, uint8) { return r.dst[0], r.dl })
 	var shapes []shape
 	for _, p := range []int{0, 2, 4} {
 		r := k - p
 		for _, a := range []int{r / 2, r/2 - 2, r/2 + 2, 0, r} {
 			sh := shape{a: a, b: r - a, p: p}
+			sh.sOff, sh.dOff = min(sOff, width-a), min(dOff, width-sh.b)
 			if a >= 0 && a <= 16 && sh.b >= 0 && sh.b <= 16 && !slices.Contains(shapes, sh) {
 				shapes = append(shapes, sh)
 			}
@@ -135,6 +142,7 @@ func (f *filter) classify(tables []*btable, share int) int {
 func (f *filter) mark(tables []*btable, nclass, width int, sh shape) {
 	f.b, f.ab, f.pb = uint32(sh.b), uint32(sh.a+sh.b), uint32(sh.p)
 	f.sShift, f.dShift, f.pShift = uint32(width-sh.a), uint32(width-sh.b), uint32(16-sh.p)
+	f.sOff, f.dOff = uint32(sh.sOff), uint32(sh.dOff)
 	f.cells = make([]uint64, (nclass<<(sh.a+sh.b+sh.p))*int(f.words))
 
 	type box struct {
@@ -155,8 +163,8 @@ func (f *filter) mark(tables []*btable, nclass, width int, sh shape) {
 			if int(r.dp.Hi-r.dp.Lo) >= maxPortFan {
 				bx.lo, bx.hi = 0, 65535
 			}
-			bx.src, bx.sn = span(r.src[0], r.sl, sh.a)
-			bx.dst, bx.dn = span(r.dst[0], r.dl, sh.b)
+			bx.src, bx.sn = span(r.src[0], r.sl, sh.sOff, sh.a)
+			bx.dst, bx.dn = span(r.dst[0], r.dl, sh.dOff, sh.b)
 			if seen[bx] {
 				continue
 			}
@@ -199,7 +207,12 @@ func (f *filter) score(tables []*btable, width int, minIdx []int32) float64 {
 			// Tables probed: those meeting the cell whose best rule comes
 			// before r.
 			k, _ := slices.BinarySearch(minIdx, r.idx+1)
-			cell := f.cell6(uint8(max(r.pr, 0)), r.src[0]>>(64-width), r.dst[0]>>(64-width), r.dp.Lo)
+			var cell uint32
+			if width == 32 {
+				cell = f.cell4(uint8(max(r.pr, 0)), uint32(r.src[0]>>32), uint32(r.dst[0]>>32), r.dp.Lo)
+			} else {
+				cell = f.cell6(uint8(max(r.pr, 0)), r.src[0], r.dst[0], r.dp.Lo)
+			}
 			box += float64(prefixPopcount(f.bitmap(cell), k))
 			n++
 		}
@@ -234,15 +247,42 @@ func prefixPopcount(words []uint64, k int) int {
 	return n
 }
 
-// span returns the first top-k-bit value of the prefix hi/l (hi holding the
-// top 64 bits of the address) and how many such values it covers.
-func span(hi uint64, l uint8, k int) (first, n uint64) {
+// commonBits returns how many leading bits the prefixes of every rule but
+// the wildcards share, at most the shortest such prefix and the width.
+func commonBits(tables []*btable, width int, field func(*brule) (uint64, uint8)) int {
+	n := width
+	var first uint64
+	seen := false
+	for _, t := range tables {
+		for _, r := range t.rules {
+			hi, l := field(r)
+			if l == 0 {
+				continue
+			}
+			if !seen {
+				first, seen = hi, true
+			}
+			n = min(n, int(l), bits.LeadingZeros64(hi^first))
+		}
+	}
+	if !seen {
+		return 0
+	}
+	return n
+}
+
+// span returns the first value of the k bits after the leading off bits of
+// the prefix hi/l (hi holding the top 64 bits of the address) and how many
+// such values the prefix covers.
+func span(hi uint64, l uint8, off, k int) (first, n uint64) {
 	if k == 0 {
 		return 0, 1
 	}
-	first = hi >> (64 - k)
-	if int(l) >= k {
-		return first, 1
+	switch {
+	case int(l) <= off:
+		return 0, 1 << k
+	case int(l) >= off+k:
+		return hi << off >> (64 - k), 1
 	}
-	return first, 1 << (k - int(l))
+	return hi << off >> (64 - k), 1 << (off + k - int(l))
 }

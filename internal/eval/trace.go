@@ -92,12 +92,7 @@ func (c *Classifier) trace4(tr *Trace, s, d uint32, sp, dp uint16, pr uint8) int
 }
 
 func (c *Classifier) trace6(tr *Trace, s, d [2]uint64, sp, dp uint16, pr uint8) int32 {
-	ports := uint32(sp)<<16 | uint32(dp)
-	slotOf := func(t *table6) uint32 {
-		ms := [2]uint64{s[0] & t.srcMask[0], s[1] & t.srcMask[1]}
-		md := [2]uint64{d[0] & t.dstMask[0], d[1] & t.dstMask[1]}
-		return t.base + uint32(hash6(ms, md, ports&t.portMask, pr&t.prMask)>>t.shift)
-	}
+	probe := func(t *table6) []entry6 { return c.probe6(t, s, d, sp, dp, pr) }
 	best := int32(noMatch)
 	f := &c.f6
 	if len(c.t6) > 0 {
@@ -110,9 +105,9 @@ func (c *Classifier) trace6(tr *Trace, s, d [2]uint64, sp, dp uint16, pr uint8) 
 					break probe
 				}
 				tr.Tables++
-				slot := slotOf(t)
-				for j := c.off6[slot]; j < c.off6[slot+1]; j++ {
-					e := &c.e6[j]
+				ents := probe(t)
+				for j := range ents {
+					e := &ents[j]
 					if e.idx >= best {
 						break
 					}
@@ -127,9 +122,9 @@ func (c *Classifier) trace6(tr *Trace, s, d [2]uint64, sp, dp uint16, pr uint8) 
 		}
 	}
 	for i := range c.t6 {
-		slot := slotOf(&c.t6[i])
-		for j := c.off6[slot]; j < c.off6[slot+1]; j++ {
-			if e := &c.e6[j]; e.matches(s, d, sp, dp, pr) {
+		ents := probe(&c.t6[i])
+		for j := range ents {
+			if e := &ents[j]; e.matches(s, d, sp, dp, pr) {
 				tr.Matching = append(tr.Matching, e.idx)
 			}
 		}
