@@ -53,7 +53,7 @@ func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) 
 	out := make([]policy.Policy, len(in))
 	var errs []error
 	for i, pi := range in {
-		p, err := policy.ParseRaw(pi.Raw)
+		p, err := policy.ParseRaw(defaultService(pi.Raw))
 		if err != nil {
 			errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			continue
@@ -64,6 +64,16 @@ func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) 
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// defaultService gives a policy that names no Protocol, no Port and no
+// ServiceTemplate the protocol ALL, as the cloud does: the Terraform provider
+// leaves both out for "all traffic", in writes and in deletes by content.
+func defaultService(r policy.Raw) policy.Raw {
+	if strings.TrimSpace(r.Protocol+r.Port+r.ServiceId+r.ServiceGroupId) == "" {
+		r.Protocol = policy.AnyProtocol.String()
+	}
+	return r
 }
 
 func indexField(d policy.Direction, i int) string {
@@ -168,9 +178,12 @@ func setJSON(s policy.PolicySet) policySetJSON {
 	return out
 }
 
-// ruleKey identifies a rule's content for duplicate detection.
+// ruleKey identifies a policy for duplicate detection: its rule and its
+// description. The cloud accepts two policies that differ only in their
+// description (the Terraform provider's rule-set acceptance test writes such
+// a pair), so only a policy equal in every field is a duplicate.
 func ruleKey(p policy.Policy) string {
-	return p.Action.String() + "|" + p.ServiceID + "|" + p.Protocol.String() + "|" + p.Ports.String() + "|" + p.Peer.Kind.String() + "|" + p.Peer.String()
+	return p.Action.String() + "|" + p.ServiceID + "|" + p.Protocol.String() + "|" + p.Ports.String() + "|" + p.Peer.Kind.String() + "|" + p.Peer.String() + "|" + p.Description
 }
 
 // validateSet checks a group's new policy set: quotas, duplicates and that
@@ -311,10 +324,10 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 	byIndex := inputs[0].Index != nil
 	for i, pi := range inputs {
 		switch {
-		case byIndex && pi.Index == nil:
-			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: policies are deleted by index in this request")
 		case byIndex && !rawEmpty(pi.Raw):
 			return WriteResult{}, fieldError(fmt.Sprintf("%s.%d", dirField(d), i), "", policy.Coexist, "delete by PolicyIndex or by content, not both")
+		case byIndex && pi.Index == nil:
+			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: policies are deleted by index in this request")
 		case !byIndex && pi.Index != nil:
 			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Coexist, "delete by PolicyIndex or by content, not both")
 		}
@@ -336,17 +349,12 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 				drop[*pi.Index] = true
 				continue
 			}
-			found := false
-			for j, p := range list {
-				if !drop[j] && p.SameRule(content[i]) {
-					drop[j], found = true, true
-					break
-				}
-			}
-			if !found {
+			j := matchContent(list, drop, content[i])
+			if j < 0 {
 				return nil, &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: fmt.Sprintf("%s.%d", dirField(d), i),
 					Message: fmt.Sprintf("no %s policy %s", d.Field(), content[i].Describe(d))}
 			}
+			drop[j] = true
 		}
 		kept := make([]policy.Policy, 0, len(list))
 		for j, p := range list {
@@ -357,6 +365,25 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 		set.SetList(d, kept)
 		return nil, nil
 	})
+}
+
+// matchContent returns the index of the first policy of list, not yet
+// dropped, with want's rule, preferring one whose description is also
+// want's (two policies may differ only in their description); -1 if none.
+func matchContent(list []policy.Policy, drop map[int]bool, want policy.Policy) int {
+	first := -1
+	for j, p := range list {
+		if drop[j] || !p.SameRule(want) {
+			continue
+		}
+		if p.Description == want.Description {
+			return j
+		}
+		if first < 0 {
+			first = j
+		}
+	}
+	return first
 }
 
 // ReplaceSecurityGroupPolicy replaces exactly one policy, chosen by its

@@ -225,6 +225,12 @@ func TestPolicyWrites(t *testing.T) {
 			nil, "SecurityGroupPolicySet.Ingress.1.PolicyIndex", policy.Malformed},
 		{"malformed port names field and value", nil, create(raw("ACCEPT TCP 1 10.0.0.0/8"), service.PolicyInput{Raw: policy.Raw{Protocol: "TCP", Port: "70000", CidrBlock: "1.1.1.1", Action: "ACCEPT"}}),
 			nil, "SecurityGroupPolicySet.Ingress.1.Port", policy.OutOfRange},
+		{"no protocol, port or template means ALL", nil, create(service.PolicyInput{Raw: policy.Raw{CidrBlock: "10.0.0.0/8", Action: "DROP"}}),
+			[]string{"DROP ALL ALL 10.0.0.0/8"}, "", 0},
+		{"a port without a protocol", nil, create(service.PolicyInput{Raw: policy.Raw{Port: "22", CidrBlock: "10.0.0.0/8", Action: "DROP"}}),
+			nil, "SecurityGroupPolicySet.Ingress.0.Protocol", policy.Missing},
+		{"policies differing only in description", nil, create(raw("ACCEPT TCP 1 10.0.0.0/8 # a"), raw("ACCEPT TCP 1 10.0.0.0/8 # b")),
+			[]string{"ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8"}, "", 0},
 		{"duplicate of an existing policy", []string{"ACCEPT TCP 22 10.0.0.0/8"}, create(raw("accept tcp 22 10.0.0.0/8")),
 			nil, "DuplicatePolicy", 0},
 		{"both directions", nil, func(f *fixture, id string) (service.WriteResult, error) {
@@ -248,7 +254,20 @@ func TestPolicyWrites(t *testing.T) {
 		{"delete mixing modes", []string{"ACCEPT TCP 1 10.0.0.0/8"},
 			func(f *fixture, id string) (service.WriteResult, error) {
 				return f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{idx(0), raw("ACCEPT TCP 1 10.0.0.0/8")}}})
+			}, nil, "SecurityGroupPolicySet.Ingress.1", policy.Coexist},
+		{"delete mixing modes, content first", []string{"ACCEPT TCP 1 10.0.0.0/8"},
+			func(f *fixture, id string) (service.WriteResult, error) {
+				return f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 1 10.0.0.0/8"), idx(0)}}})
+			}, nil, "SecurityGroupPolicySet.Ingress.1.PolicyIndex", policy.Coexist},
+		{"delete by index, an entry without one", []string{"ACCEPT TCP 1 10.0.0.0/8"},
+			func(f *fixture, id string) (service.WriteResult, error) {
+				return f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{idx(0), {}}}})
 			}, nil, "SecurityGroupPolicySet.Ingress.1.PolicyIndex", policy.Missing},
+		{"delete by content without protocol or port is ALL", []string{"ACCEPT TCP 1 10.0.0.0/8", "DROP ALL ALL 0.0.0.0/0"},
+			func(f *fixture, id string) (service.WriteResult, error) {
+				return f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{
+					{Raw: policy.Raw{Action: "DROP", CidrBlock: "0.0.0.0/0"}}}}})
+			}, []string{"ACCEPT TCP 1 10.0.0.0/8"}, "", 0},
 		{"delete by content not found", []string{"ACCEPT TCP 1 10.0.0.0/8"},
 			func(f *fixture, id string) (service.WriteResult, error) {
 				return f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 9 10.0.0.0/8")}}})
