@@ -95,12 +95,17 @@ type call struct {
 	body    []byte // JSON
 }
 
-// decode unmarshals the request body into v.
+// decode unmarshals the request body, a JSON object (an empty body is
+// one with no fields), into v.
 func (c *call) decode(v any) error {
-	if len(bytes.TrimSpace(c.body)) == 0 {
+	body := bytes.TrimSpace(c.body)
+	switch {
+	case len(body) == 0:
 		return nil
+	case string(body) == "null":
+		return newAPIError(codeInvalidParameter, "the request body must be a JSON object, not null")
 	}
-	return json.Unmarshal(c.body, v)
+	return json.Unmarshal(body, v)
 }
 
 func (h *handler) serveAction(w http.ResponseWriter, r *http.Request) {

@@ -216,7 +216,7 @@ func TestReadOnlyCannotWrite(t *testing.T) {
 
 // rawCall sends a hand-built request and returns the envelope's code ("" on
 // success) and the HTTP response.
-func rawCall(t *testing.T, srv *httptest.Server, method, action, service, body string, mutate func(*http.Request)) (string, *http.Response) {
+func rawCall(t *testing.T, srv *httptest.Server, method, action, service, body string, mutate func(*http.Request)) (code, message string, res *http.Response) {
 	t.Helper()
 	r, _ := http.NewRequest(method, srv.URL+"/", strings.NewReader(body))
 	r.Header.Set(client.HeaderAction, action)
@@ -234,7 +234,7 @@ func rawCall(t *testing.T, srv *httptest.Server, method, action, service, body s
 	data, _ := io.ReadAll(res.Body)
 	var env struct {
 		Response struct {
-			Error     struct{ Code string }
+			Error     struct{ Code, Message string }
 			RequestId string
 		}
 	}
@@ -244,7 +244,7 @@ func rawCall(t *testing.T, srv *httptest.Server, method, action, service, body s
 	if env.Response.RequestId == "" {
 		t.Errorf("response %q has no RequestId", data)
 	}
-	return env.Response.Error.Code, res
+	return env.Response.Error.Code, env.Response.Error.Message, res
 }
 
 func TestEnvelopeErrors(t *testing.T) {
@@ -253,6 +253,7 @@ func TestEnvelopeErrors(t *testing.T) {
 		name, action, service, body string
 		mutate                      func(*http.Request)
 		want                        string
+		msg                         string // in the message, when set
 	}{
 		{name: "success", action: "DescribeSecurityGroupLimits", service: "vpc", body: "{}"},
 		{name: "unknown action", action: "DescribeEverything", service: "vpc", body: "{}", want: "InvalidAction"},
@@ -262,6 +263,12 @@ func TestEnvelopeErrors(t *testing.T) {
 			mutate: func(r *http.Request) { r.Header.Set(client.HeaderVersion, "2099-01-01") }},
 		{name: "body over the limit", action: "DescribeSecurityGroupLimits", service: "vpc", body: `{"x":"` + strings.Repeat("a", 5000) + `"}`, want: "InvalidParameterValue.LimitExceeded"},
 		{name: "not JSON", action: "DescribeSecurityGroups", service: "vpc", body: "{", want: "InvalidParameter"},
+		{name: "an array body", action: "DescribeSecurityGroups", service: "vpc", body: `[{"Limit":"5"}]`, want: "InvalidParameter", msg: "must be a JSON object"},
+		{name: "a string body", action: "DescribeSecurityGroups", service: "vpc", body: `"Limit"`, want: "InvalidParameter"},
+		{name: "a null body", action: "DescribeSecurityGroups", service: "vpc", body: `null`, want: "InvalidParameter"},
+		{name: "trailing garbage", action: "DescribeSecurityGroups", service: "vpc", body: `{} {}`, want: "InvalidParameter", msg: "not valid JSON"},
+		{name: "an object where a number belongs", action: "DescribeSecurityGroups", service: "vpc", body: `{"Limit":{"n":5}}`, want: "InvalidParameterValue.Malformed", msg: "Limit"},
+		{name: "an object in a list of strings", action: "DescribeSecurityGroups", service: "vpc", body: `{"SecurityGroupIds":[{}]}`, want: "InvalidParameterValue.Malformed"},
 		{name: "wrong JSON type names the field", action: "DescribeSecurityGroups", service: "vpc", body: `{"SecurityGroupIds":"sg-1a2b3c4d"}`, want: "InvalidParameterValue.Malformed"},
 		{name: "no Authorization", action: "DescribeSecurityGroupLimits", service: "vpc", body: "{}", want: "AuthFailure.InvalidAuthorization",
 			mutate: func(r *http.Request) { r.Header.Del("Authorization") }},
@@ -287,9 +294,9 @@ func TestEnvelopeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, res := rawCall(t, srv, "POST", tt.action, tt.service, tt.body, tt.mutate)
-			if code != tt.want {
-				t.Errorf("code %q, want %q", code, tt.want)
+			code, msg, res := rawCall(t, srv, "POST", tt.action, tt.service, tt.body, tt.mutate)
+			if code != tt.want || !strings.Contains(msg, tt.msg) {
+				t.Errorf("code %q (%s), want %q with %q", code, msg, tt.want, tt.msg)
 			}
 			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("HTTP %d %s, want 200 application/json", res.StatusCode, res.Header.Get("Content-Type"))

@@ -117,6 +117,9 @@ func toWire(err error, svc, action string) wireError {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return wireError{Code: codeInvalidParameter, Message: fmt.Sprintf("the request body must be a JSON object, not a JSON %s", te.Value)}
+		}
 		return wireError{Code: codeValueMalformed, Message: fmt.Sprintf("%s: a JSON %s cannot be %s", te.Field, te.Value, wireKind(te.Type.Kind().String()))}
 	}
 	return wireError{Code: codeInternalError, Message: "internal error", Internal: true}
