@@ -128,7 +128,8 @@ type origin struct {
 	id     string
 	index  int // policy index, or the platform address's index
 	action policy.Action
-	text   string // for traces
+	policy policy.Policy // for LayerSecurityGroup
+	prefix netip.Prefix  // for platformAddress
 }
 
 func (o *origin) decision() Decision {
@@ -139,60 +140,89 @@ func (o *origin) decision() Decision {
 	return d
 }
 
+// text names the entry in a trace: its layer, then what it is.
+func (o *origin) text(dir policy.Direction) string {
+	switch o.group {
+	case platformPort25:
+		return "PLATFORM: outbound TCP 25 is blocked for the account"
+	case platformAddress:
+		return "PLATFORM: platform service address " + o.prefix.Masked().String()
+	}
+	return fmt.Sprintf("SECURITY_GROUP: %s policy %d (%s)", o.id, o.index, o.policy.Describe(dir))
+}
+
+// classifierOrigins is the length of effective list above which Decide
+// goes through a compiled Classifier rather than the walk: beyond the
+// default quotas (5 groups of 100 policies), where a walk's cost per
+// decision would outgrow the classifier's build cost.
+const classifierOrigins = 1024
+
 // Effective is an instance's compiled effective rule list for one direction
 // (SPEC §3): platform rules, then every group's policies in binding order,
 // then an implicit DROP. It is immutable and safe for concurrent use.
+//
+// It is held as a walk (see walk): each entry's services and the sorted,
+// merged address ranges of its peers, tried in order, which costs time
+// linear in the list to build. A list longer than classifierOrigins entries
+// is also compiled into a Classifier, which Decide then uses.
 type Effective struct {
 	dir     policy.Direction
-	c       *Classifier
 	origins []origin
+	w       walk
+	c       *Classifier
 }
 
 // CompileEffective resolves and compiles the effective rule list. It fails
 // on an invalid direction, policy or platform address, or a reference that
 // Addresses or Services does not resolve, reporting every problem at once.
 func CompileEffective(in EffectiveInput) (*Effective, error) {
+	return compileEffective(in, false)
+}
+
+// compileEffective builds the list, with a Classifier if the list is long
+// or withClassifier is set.
+func compileEffective(in EffectiveInput, withClassifier bool) (*Effective, error) {
 	origins, errs := effectiveList(in)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	var rules []Rule
-	for i := range origins {
-		o := &origins[i]
-		peers, services := effectiveMatch(in, o)
-		rules = appendRules(rules, in.Direction, int32(i), o.action, peers, services)
+	e := &Effective{dir: in.Direction, origins: origins, w: buildWalk(in, origins)}
+	if withClassifier || len(origins) > classifierOrigins {
+		var rules []Rule
+		for i := range origins {
+			o := &origins[i]
+			peers, services := effectiveMatch(in, o)
+			rules = appendRules(rules, in.Direction, int32(i), o.action, peers, services)
+		}
+		c, err := Compile(rules)
+		if err != nil {
+			return nil, err
+		}
+		e.c = c
 	}
-	c, err := Compile(rules)
-	if err != nil {
-		return nil, err
-	}
-	return &Effective{dir: in.Direction, c: c, origins: origins}, nil
+	return e, nil
 }
 
 // effectiveList lays out the effective list and checks what it refers to.
 func effectiveList(in EffectiveInput) ([]origin, []error) {
-	var (
-		errs    []error
-		origins []origin
-	)
+	var errs []error
+	n := len(in.PlatformAddresses) + 1
+	for _, g := range in.Groups {
+		n += len(g.Policies)
+	}
+	origins := make([]origin, 0, n)
 	if !in.Direction.Valid() {
 		errs = append(errs, fmt.Errorf("invalid direction %d", in.Direction))
 	}
 	if in.Direction == policy.Egress && in.Port25Blocked {
-		origins = append(origins, origin{layer: LayerPlatform, group: platformPort25, action: policy.Drop,
-			text: "platform: DROP TCP 25 to any (outbound TCP 25 is blocked for the account)"})
+		origins = append(origins, origin{layer: LayerPlatform, group: platformPort25, index: -1, action: policy.Drop})
 	}
 	for i, p := range in.PlatformAddresses {
 		if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() {
 			errs = append(errs, fmt.Errorf("platform address %d: invalid prefix %v", i, p))
 			continue
 		}
-		word := "from"
-		if in.Direction == policy.Egress {
-			word = "to"
-		}
-		origins = append(origins, origin{layer: LayerPlatform, group: platformAddress, index: i, action: policy.Accept,
-			text: fmt.Sprintf("platform: ACCEPT ALL %s %v (platform service address)", word, p.Masked())})
+		origins = append(origins, origin{layer: LayerPlatform, group: platformAddress, index: i, action: policy.Accept, prefix: p})
 	}
 	for gi, g := range in.Groups {
 		for pi, p := range g.Policies {
@@ -217,8 +247,7 @@ func effectiveList(in EffectiveInput) ([]origin, []error) {
 					}
 				}
 			}
-			origins = append(origins, origin{layer: LayerSecurityGroup, group: gi, id: g.ID, index: pi, action: p.Action,
-				text: fmt.Sprintf("%s policy %d: %s", g.ID, pi, p.Describe(in.Direction))})
+			origins = append(origins, origin{layer: LayerSecurityGroup, group: gi, id: g.ID, index: pi, action: p.Action, policy: p})
 		}
 	}
 	return origins, errs
@@ -317,37 +346,39 @@ func (e *Effective) Decide(q Query) Decision {
 	if !q.Peer.IsValid() {
 		return defaultDecision()
 	}
-	m, ok := e.c.Decide(e.packet(q))
-	if !ok {
-		return defaultDecision()
+	if e.c != nil {
+		m, ok := e.c.Decide(e.packet(q))
+		if !ok {
+			return defaultDecision()
+		}
+		return e.origins[m.Decider].decision()
 	}
-	return e.origins[m.Decider].decision()
+	k := newKey(q)
+	for i := range e.origins {
+		if e.w.matches(i, k) {
+			return e.origins[i].decision()
+		}
+	}
+	return defaultDecision()
 }
 
 // Trace returns the verdict on q and the walk that led to it: one line per
-// entry of the effective list up to the deciding one, saying whether it
-// matched.
+// entry of the effective list up to the deciding one, each naming its layer
+// and saying whether it matched ("…: no match", or the entry's action).
 func (e *Effective) Trace(q Query) (Decision, []string) {
 	q = q.normal()
 	d := e.Decide(q)
-	matched := make(map[int32]bool)
-	if q.Peer.IsValid() {
-		tr := e.c.Trace(e.packet(q))
-		for _, i := range tr.Matching {
-			matched[e.c.decider[i]] = true
-		}
-	}
+	k := newKey(q)
 	var lines []string
 	for i := range e.origins {
 		o := &e.origins[i]
-		if !matched[int32(i)] {
-			lines = append(lines, o.text+": no match")
+		if !q.Peer.IsValid() || !e.w.matches(i, k) {
+			lines = append(lines, o.text(e.dir)+": no match")
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%s: match, %v", o.text, o.action))
-		return d, lines
+		return d, append(lines, o.text(e.dir)+": "+o.action.String())
 	}
-	return d, append(lines, "default: no policy matched, DROP")
+	return d, append(lines, "DEFAULT: no policy matches: DROP")
 }
 
 // Len returns the number of entries of the effective list.

@@ -128,13 +128,20 @@ func TestEffective(t *testing.T) {
 			if got := e.Decide(tt.q); got != tt.want {
 				t.Errorf("Decide(%+v) = %v, want %v", tt.q, got, tt.want)
 			}
+			c, err := eval.CompileEffectiveClassifier(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Decide(tt.q); got != tt.want {
+				t.Errorf("Decide(%+v) through the classifier = %v, want %v", tt.q, got, tt.want)
+			}
 			ref, err := eval.ReferenceDecide(in, tt.q)
 			if err != nil || ref != tt.want {
 				t.Errorf("ReferenceDecide(%+v) = %v, %v; want %v", tt.q, ref, err, tt.want)
 			}
 			d, lines := e.Trace(tt.q)
-			if d != tt.want || len(lines) == 0 {
-				t.Errorf("Trace(%+v) = %v %q, want %v", tt.q, d, lines, tt.want)
+			if problem := traceProblem(e, tt.want, lines); d != tt.want || problem != "" {
+				t.Errorf("Trace(%+v) = %v %q, want %v: %s", tt.q, d, lines, tt.want, problem)
 			}
 		})
 	}
@@ -166,14 +173,14 @@ func TestEffectiveTrace(t *testing.T) {
 	}
 	d, lines := e.Trace(q("192.0.2.1", 6, 22))
 	want := []string{
-		"sg-0000000a policy 0: DROP TCP 22 from 10.0.0.0/8: no match",
-		"sg-0000000b policy 0: ACCEPT TCP 22 from 0.0.0.0/0: match, ACCEPT",
+		"SECURITY_GROUP: sg-0000000a policy 0 (DROP TCP 22 from 10.0.0.0/8): no match",
+		"SECURITY_GROUP: sg-0000000b policy 0 (ACCEPT TCP 22 from 0.0.0.0/0): ACCEPT",
 	}
 	if d != sgDecision("sg-0000000b", 0, policy.Accept) || strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Trace = %v\n%s\nwant\n%s", d, strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	_, lines = e.Trace(q("2001:db8::1", 6, 22))
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "default:") || len(lines) != 4 {
+	if last := lines[len(lines)-1]; last != "DEFAULT: no policy matches: DROP" || len(lines) != 4 {
 		t.Errorf("Trace(v6) = %q, want every policy then the default", lines)
 	}
 }
@@ -205,16 +212,49 @@ func TestEffectiveErrors(t *testing.T) {
 }
 
 func TestEffectiveDecideAllocs(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 5))
-	in := randomEffective(rng)
+	for _, compile := range []func(eval.EffectiveInput) (*eval.Effective, error){eval.CompileEffective, eval.CompileEffectiveClassifier} {
+		for _, in := range []eval.EffectiveInput{randomEffective(rand.New(rand.NewPCG(5, 5))), realisticInstance(policy.Ingress)} {
+			e, err := compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			qs := []eval.Query{q("10.0.0.1", 6, 22), q("2001:db8::1", 58, 0), q("::ffff:10.0.0.1", 17, 53), q("10.101.1.35", 6, 6379)}
+			i := 0
+			if n := testing.AllocsPerRun(1000, func() { e.Decide(qs[i%len(qs)]); i++ }); n != 0 {
+				t.Errorf("Decide (classifier %v) allocates %v times per call, want 0", e.UsesClassifier(), n)
+			}
+		}
+	}
+}
+
+// TestEffectiveLong checks that a list longer than the walk's limit goes
+// through the classifier and still agrees with the reference.
+func TestEffectiveLong(t *testing.T) {
+	in := eval.EffectiveInput{Direction: policy.Egress, Port25Blocked: true}
+	for g := range 6 {
+		bg := eval.BoundGroup{ID: fmt.Sprintf("sg-0000lng%d", g)}
+		for i := range 200 {
+			bg.Policies = append(bg.Policies, pol(fmt.Sprintf("%s TCP %d 10.%d.%d.0/24", []string{"ACCEPT", "DROP"}[i%2], 1+i%50, g, i)))
+		}
+		in.Groups = append(in.Groups, bg)
+	}
 	e, err := eval.CompileEffective(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs := []eval.Query{q("10.0.0.1", 6, 22), q("2001:db8::1", 58, 0), q("::ffff:10.0.0.1", 17, 53)}
-	i := 0
-	if n := testing.AllocsPerRun(1000, func() { e.Decide(qs[i%len(qs)]); i++ }); n != 0 {
-		t.Errorf("Decide allocates %v times per call, want 0", n)
+	if !e.UsesClassifier() {
+		t.Fatalf("%d entries: want the classifier", e.Len())
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 20000 {
+		qq := eval.Query{Peer: netip.AddrFrom4([4]byte{10, byte(rng.IntN(7)), byte(rng.IntN(210)), 1}), Proto: 6, Port: uint16(rng.IntN(60))}
+		want, err := eval.ReferenceDecide(in, qq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Decide(qq); got != want {
+			t.Fatalf("Decide(%+v) = %v, want %v", qq, got, want)
+		}
 	}
 }
 
@@ -329,9 +369,16 @@ func TestEffectiveDifferential(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 13))
 	for round := range 2000 {
 		in := randomEffective(rng)
-		e, err := eval.CompileEffective(in)
+		walk, err := eval.CompileEffective(in)
 		if err != nil {
 			t.Fatalf("round %d: CompileEffective = %v", round, err)
+		}
+		classifier, err := eval.CompileEffectiveClassifier(in)
+		if err != nil {
+			t.Fatalf("round %d: CompileEffectiveClassifier = %v", round, err)
+		}
+		if walk.UsesClassifier() || !classifier.UsesClassifier() {
+			t.Fatalf("round %d: classifier used %v and %v, want false and true", round, walk.UsesClassifier(), classifier.UsesClassifier())
 		}
 		for range 100 {
 			qq := randomQuery(rng)
@@ -339,14 +386,49 @@ func TestEffectiveDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := e.Decide(qq); got != want {
-				t.Fatalf("round %d: Decide(%+v) = %v, want %v\ninput %+v", round, qq, got, want, in)
+			for _, e := range []*eval.Effective{walk, classifier} {
+				if got := e.Decide(qq); got != want {
+					t.Fatalf("round %d (classifier %v): Decide(%+v) = %v, want %v\ninput %+v", round, e.UsesClassifier(), qq, got, want, in)
+				}
 			}
 			if round%10 == 0 {
-				if got, _ := e.Trace(qq); got != want {
-					t.Fatalf("round %d: Trace(%+v) = %v, want %v", round, qq, got, want)
+				got, lines := walk.Trace(qq)
+				if problem := traceProblem(walk, want, lines); got != want || problem != "" {
+					t.Fatalf("round %d: Trace(%+v) = %v %q, want %v: %s", round, qq, got, lines, want, problem)
 				}
 			}
 		}
 	}
+}
+
+// traceProblem says what is wrong with a trace ending in decision d, if
+// anything: every line but the last must say "no match", and the last must
+// name d's layer, policy and verdict (or be the default's line, after every
+// entry).
+func traceProblem(e *eval.Effective, d eval.Decision, lines []string) string {
+	if len(lines) == 0 {
+		return "no lines"
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.HasSuffix(l, ": no match") {
+			return fmt.Sprintf("line %q before the last matched", l)
+		}
+	}
+	last := lines[len(lines)-1]
+	var prefix string
+	switch d.Layer {
+	case eval.LayerDefault:
+		if last != "DEFAULT: no policy matches: DROP" || len(lines) != e.Len()+1 {
+			return "default trace does not list every entry then the default"
+		}
+		return ""
+	case eval.LayerPlatform:
+		prefix = "PLATFORM: "
+	case eval.LayerSecurityGroup:
+		prefix = fmt.Sprintf("SECURITY_GROUP: %s policy %d (", d.GroupID, d.PolicyIndex)
+	}
+	if !strings.HasPrefix(last, prefix) || !strings.HasSuffix(last, ": "+d.Verdict.String()) {
+		return fmt.Sprintf("last line %q does not name %v", last, d)
+	}
+	return ""
 }

@@ -182,15 +182,43 @@ func (p Policy) Raw() Raw {
 }
 
 // Validate checks a policy built in code, with the same rules as ParseRaw.
+// It accepts exactly the policies with a valid peer and service whose Raw
+// form ParseRaw accepts, without formatting and parsing them.
 func (p Policy) Validate() error {
-	if !p.Peer.IsValid() {
-		return fieldErr("Peer", p.Peer.String(), Malformed, "is not a valid peer")
+	var errs []error
+	switch {
+	case !p.Peer.IsValid():
+		errs = append(errs, fieldErr("Peer", p.Peer.String(), Malformed, "is not a valid peer"))
+	case p.Peer.Kind == PeerCIDR6 && p.Peer.Prefix.Addr().Is4In6():
+		errs = append(errs, fieldErr("Ipv6CidrBlock", p.Peer.String(), Malformed, "must not be an IPv4-mapped IPv6 address"))
 	}
-	if p.ServiceID == "" && (!p.Protocol.Valid() || !p.Ports.IsValid()) {
-		return fieldErr("Protocol", p.Protocol.String(), Malformed, "a policy needs a protocol and port, or a service template")
+	switch {
+	case strings.HasPrefix(p.ServiceID, PrefixServiceTemplateGroup):
+		if !ValidID(PrefixServiceTemplateGroup, p.ServiceID) {
+			errs = append(errs, fieldErr("ServiceTemplate.ServiceGroupId", p.ServiceID, Malformed, "must be ppmg- followed by 8 lowercase letters or digits"))
+		}
+	case p.ServiceID != "":
+		if !ValidID(PrefixServiceTemplate, p.ServiceID) {
+			errs = append(errs, fieldErr("ServiceTemplate.ServiceId", p.ServiceID, Malformed, "must be ppm- followed by 8 lowercase letters or digits"))
+		}
+	case !p.Protocol.Valid() || !p.Ports.IsValid():
+		errs = append(errs, fieldErr("Protocol", p.Protocol.String(), Malformed, "a policy needs a protocol and port, or a service template"))
+	case !p.Protocol.HasPorts() && !p.Ports.All():
+		errs = append(errs, fieldErr("Port", p.Ports.String(), Malformed, "protocol %s takes no port; use ALL or leave Port empty", p.Protocol))
+	case p.Protocol == ICMP && p.Peer.Kind == PeerCIDR6:
+		errs = append(errs, fieldErr("Protocol", p.Protocol.String(), Coexist, "ICMP is IPv4's; use ICMPv6 with Ipv6CidrBlock"))
+	case p.Protocol == ICMPv6 && p.Peer.Kind == PeerCIDR:
+		errs = append(errs, fieldErr("Protocol", p.Protocol.String(), Coexist, "ICMPv6 is IPv6's; use ICMP with CidrBlock"))
 	}
-	_, err := ParseRaw(p.Raw())
-	return err
+	if !p.Action.Valid() {
+		errs = append(errs, fieldErr("Action", p.Action.String(), Malformed, "must be ACCEPT or DROP"))
+	}
+	if n := utf8.RuneCountInString(p.Description); n > MaxDescriptionLen {
+		errs = append(errs, fieldErr("PolicyDescription", "", TooLong, "is %d characters; the limit is %d", n, MaxDescriptionLen))
+	} else if !utf8.ValidString(p.Description) {
+		errs = append(errs, fieldErr("PolicyDescription", "", Malformed, "is not valid UTF-8"))
+	}
+	return errors.Join(errs...)
 }
 
 // SameRule reports whether p and q are the same rule: equal protocol, ports,
