@@ -179,9 +179,9 @@ type GroupFilter struct {
 	IDs        []string
 	Names      []string
 	ProjectIDs []int64
-	TagKeys    []string  // has any of these keys
-	Tags       []TagCond // has each
-	OrderBy    string    // "" (creation), "CreatedTime" or "UpdateTime"
+	TagKeys    [][]string // for each list, has one of its keys
+	Tags       []TagCond  // has each
+	OrderBy    string     // "" (creation), "CreatedTime" or "UpdateTime"
 	Desc       bool
 	Offset     int
 	Limit      int // 0: no limit
@@ -237,8 +237,10 @@ type InstanceFilter struct {
 	States     []string
 	ProjectIDs []int64
 	GroupIDs   []string // bound to any of these groups
-	Offset     int
-	Limit      int
+	// GroupSets narrows further: for each list, bound to one of its groups.
+	GroupSets [][]string
+	Offset    int
+	Limit     int
 }
 
 // Template kinds.

@@ -173,8 +173,8 @@ func (t *tx) ListGroups(ctx context.Context, f store.GroupFilter) ([]store.Group
 	w.in("g.id", anys(f.IDs))
 	w.in("g.name", anys(f.Names))
 	w.in("g.project_id", anys(f.ProjectIDs))
-	if len(f.TagKeys) > 0 {
-		w.add("g.id IN (SELECT t.group_id FROM group_tags t WHERE t.key IN "+placeholders(len(f.TagKeys))+")", anys(f.TagKeys)...)
+	for _, keys := range f.TagKeys {
+		w.inSub("g.id", "SELECT t.group_id FROM group_tags t WHERE t.key", keys)
 	}
 	for _, c := range f.Tags {
 		if len(c.Values) == 0 {

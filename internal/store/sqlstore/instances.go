@@ -96,8 +96,12 @@ func (t *tx) ListInstances(ctx context.Context, f store.InstanceFilter) ([]store
 	w.in("i.zone", anys(f.Zones))
 	w.in("i.state", anys(f.States))
 	w.in("i.project_id", anys(f.ProjectIDs))
+	const bound = "SELECT b.instance_id FROM bindings b WHERE b.group_id"
 	if len(f.GroupIDs) > 0 {
-		w.add("i.id IN (SELECT b.instance_id FROM bindings b WHERE b.group_id IN "+placeholders(len(f.GroupIDs))+")", anys(f.GroupIDs)...)
+		w.inSub("i.id", bound, f.GroupIDs)
+	}
+	for _, ids := range f.GroupSets {
+		w.inSub("i.id", bound, ids)
 	}
 	var total int
 	if err := t.row(ctx, `SELECT COUNT(*) FROM instances i`+w.String(), w.args...).Scan(&total); err != nil {

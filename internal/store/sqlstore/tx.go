@@ -334,6 +334,17 @@ func (w *where) in(col string, vals []any) {
 	}
 }
 
+// inSub adds the condition "col IN (sub IN (vals…))", sub being a SELECT
+// whose WHERE clause ends with the column compared with vals. An empty vals
+// matches nothing.
+func (w *where) inSub(col, sub string, vals []string) {
+	if len(vals) == 0 {
+		w.add("1 = 0")
+		return
+	}
+	w.add(col+" IN ("+sub+" IN "+placeholders(len(vals))+")", anys(vals)...)
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""

@@ -416,7 +416,8 @@ func testListGroups(t *testing.T, s store.Store) {
 		{"ids", with(func(f *store.GroupFilter) { f.IDs = []string{"sg-00000003", "sg-00000007", "sg-00000008"} }), []string{"sg-00000003"}, 1},
 		{"names", with(func(f *store.GroupFilter) { f.Names = []string{"g2", "g5"} }), []string{"sg-00000002", "sg-00000005"}, 2},
 		{"project", with(func(f *store.GroupFilter) { f.ProjectIDs = []int64{0} }), []string{"sg-00000002", "sg-00000004", "sg-00000006"}, 3},
-		{"tag keys", with(func(f *store.GroupFilter) { f.TagKeys = []string{"team", "nope"} }), []string{"sg-00000002", "sg-00000003"}, 2},
+		{"tag keys", with(func(f *store.GroupFilter) { f.TagKeys = [][]string{{"team", "nope"}} }), []string{"sg-00000002", "sg-00000003"}, 2},
+		{"two tag key lists", with(func(f *store.GroupFilter) { f.TagKeys = [][]string{{"team", "nope"}, {"env"}} }), []string{"sg-00000002"}, 1},
 		{"tag value", with(func(f *store.GroupFilter) { f.Tags = []store.TagCond{{Key: "env", Values: []string{"prod", "qa"}}} }), []string{"sg-00000001"}, 1},
 		{"two tag conditions", with(func(f *store.GroupFilter) {
 			f.Tags = []store.TagCond{{Key: "env"}, {Key: "team", Values: []string{"a"}}}
@@ -590,6 +591,8 @@ func testInstances(t *testing.T, s store.Store) {
 	}{
 		{"region", store.InstanceFilter{AccountID: "acc-00000001", Region: "r"}, []string{"ins-00000001", "ins-00000002"}, 2},
 		{"group", store.InstanceFilter{AccountID: "acc-00000001", GroupIDs: []string{"sg-0000000c", "sg-0000000b"}}, []string{"ins-00000001"}, 1},
+		{"group sets", store.InstanceFilter{GroupSets: [][]string{{"sg-0000000a"}, {"sg-0000000b", "sg-0000000c"}}}, []string{"ins-00000001"}, 1},
+		{"group and group set", store.InstanceFilter{GroupIDs: []string{"sg-0000000a"}, GroupSets: [][]string{{"sg-0000000b"}}}, nil, 0},
 		{"state", store.InstanceFilter{States: []string{"RECYCLED"}}, []string{"ins-00000002"}, 1},
 		{"zone and name", store.InstanceFilter{Zones: []string{"r-1", "q-1"}, Names: []string{"c"}}, []string{"ins-00000003"}, 1},
 		{"project", store.InstanceFilter{ProjectIDs: []int64{3}}, []string{"ins-00000002"}, 1},
