@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/palisade-sg/palisade/internal/policy"
@@ -175,23 +177,35 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// intersect narrows a filter's set by another filter of the same name.
-func intersect(cur []string, next []string, first bool) []string {
+// intersect narrows a filter's set of values by another filter of the same
+// name (filters are ANDed). For attributes with one value per resource (an
+// id, a name, a project) the intersection is exact.
+func intersect[T comparable](cur, next []T, first bool) []T {
 	if first {
-		return append([]string(nil), next...)
+		return append([]T(nil), next...)
 	}
-	keep := map[string]bool{}
-	for _, v := range next {
-		keep[v] = true
-	}
-	var out []string
+	out := []T{}
 	for _, v := range cur {
-		if keep[v] {
+		if slices.Contains(next, v) {
 			out = append(out, v)
 		}
 	}
-	if out == nil {
-		out = []string{}
-	}
 	return out
+}
+
+// noneLeft reports whether filters narrowed a set of values to nothing, so
+// that nothing can match.
+func noneLeft[T any](vs []T) bool { return vs != nil && len(vs) == 0 }
+
+// projectIDs parses the values of a project-id filter.
+func projectIDs(values []string) ([]int64, error) {
+	out := make([]int64, 0, len(values))
+	for _, v := range values {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, fieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

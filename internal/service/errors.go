@@ -31,7 +31,8 @@ const (
 	KindDuplicatePolicy
 	// KindUnsupported: an operation Palisade does not perform, such as a
 	// cross-region clone of a group whose policies reference groups or
-	// templates (Blockers lists those policies), or deleting a default group.
+	// templates (Blockers lists those policies) or deleting a default group,
+	// or one the resource's state forbids (binding a terminated instance).
 	KindUnsupported
 	// KindForbidden: the caller's role may not do this.
 	KindForbidden

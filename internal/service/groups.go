@@ -220,29 +220,13 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		case name == "security-group-name":
 			f.Names = intersect(f.Names, flt.Values, first)
 		case name == "project-id":
-			var ids []string
-			for _, v := range flt.Values {
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				if err != nil {
-					return nil, 0, fieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
-				}
-				ids = append(ids, strconv.FormatInt(n, 10))
+			ids, err := projectIDs(flt.Values)
+			if err != nil {
+				return nil, 0, err
 			}
-			kept := intersect(int64Strings(f.ProjectIDs), ids, first)
-			f.ProjectIDs = nil
-			for _, v := range kept {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				f.ProjectIDs = append(f.ProjectIDs, n)
-			}
-			if len(kept) == 0 {
-				return nil, 0, nil
-			}
+			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
 		case name == "tag-key":
-			if first {
-				f.TagKeys = slices.Clone(flt.Values)
-			} else {
-				f.TagKeys = intersect(f.TagKeys, flt.Values, false)
-			}
+			f.TagKeys = append(f.TagKeys, flt.Values)
 		case strings.HasPrefix(name, "tag:") && len(name) > len("tag:"):
 			f.Tags = append(f.Tags, store.TagCond{Key: strings.TrimPrefix(name, "tag:"), Values: flt.Values})
 		default:
@@ -252,8 +236,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
 		}
 	}
-	// An empty intersection matches nothing.
-	if f.IDs != nil && len(f.IDs) == 0 || f.Names != nil && len(f.Names) == 0 || f.TagKeys != nil && len(f.TagKeys) == 0 {
+	if noneLeft(f.IDs) || noneLeft(f.Names) || noneLeft(f.ProjectIDs) {
 		return nil, 0, nil
 	}
 	var gs []store.Group
@@ -271,14 +254,6 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		out[i] = toGroup(g)
 	}
 	return out, total, nil
-}
-
-func int64Strings(xs []int64) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = strconv.FormatInt(x, 10)
-	}
-	return out
 }
 
 // DescribeSecurityGroupPolicies returns a group's policy set.

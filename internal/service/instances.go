@@ -262,33 +262,19 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 			}
 			f.States = intersect(f.States, vs, first)
 		case "security-group-id":
-			f.GroupIDs = intersect(f.GroupIDs, flt.Values, first)
+			f.GroupSets = append(f.GroupSets, flt.Values)
 		case "project-id":
-			var vs []string
-			for _, v := range flt.Values {
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				if err != nil {
-					return nil, 0, fieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
-				}
-				vs = append(vs, strconv.FormatInt(n, 10))
+			ids, err := projectIDs(flt.Values)
+			if err != nil {
+				return nil, 0, err
 			}
-			kept := intersect(int64Strings(f.ProjectIDs), vs, first)
-			if len(kept) == 0 {
-				return nil, 0, nil
-			}
-			f.ProjectIDs = nil
-			for _, v := range kept {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				f.ProjectIDs = append(f.ProjectIDs, n)
-			}
+			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
 		default:
 			return nil, 0, fieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of DescribeInstances")
 		}
 	}
-	for _, set := range [][]string{f.IDs, f.Names, f.Zones, f.States, f.GroupIDs} {
-		if set != nil && len(set) == 0 {
-			return nil, 0, nil
-		}
+	if noneLeft(f.IDs) || noneLeft(f.Names) || noneLeft(f.Zones) || noneLeft(f.States) || noneLeft(f.ProjectIDs) {
+		return nil, 0, nil
 	}
 	var recs []store.Instance
 	var total int
@@ -352,8 +338,10 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 	})
 }
 
+// stateError reports an operation the instance's state forbids (the cloud
+// answers UnsupportedOperation.InstanceState… for those).
 func stateError(in *store.Instance, field, what string) error {
-	return &Error{Kind: KindInvalid, Resource: ResourceInstance, ID: in.ID, Field: field,
+	return &Error{Kind: KindUnsupported, Resource: ResourceInstance, ID: in.ID, Field: field,
 		Message: fmt.Sprintf("instance %s is %s: cannot %s", in.ID, in.State, what)}
 }
 
