@@ -1,5 +1,10 @@
 package api
 
+import (
+	"maps"
+	"slices"
+)
+
 // action is one API action: the service it belongs to ("vpc", "cvm", or
 // "palisade" for Palisade's own actions, served whatever the request's
 // service), whether it writes, and its handler.
@@ -80,4 +85,9 @@ func actions() map[string]action {
 		"DescribeAccount":   act("palisade", read, (*handler).describeAccount),
 		"SimulateTraffic":   act("palisade", read, (*handler).simulateTraffic),
 	}
+}
+
+// ActionNames returns the name of every action served, sorted.
+func ActionNames() []string {
+	return slices.Sorted(maps.Keys(actions()))
 }

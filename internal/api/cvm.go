@@ -19,6 +19,9 @@ func (req *bindRequest) input() (service.BindInput, error) {
 	if err != nil {
 		return service.BindInput{}, err
 	}
+	if len(groups) > 1 {
+		return service.BindInput{}, newAPIError(codeValueLimitExceeded, "SecurityGroupIds has %d ids; one security group per call, as in the cloud", len(groups))
+	}
 	instances, err := requireList("InstanceIds", req.InstanceIds)
 	if err != nil {
 		return service.BindInput{}, err
