@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func FuzzParsePortSet(f *testing.F) {
 	for _, s := range []string{"ALL", "22", "8000-8080", "80,443,8000-8010", "0", "70000", "80,,443", "9-1", ""} {
@@ -89,6 +92,58 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 		if _, err := ParseRaw(p.Raw()); err != nil {
 			t.Fatalf("Raw of %q does not parse: %v", s, err)
+		}
+	})
+}
+
+func FuzzParseServiceEntry(f *testing.F) {
+	for _, s := range []string{"tcp:80", "udp:53", "tcp:8000-8080", "TCP:80,443", "icmp", "all", "tcp", "tcp:all", "icmp:80", "gre:all", ":80", "tcp:", "tcp:0", "udp:9-1", "icmpv6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseServiceEntry(s)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != "Service" || fe.Value != s {
+				t.Fatalf("ParseServiceEntry(%q) error %v is not a Service FieldError", s, err)
+			}
+			return
+		}
+		if !e.Protocol.Valid() || !e.Ports.IsValid() || !e.Protocol.HasPorts() && !e.Ports.All() {
+			t.Fatalf("ParseServiceEntry(%q) = %+v, invalid", s, e)
+		}
+		back, err := ParseServiceEntry(e.String())
+		if err != nil || back.Protocol != e.Protocol || back.Ports.String() != e.Ports.String() && !(back.Ports.All() && e.Ports.All()) {
+			t.Fatalf("round trip of %q: %q -> %+v, %v", s, e, back, err)
+		}
+	})
+}
+
+func FuzzParseAddressEntry(f *testing.F) {
+	for _, s := range []string{"10.0.0.1", "10.0.0.0/24", "10.0.0.7/24", "10.0.0.1-10.0.0.100", "2001:db8::/64", "2001:db8::1 - 2001:db8::9",
+		"10.0.0.9-10.0.0.1", "10.0.0.1-2001:db8::1", "fe80::1%eth0", "::ffff:10.0.0.1", "1.2.3.4/33", "", "-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseAddressEntry(s)
+		if err != nil {
+			return
+		}
+		if !r.IsValid() || r.From().Zone() != "" {
+			t.Fatalf("ParseAddressEntry(%q) = %v, invalid", s, r)
+		}
+		// A range's ends are written back as given unless one is an
+		// IPv4-mapped address, which only a CIDR block can cover.
+		if !r.From().Is4In6() && !r.To().Is4In6() {
+			back, err := ParseAddressEntry(r.String())
+			if err != nil || back != r {
+				t.Fatalf("round trip of %q: %v -> %v, %v", s, r, back, err)
+			}
+		}
+		if p, ok := r.Prefix(); ok {
+			if back, err := ParseAddressEntry(p.String()); err != nil || back != r {
+				t.Fatalf("prefix %v of %q -> %v, %v", p, s, back, err)
+			}
 		}
 	})
 }

@@ -118,7 +118,8 @@ func (p PortSet) All() bool { return p.all }
 func (p PortSet) Items() []PortRange { return slices.Clone(p.items) }
 
 // Ranges returns the ports of p as sorted, merged, non-overlapping ranges;
-// ALL is 1-65535 (port 0 is not addressable by policies).
+// ALL is the single range 0-65535 (every port, 0 included, although a list
+// of ports cannot name port 0).
 func (p PortSet) Ranges() []PortRange {
 	if p.all {
 		return []PortRange{{Lo: 0, Hi: 65535}}
