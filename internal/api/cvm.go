@@ -62,11 +62,7 @@ func (h *handler) modifyInstancesAttribute(c *call, req *modifyInstancesAttribut
 	if len(ids) > 100 {
 		return nil, newAPIError(codeValueLimitExceeded, "InstanceIds has %d ids; the limit is 100", len(ids))
 	}
-	in := service.ModifyInstancesInput{InstanceIDs: ids}
-	if req.InstanceName != nil {
-		v := string(*req.InstanceName)
-		in.InstanceName = &v
-	}
+	in := service.ModifyInstancesInput{InstanceIDs: ids, InstanceName: optional(req.InstanceName)}
 	if req.SecurityGroups != nil {
 		in.SecurityGroupIDs = strs(req.SecurityGroups)
 	}
@@ -138,15 +134,7 @@ func instanceToWire(in service.Instance) instanceOut {
 	return out
 }
 
-type describeInstancesResponse struct {
-	TotalCount  int64         `json:"TotalCount"`
-	InstanceSet []instanceOut `json:"InstanceSet"`
-}
-
 func (h *handler) describeInstances(c *call, req *describeInstancesRequest) (any, error) {
-	if len(req.InstanceIds) > 0 && len(req.Filters) > 0 {
-		return nil, coexist("Filters", "InstanceIds")
-	}
 	p, err := page(req.Offset, req.Limit)
 	if err != nil {
 		return nil, err
@@ -156,14 +144,7 @@ func (h *handler) describeInstances(c *call, req *describeInstancesRequest) (any
 		Filters: filters(req.Filters),
 		Page:    p,
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := describeInstancesResponse{TotalCount: int64(total), InstanceSet: make([]instanceOut, len(list))}
-	for i, in := range list {
-		out.InstanceSet[i] = instanceToWire(in)
-	}
-	return out, nil
+	return wirePage("InstanceSet", list, total, err, instanceToWire)
 }
 
 type instanceIDsRequest struct {
@@ -171,9 +152,5 @@ type instanceIDsRequest struct {
 }
 
 func (h *handler) terminateInstances(c *call, req *instanceIDsRequest) (any, error) {
-	ids, err := requireList("InstanceIds", req.InstanceIds)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.TerminateInstances(c.ctx, c.caller, ids)
+	return byIDs(c, "InstanceIds", req.InstanceIds, h.svc.TerminateInstances)
 }

@@ -81,11 +81,6 @@ func outOfRange(field, value, reason string) error {
 	return &policy.FieldError{Field: field, Value: value, Kind: policy.OutOfRange, Reason: reason}
 }
 
-// coexist reports two request fields that may not be given together.
-func coexist(field, other string) error {
-	return &policy.FieldError{Field: field, Kind: policy.Coexist, Reason: "cannot be given together with " + other}
-}
-
 // wireError is an error as the envelope carries it.
 type wireError struct {
 	Code     string

@@ -61,11 +61,7 @@ func (h *handler) registerInstances(c *call, req *registerInstancesRequest) (any
 }
 
 func (h *handler) purgeInstances(c *call, req *instanceIDsRequest) (any, error) {
-	ids, err := requireList("InstanceIds", req.InstanceIds)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.PurgeInstances(c.ctx, c.caller, ids)
+	return byIDs(c, "InstanceIds", req.InstanceIds, h.svc.PurgeInstances)
 }
 
 func (h *handler) unblockPort25(c *call, _ *emptyRequest) (any, error) {

@@ -98,15 +98,7 @@ type describeSecurityGroupsRequest struct {
 	OrderDirection   *flexString  `json:"OrderDirection"`
 }
 
-type describeSecurityGroupsResponse struct {
-	SecurityGroupSet []securityGroupOut `json:"SecurityGroupSet"`
-	TotalCount       uint64             `json:"TotalCount"`
-}
-
 func (h *handler) describeSecurityGroups(c *call, req *describeSecurityGroupsRequest) (any, error) {
-	if len(req.SecurityGroupIds) > 0 && len(req.Filters) > 0 {
-		return nil, coexist("Filters", "SecurityGroupIds")
-	}
 	if len(req.SecurityGroupIds) > 100 {
 		return nil, newAPIError(codeValueLimitExceeded, "SecurityGroupIds has %d ids; the limit is 100", len(req.SecurityGroupIds))
 	}
@@ -121,14 +113,7 @@ func (h *handler) describeSecurityGroups(c *call, req *describeSecurityGroupsReq
 		OrderField:     str(req.OrderField),
 		OrderDirection: str(req.OrderDirection),
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := describeSecurityGroupsResponse{SecurityGroupSet: make([]securityGroupOut, len(groups)), TotalCount: uint64(total)}
-	for i, g := range groups {
-		out.SecurityGroupSet[i] = groupOut(g)
-	}
-	return out, nil
+	return wirePage("SecurityGroupSet", groups, total, err, groupOut)
 }
 
 type modifySecurityGroupAttributeRequest struct {
@@ -142,15 +127,7 @@ func (h *handler) modifySecurityGroupAttribute(c *call, req *modifySecurityGroup
 	if err != nil {
 		return nil, err
 	}
-	in := service.ModifyGroupInput{SecurityGroupID: id}
-	if req.GroupName != nil {
-		v := string(*req.GroupName)
-		in.Name = &v
-	}
-	if req.GroupDescription != nil {
-		v := string(*req.GroupDescription)
-		in.Description = &v
-	}
+	in := service.ModifyGroupInput{SecurityGroupID: id, Name: optional(req.GroupName), Description: optional(req.GroupDescription)}
 	return nil, h.svc.ModifySecurityGroupAttribute(c.ctx, c.caller, in)
 }
 
@@ -159,11 +136,7 @@ type securityGroupIDRequest struct {
 }
 
 func (h *handler) deleteSecurityGroup(c *call, req *securityGroupIDRequest) (any, error) {
-	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteSecurityGroup(c.ctx, c.caller, id)
+	return byID(c, "SecurityGroupId", req.SecurityGroupId, h.svc.DeleteSecurityGroup)
 }
 
 type cloneSecurityGroupRequest struct {
@@ -179,15 +152,8 @@ func (h *handler) cloneSecurityGroup(c *call, req *cloneSecurityGroupRequest) (a
 	if err != nil {
 		return nil, err
 	}
-	in := service.CloneInput{SecurityGroupID: id, RemoteRegion: str(req.RemoteRegion)}
-	if req.GroupName != nil {
-		v := string(*req.GroupName)
-		in.Name = &v
-	}
-	if req.GroupDescription != nil {
-		v := string(*req.GroupDescription)
-		in.Description = &v
-	}
+	in := service.CloneInput{SecurityGroupID: id, RemoteRegion: str(req.RemoteRegion),
+		Name: optional(req.GroupName), Description: optional(req.GroupDescription)}
 	if req.ProjectId != nil && req.ProjectId.text != "" {
 		p, err := projectID("ProjectId", req.ProjectId)
 		if err != nil {
@@ -228,25 +194,20 @@ func (h *handler) describeSecurityGroupAssociationStatistics(c *call, req *secur
 		return nil, err
 	}
 	stats, err := h.svc.DescribeSecurityGroupAssociationStatistics(c.ctx, c.caller, ids)
-	if err != nil {
-		return nil, err
+	return wireSet("SecurityGroupAssociationStatisticsSet", stats, err, statisticsOut)
+}
+
+func statisticsOut(s service.AssociationStatistics) associationStatisticsOut {
+	return associationStatisticsOut{
+		SecurityGroupId:    s.SecurityGroupID,
+		CVM:                uint64(s.CVM),
+		CDB:                uint64(s.CDB),
+		ENI:                uint64(s.ENI),
+		SG:                 uint64(s.SG),
+		CLB:                uint64(s.CLB),
+		TotalCount:         uint64(s.TotalCount),
+		InstanceStatistics: []instanceStatisticOut{{InstanceType: "CVM", InstanceCount: uint64(s.CVM)}},
 	}
-	out := make([]associationStatisticsOut, len(stats))
-	for i, s := range stats {
-		out[i] = associationStatisticsOut{
-			SecurityGroupId: s.SecurityGroupID,
-			CVM:             uint64(s.CVM),
-			CDB:             uint64(s.CDB),
-			ENI:             uint64(s.ENI),
-			SG:              uint64(s.SG),
-			CLB:             uint64(s.CLB),
-			TotalCount:      uint64(s.TotalCount),
-			InstanceStatistics: []instanceStatisticOut{
-				{InstanceType: "CVM", InstanceCount: uint64(s.CVM)},
-			},
-		}
-	}
-	return map[string]any{"SecurityGroupAssociationStatisticsSet": out}, nil
 }
 
 type referredSecurityGroupOut struct {
@@ -260,18 +221,9 @@ func (h *handler) describeSecurityGroupReferences(c *call, req *securityGroupIDs
 		return nil, err
 	}
 	refs, err := h.svc.DescribeSecurityGroupReferences(c.ctx, c.caller, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]referredSecurityGroupOut, len(refs))
-	for i, r := range refs {
-		ref := r.ReferredSecurityGroupIDs
-		if ref == nil {
-			ref = []string{}
-		}
-		out[i] = referredSecurityGroupOut{SecurityGroupId: r.SecurityGroupID, ReferredSecurityGroupIds: ref}
-	}
-	return map[string]any{"ReferredSecurityGroupSet": out}, nil
+	return wireSet("ReferredSecurityGroupSet", refs, err, func(r service.GroupReferences) referredSecurityGroupOut {
+		return referredSecurityGroupOut{SecurityGroupId: r.SecurityGroupID, ReferredSecurityGroupIds: nonNil(r.ReferredSecurityGroupIDs)}
+	})
 }
 
 // Limits Palisade does not enforce; reported with the cloud's values.

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+
 	"github.com/palisade-sg/palisade/internal/service"
 )
 
@@ -55,57 +57,44 @@ func (req *policiesRequest) input() (service.PoliciesInput, error) {
 	return service.PoliciesInput{SecurityGroupID: id, Set: set}, nil
 }
 
-func (h *handler) createSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
+// policyWrite runs fn, one of the service's policy writes, with req.
+func policyWrite(c *call, req *policiesRequest, fn func(context.Context, service.Caller, service.PoliciesInput) (service.WriteResult, error)) (any, error) {
 	in, err := req.input()
 	if err != nil {
 		return nil, err
 	}
-	return writeResult(h.svc.CreateSecurityGroupPolicies(c.ctx, c.caller, in))
+	return writeResult(fn(c.ctx, c.caller, in))
+}
+
+func (h *handler) createSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
+	return policyWrite(c, req, h.svc.CreateSecurityGroupPolicies)
 }
 
 func (h *handler) deleteSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
-	in, err := req.input()
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(h.svc.DeleteSecurityGroupPolicies(c.ctx, c.caller, in))
+	return policyWrite(c, req, h.svc.DeleteSecurityGroupPolicies)
 }
 
 func (h *handler) replaceSecurityGroupPolicy(c *call, req *policiesRequest) (any, error) {
-	in, err := req.input()
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(h.svc.ReplaceSecurityGroupPolicy(c.ctx, c.caller, in))
+	return policyWrite(c, req, h.svc.ReplaceSecurityGroupPolicy)
 }
 
 func (h *handler) replaceSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
-	in, err := req.input()
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(h.svc.ReplaceSecurityGroupPolicies(c.ctx, c.caller, in))
+	return policyWrite(c, req, h.svc.ReplaceSecurityGroupPolicies)
 }
 
+// modifySecurityGroupPoliciesRequest: the fields of policiesRequest (its
+// OriginalSecurityGroupPolicySet is ignored) and SortPolicys.
 type modifySecurityGroupPoliciesRequest struct {
-	SecurityGroupId        *flexString  `json:"SecurityGroupId"`
-	SecurityGroupPolicySet *policySetIn `json:"SecurityGroupPolicySet"`
-	SortPolicys            *flexBool    `json:"SortPolicys"`
+	policiesRequest
+	SortPolicys *flexBool `json:"SortPolicys"`
 }
 
 func (h *handler) modifySecurityGroupPolicies(c *call, req *modifySecurityGroupPoliciesRequest) (any, error) {
-	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
+	pin, err := req.input()
 	if err != nil {
 		return nil, err
 	}
-	if req.SecurityGroupPolicySet == nil {
-		return nil, missing("SecurityGroupPolicySet")
-	}
-	set, err := req.SecurityGroupPolicySet.input("SecurityGroupPolicySet")
-	if err != nil {
-		return nil, err
-	}
-	in := service.ModifyPoliciesInput{SecurityGroupID: id, Set: set}
+	in := service.ModifyPoliciesInput{SecurityGroupID: pin.SecurityGroupID, Set: pin.Set}
 	if req.SortPolicys != nil {
 		if in.SortPolicys, err = req.SortPolicys.bool("SortPolicys"); err != nil {
 			return nil, err

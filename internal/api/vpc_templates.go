@@ -150,14 +150,7 @@ func (h *handler) describeAddressTemplates(c *call, req *templateQueryRequest) (
 		return nil, err
 	}
 	ts, total, err := h.svc.DescribeAddressTemplates(c.ctx, c.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	set := make([]addressTemplateObj, len(ts))
-	for i, t := range ts {
-		set[i] = addressTemplateToWire(t)
-	}
-	return map[string]any{"TotalCount": uint64(total), "AddressTemplateSet": set}, nil
+	return wirePage("AddressTemplateSet", ts, total, err, addressTemplateToWire)
 }
 
 type modifyAddressTemplateRequest struct {
@@ -176,11 +169,7 @@ func (h *handler) modifyAddressTemplateAttribute(c *call, req *modifyAddressTemp
 	if err != nil {
 		return nil, err
 	}
-	in := service.ModifyTemplateInput{ID: id, Entries: es}
-	if req.AddressTemplateName != nil {
-		v := string(*req.AddressTemplateName)
-		in.Name = &v
-	}
+	in := service.ModifyTemplateInput{ID: id, Entries: es, Name: optional(req.AddressTemplateName)}
 	return nil, h.svc.ModifyAddressTemplateAttribute(c.ctx, c.caller, in)
 }
 
@@ -189,11 +178,7 @@ type addressTemplateIDRequest struct {
 }
 
 func (h *handler) deleteAddressTemplate(c *call, req *addressTemplateIDRequest) (any, error) {
-	id, err := requireString("AddressTemplateId", req.AddressTemplateId)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteAddressTemplate(c.ctx, c.caller, id)
+	return byID(c, "AddressTemplateId", req.AddressTemplateId, h.svc.DeleteAddressTemplate)
 }
 
 // ---- address template groups ----
@@ -256,14 +241,7 @@ func (h *handler) describeAddressTemplateGroups(c *call, req *templateQueryReque
 		return nil, err
 	}
 	gs, total, err := h.svc.DescribeAddressTemplateGroups(c.ctx, c.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	set := make([]addressTemplateGroupObj, len(gs))
-	for i, g := range gs {
-		set[i] = addressTemplateGroupToWire(g)
-	}
-	return map[string]any{"TotalCount": uint64(total), "AddressTemplateGroupSet": set}, nil
+	return wirePage("AddressTemplateGroupSet", gs, total, err, addressTemplateGroupToWire)
 }
 
 type modifyAddressTemplateGroupRequest struct {
@@ -277,11 +255,7 @@ func (h *handler) modifyAddressTemplateGroupAttribute(c *call, req *modifyAddres
 	if err != nil {
 		return nil, err
 	}
-	in := service.ModifyTemplateGroupInput{ID: id, TemplateIDs: strs(req.AddressTemplateIds)}
-	if req.AddressTemplateGroupName != nil {
-		v := string(*req.AddressTemplateGroupName)
-		in.Name = &v
-	}
+	in := service.ModifyTemplateGroupInput{ID: id, TemplateIDs: strs(req.AddressTemplateIds), Name: optional(req.AddressTemplateGroupName)}
 	return nil, h.svc.ModifyAddressTemplateGroupAttribute(c.ctx, c.caller, in)
 }
 
@@ -290,11 +264,7 @@ type addressTemplateGroupIDRequest struct {
 }
 
 func (h *handler) deleteAddressTemplateGroup(c *call, req *addressTemplateGroupIDRequest) (any, error) {
-	id, err := requireString("AddressTemplateGroupId", req.AddressTemplateGroupId)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteAddressTemplateGroup(c.ctx, c.caller, id)
+	return byID(c, "AddressTemplateGroupId", req.AddressTemplateGroupId, h.svc.DeleteAddressTemplateGroup)
 }
 
 // ---- service templates ----
@@ -360,14 +330,7 @@ func (h *handler) describeServiceTemplates(c *call, req *templateQueryRequest) (
 		return nil, err
 	}
 	ts, total, err := h.svc.DescribeServiceTemplates(c.ctx, c.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	set := make([]serviceTemplateObj, len(ts))
-	for i, t := range ts {
-		set[i] = serviceTemplateToWire(t)
-	}
-	return map[string]any{"TotalCount": uint64(total), "ServiceTemplateSet": set}, nil
+	return wirePage("ServiceTemplateSet", ts, total, err, serviceTemplateToWire)
 }
 
 type modifyServiceTemplateRequest struct {
@@ -386,11 +349,7 @@ func (h *handler) modifyServiceTemplateAttribute(c *call, req *modifyServiceTemp
 	if err != nil {
 		return nil, err
 	}
-	in := service.ModifyTemplateInput{ID: id, Entries: es}
-	if req.ServiceTemplateName != nil {
-		v := string(*req.ServiceTemplateName)
-		in.Name = &v
-	}
+	in := service.ModifyTemplateInput{ID: id, Entries: es, Name: optional(req.ServiceTemplateName)}
 	return nil, h.svc.ModifyServiceTemplateAttribute(c.ctx, c.caller, in)
 }
 
@@ -399,11 +358,7 @@ type serviceTemplateIDRequest struct {
 }
 
 func (h *handler) deleteServiceTemplate(c *call, req *serviceTemplateIDRequest) (any, error) {
-	id, err := requireString("ServiceTemplateId", req.ServiceTemplateId)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteServiceTemplate(c.ctx, c.caller, id)
+	return byID(c, "ServiceTemplateId", req.ServiceTemplateId, h.svc.DeleteServiceTemplate)
 }
 
 // ---- service template groups ----
@@ -459,14 +414,7 @@ func (h *handler) describeServiceTemplateGroups(c *call, req *templateQueryReque
 		return nil, err
 	}
 	gs, total, err := h.svc.DescribeServiceTemplateGroups(c.ctx, c.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	set := make([]serviceTemplateGroupObj, len(gs))
-	for i, g := range gs {
-		set[i] = serviceTemplateGroupToWire(g)
-	}
-	return map[string]any{"TotalCount": uint64(total), "ServiceTemplateGroupSet": set}, nil
+	return wirePage("ServiceTemplateGroupSet", gs, total, err, serviceTemplateGroupToWire)
 }
 
 type modifyServiceTemplateGroupRequest struct {
@@ -480,11 +428,7 @@ func (h *handler) modifyServiceTemplateGroupAttribute(c *call, req *modifyServic
 	if err != nil {
 		return nil, err
 	}
-	in := service.ModifyTemplateGroupInput{ID: id, TemplateIDs: strs(req.ServiceTemplateIds)}
-	if req.ServiceTemplateGroupName != nil {
-		v := string(*req.ServiceTemplateGroupName)
-		in.Name = &v
-	}
+	in := service.ModifyTemplateGroupInput{ID: id, TemplateIDs: strs(req.ServiceTemplateIds), Name: optional(req.ServiceTemplateGroupName)}
 	return nil, h.svc.ModifyServiceTemplateGroupAttribute(c.ctx, c.caller, in)
 }
 
@@ -493,11 +437,7 @@ type serviceTemplateGroupIDRequest struct {
 }
 
 func (h *handler) deleteServiceTemplateGroup(c *call, req *serviceTemplateGroupIDRequest) (any, error) {
-	id, err := requireString("ServiceTemplateGroupId", req.ServiceTemplateGroupId)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteServiceTemplateGroup(c.ctx, c.caller, id)
+	return byID(c, "ServiceTemplateGroupId", req.ServiceTemplateGroupId, h.svc.DeleteServiceTemplateGroup)
 }
 
 func nonNil(s []string) []string {

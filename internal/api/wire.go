@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -106,6 +107,34 @@ func projectID(field string, v *flexInt) (int64, error) {
 		return 0, outOfRange(field, v.text, "must not be negative")
 	}
 	return n, nil
+}
+
+// optional returns an optional string field's value, nil when absent.
+func optional(s *flexString) *string {
+	if s == nil {
+		return nil
+	}
+	v := string(*s)
+	return &v
+}
+
+// byID runs fn, a service call taking one id, with the required id field.
+func byID(c *call, field string, v *flexString, fn func(context.Context, service.Caller, string) error) (any, error) {
+	id, err := requireString(field, v)
+	if err != nil {
+		return nil, err
+	}
+	return nil, fn(c.ctx, c.caller, id)
+}
+
+// byIDs runs fn, a service call taking a list of ids, with the required,
+// non-empty list field.
+func byIDs(c *call, field string, v []flexString, fn func(context.Context, service.Caller, []string) error) (any, error) {
+	ids, err := requireList(field, v)
+	if err != nil {
+		return nil, err
+	}
+	return nil, fn(c.ctx, c.caller, ids)
 }
 
 // requireString returns a required string field, or MissingParameter.
@@ -217,6 +246,32 @@ func (s *policySetIn) input(field string) (service.PolicySetInput, error) {
 }
 
 // ---- responses ----
+
+// wireSet answers a list of results as {name: [...]}, each converted by
+// conv; err, if any, is answered instead.
+func wireSet[T, W any](name string, items []T, err error, conv func(T) W) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{name: convertAll(items, conv)}, nil
+}
+
+// wirePage is wireSet for a Describe… action: the page under name and the
+// count before paging as TotalCount.
+func wirePage[T, W any](name string, items []T, total int, err error, conv func(T) W) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{name: convertAll(items, conv), "TotalCount": uint64(total)}, nil
+}
+
+func convertAll[T, W any](items []T, conv func(T) W) []W {
+	out := make([]W, len(items))
+	for i, x := range items {
+		out[i] = conv(x)
+	}
+	return out
+}
 
 type tagOut struct {
 	Key   string `json:"Key"`
