@@ -601,70 +601,64 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.
 func (s *Service) DescribeSecurityGroupAssociationStatistics(ctx context.Context, c Caller, ids []string) ([]AssociationStatistics, error) {
-	if err := s.tenant(c, false); err != nil {
+	bound, refs, err := s.groupUses(ctx, c, ids)
+	if err != nil {
 		return nil, err
 	}
-	var out []AssociationStatistics
-	err := s.view(ctx, func(tx store.Tx) error {
-		if err := s.loadGroups(ctx, tx, c, ids); err != nil {
-			return err
-		}
-		counts, err := tx.CountBindings(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			refs, err := referringGroups(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, AssociationStatistics{SecurityGroupID: id, CVM: counts[id], SG: len(refs), TotalCount: counts[id]})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// loadGroups checks that every id is one of the caller's groups.
-func (s *Service) loadGroups(ctx context.Context, tx store.Tx, c Caller, ids []string) error {
-	if len(ids) == 0 {
-		return fieldError("SecurityGroupIds", "", policy.Missing, "is required")
-	}
-	if len(ids) > maxLimit {
-		return fieldError("SecurityGroupIds", strconv.Itoa(len(ids)), policy.OutOfRange, "at most %d ids", maxLimit)
-	}
+	out := make([]AssociationStatistics, len(ids))
 	for i, id := range ids {
-		if _, err := s.loadGroup(ctx, tx, c, fmt.Sprintf("SecurityGroupIds.%d", i), id); err != nil {
-			return err
-		}
+		out[i] = AssociationStatistics{SecurityGroupID: id, CVM: bound[id], SG: len(refs[i]), TotalCount: bound[id]}
 	}
-	return nil
+	return out, nil
 }
 
 // DescribeSecurityGroupReferences lists, for each group, the groups whose
 // policies reference it.
 func (s *Service) DescribeSecurityGroupReferences(ctx context.Context, c Caller, ids []string) ([]GroupReferences, error) {
-	if err := s.tenant(c, false); err != nil {
+	_, refs, err := s.groupUses(ctx, c, ids)
+	if err != nil {
 		return nil, err
 	}
-	var out []GroupReferences
+	out := make([]GroupReferences, len(ids))
+	for i, id := range ids {
+		out[i] = GroupReferences{SecurityGroupID: id, ReferredSecurityGroupIDs: refs[i]}
+	}
+	return out, nil
+}
+
+// groupUses checks that every id is one of the caller's groups and returns
+// how many instances (recycle bin included) each is bound to and, in the
+// order of ids, the other groups whose policies reference it.
+func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[string]int, [][]string, error) {
+	if err := s.tenant(c, false); err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, fieldError("SecurityGroupIds", "", policy.Missing, "is required")
+	}
+	if len(ids) > maxLimit {
+		return nil, nil, fieldError("SecurityGroupIds", strconv.Itoa(len(ids)), policy.OutOfRange, "at most %d ids", maxLimit)
+	}
+	var bound map[string]int
+	refs := make([][]string, len(ids))
 	err := s.view(ctx, func(tx store.Tx) error {
-		if err := s.loadGroups(ctx, tx, c, ids); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			refs, err := referringGroups(ctx, tx, id)
-			if err != nil {
+		for i, id := range ids {
+			if _, err := s.loadGroup(ctx, tx, c, fmt.Sprintf("SecurityGroupIds.%d", i), id); err != nil {
 				return err
 			}
-			if refs == nil {
-				refs = []string{}
+		}
+		var err error
+		if bound, err = tx.CountBindings(ctx, ids); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if refs[i], err = referringGroups(ctx, tx, id); err != nil {
+				return err
 			}
-			out = append(out, GroupReferences{SecurityGroupID: id, ReferredSecurityGroupIDs: refs})
 		}
 		return nil
 	})
-	return out, err
+	return bound, refs, err
 }
 
 // DescribeSecurityGroupLimits returns the caller's effective quotas.

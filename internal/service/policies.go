@@ -33,18 +33,26 @@ func parseVersion(v string) (*uint64, error) {
 	return &n, nil
 }
 
-// pickDirection returns the one direction a Create, Delete or Replace
-// request names.
-func pickDirection(set PolicySetInput) (policy.Direction, []PolicyInput, error) {
+// oneDirection reads a Create, Delete or Replace request: the one direction
+// it names, that direction's policies and the Version it names (nil when
+// absent).
+func oneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, *uint64, error) {
+	var d policy.Direction
 	switch {
 	case len(set.Ingress) > 0 && len(set.Egress) > 0:
-		return 0, nil, fieldError(setField+".Egress", "", policy.Coexist, "cannot be given together with Ingress: one direction per request")
+		return 0, nil, nil, fieldError(setField+".Egress", "", policy.Coexist, "cannot be given together with Ingress: one direction per request")
 	case len(set.Ingress) > 0:
-		return policy.Ingress, set.Ingress, nil
+		d = policy.Ingress
 	case len(set.Egress) > 0:
-		return policy.Egress, set.Egress, nil
+		d = policy.Egress
+	default:
+		return 0, nil, nil, fieldError(setField, "", policy.Missing, "needs Ingress or Egress policies")
 	}
-	return 0, nil, fieldError(setField, "", policy.Missing, "needs Ingress or Egress policies")
+	version, err := parseVersion(set.Version)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return d, set.List(d), version, nil
 }
 
 // parseInputs parses the policies of one direction, naming fields
@@ -267,11 +275,7 @@ func templateKindOf(id string) (string, string) {
 // CreateSecurityGroupPolicies inserts the policies of one direction at their
 // shared PolicyIndex (0 = top, absent = append), checking Version if given.
 func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	d, inputs, err := pickDirection(in.Set)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	version, err := parseVersion(in.Set.Version)
+	d, inputs, version, err := oneDirection(in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -313,11 +317,7 @@ func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in 
 // DeleteSecurityGroupPolicies deletes policies of one direction, all by
 // PolicyIndex or all by content, checking Version if given.
 func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	d, inputs, err := pickDirection(in.Set)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	version, err := parseVersion(in.Set.Version)
+	d, inputs, version, err := oneDirection(in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -404,11 +404,7 @@ func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
-	d, inputs, err := pickDirection(in.Set)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	version, err := parseVersion(in.Set.Version)
+	d, inputs, version, err := oneDirection(in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
