@@ -23,7 +23,7 @@ type adminFlags struct {
 // newAdminCommand builds `palisade admin`: operator commands that work on the
 // store directly (SPEC §8).
 func newAdminCommand() *cobra.Command {
-	var fl adminFlags
+	fl := &adminFlags{}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Operator commands: accounts, credentials, hosts, quotas, platform addresses",
@@ -32,77 +32,45 @@ func newAdminCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&fl.dsn, "db", backend.DefaultDSN, "store DSN (sqlite:PATH)")
 	cmd.PersistentFlags().StringVarP(&fl.output, "output", "o", "text", "output format: text or json")
 
-	account := &cobra.Command{Use: "account", Short: "Manage accounts", Args: cobra.NoArgs}
-	account.AddCommand(&cobra.Command{
-		Use:   "create NAME",
-		Short: "Create an account and its admin credential",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
+	account := parentCommand("account", "Manage accounts",
+		fl.leaf("create NAME", "Create an account and its admin credential", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				c, err := svc.CreateAccount(ctx, args[0])
 				return struct{ AccountId, SecretId, SecretKey string }{c.AccountID, c.SecretID, c.SecretKey}, err
-			})
-		},
-	})
+			}))
 
 	var credAccount, credRole string
-	credential := &cobra.Command{Use: "credential", Short: "Manage credentials", Args: cobra.NoArgs}
-	credCreate := &cobra.Command{
-		Use:   "create",
-		Short: "Add a credential (admin or readonly) to an account",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
-				c, err := svc.CreateCredential(ctx, credAccount, service.Role(credRole))
-				return struct{ AccountId, SecretId, SecretKey, Role string }{c.AccountID, c.SecretID, c.SecretKey, string(c.Role)}, err
-			})
-		},
-	}
+	credCreate := fl.leaf("create", "Add a credential (admin or readonly) to an account", cobra.NoArgs,
+		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
+			c, err := svc.CreateCredential(ctx, credAccount, service.Role(credRole))
+			return struct{ AccountId, SecretId, SecretKey, Role string }{c.AccountID, c.SecretID, c.SecretKey, string(c.Role)}, err
+		})
 	credCreate.Flags().StringVar(&credAccount, "account", "", "account id (acc-…)")
 	credCreate.Flags().StringVar(&credRole, "role", string(service.RoleReadOnly), "role: admin or readonly")
 	_ = credCreate.MarkFlagRequired("account")
-	credential.AddCommand(credCreate)
+	credential := parentCommand("credential", "Manage credentials", credCreate)
 
-	platformKey := &cobra.Command{Use: "platform-key", Short: "Manage platform credentials", Args: cobra.NoArgs}
-	platformKey.AddCommand(&cobra.Command{
-		Use:   "create",
-		Short: "Create a platform credential (registers and purges instances of any account)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
+	platformKey := parentCommand("platform-key", "Manage platform credentials",
+		fl.leaf("create", "Create a platform credential (registers and purges instances of any account)", cobra.NoArgs,
+			func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
 				c, err := svc.CreatePlatformKey(ctx)
 				return struct{ SecretId, SecretKey string }{c.SecretID, c.SecretKey}, err
-			})
-		},
-	})
+			}))
 
-	host := &cobra.Command{Use: "host", Short: "Manage hosts", Args: cobra.NoArgs}
-	host.AddCommand(&cobra.Command{
-		Use:   "create NAME",
-		Short: "Create a host and its agent credential",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
+	host := parentCommand("host", "Manage hosts",
+		fl.leaf("create NAME", "Create a host and its agent credential", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				h, err := svc.CreateHost(ctx, args[0])
 				return struct{ HostId, SecretId, SecretKey string }{h.HostID, h.SecretID, h.SecretKey}, err
-			})
-		},
-	})
+			}))
 
 	var quotaAccount string
 	var q service.Quotas
-	quota := &cobra.Command{Use: "quota", Short: "Manage an account's quotas", Args: cobra.NoArgs}
-	quotaSet := &cobra.Command{
-		Use:   "set",
-		Short: "Override an account's quotas (flags not given keep their value)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
-				eff, err := svc.SetQuotas(ctx, quotaAccount, q)
-				return quotasJSON(eff), err
-			})
-		},
-	}
+	quotaSet := fl.leaf("set", "Override an account's quotas (flags not given keep their value)", cobra.NoArgs,
+		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
+			eff, err := svc.SetQuotas(ctx, quotaAccount, q)
+			return quotasJSON(eff), err
+		})
 	qf := quotaSet.Flags()
 	qf.StringVar(&quotaAccount, "account", "", "account id (acc-…)")
 	qf.IntVar(&q.GroupsPerRegion, "groups-per-region", 0, "security groups per region and project")
@@ -111,54 +79,45 @@ func newAdminCommand() *cobra.Command {
 	qf.IntVar(&q.InstancesPerGroup, "instances-per-group", 0, "instances bound to one group")
 	qf.IntVar(&q.ReferencedGroupsPerGroup, "referenced-groups-per-group", 0, "groups one group's policies may reference")
 	_ = quotaSet.MarkFlagRequired("account")
-	quota.AddCommand(quotaSet)
+	quota := parentCommand("quota", "Manage an account's quotas", quotaSet)
 
-	pa := &cobra.Command{Use: "platform-address", Short: "Manage platform service addresses (accepted before any group)", Args: cobra.NoArgs}
-	pa.AddCommand(&cobra.Command{
-		Use:   "add CIDR",
-		Short: "Add a platform service address (metadata, DNS, NTP…)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
-				p, err := parseAddressArg(args[0])
-				if err != nil {
-					return nil, err
-				}
-				if err := svc.AddPlatformAddress(ctx, p); err != nil {
-					return nil, err
-				}
-				return platformList(ctx, svc)
-			})
-		},
-	}, &cobra.Command{
-		Use:   "remove CIDR",
-		Short: "Remove a platform service address",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
-				p, err := parseAddressArg(args[0])
-				if err != nil {
-					return nil, err
-				}
-				if err := svc.RemovePlatformAddress(ctx, p); err != nil {
-					return nil, err
-				}
-				return platformList(ctx, svc)
-			})
-		},
-	}, &cobra.Command{
-		Use:   "list",
-		Short: "List platform service addresses",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withService(cmd, fl, func(ctx context.Context, svc *service.Service) (any, error) {
-				return platformList(ctx, svc)
-			})
-		},
-	})
+	// changeAddress runs op on the address argument and lists the result.
+	changeAddress := func(op func(*service.Service, context.Context, netip.Prefix) error) func(context.Context, *service.Service, []string) (any, error) {
+		return func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+			p, err := parseAddressArg(args[0])
+			if err != nil {
+				return nil, err
+			}
+			if err := op(svc, ctx, p); err != nil {
+				return nil, err
+			}
+			return platformList(ctx, svc, nil)
+		}
+	}
+	pa := parentCommand("platform-address", "Manage platform service addresses (accepted before any group)",
+		fl.leaf("add CIDR", "Add a platform service address (metadata, DNS, NTP…)", cobra.ExactArgs(1),
+			changeAddress((*service.Service).AddPlatformAddress)),
+		fl.leaf("remove CIDR", "Remove a platform service address", cobra.ExactArgs(1),
+			changeAddress((*service.Service).RemovePlatformAddress)),
+		fl.leaf("list", "List platform service addresses", cobra.NoArgs, platformList))
 
 	cmd.AddCommand(account, credential, platformKey, host, quota, pa)
 	return cmd
+}
+
+// parentCommand returns a command that only holds subcommands.
+func parentCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// leaf returns a command that runs fn on the store named by the flags, read
+// when it runs, and prints fn's result.
+func (fl *adminFlags) leaf(use, short string, args cobra.PositionalArgs, fn func(ctx context.Context, svc *service.Service, args []string) (any, error)) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
+		return withService(cmd, *fl, func(ctx context.Context, svc *service.Service) (any, error) { return fn(ctx, svc, args) })
+	}}
 }
 
 func parseAddressArg(s string) (netip.Prefix, error) {
@@ -176,7 +135,7 @@ func parseAddressArg(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
-func platformList(ctx context.Context, svc *service.Service) (any, error) {
+func platformList(ctx context.Context, svc *service.Service, _ []string) (any, error) {
 	ps, err := svc.PlatformAddresses(ctx)
 	out := struct{ PlatformAddresses []string }{PlatformAddresses: []string{}}
 	for _, p := range ps {

@@ -76,6 +76,22 @@ func TestAdminCommands(t *testing.T) {
 				return len(l) == 1 && l[0] == "169.254.169.254/32"
 			}, false},
 		{"bad platform address", []string{"admin", "platform-address", "add", "nope"}, nil, true},
+		{"second platform address", []string{"admin", "platform-address", "add", "10.0.0.53/32"},
+			func(m map[string]any) bool {
+				l, _ := m["PlatformAddresses"].([]any)
+				return len(l) == 2
+			}, false},
+		{"remove a platform address", []string{"admin", "platform-address", "remove", "169.254.169.254"},
+			func(m map[string]any) bool {
+				l, _ := m["PlatformAddresses"].([]any)
+				return len(l) == 1 && l[0] == "10.0.0.53/32"
+			}, false},
+		{"remove a missing platform address", []string{"admin", "platform-address", "remove", "192.0.2.1"}, nil, true},
+		{"list platform addresses", []string{"admin", "platform-address", "list"},
+			func(m map[string]any) bool {
+				l, _ := m["PlatformAddresses"].([]any)
+				return len(l) == 1 && l[0] == "10.0.0.53/32"
+			}, false},
 		{"bad dsn", []string{"admin", "host", "create", "x", "--db", "mysql:x"}, nil, true},
 	}
 	for _, tc := range tests {
