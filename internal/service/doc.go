@@ -90,6 +90,12 @@
 //     both directions; other Versions are not compared.
 //   - PolicyIndex beyond the list's length is an OutOfRange field error
 //     (creation may use the length itself, which appends).
+//   - A policy with no Protocol, Port or ServiceTemplate has protocol ALL, in
+//     writes and in deletes by content (the Terraform provider relies on it).
+//   - Two policies of a direction that differ only in their description are
+//     not duplicates; a delete by content prefers the one whose description
+//     it gives.
+//   - Filters given twice under one name are ANDed, like different filters.
 //   - SecretKeys are stored as given (TC3 verification needs the raw key); the
 //     store file must be protected like a key file.
 package service
