@@ -440,3 +440,44 @@ func TestBindingsAllOrNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongTypesNeverInternal sends values of the wrong JSON kind in the
+// fields the actions take, to every action: each answer is a success (a
+// field the action does not take is ignored) or a parameter error, never an
+// internal error.
+func TestWrongTypesNeverInternal(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.group("types", nil, nil)
+	bodies := []map[string]any{
+		{"SecurityGroupId": map[string]any{"id": g}},
+		{"SecurityGroupIds": g},
+		{"InstanceIds": map[string]any{}},
+		{"InstanceId": []string{"ins-00000000"}},
+		{"SecurityGroupPolicySet": "Ingress"},
+		{"SecurityGroupId": g, "SecurityGroupPolicySet": map[string]any{"Ingress": "x"}},
+		{"SecurityGroupId": g, "SecurityGroupPolicySet": map[string]any{"Egress": []any{1, "x"}}},
+		{"SecurityGroupId": g, "SecurityGroupPolicySet": map[string]any{"Ingress": []any{map[string]any{"AddressTemplate": "ipm-00000000", "Action": "ACCEPT"}}}},
+		{"SecurityGroupId": g, "SortPolicys": []any{}},
+		{"Filters": []any{map[string]any{"Name": "project-id", "Values": map[string]any{}}}},
+		{"Filters": "security-group-name"},
+		{"Limit": []any{}, "Offset": map[string]any{}},
+		{"Instances": []any{map[string]any{"ProjectId": map[string]any{}}}},
+		{"Port": map[string]any{}, "Direction": 7},
+		{"AddressesExtra": "x", "ServicesExtra": []any{"x"}},
+		{"Tags": []any{map[string]any{"Key": []any{}}}},
+		{"GroupName": map[string]any{}, "ProjectId": []any{}},
+	}
+	for _, action := range api.ActionNames() {
+		for _, b := range bodies {
+			svc := "vpc"
+			switch action {
+			case "AssociateSecurityGroups", "DisassociateSecurityGroups", "ModifyInstancesAttribute", "DescribeInstances", "TerminateInstances":
+				svc = "cvm"
+			}
+			err := e.call(e.admin, gz, svc, action, b, nil)
+			if c := code(err); strings.HasPrefix(c, "InternalError") || strings.HasPrefix(c, "not an API error") {
+				t.Errorf("%s %s: %s (%s)", action, mustJSON(b), c, message(err))
+			}
+		}
+	}
+}
