@@ -52,7 +52,8 @@ func FuzzParseCIDR(f *testing.F) {
 				continue
 			}
 			q, err := parse(p.String())
-			if err != nil || q != p {
+			c, errc := parse(p.Canonical())
+			if err != nil || q != p || errc != nil || !c.Equal(p) {
 				t.Fatalf("round trip %q: %v -> %v, %v", s, p, q, err)
 			}
 		}

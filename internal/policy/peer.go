@@ -37,10 +37,16 @@ func (k PeerKind) String() string {
 // Peer is the address side of a policy: the source of inbound traffic or the
 // destination of outbound traffic. Exactly one of Prefix (for the CIDR kinds)
 // and ID (for references) is set. The zero value is invalid.
+//
+// A parsed CIDR peer also keeps the text it was written as ("8.8.8.8/32",
+// "10.0.0.1/8"), which String returns, because the cloud echoes CIDR blocks
+// as sent and tools such as Terraform compare them as text. Matching and
+// Equal use only the normalised Prefix.
 type Peer struct {
 	Kind   PeerKind
 	Prefix netip.Prefix // masked; for PeerCIDR and PeerCIDR6
 	ID     string       // for references: sg-, ipm-, ipmg-
+	text   string       // as written, for CIDR kinds; "" means canonical
 }
 
 // CIDRPeer returns the peer of an IPv4 or IPv6 prefix (masked).
@@ -60,10 +66,7 @@ func ParseCIDR(s string) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
-	if p.Addr().IsUnspecified() {
-		p = netip.PrefixFrom(p.Addr(), 0)
-	}
-	return Peer{Kind: PeerCIDR, Prefix: p}, nil
+	return cidrPeer(PeerCIDR, p, s), nil
 }
 
 // ParseCIDR6 parses the value of Ipv6CidrBlock: an IPv6 prefix or a bare
@@ -73,10 +76,21 @@ func ParseCIDR6(s string) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
+	return cidrPeer(PeerCIDR6, p, s), nil
+}
+
+// cidrPeer builds a CIDR peer of a parsed prefix, keeping the text it was
+// written as unless that is the canonical form. Any prefix of the
+// unspecified address (0.0.0.0/n, ::/n) is the whole family, as in the cloud.
+func cidrPeer(kind PeerKind, p netip.Prefix, written string) Peer {
 	if p.Addr().IsUnspecified() {
-		p = netip.PrefixFrom(p.Addr(), 0)
+		return Peer{Kind: kind, Prefix: netip.PrefixFrom(p.Addr(), 0)}
 	}
-	return Peer{Kind: PeerCIDR6, Prefix: p}, nil
+	peer := Peer{Kind: kind, Prefix: p}
+	if t := strings.TrimSpace(written); t != peer.Canonical() {
+		peer.text = t
+	}
+	return peer
 }
 
 func parsePrefix(field, s string, want6 bool) (netip.Prefix, error) {
@@ -149,9 +163,21 @@ func (p Peer) IsReference() bool {
 	return p.Kind == PeerSecurityGroup || p.Kind == PeerAddressTemplate || p.Kind == PeerAddressTemplateGroup
 }
 
-// String returns the prefix (a bare address for a single-address prefix) or
-// the referenced id.
+// Equal reports whether p and q are the same peer: same kind and normalised
+// prefix, or same referenced id. How a CIDR was written does not count.
+func (p Peer) Equal(q Peer) bool { return p.Kind == q.Kind && p.Prefix == q.Prefix && p.ID == q.ID }
+
+// String returns the CIDR block as it was written, or the referenced id.
 func (p Peer) String() string {
+	if p.text != "" {
+		return p.text
+	}
+	return p.Canonical()
+}
+
+// Canonical returns the normalised prefix (a bare address for a
+// single-address prefix) or the referenced id.
+func (p Peer) Canonical() string {
 	switch p.Kind {
 	case PeerCIDR, PeerCIDR6:
 		if p.Prefix.IsSingleIP() {

@@ -225,7 +225,7 @@ func (p Policy) Validate() error {
 // service template, peer and action. Description and ModifyTime are ignored.
 func (p Policy) SameRule(q Policy) bool {
 	return p.Protocol == q.Protocol && p.Ports.Equal(q.Ports) && p.ServiceID == q.ServiceID &&
-		p.Peer == q.Peer && p.Action == q.Action
+		p.Peer.Equal(q.Peer) && p.Action == q.Action
 }
 
 // String formats p in the compact form ParsePolicy reads:

@@ -92,15 +92,17 @@ func TestParseCIDR(t *testing.T) {
 		err             bool
 	}{
 		{"CidrBlock", "10.0.0.0/8", "10.0.0.0/8", false},
-		{"CidrBlock", "10.1.2.3/8", "10.0.0.0/8", false},
-		{"CidrBlock", "8.8.8.8", "8.8.8.8", false},
-		{"CidrBlock", "8.8.8.8/32", "8.8.8.8", false},
+		{"CidrBlock", "10.1.2.3/8", "10.1.2.3/8", false},
+		{"CidrBlock", " 8.8.8.8 ", "8.8.8.8", false},
+		{"CidrBlock", "8.8.8.8/32", "8.8.8.8/32", false},
 		{"CidrBlock", "0.0.0.0/8", "0.0.0.0/0", false},
 		{"CidrBlock", "::/0", "", true},
 		{"CidrBlock", "10.0.0.0/33", "", true},
 		{"CidrBlock", "10.0.0", "", true},
 		{"Ipv6CidrBlock", "::/0", "::/0", false},
-		{"Ipv6CidrBlock", "2001:db8::1/32", "2001:db8::/32", false},
+		{"Ipv6CidrBlock", "2001:db8::1/32", "2001:db8::1/32", false},
+		{"Ipv6CidrBlock", "2001:DB8::/32", "2001:DB8::/32", false},
+		{"Ipv6CidrBlock", "::/64", "::/0", false},
 		{"Ipv6CidrBlock", "2001:db8::1", "2001:db8::1", false},
 		{"Ipv6CidrBlock", "10.0.0.0/8", "", true},
 		{"Ipv6CidrBlock", "::ffff:10.0.0.1", "", true},
@@ -123,6 +125,41 @@ func TestParseCIDR(t *testing.T) {
 			t.Errorf("%s %q = %q, %v; want %q", tt.field, tt.in, got, err, tt.want)
 		}
 	}
+}
+
+func TestPeerNormalisedButEchoedAsWritten(t *testing.T) {
+	tests := []struct{ a, b, canonical string }{
+		{"8.8.8.8", "8.8.8.8/32", "8.8.8.8"},
+		{"10.1.2.3/8", "10.0.0.0/8", "10.0.0.0/8"},
+		{"0.0.0.0/8", "0.0.0.0/0", "0.0.0.0/0"},
+	}
+	for _, tt := range tests {
+		a, b := MustParseCIDR(tt.a), MustParseCIDR(tt.b)
+		if !a.Equal(b) || a.Canonical() != tt.canonical || b.Canonical() != tt.canonical {
+			t.Errorf("%q and %q: Equal = %v, Canonical = %q, %q; want equal, %q", tt.a, tt.b, a.Equal(b), a.Canonical(), b.Canonical(), tt.canonical)
+		}
+	}
+	p := MustParsePolicy("ACCEPT TCP 22 8.8.8.8/32")
+	q := MustParsePolicy("ACCEPT TCP 22 8.8.8.8")
+	if !p.SameRule(q) || p.Raw().CidrBlock != "8.8.8.8/32" || q.Raw().CidrBlock != "8.8.8.8" {
+		t.Errorf("SameRule = %v, echoes %q and %q", p.SameRule(q), p.Raw().CidrBlock, q.Raw().CidrBlock)
+	}
+}
+
+func MustParseCIDR(s string) Peer {
+	p, err := ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func MustParsePolicy(s string) Policy {
+	p, err := ParsePolicy(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 func TestParseRawErrors(t *testing.T) {

@@ -191,7 +191,7 @@ func setJSON(s policy.PolicySet) policySetJSON {
 // description (the Terraform provider's rule-set acceptance test writes such
 // a pair), so only a policy equal in every field is a duplicate.
 func ruleKey(p policy.Policy) string {
-	return p.Action.String() + "|" + p.ServiceID + "|" + p.Protocol.String() + "|" + p.Ports.String() + "|" + p.Peer.Kind.String() + "|" + p.Peer.String() + "|" + p.Description
+	return p.Action.String() + "|" + p.ServiceID + "|" + p.Protocol.String() + "|" + p.Ports.String() + "|" + p.Peer.Kind.String() + "|" + p.Peer.Canonical() + "|" + p.Description
 }
 
 // validateSet checks a group's new policy set: quotas, duplicates and that
