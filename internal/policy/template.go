@@ -33,7 +33,7 @@ func ParseServiceEntry(s string) (ServiceEntry, error) {
 			if errors.As(err, &fe) {
 				kind, reason = fe.Kind, fe.Reason
 			}
-			return ServiceEntry{}, fieldErr("Service", s, kind, "port %s", reason)
+			return ServiceEntry{}, fieldErr("Service", s, kind, "ports: %s", reason)
 		}
 	}
 	if !p.HasPorts() && !ps.All() {

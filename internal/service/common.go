@@ -150,8 +150,10 @@ func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
 	return s.st.View(ctx, fn)
 }
 
+// update runs fn in one write transaction; the simulation cache learns what
+// it changed.
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.st.Tx(ctx, fn)
+	return s.cache.update(ctx, s.st, fn)
 }
 
 // effectiveQuotas returns the account's quotas: overrides over the defaults.

@@ -2,86 +2,20 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
-	"sync"
 
-	"go4.org/netipx"
-
+	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-// effRule is one policy of an instance's effective rule list, with its
-// references resolved.
-type effRule struct {
-	groupID  string
-	index    int
-	action   policy.Action
-	text     string
-	services []ServiceEntry // empty: matches no protocol (an empty template)
-	prefix   netip.Prefix   // for CIDR peers
-	set      *netipx.IPSet  // for group and template peers
-}
-
-func (r *effRule) matches(num uint8, is6 bool, port uint16, addr netip.Addr) bool {
-	svc := false
-	for _, s := range r.services {
-		if s.Protocol.Matches(num, is6) && (!s.Protocol.HasPorts() || s.Ports.All() || s.Ports.Contains(port)) {
-			svc = true
-			break
-		}
-	}
-	if !svc {
-		return false
-	}
-	if r.set != nil {
-		return r.set.Contains(addr)
-	}
-	return r.prefix.Contains(addr)
-}
-
-// compiled is an instance's resolved effective rule list in one direction
-// pair, valid for one revision of its account.
-type compiled struct {
-	revision      int64
-	instance      store.Instance
-	port25Blocked bool
-	platform      []netip.Prefix
-	ingress       []effRule
-	egress        []effRule
-}
-
-// simCache keeps compiled lists per instance; an entry is valid while its
-// account's revision is unchanged.
-type simCache struct {
-	mu sync.Mutex
-	m  map[string]*compiled
-}
-
-func newSimCache() *simCache { return &simCache{m: map[string]*compiled{}} }
-
-func (c *simCache) get(id string, rev int64) *compiled {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.m[id]; e != nil && e.revision == rev {
-		return e
-	}
-	return nil
-}
-
-func (c *simCache) put(id string, e *compiled) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 100_000 {
-		clear(c.m)
-	}
-	c.m[id] = e
-}
-
 // SimulateTraffic decides one packet for an instance through its effective
-// rule list: platform rules, its groups in binding order, the default DROP.
+// rule list (platform rules, its groups in binding order, the default DROP),
+// compiled by the evaluator and cached (see simCache).
 func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInput) (Decision, error) {
 	if err := s.tenant(c, false); err != nil {
 		return Decision{}, err
@@ -113,21 +47,54 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 	if err := checkID("InstanceId", policy.PrefixInstance, in.InstanceID); err != nil {
 		return Decision{}, err
 	}
-	comp, err := s.compiledFor(ctx, c, in.InstanceID)
+	e, err := s.simulation(ctx, c, in.InstanceID)
 	if err != nil {
 		return Decision{}, err
 	}
-	return decide(comp, d, proto, num, addr, port), nil
+	list := e.ingress
+	if d == policy.Egress {
+		list = e.egress
+	}
+	verdict, lines := list.Trace(eval.Query{Peer: addr, Proto: num, Port: port})
+
+	out := Decision{Verdict: verdict.Verdict, Trace: make([]string, 0, len(lines)+1)}
+	switch verdict.Layer {
+	case eval.LayerPlatform:
+		out.Layer = LayerPlatform
+	case eval.LayerSecurityGroup:
+		idx := verdict.PolicyIndex
+		out.Layer, out.SecurityGroupID, out.PolicyIndex = LayerSecurityGroup, verdict.GroupID, &idx
+	default:
+		out.Layer = LayerDefault
+	}
+	word, ports := "from", ""
+	if d == policy.Egress {
+		word = "to"
+	}
+	if proto.HasPorts() {
+		ports = fmt.Sprintf(" port %d", port)
+	}
+	out.Trace = append(out.Trace, fmt.Sprintf("packet: %s %s%s %s %s, instance %s", d, proto, ports, word, addr, in.InstanceID))
+	out.Trace = append(out.Trace, lines...)
+	if proto.HasPorts() && slices.Contains(ispBlockedPorts(proto), port) {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%s port %d is commonly blocked by ISPs; traffic across the Internet may not arrive", proto, port))
+	}
+	if d == policy.Egress && proto == policy.TCP && port == 25 && verdict.Layer == eval.LayerPlatform && verdict.Verdict == policy.Drop {
+		out.Warnings = append(out.Warnings, "outbound TCP 25 is blocked by the platform; UnblockPort25 lifts the block for the account")
+	}
+	return out, nil
 }
 
-func (s *Service) compiledFor(ctx context.Context, c Caller, id string) (*compiled, error) {
-	var out *compiled
+// simulation returns the instance's compiled effective lists, from the
+// cache when nothing they depend on has changed since they were compiled.
+func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntry, error) {
+	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
 		}
-		if e := s.cache.get(id, a.Revision); e != nil && e.instance.AccountID == c.AccountID && e.instance.Region == c.Region {
+		if e := s.cache.lookup(id, c.AccountID, c.Region, a.Revision); e != nil {
 			out = e
 			return nil
 		}
@@ -135,213 +102,207 @@ func (s *Service) compiledFor(ctx context.Context, c Caller, id string) (*compil
 		if err != nil {
 			return err
 		}
-		out, err = s.compile(ctx, tx, a, in)
+		out, err = s.resolve(ctx, tx, a, in)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(id, out)
+	s.cache.put(out)
 	return out, nil
 }
 
-// compile resolves an instance's effective rule list.
-func (s *Service) compile(ctx context.Context, tx store.Tx, a store.Account, in store.Instance) (*compiled, error) {
+// resolve reads everything an instance's effective lists depend on —
+// its groups in binding order, the instances bound to the groups their
+// policies reference, the templates they use, the account's port 25 block
+// and the platform addresses — and compiles both directions.
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance) (*simEntry, error) {
 	plat, err := s.platformAddresses(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	out := &compiled{revision: a.Revision, instance: in, port25Blocked: !a.Port25Unblocked, platform: plat}
-	r := resolver{s: s, tx: tx, ctx: ctx, sets: map[string]*netipx.IPSet{}, svcs: map[string][]ServiceEntry{}}
-	for _, gid := range in.GroupIDs {
-		g, err := tx.GetGroup(ctx, gid)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
-			for i, p := range g.Policies.List(d) {
-				rule, err := r.rule(g.ID, i, d, p)
-				if err != nil {
-					return nil, err
-				}
-				if d == policy.Ingress {
-					out.ingress = append(out.ingress, rule)
-				} else {
-					out.egress = append(out.egress, rule)
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-type resolver struct {
-	s    *Service
-	tx   store.Tx
-	ctx  context.Context
-	sets map[string]*netipx.IPSet
-	svcs map[string][]ServiceEntry
-}
-
-func (r *resolver) rule(groupID string, index int, d policy.Direction, p policy.Policy) (effRule, error) {
-	out := effRule{groupID: groupID, index: index, action: p.Action, text: p.Describe(d)}
-	if p.ServiceID != "" {
-		svcs, err := r.services(p.ServiceID)
-		if err != nil {
-			return out, err
-		}
-		out.services = svcs
-	} else {
-		out.services = []ServiceEntry{{Protocol: p.Protocol, Ports: p.Ports}}
-	}
-	if p.Peer.IsReference() {
-		set, err := r.addresses(p.Peer)
-		if err != nil {
-			return out, err
-		}
-		out.set = set
-	} else {
-		out.prefix = p.Peer.Prefix
-	}
-	return out, nil
-}
-
-// addresses resolves a group reference (private addresses of every
-// instance bound to it) or an address template (group).
-func (r *resolver) addresses(peer policy.Peer) (*netipx.IPSet, error) {
-	if set, ok := r.sets[peer.ID]; ok {
-		return set, nil
-	}
-	var b netipx.IPSetBuilder
-	switch peer.Kind {
-	case policy.PeerSecurityGroup:
-		ins, _, err := r.tx.ListInstances(r.ctx, store.InstanceFilter{GroupIDs: []string{peer.ID}})
-		if err != nil {
-			return nil, err
-		}
-		for _, in := range ins {
-			if InstanceState(in.State) == StateTerminated {
-				continue
-			}
-			for _, a := range append(append([]string(nil), in.PrivateIPs...), in.IPv6s...) {
-				if ip, err := netip.ParseAddr(a); err == nil {
-					b.Add(ip)
-				}
-			}
-		}
-	default:
-		ids := []string{peer.ID}
-		if peer.Kind == policy.PeerAddressTemplateGroup {
-			t, err := r.tx.GetTemplate(r.ctx, peer.ID)
-			if err != nil {
-				return nil, err
-			}
-			ids = memberIDs(t.Entries)
-		}
-		for _, id := range ids {
-			t, err := r.tx.GetTemplate(r.ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			for _, e := range t.Entries {
-				if rg, err := ParseAddressEntry(e.Value); err == nil {
-					b.AddRange(rg)
-				}
-			}
-		}
-	}
-	set, err := b.IPSet()
+	e := &simEntry{revision: a.Revision, deps: simDeps{account: a.ID, region: ins.Region, instance: ins.ID, groups: slices.Clone(ins.GroupIDs)}}
+	groups, err := boundGroups(ctx, tx, ins.GroupIDs)
 	if err != nil {
 		return nil, err
 	}
-	r.sets[peer.ID] = set
-	return set, nil
-}
-
-func (r *resolver) services(id string) ([]ServiceEntry, error) {
-	if svcs, ok := r.svcs[id]; ok {
-		return svcs, nil
-	}
-	ids := []string{id}
-	if strings.HasPrefix(id, policy.PrefixServiceTemplateGroup) {
-		t, err := r.tx.GetTemplate(r.ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		ids = memberIDs(t.Entries)
-	}
-	var out []ServiceEntry
-	for _, mid := range ids {
-		t, err := r.tx.GetTemplate(r.ctx, mid)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range t.Entries {
-			if se, err := ParseServiceEntry(e.Value); err == nil {
-				out = append(out, se)
+	r := resolution{addresses: map[string][]netip.Prefix{}, services: map[string][]eval.Service{}}
+	var sgRefs, addrRefs, svcRefs []string
+	for _, g := range groups {
+		for _, p := range slices.Concat(g.Policies.Ingress, g.Policies.Egress) {
+			switch {
+			case p.Peer.Kind == policy.PeerSecurityGroup:
+				sgRefs = appendNew(sgRefs, p.Peer.ID)
+			case p.Peer.IsReference():
+				addrRefs = appendNew(addrRefs, p.Peer.ID)
+			}
+			if p.ServiceID != "" {
+				svcRefs = appendNew(svcRefs, p.ServiceID)
 			}
 		}
 	}
-	r.svcs[id] = out
+	if err := r.members(ctx, tx, sgRefs, &e.deps); err != nil {
+		return nil, err
+	}
+	if err := r.templates(ctx, tx, addrRefs, svcRefs, &e.deps); err != nil {
+		return nil, err
+	}
+	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+		in := eval.EffectiveInput{
+			Direction:         d,
+			Port25Blocked:     !a.Port25Unblocked,
+			PlatformAddresses: plat,
+			Groups:            make([]eval.BoundGroup, len(groups)),
+			Addresses:         r.addresses,
+			Services:          r.services,
+		}
+		for i, g := range groups {
+			in.Groups[i] = eval.BoundGroup{ID: g.ID, Policies: g.Policies.List(d)}
+		}
+		list, err := eval.CompileEffective(in)
+		if err != nil {
+			return nil, fmt.Errorf("effective %s rules of %s: %w", d, ins.ID, err)
+		}
+		if d == policy.Ingress {
+			e.ingress = list
+		} else {
+			e.egress = list
+		}
+	}
+	return e, nil
+}
+
+// boundGroups loads the groups of ids, in that order, in one read.
+func boundGroups(ctx context.Context, tx store.Tx, ids []string) ([]store.Group, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, _, err := tx.ListGroups(ctx, store.GroupFilter{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Group, len(ids))
+	for i, id := range ids {
+		j := slices.IndexFunc(list, func(g store.Group) bool { return g.ID == id })
+		if j < 0 {
+			return nil, fmt.Errorf("group %s bound to an instance: %w", id, store.ErrNotFound)
+		}
+		out[i] = list[j]
+	}
 	return out, nil
 }
 
-// decide walks the effective list: platform rules, groups, default DROP.
-func decide(c *compiled, d policy.Direction, proto policy.Protocol, num uint8, addr netip.Addr, port uint16) Decision {
-	is6 := addr.Is6()
-	var out Decision
-	packet := fmt.Sprintf("%s %s", d, proto)
-	if proto.HasPorts() {
-		packet += fmt.Sprintf(" port %d", port)
+// resolution is what an instance's policies refer to, as the evaluator
+// takes it.
+type resolution struct {
+	addresses map[string][]netip.Prefix
+	services  map[string][]eval.Service
+}
+
+// members resolves referenced groups to the private addresses of the
+// instances bound to them, except terminated ones, in one read, and records
+// the instances read.
+func (r *resolution) members(ctx context.Context, tx store.Tx, refs []string, deps *simDeps) error {
+	for _, id := range refs {
+		r.addresses[id] = []netip.Prefix{}
 	}
-	word := "from"
-	if d == policy.Egress {
-		word = "to"
+	deps.refs = slices.Clone(refs)
+	if len(refs) == 0 {
+		return nil
 	}
-	packet += fmt.Sprintf(" %s %s", word, addr)
-	out.Trace = append(out.Trace, fmt.Sprintf("packet: %s, instance %s", packet, c.instance.ID))
-	for _, p := range ispBlockedPorts(proto) {
-		if proto.HasPorts() && p == port {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("%s port %d is commonly blocked by ISPs; traffic across the Internet may not arrive", proto, port))
+	list, _, err := tx.ListInstances(ctx, store.InstanceFilter{GroupIDs: refs})
+	if err != nil {
+		return err
+	}
+	for _, in := range list {
+		deps.members = append(deps.members, in.ID)
+		if InstanceState(in.State) == StateTerminated {
+			continue
+		}
+		var addrs []netip.Prefix
+		for _, s := range slices.Concat(in.PrivateIPs, in.IPv6s) {
+			if a, err := netip.ParseAddr(s); err == nil {
+				addrs = append(addrs, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+		for _, g := range in.GroupIDs {
+			if slices.Contains(refs, g) {
+				r.addresses[g] = append(r.addresses[g], addrs...)
+			}
 		}
 	}
-	// Layer 1: platform.
-	if d == policy.Egress && proto == policy.TCP && port == 25 {
-		if c.port25Blocked {
-			out.Trace = append(out.Trace, "PLATFORM: outbound TCP 25 is blocked for the account: DROP")
-			out.Warnings = append(out.Warnings, "outbound TCP 25 is blocked by the platform; UnblockPort25 lifts the block for the account")
-			out.Verdict, out.Layer = policy.Drop, LayerPlatform
-			return out
+	slices.Sort(deps.members)
+	return nil
+}
+
+// templates resolves address and service templates and template groups,
+// and records every template read. A template that no longer exists
+// resolves to nothing.
+func (r *resolution) templates(ctx context.Context, tx store.Tx, addrRefs, svcRefs []string, deps *simDeps) error {
+	read := map[string]store.Template{}
+	get := func(id string) (store.Template, error) {
+		if t, ok := read[id]; ok {
+			return t, nil
 		}
-		out.Trace = append(out.Trace, "PLATFORM: outbound TCP 25 block lifted for the account")
-	}
-	for _, p := range c.platform {
-		if p.Contains(addr) {
-			out.Trace = append(out.Trace, fmt.Sprintf("PLATFORM: %s is a platform service address (%s): ACCEPT", addr, p))
-			out.Verdict, out.Layer = policy.Accept, LayerPlatform
-			return out
+		t, err := tx.GetTemplate(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
 		}
+		read[id] = t
+		deps.templates = append(deps.templates, id)
+		return t, err
 	}
-	out.Trace = append(out.Trace, "PLATFORM: no platform rule matches")
-	// Layer 2: groups in binding order.
-	list := c.ingress
-	if d == policy.Egress {
-		list = c.egress
-	}
-	if len(c.instance.GroupIDs) == 0 {
-		out.Trace = append(out.Trace, "SECURITY_GROUP: the instance has no security groups")
-	}
-	for i := range list {
-		r := &list[i]
-		if r.matches(num, is6, port, addr) {
-			out.Trace = append(out.Trace, fmt.Sprintf("SECURITY_GROUP: %s %s policy %d (%s) matches: %s", r.groupID, d.Field(), r.index, r.text, r.action))
-			idx := r.index
-			out.Verdict, out.Layer, out.SecurityGroupID, out.PolicyIndex = r.action, LayerSecurityGroup, r.groupID, &idx
-			return out
+	// entries returns the entries of a template, or of every member of a
+	// template group.
+	entries := func(id string, group bool) ([]store.TemplateEntry, error) {
+		t, err := get(id)
+		if err != nil || !group {
+			return t.Entries, err
 		}
-		out.Trace = append(out.Trace, fmt.Sprintf("SECURITY_GROUP: %s %s policy %d (%s): no match", r.groupID, d.Field(), r.index, r.text))
+		var out []store.TemplateEntry
+		for _, m := range t.Entries {
+			mt, err := get(m.Value)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, mt.Entries...)
+		}
+		return out, nil
 	}
-	out.Trace = append(out.Trace, "DEFAULT: no policy matches: DROP")
-	out.Verdict, out.Layer = policy.Drop, LayerDefault
-	return out
+	for _, id := range addrRefs {
+		es, err := entries(id, strings.HasPrefix(id, policy.PrefixAddressTemplateGroup))
+		if err != nil {
+			return err
+		}
+		ps := []netip.Prefix{}
+		for _, e := range es {
+			if rg, err := policy.ParseAddressEntry(e.Value); err == nil {
+				ps = append(ps, rg.Prefixes()...)
+			}
+		}
+		r.addresses[id] = ps
+	}
+	for _, id := range svcRefs {
+		es, err := entries(id, strings.HasPrefix(id, policy.PrefixServiceTemplateGroup))
+		if err != nil {
+			return err
+		}
+		svcs := []eval.Service{}
+		for _, e := range es {
+			if se, err := policy.ParseServiceEntry(e.Value); err == nil {
+				svcs = append(svcs, eval.Service{Protocol: se.Protocol, Ports: se.Ports})
+			}
+		}
+		r.services[id] = svcs
+	}
+	slices.Sort(deps.templates)
+	return nil
+}
+
+// appendNew appends id to ids unless it is there.
+func appendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
 }

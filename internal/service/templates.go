@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go4.org/netipx"
-
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -43,60 +41,6 @@ func kindServiceGroup() templateKind {
 		"ServiceTemplateGroupId", "ServiceTemplateGroupName", "service-template-group-name", "service-template-group-id"}
 }
 
-// ParseAddressEntry parses an address template entry: an IP, a CIDR block or
-// a range "10.0.0.1-10.0.0.100" (one family).
-func ParseAddressEntry(s string) (netipx.IPRange, error) {
-	t := strings.TrimSpace(s)
-	if lo, hi, ok := strings.Cut(t, "-"); ok {
-		a, err1 := netip.ParseAddr(strings.TrimSpace(lo))
-		b, err2 := netip.ParseAddr(strings.TrimSpace(hi))
-		r := netipx.IPRangeFrom(a, b)
-		if err1 != nil || err2 != nil || a.Zone() != "" || b.Zone() != "" || !r.IsValid() {
-			return netipx.IPRange{}, fmt.Errorf("%q is not an address range (FIRST-LAST, one family, first ≤ last)", s)
-		}
-		return r, nil
-	}
-	if strings.Contains(t, "/") {
-		p, err := netip.ParsePrefix(t)
-		if err != nil {
-			return netipx.IPRange{}, fmt.Errorf("%q is not a CIDR block", s)
-		}
-		return netipx.RangeOfPrefix(p.Masked()), nil
-	}
-	a, err := netip.ParseAddr(t)
-	if err != nil || a.Zone() != "" {
-		return netipx.IPRange{}, fmt.Errorf("%q is not an IP address, CIDR block or range", s)
-	}
-	return netipx.IPRangeFrom(a, a), nil
-}
-
-// ServiceEntry is one entry of a service template: a protocol and its ports.
-type ServiceEntry struct {
-	Protocol policy.Protocol
-	Ports    policy.PortSet
-}
-
-// ParseServiceEntry parses a service template entry: "tcp:80", "udp:53",
-// "tcp:8000-8080", "tcp:80,443", "tcp:all", "icmp", "gre", "all".
-func ParseServiceEntry(s string) (ServiceEntry, error) {
-	t := strings.TrimSpace(s)
-	proto, ports, hasPorts := strings.Cut(t, ":")
-	p, err := policy.ParseProtocol(proto)
-	if err != nil {
-		return ServiceEntry{}, fmt.Errorf("%q: protocol must be one of tcp, udp, icmp, icmpv6, gre, all", s)
-	}
-	ps := policy.AllPorts()
-	if hasPorts {
-		if ps, err = policy.ParsePortSet(ports); err != nil {
-			return ServiceEntry{}, fmt.Errorf("%q: %v", s, err)
-		}
-	}
-	if !p.HasPorts() && !ps.All() {
-		return ServiceEntry{}, fmt.Errorf("%q: protocol %s takes no port", s, p)
-	}
-	return ServiceEntry{Protocol: p, Ports: ps}, nil
-}
-
 func checkEntries(field string, k templateKind, es []TemplateEntry) ([]store.TemplateEntry, error) {
 	if len(es) == 0 {
 		return nil, fieldError(field, "", policy.Missing, "at least one entry is required")
@@ -107,11 +51,13 @@ func checkEntries(field string, k templateKind, es []TemplateEntry) ([]store.Tem
 		v := strings.TrimSpace(e.Value)
 		var err error
 		if k.kind == store.KindAddress {
-			_, err = ParseAddressEntry(v)
+			_, err = policy.ParseAddressEntry(v)
 		} else {
-			_, err = ParseServiceEntry(v)
+			_, err = policy.ParseServiceEntry(v)
 		}
-		if err != nil {
+		if fe := (*policy.FieldError)(nil); errors.As(err, &fe) {
+			return nil, fieldError(f, e.Value, policy.Malformed, "%s", fe.Reason)
+		} else if err != nil {
 			return nil, fieldError(f, e.Value, policy.Malformed, "%v", err)
 		}
 		if err := checkDescription(f+".Description", e.Description); err != nil {
@@ -382,7 +328,7 @@ func (s *Service) DescribeAddressTemplates(ctx context.Context, c Caller, q Temp
 					return true, true
 				}
 				a, err := netip.ParseAddr(v)
-				if r, err2 := ParseAddressEntry(e.Value); err == nil && err2 == nil && r.Contains(a) {
+				if r, err2 := policy.ParseAddressEntry(e.Value); err == nil && err2 == nil && r.Contains(a) {
 					return true, true
 				}
 			}
@@ -471,7 +417,7 @@ func (s *Service) DescribeServiceTemplates(ctx context.Context, c Caller, q Temp
 		for _, v := range f.Values {
 			n, err := strconv.ParseUint(v, 10, 16)
 			for _, e := range t.Entries {
-				se, err2 := ParseServiceEntry(e.Value)
+				se, err2 := policy.ParseServiceEntry(e.Value)
 				if err == nil && err2 == nil && se.Protocol.HasPorts() && se.Ports.Contains(uint16(n)) || strings.Contains(e.Value, v) {
 					return true, true
 				}
