@@ -25,7 +25,7 @@ func TestRecorderCoversTx(t *testing.T) {
 	}
 	irrelevant := []string{
 		// Reads.
-		"GetAccount", "CountAccounts", "ListAccountEvents", "QuotaOverrides", "GetCredential", "GetHost",
+		"GetAccount", "FindAccountByName", "CountAccounts", "ListAccountEvents", "QuotaOverrides", "GetCredential", "GetHost",
 		"ListPlatformAddresses", "GetGroup", "GetGroupByName", "GetDefaultGroup", "ListGroups", "CountGroups",
 		"Referrers", "ListHistory", "GetInstance", "ListInstances", "CountBindings", "GetTemplate", "ListTemplates",
 		// Writes no verdict depends on.
