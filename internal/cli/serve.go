@@ -183,7 +183,7 @@ func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.W
 	if err != nil {
 		var se *service.Error
 		if errors.As(err, &se) && se.Kind == service.KindDuplicate {
-			logger.Info("demo account already seeded")
+			fmt.Fprintf(stdout, "The demo account %s exists already; its credentials were printed when it was seeded (palisade admin credential create --account %s makes new ones).\n", se.ID, se.ID)
 			return nil
 		}
 		return fmt.Errorf("seed demo: %w", err)

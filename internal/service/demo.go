@@ -2,17 +2,36 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
 )
+
+const demoAccountName = "demo"
 
 // SeedDemo creates a demo account with a host, instances across zones,
 // groups (open-common, web, a db group referencing web), templates and
-// bindings, in the first configured region.
+// bindings, in the first configured region. If an account named "demo"
+// exists already, it changes nothing and fails with KindDuplicate naming it.
 func (s *Service) SeedDemo(ctx context.Context) (Demo, error) {
 	var d Demo
-	acct, err := s.CreateAccount(ctx, "demo")
+	err := s.view(ctx, func(tx store.Tx) error {
+		a, err := tx.FindAccountByName(ctx, demoAccountName)
+		if err == nil {
+			return &Error{Kind: KindDuplicate, Resource: ResourceAccount, ID: a.ID, Field: "Name",
+				Message: fmt.Sprintf("the demo account %s exists already", a.ID)}
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return d, fmt.Errorf("seed demo: %w", err)
+	}
+	acct, err := s.CreateAccount(ctx, demoAccountName)
 	if err != nil {
 		return d, fmt.Errorf("seed demo: %w", err)
 	}

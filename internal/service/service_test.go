@@ -938,6 +938,11 @@ func TestHistoryAndBootstrap(t *testing.T) {
 	if err != nil || cred.SecretKey != demo.Account.SecretKey || cred.Role != service.RoleAdmin {
 		t.Errorf("demo credential = %+v, %v", cred, err)
 	}
+	// Seeding again changes nothing and names the existing account.
+	var se *service.Error
+	if _, err := f.svc.SeedDemo(ctx); !errors.As(err, &se) || se.Kind != service.KindDuplicate || se.ID != demo.Account.AccountID {
+		t.Errorf("SeedDemo again = %v, want KindDuplicate naming %s", err, demo.Account.AccountID)
+	}
 	c := cred.Caller("ap-guangzhou", "r")
 	// The db group admits MySQL from web-1.
 	d, err := f.svc.SimulateTraffic(ctx, c, service.SimulateInput{InstanceID: demo.InstanceIDs[2], Direction: "INGRESS", Protocol: "TCP", Address: "10.0.1.11", Port: 3306})

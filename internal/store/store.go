@@ -45,6 +45,8 @@ type Tx interface {
 	// Accounts.
 	CreateAccount(ctx context.Context, a Account) error
 	GetAccount(ctx context.Context, id string) (Account, error)
+	// FindAccountByName returns the oldest account of that name.
+	FindAccountByName(ctx context.Context, name string) (Account, error)
 	UpdateAccount(ctx context.Context, a Account) error
 	CountAccounts(ctx context.Context) (int, error)
 	// BumpRevision increments an account's revision, which changes whenever

@@ -70,14 +70,23 @@ func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 	return nil
 }
 
+const accountColumns = `id, name, port25_unblocked, port25_by, port25_at, revision, created`
+
 func (t *tx) GetAccount(ctx context.Context, id string) (store.Account, error) {
+	return t.scanAccount(ctx, id, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id)
+}
+
+func (t *tx) FindAccountByName(ctx context.Context, name string) (store.Account, error) {
+	return t.scanAccount(ctx, name, `SELECT `+accountColumns+` FROM accounts WHERE name = ? ORDER BY created, id LIMIT 1`, name)
+}
+
+func (t *tx) scanAccount(ctx context.Context, key, query string, args ...any) (store.Account, error) {
 	var a store.Account
 	var unblocked int
 	var at, created int64
-	err := t.row(ctx, `SELECT id, name, port25_unblocked, port25_by, port25_at, revision, created FROM accounts WHERE id = ?`, id).
-		Scan(&a.ID, &a.Name, &unblocked, &a.Port25By, &at, &a.Revision, &created)
+	err := t.row(ctx, query, args...).Scan(&a.ID, &a.Name, &unblocked, &a.Port25By, &at, &a.Revision, &created)
 	if err != nil {
-		return a, notFound(err, "account", id)
+		return a, notFound(err, "account", key)
 	}
 	a.Port25Unblocked, a.Port25At, a.Created = unblocked != 0, fromMicros(at), fromMicros(created)
 	return a, nil

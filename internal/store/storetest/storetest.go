@@ -97,6 +97,12 @@ func testAccounts(t *testing.T, s store.Store) {
 		if _, err := tx.GetAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetAccount(missing) = %v, want ErrNotFound", err)
 		}
+		if b, err := tx.FindAccountByName(ctx, "name-acc-00000001"); err != nil || b.ID != a.ID {
+			t.Errorf("FindAccountByName = %+v, %v; want %s", b, err, a.ID)
+		}
+		if _, err := tx.FindAccountByName(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("FindAccountByName(missing) = %v, want ErrNotFound", err)
+		}
 		n, err := tx.CountAccounts(ctx)
 		if n != 1 || err != nil {
 			t.Errorf("CountAccounts = %d, %v; want 1", n, err)
