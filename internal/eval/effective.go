@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 )
@@ -170,6 +171,9 @@ type Effective struct {
 	origins []origin
 	w       walk
 	c       *Classifier
+
+	textOnce sync.Once
+	texts    []string // each entry's text in traces, made by the first Trace
 }
 
 // CompileEffective resolves and compiles the effective rule list. It fails
@@ -368,15 +372,20 @@ func (e *Effective) Decide(q Query) Decision {
 func (e *Effective) Trace(q Query) (Decision, []string) {
 	q = q.normal()
 	d := e.Decide(q)
+	e.textOnce.Do(func() {
+		e.texts = make([]string, len(e.origins))
+		for i := range e.origins {
+			e.texts[i] = e.origins[i].text(e.dir)
+		}
+	})
 	k := newKey(q)
-	var lines []string
+	lines := make([]string, 0, len(e.origins)+1)
 	for i := range e.origins {
-		o := &e.origins[i]
 		if !q.Peer.IsValid() || !e.w.matches(i, k) {
-			lines = append(lines, o.text(e.dir)+": no match")
+			lines = append(lines, e.texts[i]+": no match")
 			continue
 		}
-		return d, append(lines, o.text(e.dir)+": "+o.action.String())
+		return d, append(lines, e.texts[i]+": "+e.origins[i].action.String())
 	}
 	return d, append(lines, "DEFAULT: no policy matches: DROP")
 }
