@@ -154,34 +154,50 @@ func realisticInstance(dir policy.Direction) eval.EffectiveInput {
 	return in
 }
 
+// effectiveCompilers are the two ways an effective list is held: the walk
+// CompileEffective builds for lists of default-quota size, and the
+// classifier it adds for longer ones.
+var effectiveCompilers = []struct {
+	name    string
+	compile func(eval.EffectiveInput) (*eval.Effective, error)
+}{{"walk", eval.CompileEffective}, {"classifier", eval.CompileEffectiveClassifier}}
+
 // BenchmarkCompileEffective times compiling a typical instance's effective
 // list, the work of the first simulation after a change.
 func BenchmarkCompileEffective(b *testing.B) {
 	in := realisticInstance(policy.Ingress)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := eval.CompileEffective(in); err != nil {
-			b.Fatal(err)
-		}
+	for _, ec := range effectiveCompilers {
+		b.Run(ec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ec.compile(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkEffectiveDecide times one decision on a typical instance.
 func BenchmarkEffectiveDecide(b *testing.B) {
-	e, err := eval.CompileEffective(realisticInstance(policy.Ingress))
-	if err != nil {
-		b.Fatal(err)
-	}
 	qs := []eval.Query{
 		{Peer: netip.MustParseAddr("10.101.1.35"), Proto: 6, Port: 6379},
 		{Peer: netip.MustParseAddr("203.0.113.9"), Proto: 6, Port: 443},
 		{Peer: netip.MustParseAddr("8.8.8.8"), Proto: 17, Port: 9999},
 		{Peer: netip.MustParseAddr("2001:db8::1"), Proto: 6, Port: 1009},
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e.Decide(qs[i&3])
-		i++
+	for _, ec := range effectiveCompilers {
+		e, err := ec.compile(realisticInstance(policy.Ingress))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(ec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				e.Decide(qs[i&3])
+				i++
+			}
+		})
 	}
 }
