@@ -52,12 +52,6 @@ func (e ServiceEntry) String() string {
 	return name + ":" + e.Ports.String()
 }
 
-// Matches reports whether the entry admits a packet of IANA protocol num in
-// the given family to destination port (ignored unless TCP or UDP).
-func (e ServiceEntry) Matches(num uint8, is6 bool, port uint16) bool {
-	return e.Protocol.Matches(num, is6) && (!e.Protocol.HasPorts() || e.Ports.Contains(port))
-}
-
 // ParseAddressEntry parses an address template entry (ipm-): an IP address
 // ("10.0.0.1"), a CIDR block ("10.0.0.0/24", host bits cleared) or a range of
 // one family, first not above last ("10.0.0.1-10.0.0.100"). It returns the
