@@ -84,6 +84,9 @@ func actions() map[string]action {
 		"UnblockPort25":     act("palisade", write, (*handler).unblockPort25),
 		"DescribeAccount":   act("palisade", read, (*handler).describeAccount),
 		"SimulateTraffic":   act("palisade", read, (*handler).simulateTraffic),
+
+		"DescribeSecurityGroupTemplates": act("palisade", read, (*handler).describeSecurityGroupTemplates),
+		"DescribeCommonPorts":            act("palisade", read, (*handler).describeCommonPorts),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
 )
 
@@ -151,4 +152,64 @@ func (h *handler) simulateTraffic(c *call, req *simulateTrafficRequest) (any, er
 		Trace:           nonNil(d.Trace),
 		Warnings:        nonNil(d.Warnings),
 	}, nil
+}
+
+type securityGroupTemplateOut struct {
+	TemplateName           string       `json:"TemplateName"`
+	Title                  string       `json:"Title"`
+	Description            string       `json:"Description"`
+	SecurityGroupPolicySet policySetOut `json:"SecurityGroupPolicySet"`
+}
+
+// describeSecurityGroupTemplates lists the ready-made policy sets that
+// CreateSecurityGroup's Template field names.
+func (h *handler) describeSecurityGroupTemplates(_ *call, _ *emptyRequest) (any, error) {
+	ts := service.GroupTemplates()
+	out := make([]securityGroupTemplateOut, len(ts))
+	for i, t := range ts {
+		set := policySetOut{Version: "0", Ingress: []policyOut{}, Egress: []policyOut{}}
+		for j, p := range t.Ingress {
+			set.Ingress = append(set.Ingress, policyToWire(j, p))
+		}
+		for j, p := range t.Egress {
+			set.Egress = append(set.Egress, policyToWire(j, p))
+		}
+		out[i] = securityGroupTemplateOut{TemplateName: t.Name, Title: t.Title, Description: t.Description, SecurityGroupPolicySet: set}
+	}
+	return map[string]any{"TemplateSet": out, "TotalCount": len(out)}, nil
+}
+
+type commonPortOut struct {
+	Protocol    string `json:"Protocol"`
+	Port        string `json:"Port"`
+	Service     string `json:"Service"`
+	Description string `json:"Description"`
+	LoginFor    string `json:"LoginFor"`
+}
+
+type blockedPortsOut struct {
+	Protocol  string `json:"Protocol"`
+	Port      string `json:"Port"`
+	Direction string `json:"Direction"`
+	BlockedBy string `json:"BlockedBy"`
+}
+
+// describeCommonPorts answers the reference list of common server ports,
+// the port the platform blocks and the ports ISPs commonly block.
+func (h *handler) describeCommonPorts(_ *call, _ *emptyRequest) (any, error) {
+	ports := service.CommonPorts()
+	out := make([]commonPortOut, len(ports))
+	for i, p := range ports {
+		out[i] = commonPortOut{Protocol: p.Protocol.String(), Port: p.Ports.String(), Service: p.Service, Description: p.Description, LoginFor: p.LoginFor}
+	}
+	blocked := []blockedPortsOut{{Protocol: "TCP", Port: "25", Direction: "EGRESS", BlockedBy: "PLATFORM"}}
+	isp := service.ISPBlockedPorts()
+	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP} {
+		list := make([]string, len(isp[proto]))
+		for i, port := range isp[proto] {
+			list[i] = strconv.Itoa(int(port))
+		}
+		blocked = append(blocked, blockedPortsOut{Protocol: proto.String(), Port: strings.Join(list, ","), Direction: "ALL", BlockedBy: "ISP"})
+	}
+	return map[string]any{"PortSet": out, "BlockedPortSet": blocked}, nil
 }

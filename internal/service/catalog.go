@@ -85,3 +85,53 @@ func mustPolicy(s string) policy.Policy {
 	}
 	return p
 }
+
+// CommonPort is one entry of the reference list of common server ports
+// (seed points 1 and 2).
+type CommonPort struct {
+	Protocol    policy.Protocol
+	Ports       policy.PortSet
+	Service     string
+	Description string
+	LoginFor    string // "linux" or "windows" for the login ports, else ""
+}
+
+// CommonPorts returns the reference list of common server ports, in port
+// order. The result is a fresh copy.
+func CommonPorts() []CommonPort {
+	tcp := func(port, svc, desc string) CommonPort {
+		return CommonPort{Protocol: policy.TCP, Ports: policy.MustParsePortSet(port), Service: svc, Description: desc}
+	}
+	udp := func(port, svc, desc string) CommonPort {
+		return CommonPort{Protocol: policy.UDP, Ports: policy.MustParsePortSet(port), Service: svc, Description: desc}
+	}
+	login := func(p CommonPort, os string) CommonPort { p.LoginFor = os; return p }
+	return []CommonPort{
+		tcp("20-21", "FTP", "File transfer: 21 control, 20 data (active mode)"),
+		login(tcp("22", "SSH", "Remote login to Linux instances; also SFTP"), "linux"),
+		tcp("23", "Telnet", "Unencrypted remote login; prefer SSH"),
+		tcp("25", "SMTP", "Mail transfer; outbound TCP 25 is blocked by the platform until the account unblocks it"),
+		tcp("53", "DNS", "Name service over TCP (zone transfers, large answers)"),
+		udp("53", "DNS", "Name service"),
+		tcp("80", "HTTP", "Web service"),
+		tcp("110", "POP3", "Mail retrieval"),
+		udp("137-138", "NetBIOS", "Windows name and datagram service; commonly blocked by ISPs"),
+		tcp("139", "NetBIOS/SMB", "Windows file sharing session service; commonly blocked by ISPs"),
+		tcp("143", "IMAP", "Mail retrieval"),
+		tcp("443", "HTTPS", "Web service over TLS"),
+		tcp("1433", "SQL Server", "Microsoft SQL Server"),
+		udp("1434", "SQL Server Browser", "Microsoft SQL Server instance discovery; commonly blocked by ISPs"),
+		tcp("3306", "MySQL", "MySQL and MariaDB"),
+		login(tcp("3389", "RDP", "Remote desktop to Windows instances"), "windows"),
+		tcp("5432", "PostgreSQL", "PostgreSQL"),
+		tcp("6379", "Redis", "Redis"),
+		tcp("8080", "HTTP alternate", "Proxies and Tomcat's default port"),
+		tcp("27017", "MongoDB", "MongoDB"),
+	}
+}
+
+// ISPBlockedPorts returns, for TCP and UDP, the ports that ISPs commonly
+// block even where the platform does not (seed point 5).
+func ISPBlockedPorts() map[policy.Protocol][]uint16 {
+	return map[policy.Protocol][]uint16{policy.TCP: ispBlockedPorts(policy.TCP), policy.UDP: ispBlockedPorts(policy.UDP)}
+}

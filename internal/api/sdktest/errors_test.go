@@ -94,11 +94,14 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "PurgeInstances", params: set("InstanceIds", []string{"ins-00000000"}), want: "InvalidInstanceId.NotFound"},
 		{action: "UnblockPort25", as: e.reader, params: set(), want: "UnauthorizedOperation"},
 		{action: "DescribeAccount", as: e.host, params: set(), want: "UnauthorizedOperation"},
+		{action: "DescribeSecurityGroupTemplates", as: e.host, params: set(), want: "UnauthorizedOperation"},
+		{action: "DescribeCommonPorts", as: e.host, params: set(), want: "UnauthorizedOperation"},
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
 	}
 	services := map[string]string{
 		"AssociateSecurityGroups": "cvm", "DisassociateSecurityGroups": "cvm", "ModifyInstancesAttribute": "cvm", "DescribeInstances": "cvm", "TerminateInstances": "cvm",
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
+		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 	}
 	covered := map[string]bool{}
 	for _, r := range rows {
