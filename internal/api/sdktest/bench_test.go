@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -109,6 +110,44 @@ func BenchmarkAPI(b *testing.B) {
 				b.StartTimer()
 			}
 			lat = append(lat, simulate(b, c, rng, instances[i%len(instances)]))
+		}
+		reportLatency(b, lat)
+	})
+	b.Run("SimulateTrafficReresolve", func(b *testing.B) {
+		// Before each simulation a platform address is added or removed,
+		// a change the cache cannot attribute to any instance (as a write
+		// through another replica sharing the database would be): the
+		// simulated instance's lists are resolved from the store and
+		// compiled again. Each instance is simulated once before timing,
+		// as in SimulateTraffic.
+		c := e.vpc()
+		rng := rand.New(rand.NewPCG(6, 6))
+		for _, id := range instances {
+			simulate(b, c, rng, id)
+		}
+		ctx := context.Background()
+		platform := netip.MustParsePrefix("198.18.0.0/15")
+		added := false
+		toggle := func() {
+			var err error
+			if added {
+				err = e.svc.RemovePlatformAddress(ctx, platform)
+			} else {
+				err = e.svc.AddPlatformAddress(ctx, platform)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			added = !added
+		}
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			toggle()
+			lat = append(lat, simulate(b, c, rng, instances[rng.IntN(len(instances))]))
+		}
+		if added {
+			toggle()
 		}
 		reportLatency(b, lat)
 	})
