@@ -106,6 +106,22 @@ type Tx interface {
 	UpdateTemplate(ctx context.Context, t Template) error
 	DeleteTemplate(ctx context.Context, id string) error
 	ListTemplates(ctx context.Context, f TemplateFilter) ([]Template, int, error)
+
+	// What an instance's effective rule lists are resolved from, each in
+	// one statement. The policy sets returned may be shared with other
+	// calls: read them, never modify them.
+
+	// GetInstancePolicies returns an instance with its ordered bindings and,
+	// in the same order, the policy sets of the groups it is bound to.
+	GetInstancePolicies(ctx context.Context, id string) (Instance, []GroupPolicies, error)
+	// ListMembers returns every binding to one of groupIDs, with the bound
+	// instance's state and addresses, in the instances' creation order and,
+	// for one instance, in binding order.
+	ListMembers(ctx context.Context, groupIDs []string) ([]Member, error)
+	// ResolveTemplates returns the templates of ids that exist and the
+	// existing members of the template groups among them, each once, in
+	// creation order.
+	ResolveTemplates(ctx context.Context, ids []string) ([]Template, error)
 }
 
 // Account is a tenant.
@@ -164,6 +180,22 @@ type Group struct {
 	Policies    policy.PolicySet
 	Created     time.Time
 	Updated     time.Time
+}
+
+// GroupPolicies is the policy set of a group.
+type GroupPolicies struct {
+	ID       string
+	Policies policy.PolicySet
+}
+
+// Member is an instance bound to a group: the binding and what of the
+// instance makes the group's addresses.
+type Member struct {
+	GroupID    string
+	InstanceID string
+	State      string
+	PrivateIPs []string
+	IPv6s      []string
 }
 
 // TagCond is one tag condition: the group has tag Key, with one of Values

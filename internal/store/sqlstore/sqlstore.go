@@ -34,6 +34,8 @@ type DB struct {
 	w, r    *sql.DB
 	d       Dialect
 	rebinds sync.Map // query → rebound query
+	// policies caches decoded policy sets for GetInstancePolicies.
+	policies policyCache
 }
 
 // New returns a store over the given pools. The writer pool should allow one

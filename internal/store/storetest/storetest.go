@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"history", testHistory},
 		{"instances and bindings", testInstances},
 		{"templates", testTemplates},
+		{"instance policies", testInstancePolicies},
+		{"members", testMembers},
+		{"resolve templates", testResolveTemplates},
 		{"transactions", testTransactions},
 	}
 	for _, tc := range tests {
@@ -703,6 +707,227 @@ func testTemplates(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// policyTexts returns a policy set as text, direction by direction.
+func policyTexts(set policy.PolicySet) [2][]string {
+	var out [2][]string
+	for i, ps := range [][]policy.Policy{set.Ingress, set.Egress} {
+		for _, p := range ps {
+			out[i] = append(out[i], p.String())
+		}
+	}
+	return out
+}
+
+func testInstancePolicies(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	a := group("sg-0000000a", "acc-00000001", "r", "a", "ACCEPT TCP 22 10.0.0.0/8", "DROP ALL ALL 0.0.0.0/0")
+	a.Policies.Egress = []policy.Policy{mustPolicy("ACCEPT UDP 53 sg-0000000b")}
+	a.Policies.Version = 4
+	b := group("sg-0000000b", "acc-00000001", "r", "b")
+	tx(t, s, func(tx store.Tx) error {
+		for _, g := range []store.Group{a, b} {
+			if err := tx.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		for _, in := range []store.Instance{
+			{ID: "ins-00000001", AccountID: "acc-00000001", Region: "r", Zone: "r-1", Name: "one", State: "RUNNING",
+				PrivateIPs: []string{"10.0.0.1"}, IPv6s: []string{"fd00::1"}, GroupIDs: []string{"sg-0000000b", "sg-0000000a"}, Created: t0},
+			{ID: "ins-00000002", AccountID: "acc-00000001", Region: "r", Zone: "r-1", Name: "unbound", State: "RUNNING", Created: t0},
+		} {
+			if err := tx.CreateInstance(ctx, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// check reads both instances and compares the bound groups' policies
+	// with want, by group.
+	check := func(step string, want map[string]store.Group) {
+		t.Helper()
+		view(t, s, func(tx store.Tx) error {
+			in, groups, err := tx.GetInstancePolicies(ctx, "ins-00000001")
+			if err != nil {
+				return err
+			}
+			plain, err := tx.GetInstance(ctx, "ins-00000001")
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(in.GroupIDs, []string{"sg-0000000b", "sg-0000000a"}) || in.Name != "one" || in.Zone != "r-1" ||
+				!slices.Equal(in.PrivateIPs, plain.PrivateIPs) || !slices.Equal(in.IPv6s, plain.IPv6s) || !in.Created.Equal(t0) {
+				t.Errorf("%s: GetInstancePolicies instance = %+v, want %+v", step, in, plain)
+			}
+			if len(groups) != 2 || groups[0].ID != "sg-0000000b" || groups[1].ID != "sg-0000000a" {
+				t.Fatalf("%s: GetInstancePolicies groups = %+v", step, groups)
+			}
+			for _, g := range groups {
+				w := want[g.ID]
+				if g.Policies.Version != w.Policies.Version || !reflect.DeepEqual(policyTexts(g.Policies), policyTexts(w.Policies)) {
+					t.Errorf("%s: policies of %s = %v (version %d), want %v (version %d)", step, g.ID,
+						policyTexts(g.Policies), g.Policies.Version, policyTexts(w.Policies), w.Policies.Version)
+				}
+			}
+			in, groups, err = tx.GetInstancePolicies(ctx, "ins-00000002")
+			if err != nil || in.ID != "ins-00000002" || len(in.GroupIDs) != 0 || len(groups) != 0 {
+				t.Errorf("%s: GetInstancePolicies(unbound) = %+v, %+v, %v", step, in, groups, err)
+			}
+			if _, _, err := tx.GetInstancePolicies(ctx, "ins-missing0"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: GetInstancePolicies(missing) = %v, want ErrNotFound", step, err)
+			}
+			return nil
+		})
+	}
+	check("created", map[string]store.Group{a.ID: a, b.ID: b})
+	check("read again", map[string]store.Group{a.ID: a, b.ID: b})
+
+	// A new version, then other policies stored under the same version:
+	// each read returns what is stored.
+	a.Policies.Ingress = a.Policies.Ingress[:1]
+	a.Policies.Version = 5
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateGroup(ctx, a, 4) })
+	check("new version", map[string]store.Group{a.ID: a, b.ID: b})
+	a.Policies.Ingress = []policy.Policy{mustPolicy("ACCEPT TCP 23 10.0.0.0/8")}
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateGroup(ctx, a, 5) })
+	check("same version, other policies", map[string]store.Group{a.ID: a, b.ID: b})
+
+	// A group deleted and created again under its id and version.
+	tx(t, s, func(tx store.Tx) error {
+		in, err := tx.GetInstance(ctx, "ins-00000001")
+		if err != nil {
+			return err
+		}
+		in.GroupIDs = []string{"sg-0000000a"}
+		if err := tx.UpdateInstance(ctx, in); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, "sg-0000000b"); err != nil {
+			return err
+		}
+		b = group("sg-0000000b", "acc-00000001", "r", "b", "ACCEPT ICMP ALL 192.0.2.0/24")
+		if err := tx.CreateGroup(ctx, b); err != nil {
+			return err
+		}
+		in.GroupIDs = []string{"sg-0000000b", "sg-0000000a"}
+		return tx.UpdateInstance(ctx, in)
+	})
+	check("created again", map[string]store.Group{a.ID: a, b.ID: b})
+}
+
+func testMembers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tx(t, s, func(tx store.Tx) error {
+		for _, g := range []string{"sg-0000000a", "sg-0000000b", "sg-0000000c"} {
+			if err := tx.CreateGroup(ctx, group(g, "acc-00000001", "r", g)); err != nil {
+				return err
+			}
+		}
+		for _, in := range []store.Instance{
+			{ID: "ins-00000009", AccountID: "acc-00000001", Region: "r", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"},
+				GroupIDs: []string{"sg-0000000b", "sg-0000000c", "sg-0000000a"}, Created: t0},
+			{ID: "ins-00000001", AccountID: "acc-00000001", Region: "r", State: "TERMINATED", PrivateIPs: []string{"10.0.0.1", "10.0.0.2"},
+				IPv6s: []string{"fd00::1"}, GroupIDs: []string{"sg-0000000a"}, Created: t0},
+			{ID: "ins-00000005", AccountID: "acc-00000001", Region: "r", State: "RUNNING", GroupIDs: []string{"sg-0000000c"}, Created: t0},
+		} {
+			if err := tx.CreateInstance(ctx, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ab := []store.Member{
+		{GroupID: "sg-0000000b", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+		{GroupID: "sg-0000000a", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+		{GroupID: "sg-0000000a", InstanceID: "ins-00000001", State: "TERMINATED", PrivateIPs: []string{"10.0.0.1", "10.0.0.2"}, IPv6s: []string{"fd00::1"}},
+	}
+	tests := []struct {
+		name   string
+		groups []string
+		want   []store.Member
+	}{
+		{"none", nil, nil},
+		{"one group", []string{"sg-0000000c"}, []store.Member{
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000005", State: "RUNNING"},
+		}},
+		{"two groups, creation then binding order", []string{"sg-0000000a", "sg-0000000b"}, ab},
+		{"a group nobody is bound to", []string{"sg-missing0"}, nil},
+	}
+	for _, tc := range tests {
+		view(t, s, func(tx store.Tx) error {
+			got, err := tx.ListMembers(ctx, tc.groups)
+			if err != nil {
+				return err
+			}
+			if len(got) != len(tc.want) || len(got) > 0 && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: ListMembers = %+v, want %+v", tc.name, got, tc.want)
+			}
+			return nil
+		})
+	}
+}
+
+func testResolveTemplates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	tmpl := func(id, kind string, entries ...string) store.Template {
+		tp := store.Template{ID: id, AccountID: "acc-00000001", Region: "r", Kind: kind, Name: id, Created: t0}
+		for _, e := range entries {
+			tp.Entries = append(tp.Entries, store.TemplateEntry{Value: e})
+		}
+		return tp
+	}
+	tx(t, s, func(tx store.Tx) error {
+		for _, tp := range []store.Template{
+			tmpl("ipm-00000001", store.KindAddress, "10.0.0.1"),
+			tmpl("ipm-00000002", store.KindAddress, "10.0.0.2"),
+			tmpl("ipm-00000003", store.KindAddress, "10.0.0.3"),
+			tmpl("ipmg-0000001", store.KindAddressGroup, "ipm-00000002", "ipm-missing0"),
+			tmpl("ppm-00000001", store.KindService, "tcp:80"),
+			tmpl("ppmg-0000001", store.KindServiceGroup, "ppm-00000001"),
+		} {
+			if err := tx.CreateTemplate(ctx, tp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	check := func(step string, ids, want []string) {
+		t.Helper()
+		view(t, s, func(tx store.Tx) error {
+			got, err := tx.ResolveTemplates(ctx, ids)
+			if err != nil {
+				return err
+			}
+			var gotIDs []string
+			for _, tp := range got {
+				stored, err := tx.GetTemplate(ctx, tp.ID)
+				if err != nil {
+					return err
+				}
+				if !reflect.DeepEqual(tp, stored) {
+					t.Errorf("%s: ResolveTemplates gave %+v, GetTemplate %+v", step, tp, stored)
+				}
+				gotIDs = append(gotIDs, tp.ID)
+			}
+			if !slices.Equal(gotIDs, want) {
+				t.Errorf("%s: ResolveTemplates(%v) = %v, want %v", step, ids, gotIDs, want)
+			}
+			return nil
+		})
+	}
+	check("none", nil, nil)
+	check("plain and missing", []string{"ipm-00000003", "ipm-missing1"}, []string{"ipm-00000003"})
+	check("group with its members", []string{"ipmg-0000001", "ppmg-0000001"}, []string{"ipm-00000002", "ipmg-0000001", "ppm-00000001", "ppmg-0000001"})
+	check("a member asked for too", []string{"ppm-00000001", "ppmg-0000001"}, []string{"ppm-00000001", "ppmg-0000001"})
+	tx(t, s, func(tx store.Tx) error {
+		return tx.UpdateTemplate(ctx, tmpl("ipmg-0000001", store.KindAddressGroup, "ipm-00000001"))
+	})
+	check("members changed", []string{"ipmg-0000001"}, []string{"ipm-00000001", "ipmg-0000001"})
 }
 
 func testTransactions(t *testing.T, s store.Store) {
