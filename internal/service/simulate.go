@@ -98,11 +98,16 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 			out = e
 			return nil
 		}
-		in, err := s.loadInstance(ctx, tx, c.AccountID, c.Region, "InstanceId", id)
+		in, groups, err := tx.GetInstancePolicies(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != c.AccountID && c.AccountID != "" || in.Region != c.Region) {
+			e := notFound(ResourceInstance, id)
+			e.Field = "InstanceId"
+			return e
+		}
 		if err != nil {
 			return err
 		}
-		out, err = s.resolve(ctx, tx, a, in)
+		out, err = s.resolve(ctx, tx, a, in, groups)
 		return err
 	})
 	if err != nil {
@@ -112,32 +117,30 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 	return out, nil
 }
 
-// resolve reads everything an instance's effective lists depend on —
-// its groups in binding order, the instances bound to the groups their
-// policies reference, the templates they use, the account's port 25 block
-// and the platform addresses — and compiles both directions.
-func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance) (*simEntry, error) {
+// resolve reads everything else an instance's effective lists depend on —
+// the instances bound to the groups its groups' policies reference, the
+// templates they use and the platform addresses — and compiles both
+// directions. groups are the instance's groups in binding order.
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*simEntry, error) {
 	plat, err := s.platformAddresses(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	e := &simEntry{revision: a.Revision, deps: simDeps{account: a.ID, region: ins.Region, instance: ins.ID, groups: slices.Clone(ins.GroupIDs)}}
-	groups, err := boundGroups(ctx, tx, ins.GroupIDs)
-	if err != nil {
-		return nil, err
-	}
 	r := resolution{addresses: map[string][]netip.Prefix{}, services: map[string][]eval.Service{}}
 	var sgRefs, addrRefs, svcRefs []string
 	for _, g := range groups {
-		for _, p := range slices.Concat(g.Policies.Ingress, g.Policies.Egress) {
-			switch {
-			case p.Peer.Kind == policy.PeerSecurityGroup:
-				sgRefs = appendNew(sgRefs, p.Peer.ID)
-			case p.Peer.IsReference():
-				addrRefs = appendNew(addrRefs, p.Peer.ID)
-			}
-			if p.ServiceID != "" {
-				svcRefs = appendNew(svcRefs, p.ServiceID)
+		for _, ps := range [][]policy.Policy{g.Policies.Ingress, g.Policies.Egress} {
+			for _, p := range ps {
+				switch {
+				case p.Peer.Kind == policy.PeerSecurityGroup:
+					sgRefs = appendNew(sgRefs, p.Peer.ID)
+				case p.Peer.IsReference():
+					addrRefs = appendNew(addrRefs, p.Peer.ID)
+				}
+				if p.ServiceID != "" {
+					svcRefs = appendNew(svcRefs, p.ServiceID)
+				}
 			}
 		}
 	}
@@ -172,26 +175,6 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 	return e, nil
 }
 
-// boundGroups loads the groups of ids, in that order, in one read.
-func boundGroups(ctx context.Context, tx store.Tx, ids []string) ([]store.Group, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	list, _, err := tx.ListGroups(ctx, store.GroupFilter{IDs: ids})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.Group, len(ids))
-	for i, id := range ids {
-		j := slices.IndexFunc(list, func(g store.Group) bool { return g.ID == id })
-		if j < 0 {
-			return nil, fmt.Errorf("group %s bound to an instance: %w", id, store.ErrNotFound)
-		}
-		out[i] = list[j]
-	}
-	return out, nil
-}
-
 // resolution is what an instance's policies refer to, as the evaluator
 // takes it.
 type resolution struct {
@@ -210,72 +193,66 @@ func (r *resolution) members(ctx context.Context, tx store.Tx, refs []string, de
 	if len(refs) == 0 {
 		return nil
 	}
-	list, _, err := tx.ListInstances(ctx, store.InstanceFilter{GroupIDs: refs})
+	list, err := tx.ListMembers(ctx, refs)
 	if err != nil {
 		return err
 	}
-	for _, in := range list {
-		deps.members = append(deps.members, in.ID)
-		if InstanceState(in.State) == StateTerminated {
+	for _, m := range list {
+		deps.members = append(deps.members, m.InstanceID)
+		if InstanceState(m.State) == StateTerminated {
 			continue
 		}
-		var addrs []netip.Prefix
-		for _, s := range slices.Concat(in.PrivateIPs, in.IPv6s) {
-			if a, err := netip.ParseAddr(s); err == nil {
-				addrs = append(addrs, netip.PrefixFrom(a, a.BitLen()))
-			}
-		}
-		for _, g := range in.GroupIDs {
-			if slices.Contains(refs, g) {
-				r.addresses[g] = append(r.addresses[g], addrs...)
+		for _, ips := range [][]string{m.PrivateIPs, m.IPv6s} {
+			for _, s := range ips {
+				if a, err := netip.ParseAddr(s); err == nil {
+					r.addresses[m.GroupID] = append(r.addresses[m.GroupID], netip.PrefixFrom(a, a.BitLen()))
+				}
 			}
 		}
 	}
 	slices.Sort(deps.members)
+	deps.members = slices.Compact(deps.members)
 	return nil
 }
 
-// templates resolves address and service templates and template groups,
-// and records every template read. A template that no longer exists
-// resolves to nothing.
+// templates resolves address and service templates and template groups in
+// one read, and records every template used, members of template groups
+// included. A template that no longer exists resolves to nothing.
 func (r *resolution) templates(ctx context.Context, tx store.Tx, addrRefs, svcRefs []string, deps *simDeps) error {
-	read := map[string]store.Template{}
-	get := func(id string) (store.Template, error) {
-		if t, ok := read[id]; ok {
-			return t, nil
-		}
-		t, err := tx.GetTemplate(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			err = nil
-		}
-		read[id] = t
-		deps.templates = append(deps.templates, id)
-		return t, err
+	if len(addrRefs)+len(svcRefs) == 0 {
+		return nil
+	}
+	list, err := tx.ResolveTemplates(ctx, slices.Concat(addrRefs, svcRefs))
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*store.Template, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
 	}
 	// entries returns the entries of a template, or of every member of a
 	// template group.
-	entries := func(id string, group bool) ([]store.TemplateEntry, error) {
-		t, err := get(id)
-		if err != nil || !group {
-			return t.Entries, err
+	entries := func(id string, group bool) []store.TemplateEntry {
+		deps.templates = append(deps.templates, id)
+		t := byID[id]
+		if t == nil {
+			return nil
+		}
+		if !group {
+			return t.Entries
 		}
 		var out []store.TemplateEntry
 		for _, m := range t.Entries {
-			mt, err := get(m.Value)
-			if err != nil {
-				return nil, err
+			deps.templates = append(deps.templates, m.Value)
+			if mt := byID[m.Value]; mt != nil {
+				out = append(out, mt.Entries...)
 			}
-			out = append(out, mt.Entries...)
 		}
-		return out, nil
+		return out
 	}
 	for _, id := range addrRefs {
-		es, err := entries(id, strings.HasPrefix(id, policy.PrefixAddressTemplateGroup))
-		if err != nil {
-			return err
-		}
 		ps := []netip.Prefix{}
-		for _, e := range es {
+		for _, e := range entries(id, strings.HasPrefix(id, policy.PrefixAddressTemplateGroup)) {
 			if rg, err := policy.ParseAddressEntry(e.Value); err == nil {
 				ps = append(ps, rg.Prefixes()...)
 			}
@@ -283,12 +260,8 @@ func (r *resolution) templates(ctx context.Context, tx store.Tx, addrRefs, svcRe
 		r.addresses[id] = ps
 	}
 	for _, id := range svcRefs {
-		es, err := entries(id, strings.HasPrefix(id, policy.PrefixServiceTemplateGroup))
-		if err != nil {
-			return err
-		}
 		svcs := []eval.Service{}
-		for _, e := range es {
+		for _, e := range entries(id, strings.HasPrefix(id, policy.PrefixServiceTemplateGroup)) {
 			if se, err := policy.ParseServiceEntry(e.Value); err == nil {
 				svcs = append(svcs, eval.Service{Protocol: se.Protocol, Ports: se.Ports})
 			}
@@ -296,6 +269,7 @@ func (r *resolution) templates(ctx context.Context, tx store.Tx, addrRefs, svcRe
 		r.services[id] = svcs
 	}
 	slices.Sort(deps.templates)
+	deps.templates = slices.Compact(deps.templates)
 	return nil
 }
 
