@@ -49,7 +49,13 @@ func Open(path string) (*sqlstore.DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return sqlstore.New(w, r, d), nil
+	db, err := sqlstore.New(context.Background(), w, r, d)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return db, nil
 }
 
 func code(err error) int {

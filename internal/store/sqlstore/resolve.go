@@ -63,12 +63,43 @@ func (t *tx) GetInstancePolicies(ctx context.Context, id string) (store.Instance
 	return in, groups, nil
 }
 
+// membersQuery reads the bindings to n groups with the bound instances.
+func membersQuery(n int) string {
+	return `SELECT b.group_id, i.id, i.state, i.private_ips, i.ipv6s FROM bindings b JOIN instances i ON i.id = b.instance_id
+ WHERE b.group_id IN ` + placeholders(n) + ` ORDER BY i.seq, b.position`
+}
+
+// templatesQuery reads n templates and what the reference index names as
+// referred to by them: the members of those that are template groups.
+func templatesQuery(n int) string {
+	in := placeholders(n)
+	return `SELECT ` + templateCols + ` FROM templates WHERE id IN ` + in + ` OR id IN (SELECT to_id FROM refs WHERE from_id IN ` + in + `) ORDER BY seq`
+}
+
+// Sizes of IN lists. A list of ids is padded to the next power of two by
+// repeating its last id, so that queries take few shapes; those up to
+// maxPreparedIn ids are prepared (see preparedQueries).
+const maxPreparedIn = 64
+
+// padIn returns ids, padded, as arguments.
+func padIn(ids []string) []any {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = ids[min(i, len(ids)-1)]
+	}
+	return out
+}
+
 func (t *tx) ListMembers(ctx context.Context, groupIDs []string) ([]store.Member, error) {
 	if len(groupIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := t.query(ctx, `SELECT b.group_id, i.id, i.state, i.private_ips, i.ipv6s FROM bindings b JOIN instances i ON i.id = b.instance_id
- WHERE b.group_id IN `+placeholders(len(groupIDs))+` ORDER BY i.seq, b.position`, anys(groupIDs)...)
+	args := padIn(groupIDs)
+	rows, err := t.query(ctx, membersQuery(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("members: %w", err)
 	}
@@ -93,11 +124,10 @@ func (t *tx) ResolveTemplates(ctx context.Context, ids []string) ([]store.Templa
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	// The reference index names the members of template groups; what it
-	// brings that is not a member of one of ids is dropped below.
-	in := placeholders(len(ids))
-	rows, err := t.query(ctx, `SELECT `+templateCols+` FROM templates WHERE id IN `+in+` OR id IN (SELECT to_id FROM refs WHERE from_id IN `+in+`) ORDER BY seq`,
-		append(anys(ids), anys(ids)...)...)
+	// What the reference index brings that is not a member of a template
+	// group among ids is dropped below.
+	args := padIn(ids)
+	rows, err := t.query(ctx, templatesQuery(len(args)), append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("resolve templates: %w", err)
 	}

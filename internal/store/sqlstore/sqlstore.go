@@ -36,16 +36,54 @@ type DB struct {
 	rebinds sync.Map // query → rebound query
 	// policies caches decoded policy sets for GetInstancePolicies.
 	policies policyCache
+	// prepared holds, by pool, the statements of preparedQueries.
+	prepared map[*sql.DB]map[string]*sql.Stmt
 }
 
-// New returns a store over the given pools. The writer pool should allow one
-// connection when the backend serialises writers itself (SQLite).
-func New(writer, reader *sql.DB, d Dialect) *DB {
-	return &DB{w: writer, r: reader, d: d}
+// preparedQueries are the queries prepared once per connection rather than
+// at each use: those every API call or simulation runs. A transaction must
+// not run one of them again while rows of its previous run are open.
+func preparedQueries() []string {
+	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery}
+	for n := 1; n <= maxPreparedIn; n *= 2 {
+		qs = append(qs, membersQuery(n), templatesQuery(n))
+	}
+	return qs
+}
+
+// New returns a store over the given pools, with the queries run most
+// prepared on each. The writer pool should allow one connection when the
+// backend serialises writers itself (SQLite).
+func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*DB, error) {
+	db := &DB{w: writer, r: reader, d: d, prepared: map[*sql.DB]map[string]*sql.Stmt{}}
+	for _, pool := range []*sql.DB{writer, reader} {
+		if db.prepared[pool] != nil {
+			continue
+		}
+		db.prepared[pool] = map[string]*sql.Stmt{}
+		for _, q := range preparedQueries() {
+			s, err := pool.PrepareContext(ctx, db.rebind(q))
+			if err != nil {
+				db.closeStatements()
+				return nil, fmt.Errorf("prepare %q: %w", q, err)
+			}
+			db.prepared[pool][q] = s
+		}
+	}
+	return db, nil
+}
+
+func (db *DB) closeStatements() {
+	for _, m := range db.prepared {
+		for _, s := range m {
+			s.Close()
+		}
+	}
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.closeStatements()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -68,7 +106,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{db: db, q: sqlTx, readOnly: readOnly}
+	t := &tx{db: db, q: sqlTx, pool: pool, readOnly: readOnly}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err

@@ -13,6 +13,7 @@ import (
 type tx struct {
 	db       *DB
 	q        *sql.Tx
+	pool     *sql.DB
 	readOnly bool
 }
 
@@ -30,10 +31,16 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := t.db.prepared[t.pool][q]; s != nil {
+		return t.q.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
 	return t.q.QueryContext(ctx, t.db.rebind(q), args...)
 }
 
 func (t *tx) row(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := t.db.prepared[t.pool][q]; s != nil {
+		return t.q.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
 	return t.q.QueryRowContext(ctx, t.db.rebind(q), args...)
 }
 
@@ -70,10 +77,13 @@ func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 	return nil
 }
 
-const accountColumns = `id, name, port25_unblocked, port25_by, port25_at, revision, created`
+const (
+	accountColumns  = `id, name, port25_unblocked, port25_by, port25_at, revision, created`
+	getAccountQuery = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`
+)
 
 func (t *tx) GetAccount(ctx context.Context, id string) (store.Account, error) {
-	return t.scanAccount(ctx, id, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id)
+	return t.scanAccount(ctx, id, getAccountQuery, id)
 }
 
 func (t *tx) FindAccountByName(ctx context.Context, name string) (store.Account, error) {
@@ -185,11 +195,13 @@ func (t *tx) CreateCredential(ctx context.Context, c store.Credential) error {
 	return nil
 }
 
+const getCredentialQuery = `SELECT secret_id, secret_key, account_id, role, host_id, created FROM credentials WHERE secret_id = ?`
+
 func (t *tx) GetCredential(ctx context.Context, secretID string) (store.Credential, error) {
 	var c store.Credential
 	var account, host sql.NullString
 	var created int64
-	err := t.row(ctx, `SELECT secret_id, secret_key, account_id, role, host_id, created FROM credentials WHERE secret_id = ?`, secretID).
+	err := t.row(ctx, getCredentialQuery, secretID).
 		Scan(&c.SecretID, &c.SecretKey, &account, &c.Role, &host, &created)
 	if err != nil {
 		return c, notFound(err, "credential", secretID)
@@ -238,8 +250,10 @@ func (t *tx) DeletePlatformAddress(ctx context.Context, prefix string) error {
 	return nil
 }
 
+const platformAddressesQuery = `SELECT prefix FROM platform_addresses ORDER BY prefix`
+
 func (t *tx) ListPlatformAddresses(ctx context.Context) ([]string, error) {
-	return t.strings(ctx, "list platform addresses", `SELECT prefix FROM platform_addresses ORDER BY prefix`)
+	return t.strings(ctx, "list platform addresses", platformAddressesQuery)
 }
 
 func (t *tx) strings(ctx context.Context, what, q string, args ...any) ([]string, error) {

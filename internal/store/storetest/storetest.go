@@ -856,6 +856,8 @@ func testMembers(t *testing.T, s store.Store) {
 		}},
 		{"two groups, creation then binding order", []string{"sg-0000000a", "sg-0000000b"}, ab},
 		{"a group nobody is bound to", []string{"sg-missing0"}, nil},
+		{"three groups, one missing", []string{"sg-0000000b", "sg-missing0", "sg-0000000a"}, ab},
+		{"a long list", append(manyIDs("sg-", 70), "sg-0000000b", "sg-0000000a"), ab},
 	}
 	for _, tc := range tests {
 		view(t, s, func(tx store.Tx) error {
@@ -869,6 +871,15 @@ func testMembers(t *testing.T, s store.Store) {
 			return nil
 		})
 	}
+}
+
+// manyIDs returns n ids of prefix that name nothing.
+func manyIDs(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%snone%04d", prefix, i)
+	}
+	return out
 }
 
 func testResolveTemplates(t *testing.T, s store.Store) {
@@ -924,6 +935,8 @@ func testResolveTemplates(t *testing.T, s store.Store) {
 	check("plain and missing", []string{"ipm-00000003", "ipm-missing1"}, []string{"ipm-00000003"})
 	check("group with its members", []string{"ipmg-0000001", "ppmg-0000001"}, []string{"ipm-00000002", "ipmg-0000001", "ppm-00000001", "ppmg-0000001"})
 	check("a member asked for too", []string{"ppm-00000001", "ppmg-0000001"}, []string{"ppm-00000001", "ppmg-0000001"})
+	check("three", []string{"ppmg-0000001", "ipm-00000001", "ipm-00000003"}, []string{"ipm-00000001", "ipm-00000003", "ppm-00000001", "ppmg-0000001"})
+	check("a long list", append(manyIDs("ipm-", 70), "ipmg-0000001"), []string{"ipm-00000002", "ipmg-0000001"})
 	tx(t, s, func(tx store.Tx) error {
 		return tx.UpdateTemplate(ctx, tmpl("ipmg-0000001", store.KindAddressGroup, "ipm-00000001"))
 	})
