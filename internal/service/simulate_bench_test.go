@@ -94,3 +94,42 @@ func BenchmarkSimulateRecompile(b *testing.B) {
 	}
 	reportLatency(b, ds)
 }
+
+// BenchmarkSimulateReresolve times a simulation of a random instance right
+// after a platform address is added or removed: as after any write the
+// cache cannot attribute (one through another replica, say), the
+// instance's lists are resolved from the store and compiled again, and the
+// store's readers find their page caches stale. Each instance is simulated
+// once before timing.
+func BenchmarkSimulateReresolve(b *testing.B) {
+	env := benchSetup(b)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, id := range env.instances {
+		simulateOnce(b, env, rng, id)
+	}
+	platform := netip.MustParsePrefix("198.18.0.0/15")
+	added := false
+	toggle := func() {
+		var err error
+		if added {
+			err = env.svc.RemovePlatformAddress(ctx, platform)
+		} else {
+			err = env.svc.AddPlatformAddress(ctx, platform)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		added = !added
+	}
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		toggle()
+		ds = append(ds, simulateOnce(b, env, rng, env.instances[rng.IntN(len(env.instances))]))
+	}
+	if added {
+		toggle()
+	}
+	reportLatency(b, ds)
+}
