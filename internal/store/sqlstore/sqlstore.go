@@ -41,8 +41,10 @@ type DB struct {
 }
 
 // preparedQueries are the queries prepared once per connection rather than
-// at each use: those every API call or simulation runs. A transaction must
-// not run one of them again while rows of its previous run are open.
+// at each use: those every API call or simulation runs. A statement runs
+// again in a transaction only once its previous rows are closed, which
+// holds because every Tx method reads its rows and closes them before it
+// returns.
 func preparedQueries() []string {
 	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery}
 	for n := 1; n <= maxPreparedIn; n *= 2 {
