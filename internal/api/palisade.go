@@ -166,14 +166,15 @@ type securityGroupTemplateOut struct {
 func (h *handler) describeSecurityGroupTemplates(_ *call, _ *emptyRequest) (any, error) {
 	ts := service.GroupTemplates()
 	out := make([]securityGroupTemplateOut, len(ts))
+	indexed := func(ps []policy.Policy) []service.IndexedPolicy {
+		out := make([]service.IndexedPolicy, len(ps))
+		for i, p := range ps {
+			out[i] = service.IndexedPolicy{Index: i, Policy: p}
+		}
+		return out
+	}
 	for i, t := range ts {
-		set := policySetOut{Version: "0", Ingress: []policyOut{}, Egress: []policyOut{}}
-		for j, p := range t.Ingress {
-			set.Ingress = append(set.Ingress, policyToWire(j, p))
-		}
-		for j, p := range t.Egress {
-			set.Egress = append(set.Egress, policyToWire(j, p))
-		}
+		set := policySetToWire(service.GroupPolicies{Ingress: indexed(t.Ingress), Egress: indexed(t.Egress)})
 		out[i] = securityGroupTemplateOut{TemplateName: t.Name, Title: t.Title, Description: t.Description, SecurityGroupPolicySet: set}
 	}
 	return map[string]any{"TemplateSet": out, "TotalCount": len(out)}, nil
