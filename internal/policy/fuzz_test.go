@@ -148,3 +148,38 @@ func FuzzParseAddressEntry(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRaw drives the parser the API uses, with every field free, so
+// that conflicting peers, templates beside Protocol/Port and odd families
+// are reached.
+func FuzzParseRaw(f *testing.F) {
+	f.Add("TCP", "22", "0.0.0.0/0", "", "", "", "", "", "", "ACCEPT", "ssh")
+	f.Add("icmpv6", "all", "", "::/0", "", "", "", "", "", "accept", "")
+	f.Add("", "", "", "", "sg-1a2b3c4d", "", "", "ppm-12345678", "", "DROP", "")
+	f.Add("UDP", "53,1000-2000", "", "", "", "ipm-abcdefgh", "ipmg-abcdefgh", "", "", "drop", "x")
+	f.Add("ALL", "80", "10.0.0.1/8", "2001:db8::/32", "", "", "", "", "ppmg-12345678", "", "")
+	f.Fuzz(func(t *testing.T, proto, port, cidr, cidr6, sg, addr, addrGroup, svc, svcGroup, action, desc string) {
+		r := Raw{Protocol: proto, Port: port, CidrBlock: cidr, Ipv6CidrBlock: cidr6, SecurityGroupId: sg,
+			AddressId: addr, AddressGroupId: addrGroup, ServiceId: svc, ServiceGroupId: svcGroup, Action: action, PolicyDescription: desc}
+		p, err := ParseRaw(r)
+		if err != nil {
+			fes := FieldErrors(err)
+			if len(fes) == 0 {
+				t.Fatalf("ParseRaw(%+v) = %v, not a field error", r, err)
+			}
+			for _, fe := range fes {
+				if fe.Field == "" || fe.Kind == 0 {
+					t.Fatalf("ParseRaw(%+v): field error without field or kind: %#v", r, fe)
+				}
+			}
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("ParseRaw(%+v) = %v, which does not validate: %v", r, p, err)
+		}
+		q, err := ParseRaw(p.Raw())
+		if err != nil || !q.SameRule(p) || q.Description != p.Description || q.Peer != p.Peer {
+			t.Fatalf("round trip of %+v: %v -> %v, %v", r, p, q, err)
+		}
+	})
+}
