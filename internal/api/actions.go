@@ -77,6 +77,8 @@ func actions() map[string]action {
 		"ModifyInstancesAttribute":   act("cvm", write, (*handler).modifyInstancesAttribute),
 		"DescribeInstances":          act("cvm", read, (*handler).describeInstances),
 		"TerminateInstances":         act("cvm", write, (*handler).terminateInstances),
+		"StopInstances":              act("cvm", write, (*handler).stopInstances),
+		"StartInstances":             act("cvm", write, (*handler).startInstances),
 
 		// Palisade
 		"RegisterInstances": act("palisade", write, (*handler).registerInstances),

@@ -154,3 +154,42 @@ type instanceIDsRequest struct {
 func (h *handler) terminateInstances(c *call, req *instanceIDsRequest) (any, error) {
 	return byIDs(c, "InstanceIds", req.InstanceIds, h.svc.TerminateInstances)
 }
+
+// stopInstancesRequest is cvm StopInstances. StopType, StoppedMode and
+// ForceStop are accepted and ignored: a Palisade instance has no guest to
+// shut down and no billing to keep.
+type stopInstancesRequest struct {
+	InstanceIds []flexString `json:"InstanceIds"`
+	ForceStop   *flexBool    `json:"ForceStop"`
+	StopType    *flexString  `json:"StopType"`
+	StoppedMode *flexString  `json:"StoppedMode"`
+}
+
+// instanceIDs returns a required list of at most 100 instance ids, the
+// cloud's limit per request.
+func instanceIDs(v []flexString) ([]string, error) {
+	ids, err := requireList("InstanceIds", v)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > 100 {
+		return nil, newAPIError(codeValueLimitExceeded, "InstanceIds has %d ids; the limit is 100", len(ids))
+	}
+	return ids, nil
+}
+
+func (h *handler) stopInstances(c *call, req *stopInstancesRequest) (any, error) {
+	ids, err := instanceIDs(req.InstanceIds)
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.StopInstances(c.ctx, c.caller, ids)
+}
+
+func (h *handler) startInstances(c *call, req *instanceIDsRequest) (any, error) {
+	ids, err := instanceIDs(req.InstanceIds)
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.StartInstances(c.ctx, c.caller, ids)
+}

@@ -32,6 +32,8 @@ type Service interface {
 
 	RegisterInstances(ctx context.Context, c service.Caller, in service.RegisterInstancesInput) ([]string, error)
 	DescribeInstances(ctx context.Context, c service.Caller, q service.InstanceQuery) ([]service.Instance, int, error)
+	StopInstances(ctx context.Context, c service.Caller, ids []string) error
+	StartInstances(ctx context.Context, c service.Caller, ids []string) error
 	TerminateInstances(ctx context.Context, c service.Caller, ids []string) error
 	PurgeInstances(ctx context.Context, c service.Caller, ids []string) error
 	AssociateSecurityGroups(ctx context.Context, c service.Caller, in service.BindInput) error

@@ -67,9 +67,11 @@
 //	cvm DisassociateSecurityGroups             DisassociateSecurityGroups
 //	cvm ModifyInstancesAttribute               ModifyInstancesAttribute (SecurityGroupIDs, InstanceName)
 //	cvm DescribeInstances                      DescribeInstances
+//	cvm StopInstances                          StopInstances (RUNNING → STOPPED)
+//	cvm StartInstances                         StartInstances (STOPPED → RUNNING)
 //	cvm TerminateInstances                     TerminateInstances (to the recycle bin)
 //	RegisterInstances                          RegisterInstances (platform caller)
-//	PurgeInstances                             PurgeInstances
+//	PurgeInstances                             PurgeInstances (recycle bin → TERMINATED)
 //	UnblockPort25                              UnblockPort25
 //	SimulateTraffic                            SimulateTraffic
 //

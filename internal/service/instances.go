@@ -294,9 +294,11 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 }
 
 // changeInstances runs fn on each listed instance of the caller (the
-// platform may name any account's) in one transaction and stores them.
+// platform may name any account's) in one transaction and stores those fn
+// changed; an error from fn for any of them changes none (all or nothing).
+// Only the accounts of changed instances get a new revision.
 func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, allowPlatform bool,
-	fn func(tx store.Tx, in *store.Instance, field string) error) error {
+	fn func(tx store.Tx, in *store.Instance, field string) (bool, error)) error {
 	accountID := c.AccountID
 	if c.Role == RolePlatform && allowPlatform {
 		if _, err := s.checkRegion(c.Region); err != nil {
@@ -310,7 +312,7 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
-		accounts := map[string]bool{}
+		var accounts []string
 		for i, id := range ids {
 			field := fmt.Sprintf("InstanceIds.%d", i)
 			if slices.Index(ids, id) != i {
@@ -320,16 +322,20 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 			if err != nil {
 				return err
 			}
-			if err := fn(tx, &in, field); err != nil {
+			changed, err := fn(tx, &in, field)
+			if err != nil {
 				return err
+			}
+			if !changed {
+				continue
 			}
 			in.Updated = s.now()
 			if err := tx.UpdateInstance(ctx, in); err != nil {
 				return err
 			}
-			accounts[in.AccountID] = true
+			accounts = appendNew(accounts, in.AccountID)
 		}
-		for a := range accounts {
+		for _, a := range accounts {
 			if err := tx.BumpRevision(ctx, a); err != nil {
 				return err
 			}
@@ -345,30 +351,56 @@ func stateError(in *store.Instance, field, what string) error {
 		Message: fmt.Sprintf("instance %s is %s: cannot %s", in.ID, in.State, what)}
 }
 
-// TerminateInstances moves instances to the recycle bin (RECYCLED); they keep
-// their bindings.
-func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string) error {
-	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) error {
-		switch InstanceState(in.State) {
-		case StateTerminated:
-			return stateError(in, field, "terminate it")
-		case StateRecycled:
-			return nil
-		}
-		in.State = string(StateRecycled)
-		return nil
+// setState moves an instance to state to, if its state is one of from
+// (already in to: nothing changes); any other state is a stateError.
+func setState(in *store.Instance, field, what string, to InstanceState, from ...InstanceState) (bool, error) {
+	switch st := InstanceState(in.State); {
+	case st == to:
+		return false, nil
+	case !slices.Contains(from, st):
+		return false, stateError(in, field, what)
+	}
+	in.State = string(to)
+	return true, nil
+}
+
+// StopInstances stops running instances (RUNNING → STOPPED); stopping a
+// stopped one changes nothing, as in the cloud. A stopped instance keeps
+// its bindings, and its addresses still count as members of the groups it
+// is bound to wherever a policy references them. All or nothing.
+func (s *Service) StopInstances(ctx context.Context, c Caller, ids []string) error {
+	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
+		return setState(in, field, "stop it", StateStopped, StateRunning)
 	})
 }
 
-// PurgeInstances terminates instances for good (TERMINATED) and releases
-// their bindings. The owning account or the platform may call it.
+// StartInstances starts stopped instances (STOPPED → RUNNING); starting a
+// running one changes nothing. All or nothing.
+func (s *Service) StartInstances(ctx context.Context, c Caller, ids []string) error {
+	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
+		return setState(in, field, "start it", StateRunning, StateStopped)
+	})
+}
+
+// TerminateInstances moves instances to the recycle bin (RECYCLED); they keep
+// their bindings. An instance already there is left as it is.
+func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string) error {
+	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
+		return setState(in, field, "terminate it", StateRecycled, StateRunning, StateStopped)
+	})
+}
+
+// PurgeInstances empties the recycle bin of the listed instances: RECYCLED
+// → TERMINATED, bindings released. Any other state, terminated included,
+// fails naming the instance and its state, and then none is purged. The
+// owning account or the platform may call it.
 func (s *Service) PurgeInstances(ctx context.Context, c Caller, ids []string) error {
-	return s.changeInstances(ctx, c, ids, true, func(_ store.Tx, in *store.Instance, field string) error {
-		if InstanceState(in.State) == StateTerminated {
-			return stateError(in, field, "purge it again")
+	return s.changeInstances(ctx, c, ids, true, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
+		if InstanceState(in.State) != StateRecycled {
+			return false, stateError(in, field, "purge it: only an instance in the recycle bin (RECYCLED) can be purged")
 		}
 		in.State, in.GroupIDs = string(StateTerminated), nil
-		return nil
+		return true, nil
 	})
 }
 
@@ -406,9 +438,9 @@ func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in Mod
 		if err := checkName("InstanceName", *in.InstanceName, true); err != nil {
 			return err
 		}
-		return s.changeInstances(ctx, c, in.InstanceIDs, false, func(_ store.Tx, ins *store.Instance, _ string) error {
+		return s.changeInstances(ctx, c, in.InstanceIDs, false, func(_ store.Tx, ins *store.Instance, _ string) (bool, error) {
 			ins.Name = *in.InstanceName
-			return nil
+			return true, nil
 		})
 	}
 	for i, id := range in.SecurityGroupIDs {

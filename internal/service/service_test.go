@@ -906,6 +906,9 @@ func TestSimulate(t *testing.T) {
 		})
 	}
 	// Purging the web instance removes its address from the reference.
+	if err := f.svc.TerminateInstances(ctx, f.admin, []string{ins[0]}); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.svc.PurgeInstances(ctx, f.platform, []string{ins[0]}); err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,8 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "ModifyInstancesAttribute", params: set("InstanceIds", []string{ins}, "InstanceName", "x", "SecurityGroups", []string{g}), want: "InvalidParameter.Coexist"},
 		{action: "DescribeInstances", params: set("Limit", 101), want: "InvalidParameterValue.Range"},
 		{action: "TerminateInstances", params: set(), want: "MissingParameter"},
+		{action: "StopInstances", params: set("StopType", "SOFT"), want: "MissingParameter", message: "InstanceIds"},
+		{action: "StartInstances", params: set("InstanceIds", []string{"ins-00000000"}), want: "InvalidInstanceId.NotFound", message: "ins-00000000"},
 
 		{action: "RegisterInstances", params: set("AccountId", e.account, "Instances", []any{set("Zone", "ap-guangzhou-3")}), want: "UnauthorizedOperation"},
 		{action: "RegisterInstances", as: e.platform, params: set("AccountId", e.account, "Instances", []any{set("Zone", "ap-guangzhou-9")}), want: "InvalidParameterValue.Malformed", message: "Zone"},
@@ -100,6 +102,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 	}
 	services := map[string]string{
 		"AssociateSecurityGroups": "cvm", "DisassociateSecurityGroups": "cvm", "ModifyInstancesAttribute": "cvm", "DescribeInstances": "cvm", "TerminateInstances": "cvm",
+		"StopInstances": "cvm", "StartInstances": "cvm",
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 	}
@@ -384,6 +387,9 @@ func TestBindingsAllOrNothing(t *testing.T) {
 	e.bind(a, g1, g2)
 	e.bind(b, g1)
 	e.bind(gone, g1)
+	if err := e.call(e.admin, gz, "cvm", "TerminateInstances", map[string]any{"InstanceIds": []string{gone}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.call(e.admin, gz, "palisade", "PurgeInstances", map[string]any{"InstanceIds": []string{gone}}, nil); err != nil {
 		t.Fatal(err)
 	}
