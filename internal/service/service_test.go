@@ -825,7 +825,7 @@ func TestWarningsAndPort25(t *testing.T) {
 		}
 		return codes(res.Warnings)
 	}
-	if got := egress(); !slices.Equal(got, []string{"PORT25_BLOCKED@Egress0"}) {
+	if got := egress(); !slices.Equal(got, []string{"PORT25_BLOCKED@Egress0", "PORT25_BLOCKED@Egress1"}) {
 		t.Errorf("egress warnings = %v", got)
 	}
 	ins := f.instances(t, [][]string{{g}}, "mail")

@@ -3,8 +3,10 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -30,34 +32,58 @@ func isAnywhere(p policy.Peer) bool {
 	return (p.Kind == policy.PeerCIDR || p.Kind == policy.PeerCIDR6) && p.Prefix.Bits() == 0
 }
 
-// warningsFor returns the warnings about one policy.
-func warningsFor(d policy.Direction, index int, p policy.Policy, port25Blocked bool) []Warning {
-	if p.ServiceID != "" {
-		return nil
-	}
+// coversTCP reports whether a protocol and its ports admit TCP port.
+func coversTCP(s eval.Service, port uint16) bool {
+	return s.Protocol == policy.AnyProtocol || s.Protocol == policy.TCP && s.Ports.Contains(port)
+}
+
+// warningsFor returns the warnings about one policy, whose protocols and
+// ports are svcs: its own Protocol and Ports, or the entries of its service
+// template (group). Each kind of warning is given at most once per policy:
+//
+//   - ISP_BLOCKED_PORT: a TCP or UDP entry naming an ISP-blocked port. An
+//     entry with every port (TCP ALL, UDP ALL, protocol ALL) is not warned
+//     about: it names no port in particular, and every such rule would warn.
+//   - PORT25_BLOCKED: an egress ACCEPT admitting TCP 25 (TCP with 25 in its
+//     ports, TCP ALL, protocol ALL) while the account's block is on.
+//   - EXPOSED_PORT: an ingress ACCEPT from 0.0.0.0/0 or ::/0 admitting TCP
+//     sensitive ports (protocol ALL admits every one), listed together.
+func warningsFor(d policy.Direction, index int, p policy.Policy, svcs []eval.Service, port25Blocked bool) []Warning {
 	var out []Warning
 	add := func(code, format string, args ...any) {
 		out = append(out, Warning{Code: code, Direction: d, PolicyIndex: index,
 			Message: fmt.Sprintf("%s policy %d (%s): ", d.Field(), index, p.Describe(d)) + fmt.Sprintf(format, args...)})
 	}
-	if !p.Ports.All() {
+	var isp []string
+	for _, s := range svcs {
+		if s.Ports.All() {
+			continue
+		}
 		var hit []string
-		for _, port := range ispBlockedPorts(p.Protocol) {
-			if p.Ports.Contains(port) {
+		for _, port := range ispBlockedPorts(s.Protocol) {
+			if s.Ports.Contains(port) {
 				hit = append(hit, fmt.Sprint(port))
 			}
 		}
 		if len(hit) > 0 {
-			add(WarningISPBlockedPort, "%s port %s is commonly blocked by ISPs; avoid using it", p.Protocol, strings.Join(hit, ","))
+			isp = appendNew(isp, fmt.Sprintf("%s port %s", s.Protocol, strings.Join(hit, ",")))
 		}
 	}
-	if d == policy.Egress && port25Blocked && p.Action == policy.Accept && p.Protocol == policy.TCP && !p.Ports.All() && p.Ports.Contains(25) {
+	if len(isp) > 0 {
+		verb := "is"
+		if len(isp) > 1 {
+			verb = "are"
+		}
+		add(WarningISPBlockedPort, "%s %s commonly blocked by ISPs; avoid using it", strings.Join(isp, " and "), verb)
+	}
+	if d == policy.Egress && port25Blocked && p.Action == policy.Accept &&
+		slices.ContainsFunc(svcs, func(s eval.Service) bool { return coversTCP(s, 25) }) {
 		add(WarningPort25Blocked, "outbound TCP 25 is blocked by the platform for this account until UnblockPort25; the policy has no effect on it")
 	}
-	if d == policy.Ingress && p.Action == policy.Accept && isAnywhere(p.Peer) && (p.Protocol == policy.TCP || p.Protocol == policy.AnyProtocol) {
+	if d == policy.Ingress && p.Action == policy.Accept && isAnywhere(p.Peer) {
 		var hit []string
 		for _, port := range sensitivePorts() {
-			if p.Ports.Contains(port) {
+			if slices.ContainsFunc(svcs, func(s eval.Service) bool { return coversTCP(s, port) }) {
 				hit = append(hit, fmt.Sprint(port))
 			}
 		}
@@ -68,7 +94,10 @@ func warningsFor(d policy.Direction, index int, p policy.Policy, port25Blocked b
 	return out
 }
 
-// policyWarnings returns the warnings about the written policies.
+// policyWarnings returns the warnings about the written policies. The
+// service templates they use are resolved in tx, in one read, so that a
+// template policy is checked against the template's entries as they are
+// now (a later edit of the template is not warned about).
 func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID string, set policy.PolicySet, ws []written) ([]Warning, error) {
 	if len(ws) == 0 {
 		return nil, nil
@@ -84,9 +113,24 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 			break
 		}
 	}
+	var svcRefs []string
+	for _, w := range ws {
+		if id := set.List(w.dir)[w.index].ServiceID; id != "" {
+			svcRefs = appendNew(svcRefs, id)
+		}
+	}
+	r := resolution{services: map[string][]eval.Service{}}
+	if err := r.templates(ctx, tx, nil, svcRefs, &simDeps{}); err != nil {
+		return nil, err
+	}
 	var out []Warning
 	for _, w := range ws {
-		out = append(out, warningsFor(w.dir, w.index, set.List(w.dir)[w.index], blocked)...)
+		p := set.List(w.dir)[w.index]
+		svcs := []eval.Service{{Protocol: p.Protocol, Ports: p.Ports}}
+		if p.ServiceID != "" {
+			svcs = r.services[p.ServiceID]
+		}
+		out = append(out, warningsFor(w.dir, w.index, p, svcs, blocked)...)
 	}
 	return out, nil
 }
