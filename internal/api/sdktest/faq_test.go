@@ -47,8 +47,7 @@ func TestFAQ1LoginPorts22And3389(t *testing.T) {
 	wantVerdict(t, "ssh to windows", e.simulate(windows, "INGRESS", "TCP", "203.0.113.9", 22), "DROP", "DEFAULT", "", 0)
 }
 
-// FAQ 3 and 4: a service is reachable only once its port is allowed; after
-// moving the service to another port the rule must change too.
+// FAQ 4: after moving a service to another port the rule must change too.
 func TestFAQ4PortChangeRequiresRuleChange(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ins := e.register(gz, instance{name: "web", ip: "10.0.0.5"})[0]
@@ -352,4 +351,110 @@ func TestFAQ15And16CrossRegionProjectCloneCopiesRulesNotInstances(t *testing.T) 
 	dreq.SecurityGroupId = g.SecurityGroupId
 	_, err = e.vpc().DescribeSecurityGroupPolicies(dreq)
 	wantCode(t, "the clone seen from the source region", err, "ResourceNotFound")
+}
+
+// FAQ 3: a service listening on a port is unreachable until a policy
+// allows that port.
+func TestFAQ3ServiceUnreachableUntilPortAllowed(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ins := e.register(gz, instance{name: "app", ip: "10.0.0.20"})[0]
+	g := e.group("app", []string{"ACCEPT TCP 22 0.0.0.0/0"}, nil)
+	e.bind(ins, g)
+	wantVerdict(t, "8080 before the rule", e.simulate(ins, "INGRESS", "TCP", "198.51.100.7", 8080), "DROP", "DEFAULT", "", 0)
+	wantVerdict(t, "22 before the rule", e.simulate(ins, "INGRESS", "TCP", "198.51.100.7", 22), "ACCEPT", "SECURITY_GROUP", g, 0)
+
+	req := vpc.NewCreateSecurityGroupPoliciesRequest()
+	req.SecurityGroupId = &g
+	req.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Ingress: policies("ACCEPT TCP 8080 0.0.0.0/0 # app")}
+	if _, err := e.vpc().CreateSecurityGroupPolicies(req); err != nil {
+		t.Fatal(err)
+	}
+	wantVerdict(t, "8080 after the rule", e.simulate(ins, "INGRESS", "TCP", "198.51.100.7", 8080), "ACCEPT", "SECURITY_GROUP", g, 1)
+	wantVerdict(t, "8080 over UDP after the TCP rule", e.simulate(ins, "INGRESS", "UDP", "198.51.100.7", 8080), "DROP", "DEFAULT", "", 0)
+	wantVerdict(t, "8081 after the rule", e.simulate(ins, "INGRESS", "TCP", "198.51.100.7", 8081), "DROP", "DEFAULT", "", 0)
+}
+
+// FAQ 15: groups and templates are regional, so a group whose policies
+// reference them cannot be cloned to another region; within its region the
+// clone keeps the references.
+func TestFAQ15CloneWithReferences(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.vpc()
+	at := vpc.NewCreateAddressTemplateRequest()
+	at.AddressTemplateName, at.Addresses = common.StringPtr("office"), common.StringPtrs([]string{"192.0.2.0/24"})
+	ares, err := c.CreateAddressTemplate(at)
+	if err != nil {
+		t.Fatalf("CreateAddressTemplate: %v", err)
+	}
+	ipm := *ares.Response.AddressTemplate.AddressTemplateId
+	st := vpc.NewCreateServiceTemplateRequest()
+	st.ServiceTemplateName, st.Services = common.StringPtr("web-ports"), common.StringPtrs([]string{"tcp:80,443"})
+	sres, err := c.CreateServiceTemplate(st)
+	if err != nil {
+		t.Fatalf("CreateServiceTemplate: %v", err)
+	}
+	ppm := *sres.Response.ServiceTemplate.ServiceTemplateId
+	web := e.group("web", []string{"ACCEPT TCP 80 0.0.0.0/0"}, nil)
+
+	tests := []struct {
+		name     string
+		ingress  []string
+		egress   []string
+		blockers []string // the policies the refusal names
+		clean    []string // policies it must not name
+	}{
+		{"security group peer", []string{"ACCEPT TCP 22 10.0.0.0/8", "ACCEPT TCP 3306 " + web}, nil, []string{"Ingress.1", web}, []string{"Ingress.0"}},
+		{"address template peer", []string{"ACCEPT TCP 22 " + ipm}, []string{"ACCEPT ALL ALL 0.0.0.0/0"}, []string{"Ingress.0", ipm}, []string{"Egress.0"}},
+		{"service template", nil, []string{"ACCEPT ALL ALL 10.0.0.0/8", "ACCEPT " + ppm + " 0.0.0.0/0"}, []string{"Egress.1", ppm}, []string{"Egress.0"}},
+		{"several", []string{"ACCEPT TCP 22 " + ipm, "DROP ALL ALL 0.0.0.0/0"}, []string{"ACCEPT TCP 5432 " + web}, []string{"Ingress.0", "Egress.0", ipm, web}, []string{"Ingress.1"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "src-" + itoa(i)
+			src := e.group(name, tt.ingress, tt.egress)
+			want := e.describe(c, src)
+
+			clone := vpc.NewCloneSecurityGroupRequest()
+			clone.SecurityGroupId, clone.RemoteRegion = &src, common.StringPtr(gz)
+			_, err := e.vpcAs(e.admin, sh).CloneSecurityGroup(clone)
+			wantCode(t, "cross-region clone", err, "UnsupportedOperation")
+			msg := message(err)
+			for _, s := range tt.blockers {
+				if !strings.Contains(msg, s) {
+					t.Errorf("message %q does not name %s", msg, s)
+				}
+			}
+			for _, s := range tt.clean {
+				if strings.Contains(msg, s+" ") {
+					t.Errorf("message %q names %s, which references nothing", msg, s)
+				}
+			}
+			list := vpc.NewDescribeSecurityGroupsRequest()
+			list.Filters = []*vpc.Filter{{Name: common.StringPtr("security-group-name"), Values: common.StringPtrs([]string{name})}}
+			if res, err := e.vpcAs(e.admin, sh).DescribeSecurityGroups(list); err != nil || *res.Response.TotalCount != 0 {
+				t.Errorf("a refused clone left a group in %s (%v)", sh, err)
+			}
+
+			clone = vpc.NewCloneSecurityGroupRequest()
+			clone.SecurityGroupId, clone.GroupName = &src, common.StringPtr(name+"-copy")
+			res, err := c.CloneSecurityGroup(clone)
+			if err != nil {
+				t.Fatalf("same-region clone: %v", err)
+			}
+			got := e.describe(c, *res.Response.SecurityGroup.SecurityGroupId)
+			if !slices.Equal(compact(got.Ingress), compact(want.Ingress)) || !slices.Equal(compact(got.Egress), compact(want.Egress)) {
+				t.Errorf("same-region clone = %q %q, want %q %q", compact(got.Ingress), compact(got.Egress), compact(want.Ingress), compact(want.Egress))
+			}
+		})
+	}
+	// The clone of a referencing group is itself a referrer.
+	refs := vpc.NewDescribeSecurityGroupReferencesRequest()
+	refs.SecurityGroupIds = common.StringPtrs([]string{web})
+	rres, err := c.DescribeSecurityGroupReferences(refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rres.Response.ReferredSecurityGroupSet[0].ReferredSecurityGroupIds); n != 4 {
+		t.Errorf("%s is referred to by %d groups, want 2 sources and their 2 clones", web, n)
+	}
 }
