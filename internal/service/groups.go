@@ -394,6 +394,9 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 				return &Error{Kind: KindUnsupported, Resource: ResourceSecurityGroup, ID: g.ID, Field: "GroupName",
 					Message: fmt.Sprintf("%s is the project's default group and cannot be renamed", g.ID)}
 			}
+			if *in.Name == defaultGroupName {
+				return reservedName()
+			}
 			if other, err := tx.GetGroupByName(ctx, c.AccountID, c.Region, *in.Name); err == nil && other.ID != g.ID {
 				return &Error{Kind: KindDuplicate, Resource: ResourceSecurityGroup, Field: "GroupName",
 					Message: fmt.Sprintf("a security group named %q already exists in %s", *in.Name, c.Region)}
@@ -567,6 +570,14 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 	return toGroup(out), nil
 }
 
+// reservedName is the error for a group other than a project's default
+// group named "default": every project of a region has its own default group
+// of that name, so another would make the name ambiguous.
+func reservedName() error {
+	return &Error{Kind: KindDuplicate, Resource: ResourceSecurityGroup, Field: "GroupName",
+		Message: fmt.Sprintf("the name %q is reserved for the projects' default groups", defaultGroupName)}
+}
+
 // newGroupWithID is newGroup with a chosen id; it fills g.ID and g.AccountID.
 func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id string, g *store.Group) error {
 	q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
@@ -580,6 +591,9 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 	if n >= q.GroupsPerRegion {
 		return limitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
+	}
+	if !g.IsDefault && g.Name == defaultGroupName {
+		return reservedName()
 	}
 	if _, err := tx.GetGroupByName(ctx, c.AccountID, g.Region, g.Name); err == nil {
 		return &Error{Kind: KindDuplicate, Resource: ResourceSecurityGroup, Field: "GroupName",
