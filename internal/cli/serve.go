@@ -142,6 +142,12 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", cfg.DSN)
+	var regions []string
+	for _, r := range svc.Regions() {
+		regions = append(regions, r.Name)
+	}
+	fmt.Fprintf(stdout, "Serving the API at http://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to http.\n",
+		ln.Addr(), strings.Join(regions, ", "), ln.Addr())
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
