@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // ErrorKind classifies a FieldError so that front ends can map it to their
 // own error codes without parsing messages.
@@ -82,20 +79,4 @@ func FieldErrors(err error) []*FieldError {
 	}
 	walk(err)
 	return out
-}
-
-// withField returns err re-labelled with a field path prefix, keeping kind and
-// value: "Port" becomes "Ingress.2.Port".
-func withField(prefix string, err error) error {
-	fes := FieldErrors(err)
-	if len(fes) == 0 {
-		return err
-	}
-	errs := make([]error, len(fes))
-	for i, fe := range fes {
-		c := *fe
-		c.Field = prefix + "." + fe.Field
-		errs[i] = &c
-	}
-	return errors.Join(errs...)
 }
