@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/palisade-sg/palisade/internal/service"
@@ -87,6 +88,17 @@ func (req *templateQueryRequest) query() (service.TemplateQuery, error) {
 	return service.TemplateQuery{Filters: filters(req.Filters), Page: p}, nil
 }
 
+// describeTemplates runs list, a service call listing templates or template
+// groups, with req's query and answers the page under name.
+func describeTemplates[T, W any](c *call, req *templateQueryRequest, name string, list func(context.Context, service.Caller, service.TemplateQuery) ([]T, int, error), conv func(T) W) (any, error) {
+	q, err := req.query()
+	if err != nil {
+		return nil, err
+	}
+	items, total, err := list(c.ctx, c.caller, q)
+	return wirePage(name, items, total, err, conv)
+}
+
 // ---- address templates ----
 
 type addressInfoOut struct {
@@ -145,12 +157,7 @@ func (h *handler) createAddressTemplate(c *call, req *createAddressTemplateReque
 }
 
 func (h *handler) describeAddressTemplates(c *call, req *templateQueryRequest) (any, error) {
-	q, err := req.query()
-	if err != nil {
-		return nil, err
-	}
-	ts, total, err := h.svc.DescribeAddressTemplates(c.ctx, c.caller, q)
-	return wirePage("AddressTemplateSet", ts, total, err, addressTemplateToWire)
+	return describeTemplates(c, req, "AddressTemplateSet", h.svc.DescribeAddressTemplates, addressTemplateToWire)
 }
 
 type modifyAddressTemplateRequest struct {
@@ -236,12 +243,7 @@ func (h *handler) createAddressTemplateGroup(c *call, req *createAddressTemplate
 }
 
 func (h *handler) describeAddressTemplateGroups(c *call, req *templateQueryRequest) (any, error) {
-	q, err := req.query()
-	if err != nil {
-		return nil, err
-	}
-	gs, total, err := h.svc.DescribeAddressTemplateGroups(c.ctx, c.caller, q)
-	return wirePage("AddressTemplateGroupSet", gs, total, err, addressTemplateGroupToWire)
+	return describeTemplates(c, req, "AddressTemplateGroupSet", h.svc.DescribeAddressTemplateGroups, addressTemplateGroupToWire)
 }
 
 type modifyAddressTemplateGroupRequest struct {
@@ -325,12 +327,7 @@ func (h *handler) createServiceTemplate(c *call, req *createServiceTemplateReque
 }
 
 func (h *handler) describeServiceTemplates(c *call, req *templateQueryRequest) (any, error) {
-	q, err := req.query()
-	if err != nil {
-		return nil, err
-	}
-	ts, total, err := h.svc.DescribeServiceTemplates(c.ctx, c.caller, q)
-	return wirePage("ServiceTemplateSet", ts, total, err, serviceTemplateToWire)
+	return describeTemplates(c, req, "ServiceTemplateSet", h.svc.DescribeServiceTemplates, serviceTemplateToWire)
 }
 
 type modifyServiceTemplateRequest struct {
@@ -409,12 +406,7 @@ func (h *handler) createServiceTemplateGroup(c *call, req *createServiceTemplate
 }
 
 func (h *handler) describeServiceTemplateGroups(c *call, req *templateQueryRequest) (any, error) {
-	q, err := req.query()
-	if err != nil {
-		return nil, err
-	}
-	gs, total, err := h.svc.DescribeServiceTemplateGroups(c.ctx, c.caller, q)
-	return wirePage("ServiceTemplateGroupSet", gs, total, err, serviceTemplateGroupToWire)
+	return describeTemplates(c, req, "ServiceTemplateGroupSet", h.svc.DescribeServiceTemplateGroups, serviceTemplateGroupToWire)
 }
 
 type modifyServiceTemplateGroupRequest struct {
