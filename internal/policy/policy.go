@@ -155,7 +155,8 @@ func ParseRaw(r Raw) (Policy, error) {
 	return p, nil
 }
 
-// Raw returns p as text fields, in canonical form.
+// Raw returns p as text fields: protocol, ports and action in canonical
+// form, a CIDR block as it was written (see Peer).
 func (p Policy) Raw() Raw {
 	r := Raw{Action: p.Action.String(), PolicyDescription: p.Description}
 	switch {

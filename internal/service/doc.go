@@ -98,6 +98,8 @@
 //     not duplicates; a delete by content prefers the one whose description
 //     it gives.
 //   - Filters given twice under one name are ANDed, like different filters.
+//   - The group name "default" is reserved for the projects' default groups:
+//     creating, cloning or renaming another group to it is KindDuplicate.
 //   - SecretKeys are stored as given (TC3 verification needs the raw key); the
 //     store file must be protected like a key file.
 package service
