@@ -109,10 +109,16 @@ func ParseRaw(r Raw) (Policy, error) {
 			add(fieldErr("ServiceTemplate.ServiceGroupId", r.ServiceGroupId, Malformed, "must be ppmg- followed by 8 lowercase letters or digits"))
 		}
 		p.ServiceID = svcGroup
-	case proto == "":
-		add(fieldErr("Protocol", "", Missing, "is required (or a ServiceTemplate)"))
+	case proto == "" && port != "":
+		add(fieldErr("Protocol", "", Missing, "is required when Port is given"))
 	default:
-		pr, err := ParseProtocol(r.Protocol)
+		// No Protocol, Port or service template means every protocol, as in
+		// the cloud: the Terraform provider leaves all three out for "all
+		// traffic", in writes and in deletes by content.
+		if proto == "" {
+			proto = AnyProtocol.String()
+		}
+		pr, err := ParseProtocol(proto)
 		add(err)
 		p.Protocol = pr
 		ps := AllPorts()

@@ -171,7 +171,7 @@ func TestParseRawErrors(t *testing.T) {
 		kind  ErrorKind
 	}{
 		{"bad protocol", func(r *Raw) { r.Protocol = "SCTP" }, "Protocol", Malformed},
-		{"no protocol", func(r *Raw) { r.Protocol = ""; r.Port = "" }, "Protocol", Missing},
+		{"port without protocol", func(r *Raw) { r.Protocol = "" }, "Protocol", Missing},
 		{"bad port", func(r *Raw) { r.Port = "0" }, "Port", OutOfRange},
 		{"port on icmp", func(r *Raw) { r.Protocol = "ICMP" }, "Port", Malformed},
 		{"port on gre", func(r *Raw) { r.Protocol = "GRE"; r.Port = "80" }, "Port", Malformed},
@@ -195,6 +195,12 @@ func TestParseRawErrors(t *testing.T) {
 				t.Fatalf("ParseRaw(%+v) = %v; want %s %v", r, err, tt.field, tt.kind)
 			}
 		})
+	}
+	// No Protocol, Port or service template is every protocol.
+	r := base
+	r.Protocol, r.Port = "", ""
+	if p, err := ParseRaw(r); err != nil || p.Protocol != AnyProtocol || !p.Ports.All() {
+		t.Errorf("ParseRaw without protocol and port = %v, %v; want ALL ALL", p, err)
 	}
 	// Every problem reported at once.
 	_, err := ParseRaw(Raw{Protocol: "X", Port: "0", Action: "Y"})

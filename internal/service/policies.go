@@ -61,7 +61,7 @@ func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) 
 	out := make([]policy.Policy, len(in))
 	var errs []error
 	for i, pi := range in {
-		p, err := policy.ParseRaw(defaultService(pi.Raw))
+		p, err := policy.ParseRaw(pi.Raw)
 		if err != nil {
 			errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			continue
@@ -72,16 +72,6 @@ func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) 
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
-}
-
-// defaultService gives a policy that names no Protocol, no Port and no
-// ServiceTemplate the protocol ALL, as the cloud does: the Terraform provider
-// leaves both out for "all traffic", in writes and in deletes by content.
-func defaultService(r policy.Raw) policy.Raw {
-	if strings.TrimSpace(r.Protocol+r.Port+r.ServiceId+r.ServiceGroupId) == "" {
-		r.Protocol = policy.AnyProtocol.String()
-	}
-	return r
 }
 
 func indexField(d policy.Direction, i int) string {
