@@ -55,6 +55,20 @@ func oneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, *uint64,
 	return d, set.List(d), version, nil
 }
 
+// parseOneDirection is oneDirection followed by parseInputs: the direction,
+// its inputs, their parsed policies and the Version, if given.
+func parseOneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, []policy.Policy, *uint64, error) {
+	d, inputs, version, err := oneDirection(set)
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	pols, err := parseInputs(d, inputs)
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	return d, inputs, pols, version, nil
+}
+
 // parseInputs parses the policies of one direction, naming fields
 // "SecurityGroupPolicySet.Ingress.N.Field".
 func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) {
@@ -265,11 +279,7 @@ func templateKindOf(id string) (string, string) {
 // CreateSecurityGroupPolicies inserts the policies of one direction at their
 // shared PolicyIndex (0 = top, absent = append), checking Version if given.
 func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	d, inputs, version, err := oneDirection(in.Set)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	pols, err := parseInputs(d, inputs)
+	d, inputs, pols, version, err := parseOneDirection(in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -394,11 +404,7 @@ func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
-	d, inputs, version, err := oneDirection(in.Set)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	pols, err := parseInputs(d, inputs)
+	d, inputs, pols, version, err := parseOneDirection(in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
