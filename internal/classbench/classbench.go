@@ -195,12 +195,12 @@ func ReadFile(name string) ([]eval.Rule, error) {
 	return rules, nil
 }
 
-// SetsDir is where the standard filter sets live, relative to a directory
-// above the working directory.
-const SetsDir = "shared/bench/classbench"
+// SetsDir is where the standard filter sets live in the repository,
+// relative to its root.
+const SetsDir = "testdata/classbench"
 
-// Locate walks up from dir and returns the first dir/…/shared/bench/classbench
-// directory found.
+// Locate walks up from dir and returns the first dir/…/testdata/classbench
+// directory found: from any package of the repository, its root's.
 func Locate(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {

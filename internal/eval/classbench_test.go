@@ -10,7 +10,7 @@ import (
 )
 
 // classbenchSets are the ClassBench filter sets read in place from
-// shared/bench/classbench, found by walking up from the package directory.
+// the repository's testdata/classbench, found by walking up from the package directory.
 var classbenchSets = []string{"acl1_1k", "acl1_10k", "fw1_10k", "ipc1_10k"}
 
 func loadSet(tb testing.TB, name string) []eval.Rule {
