@@ -311,14 +311,23 @@ func checkTrace(c *eval.Classifier, rules []eval.Rule, p eval.Packet, want eval.
 	return ""
 }
 
+// differential scales a differential test's packet count: the full count in
+// a normal run (and in CI), a twentieth of it under -short.
+func differential(n int) int {
+	if testing.Short() {
+		return n / 20
+	}
+	return n
+}
+
 // TestDifferentialRandom compares the classifier with the linear reference on
-// random overlapping rule sets: 700,000 packets in all.
+// random overlapping rule sets: 700,000 packets in all (35,000 with -short).
 func TestDifferentialRandom(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(42, 7))
 	sizes := []int{0, 1, 2, 3, 5, 10, 30, 100, 300, 1000, 3000}
 	total := 0
-	for round := 0; total < 700_000; round++ {
+	for round := 0; total < differential(700_000); round++ {
 		n := sizes[round%len(sizes)]
 		rules := randomRules(rng, n)
 		np := 2000 + 20*n
