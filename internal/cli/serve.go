@@ -185,7 +185,7 @@ func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.W
 	if !demo {
 		return nil
 	}
-	d, err := svc.SeedDemo(ctx)
+	d, err := seedDemo(ctx, svc)
 	if err != nil {
 		var se *service.Error
 		if errors.As(err, &se) && se.Kind == service.KindDuplicate {

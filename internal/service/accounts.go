@@ -125,6 +125,13 @@ func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string) (
 	if err := checkName("Name", name, true); err != nil {
 		return AccountCredentials{}, err
 	}
+	switch a, err := tx.FindAccountByName(ctx, name); {
+	case err == nil:
+		return AccountCredentials{}, &Error{Kind: KindDuplicate, Resource: ResourceAccount, ID: a.ID, Field: "Name",
+			Message: fmt.Sprintf("the account name %q is taken by %s", name, a.ID)}
+	case !errors.Is(err, store.ErrNotFound):
+		return AccountCredentials{}, err
+	}
 	id, err := s.newID(policy.PrefixAccount)
 	if err != nil {
 		return AccountCredentials{}, err

@@ -79,7 +79,7 @@
 // signature) and, through Credential.Caller, the Caller of the request.
 // Operator commands (palisade admin …, serve's bootstrap) use CreateAccount,
 // CreateCredential, CreatePlatformKey, CreateHost, SetQuotas,
-// AddPlatformAddress, EnsureBootstrap and SeedDemo, which take no Caller.
+// AddPlatformAddress and EnsureBootstrap, which take no Caller.
 //
 // # Choices where the cloud is silent
 //

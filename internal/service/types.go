@@ -393,15 +393,6 @@ type HostCredentials struct {
 	SecretKey string
 }
 
-// Demo describes what SeedDemo created.
-type Demo struct {
-	Account     AccountCredentials
-	Host        HostCredentials
-	InstanceIDs []string
-	GroupIDs    []string
-	TemplateIDs []string
-}
-
 // List returns the policies of direction d.
 func (s PolicySetInput) List(d policy.Direction) []PolicyInput {
 	if d == policy.Egress {
