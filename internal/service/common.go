@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/palisade-sg/palisade/internal/policy"
@@ -71,6 +72,10 @@ func relabel(prefix string, err error) error {
 	return errors.Join(errs...)
 }
 
+// checkName checks a resource's name: valid UTF-8 within the length limit,
+// with no control or invisible formatting characters (bidi overrides,
+// zero-width spaces and joiners, byte order marks), which would let two
+// names that look the same differ, and no leading or trailing white space.
 func checkName(field, v string, required bool) error {
 	switch n := utf8.RuneCountInString(v); {
 	case required && v == "":
@@ -79,16 +84,31 @@ func checkName(field, v string, required bool) error {
 		return fieldError(field, v, policy.TooLong, "is %d characters; the limit is %d", n, maxNameLen)
 	case !utf8.ValidString(v):
 		return fieldError(field, "", policy.Malformed, "is not valid UTF-8")
+	case strings.TrimSpace(v) != v:
+		return fieldError(field, v, policy.Malformed, "must not begin or end with white space")
+	}
+	for i, r := range v {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fieldError(field, v, policy.Malformed, "has the invisible or control character %U at byte %d", r, i)
+		}
 	}
 	return nil
 }
 
+// checkDescription checks a description: valid UTF-8 within the length
+// limit, with no control characters but tab and newline and no bidi
+// controls, which could make it display as something else.
 func checkDescription(field, v string) error {
 	if n := utf8.RuneCountInString(v); n > maxDescriptionLen {
 		return fieldError(field, v, policy.TooLong, "is %d characters; the limit is %d", n, maxDescriptionLen)
 	}
 	if !utf8.ValidString(v) {
 		return fieldError(field, "", policy.Malformed, "is not valid UTF-8")
+	}
+	for i, r := range v {
+		if r != '\t' && r != '\n' && unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return fieldError(field, v, policy.Malformed, "has the control character %U at byte %d", r, i)
+		}
 	}
 	return nil
 }

@@ -394,7 +394,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 				return &Error{Kind: KindUnsupported, Resource: ResourceSecurityGroup, ID: g.ID, Field: "GroupName",
 					Message: fmt.Sprintf("%s is the project's default group and cannot be renamed", g.ID)}
 			}
-			if *in.Name == defaultGroupName {
+			if isDefaultName(*in.Name) {
 				return reservedName()
 			}
 			if other, err := tx.GetGroupByName(ctx, c.AccountID, c.Region, *in.Name); err == nil && other.ID != g.ID {
@@ -578,6 +578,10 @@ func reservedName() error {
 		Message: fmt.Sprintf("the name %q is reserved for the projects' default groups", defaultGroupName)}
 }
 
+// isDefaultName reports whether a name is the reserved "default" in any
+// case (names with surrounding white space are refused before this).
+func isDefaultName(name string) bool { return strings.EqualFold(name, defaultGroupName) }
+
 // newGroupWithID is newGroup with a chosen id; it fills g.ID and g.AccountID.
 func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id string, g *store.Group) error {
 	q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
@@ -592,7 +596,7 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 		return limitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
 	}
-	if !g.IsDefault && g.Name == defaultGroupName {
+	if !g.IsDefault && isDefaultName(g.Name) {
 		return reservedName()
 	}
 	if _, err := tx.GetGroupByName(ctx, c.AccountID, g.Region, g.Name); err == nil {

@@ -65,3 +65,43 @@ func TestDefaultNameIsReserved(t *testing.T) {
 		t.Errorf("groups %q: want exactly the two projects' default groups named default", names)
 	}
 }
+
+// Names that would look like another name, or like the reserved "default",
+// are refused with the field named; descriptions refuse bidi controls. A
+// refused name creates nothing.
+func TestNamesRefuseLookalikes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, tt := range []struct {
+		name, group, desc, code string
+	}{
+		{name: "leading space", group: " web", code: "InvalidParameterValue.Malformed"},
+		{name: "trailing space", group: "web ", code: "InvalidParameterValue.Malformed"},
+		{name: "space before default", group: " default", code: "InvalidParameterValue.Malformed"},
+		{name: "upper-case default", group: "DEFAULT", code: "InvalidParameterValue.Duplicate"},
+		{name: "mixed-case default", group: "Default", code: "InvalidParameterValue.Duplicate"},
+		{name: "zero-width space", group: "we\u200bb", code: "InvalidParameterValue.Malformed"},
+		{name: "zero-width joiner", group: "web\u200d", code: "InvalidParameterValue.Malformed"},
+		{name: "byte order mark", group: "\ufeffweb", code: "InvalidParameterValue.Malformed"},
+		{name: "right-to-left override", group: "bew\u202e", code: "InvalidParameterValue.Malformed"},
+		{name: "control character", group: "web\x07", code: "InvalidParameterValue.Malformed"},
+		{name: "newline", group: "web\nprod", code: "InvalidParameterValue.Malformed"},
+		{name: "bidi in description", group: "web", desc: "safe\u202egnp.exe", code: "InvalidParameterValue.Malformed"},
+		{name: "plain", group: "web-prod", desc: "line one\nline two", code: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := vpc.NewCreateSecurityGroupRequest()
+			req.GroupName, req.GroupDescription = common.StringPtr(tt.group), common.StringPtr(tt.desc)
+			_, err := e.vpc().CreateSecurityGroup(req)
+			if code(err) != tt.code {
+				t.Errorf("CreateSecurityGroup(%q, %q) = %s (%s), want %q", tt.group, tt.desc, code(err), message(err), tt.code)
+			}
+		})
+	}
+	res, err := e.vpc().DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Response.SecurityGroupSet); n != 1 {
+		t.Errorf("%d groups after the refused names, want only web-prod", n)
+	}
+}
