@@ -67,7 +67,7 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
 	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH)")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
-	f.StringArrayVar(&platform, "platform-address", nil, "platform service address or CIDR that reaches every instance (repeatable)")
+	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
 	return cmd
 }
@@ -120,11 +120,18 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	}
 	defer st.Close()
 	svc := service.New(st, service.Options{
-		Logger:            logger,
-		Regions:           cfg.Regions,
-		PlatformAddresses: cfg.PlatformAddresses,
-		Quotas:            cfg.Quotas,
+		Logger:  logger,
+		Regions: cfg.Regions,
+		Quotas:  cfg.Quotas,
 	})
+	// Platform addresses live in the store, where every replica, agent and
+	// operator command sees them: those given on the command line are added
+	// (adding one that is there already changes nothing).
+	for _, p := range cfg.PlatformAddresses {
+		if err := svc.AddPlatformAddress(ctx, p); err != nil {
+			return fmt.Errorf("--platform-address %s: %w", p, err)
+		}
+	}
 	if err := bootstrap(ctx, svc, cfg.Demo, stdout, logger); err != nil {
 		return err
 	}

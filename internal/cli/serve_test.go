@@ -86,6 +86,15 @@ func TestServeBootstrapsOnceAndShutsDown(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")
 	}
+	// The platform address given to serve is in the store, where the
+	// operator's commands see it.
+	var listed bytes.Buffer
+	if err := Run(context.Background(), []string{"admin", "platform-address", "list", "--db", dsn, "-o", "json"}, &listed, io.Discard); err != nil {
+		t.Fatalf("admin platform-address list: %v", err)
+	}
+	if !strings.Contains(listed.String(), `"169.254.0.0/16"`) {
+		t.Errorf("admin platform-address list after serve --platform-address 169.254.0.0/16 = %s", listed.String())
+	}
 
 	// Second start on the same store: no new admin, the old one still works.
 	addr, printed, stop = startServe(t, ServeConfig{DSN: dsn})

@@ -295,8 +295,7 @@ func (s *Service) RemovePlatformAddress(ctx context.Context, p netip.Prefix) err
 	return nil
 }
 
-// PlatformAddresses returns every platform service address (configured and
-// stored).
+// PlatformAddresses returns every platform service address.
 func (s *Service) PlatformAddresses(ctx context.Context) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	err := s.view(ctx, func(tx store.Tx) error {
@@ -312,7 +311,7 @@ func (s *Service) platformAddresses(ctx context.Context, tx store.Tx) ([]netip.P
 	if err != nil {
 		return nil, err
 	}
-	out := slices.Clone(s.platform)
+	out := make([]netip.Prefix, 0, len(stored))
 	for _, str := range stored {
 		p, err := netip.ParsePrefix(str)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/store"
@@ -112,9 +111,6 @@ type Options struct {
 	Quotas Quotas
 	// Regions that exist (default DefaultRegions).
 	Regions []Region
-	// PlatformAddresses are ACCEPTed in both directions before any group,
-	// in addition to those stored with AddPlatformAddress.
-	PlatformAddresses []netip.Prefix
 }
 
 // Service is Palisade's control plane. It is safe for concurrent use.
@@ -125,13 +121,12 @@ type Service struct {
 	rand     io.Reader
 	quotas   Quotas
 	regions  []Region
-	platform []netip.Prefix
 	cache    *simCache
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Clock, rand: opts.Rand, regions: opts.Regions, platform: opts.PlatformAddresses}
+	s := &Service{st: st, log: opts.Logger, now: opts.Clock, rand: opts.Rand, regions: opts.Regions}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -860,7 +860,7 @@ func TestWarningsAndPort25(t *testing.T) {
 
 func TestSimulate(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, service.Options{PlatformAddresses: nil})
+	f := newFixture(t, service.Options{})
 	if err := f.svc.AddPlatformAddress(ctx, mustPrefix("169.254.169.254/32")); err != nil {
 		t.Fatal(err)
 	}

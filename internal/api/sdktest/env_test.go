@@ -66,7 +66,12 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := service.New(st, service.Options{PlatformAddresses: opts.platformAddresses, Quotas: opts.quotas})
+	svc := service.New(st, service.Options{Quotas: opts.quotas})
+	for _, p := range opts.platformAddresses {
+		if err := svc.AddPlatformAddress(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	logger := opts.logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
