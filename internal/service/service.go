@@ -115,13 +115,13 @@ type Options struct {
 
 // Service is Palisade's control plane. It is safe for concurrent use.
 type Service struct {
-	st       store.Store
-	log      *slog.Logger
-	now      func() time.Time
-	rand     io.Reader
-	quotas   Quotas
-	regions  []Region
-	cache    *simCache
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	rand    io.Reader
+	quotas  Quotas
+	regions []Region
+	cache   *simCache
 }
 
 // New returns a Service over st.
