@@ -17,6 +17,11 @@ type action struct {
 // act builds an action whose handler takes the decoded request Req.
 func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req) (any, error)) action {
 	return action{service: svc, write: write, run: func(h *handler, c *call) (any, error) {
+		release, err := h.admit.admit(c.ctx, c.body)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		var req Req
 		if err := c.decode(&req); err != nil {
 			return nil, err

@@ -46,6 +46,7 @@ type handler struct {
 	newID   func() string
 	metrics *metrics
 	actions map[string]action
+	admit   *admission
 }
 
 // NewHandler returns the API's HTTP handler with every route registered:
@@ -73,9 +74,10 @@ func NewHandler(opts Options) http.Handler {
 	if h.newID == nil {
 		h.newID = uuid.NewString
 	}
+	h.admit = newAdmission(h.maxBody)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /{$}", h.serveAction)
-	mux.HandleFunc("GET /{$}", h.serveAction)
+	mux.HandleFunc("POST /{$}", h.admit.wrap(h.serveAction))
+	mux.HandleFunc("GET /{$}", h.admit.wrap(h.serveAction))
 	mux.HandleFunc("GET /healthz", h.serveHealth)
 	mux.Handle("GET /metrics", h.metrics.handler())
 	return mux

@@ -81,6 +81,10 @@ func outOfRange(field, value, reason string) error {
 	return &policy.FieldError{Field: field, Value: value, Kind: policy.OutOfRange, Reason: reason}
 }
 
+// maxReportedProblems bounds the problems one error message lists; the rest
+// are counted, so that an error stays small whatever the request.
+const maxReportedProblems = 20
+
 // wireError is an error as the envelope carries it.
 type wireError struct {
 	Code     string
@@ -96,9 +100,13 @@ func toWire(err error, svc, action string) wireError {
 		return wireError{Code: ae.code, Message: ae.message}
 	}
 	if fes := policy.FieldErrors(err); len(fes) > 0 {
-		msgs := make([]string, len(fes))
-		for i, fe := range fes {
+		n := min(len(fes), maxReportedProblems)
+		msgs := make([]string, n, n+1)
+		for i, fe := range fes[:n] {
 			msgs[i] = fe.Error()
+		}
+		if len(fes) > n {
+			msgs = append(msgs, fmt.Sprintf("and %d more problems", len(fes)-n))
 		}
 		return wireError{Code: fieldCode(fes[0]), Message: strings.Join(msgs, "; ")}
 	}

@@ -102,7 +102,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 					return SecurityGroup{}, nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "a new group has no policies: use 0 or leave it out")
 				}
 			}
-			ps, err := parseInputs(d, inputs)
+			ps, err := s.parseInputs(ctx, c, d, inputs)
 			if err != nil {
 				return SecurityGroup{}, nil, err
 			}

@@ -57,35 +57,74 @@ func oneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, *uint64,
 
 // parseOneDirection is oneDirection followed by parseInputs: the direction,
 // its inputs, their parsed policies and the Version, if given.
-func parseOneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, []policy.Policy, *uint64, error) {
+func (s *Service) parseOneDirection(ctx context.Context, c Caller, set PolicySetInput) (policy.Direction, []PolicyInput, []policy.Policy, *uint64, error) {
 	d, inputs, version, err := oneDirection(set)
 	if err != nil {
 		return 0, nil, nil, nil, err
 	}
-	pols, err := parseInputs(d, inputs)
+	pols, err := s.parseInputs(ctx, c, d, inputs)
 	if err != nil {
 		return 0, nil, nil, nil, err
 	}
 	return d, inputs, pols, version, nil
 }
 
+// maxReportedPolicies bounds how many bad policies of one request an error
+// describes; the rest are counted. A request's error stays small however
+// many policies it carries.
+const maxReportedPolicies = 5
+
 // parseInputs parses the policies of one direction, naming fields
-// "SecurityGroupPolicySet.Ingress.N.Field".
-func parseInputs(d policy.Direction, in []PolicyInput) ([]policy.Policy, error) {
+// "SecurityGroupPolicySet.Ingress.N.Field". A request with more policies
+// than the caller's account may have in a direction is refused before any
+// is parsed, and the error names at most maxReportedPolicies bad policies.
+func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction, in []PolicyInput) ([]policy.Policy, error) {
+	if err := s.checkPolicyCount(ctx, c, d, len(in)); err != nil {
+		return nil, err
+	}
 	out := make([]policy.Policy, len(in))
 	var errs []error
+	bad := 0
 	for i, pi := range in {
 		p, err := policy.ParseRaw(pi.Raw)
 		if err != nil {
-			errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
+			if bad++; bad <= maxReportedPolicies {
+				errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
+			}
 			continue
 		}
 		out[i] = p
+	}
+	if bad > maxReportedPolicies {
+		errs = append(errs, fieldError(dirField(d), "", policy.Malformed, "%d more policies are invalid (%d in all)", bad-maxReportedPolicies, bad))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// checkPolicyCount refuses n policies for one direction of a request when
+// they exceed the caller's quota of policies per direction. Only a request
+// larger than the default quota costs a read of the account's quotas.
+func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direction, n int) error {
+	if n <= s.quotas.PoliciesPerDirection {
+		return nil
+	}
+	var q Quotas
+	err := s.view(ctx, func(tx store.Tx) error {
+		var err error
+		q, err = s.effectiveQuotas(ctx, tx, c.AccountID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n > q.PoliciesPerDirection {
+		return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+			"the request has %d %s policies; a direction holds at most %d", n, d, q.PoliciesPerDirection)
+	}
+	return nil
 }
 
 func indexField(d policy.Direction, i int) string {
@@ -279,7 +318,7 @@ func templateKindOf(id string) (string, string) {
 // CreateSecurityGroupPolicies inserts the policies of one direction at their
 // shared PolicyIndex (0 = top, absent = append), checking Version if given.
 func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	d, inputs, pols, version, err := parseOneDirection(in.Set)
+	d, inputs, pols, version, err := s.parseOneDirection(ctx, c, in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -334,7 +373,7 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 	}
 	var content []policy.Policy
 	if !byIndex {
-		if content, err = parseInputs(d, inputs); err != nil {
+		if content, err = s.parseInputs(ctx, c, d, inputs); err != nil {
 			return WriteResult{}, err
 		}
 	}
@@ -404,7 +443,7 @@ func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
-	d, inputs, pols, version, err := parseOneDirection(in.Set)
+	d, inputs, pols, version, err := s.parseOneDirection(ctx, c, in.Set)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -445,10 +484,10 @@ func (s *Service) ModifySecurityGroupPolicies(ctx context.Context, c Caller, in 
 	var ingress, egress []policy.Policy
 	if !clear {
 		var errs []error
-		if ingress, err = parseInputs(policy.Ingress, in.Set.Ingress); err != nil {
+		if ingress, err = s.parseInputs(ctx, c, policy.Ingress, in.Set.Ingress); err != nil {
 			errs = append(errs, err)
 		}
-		if egress, err = parseInputs(policy.Egress, in.Set.Egress); err != nil {
+		if egress, err = s.parseInputs(ctx, c, policy.Egress, in.Set.Egress); err != nil {
 			errs = append(errs, err)
 		}
 		if len(errs) > 0 {
