@@ -151,6 +151,8 @@ func fieldCode(fe *policy.FieldError) string {
 		return codeValueRange
 	case policy.TooLong:
 		return codeValueTooLong
+	case policy.TooMany:
+		return codeValueLimitExceeded
 	case policy.Malformed:
 		if strings.HasPrefix(fe.Field, "Filters") && strings.HasSuffix(fe.Field, "Name") {
 			return codeFilterInvalidKey

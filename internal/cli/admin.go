@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -68,16 +69,13 @@ func newAdminCommand() *cobra.Command {
 	var q service.Quotas
 	quotaSet := fl.leaf("set", "Override an account's quotas (flags not given keep their value)", cobra.NoArgs,
 		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
-			eff, err := svc.SetQuotas(ctx, quotaAccount, q)
-			return quotasJSON(eff), err
+			return svc.SetQuotas(ctx, quotaAccount, q)
 		})
 	qf := quotaSet.Flags()
 	qf.StringVar(&quotaAccount, "account", "", "account id (acc-…)")
-	qf.IntVar(&q.GroupsPerRegion, "groups-per-region", 0, "security groups per region and project")
-	qf.IntVar(&q.PoliciesPerDirection, "policies-per-direction", 0, "policies per direction of a group")
-	qf.IntVar(&q.GroupsPerInstance, "groups-per-instance", 0, "security groups bound to one instance")
-	qf.IntVar(&q.InstancesPerGroup, "instances-per-group", 0, "instances bound to one group")
-	qf.IntVar(&q.ReferencedGroupsPerGroup, "referenced-groups-per-group", 0, "groups one group's policies may reference")
+	for _, spec := range service.QuotaSpecs() {
+		qf.IntVar(spec.Field(&q), kebab(spec.Name), 0, spec.Help)
+	}
 	_ = quotaSet.MarkFlagRequired("account")
 	quota := parentCommand("quota", "Manage an account's quotas", quotaSet)
 
@@ -144,10 +142,19 @@ func platformList(ctx context.Context, svc *service.Service, _ []string) (any, e
 	return out, err
 }
 
-func quotasJSON(q service.Quotas) any {
-	return struct {
-		GroupsPerRegion, PoliciesPerDirection, GroupsPerInstance, InstancesPerGroup, ReferencedGroupsPerGroup int
-	}{q.GroupsPerRegion, q.PoliciesPerDirection, q.GroupsPerInstance, q.InstancesPerGroup, q.ReferencedGroupsPerGroup}
+// kebab spells a quota name as a flag: GroupsPerRegion → groups-per-region.
+func kebab(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // withService opens the store, runs fn and prints its result.

@@ -17,6 +17,8 @@ const (
 	Coexist
 	// TooLong is a value longer than its limit.
 	TooLong
+	// TooMany is a list with more items than its limit.
+	TooMany
 )
 
 func (k ErrorKind) String() string {
@@ -31,6 +33,8 @@ func (k ErrorKind) String() string {
 		return "conflicting"
 	case TooLong:
 		return "too long"
+	case TooMany:
+		return "too many"
 	}
 	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }

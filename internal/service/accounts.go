@@ -239,21 +239,13 @@ func (s *Service) SetQuotas(ctx context.Context, accountID string, q Quotas) (Qu
 		} else if err != nil {
 			return err
 		}
-		for _, kv := range []struct {
-			name string
-			v    int
-		}{
-			{QuotaGroupsPerRegion, q.GroupsPerRegion},
-			{QuotaPoliciesPerDirection, q.PoliciesPerDirection},
-			{QuotaGroupsPerInstance, q.GroupsPerInstance},
-			{QuotaInstancesPerGroup, q.InstancesPerGroup},
-			{QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup},
-		} {
-			if kv.v < 0 {
-				return fieldError(kv.name, fmt.Sprint(kv.v), policy.OutOfRange, "must not be negative")
+		for _, spec := range QuotaSpecs() {
+			v := *spec.Field(&q)
+			if v < 0 {
+				return fieldError(spec.Name, fmt.Sprint(v), policy.OutOfRange, "must not be negative")
 			}
-			if kv.v > 0 {
-				if err := tx.SetQuotaOverride(ctx, accountID, kv.name, kv.v); err != nil {
+			if v > 0 {
+				if err := tx.SetQuotaOverride(ctx, accountID, spec.Name, v); err != nil {
 					return err
 				}
 			}

@@ -20,7 +20,10 @@ const (
 	maxNameLen        = 60
 	maxDescriptionLen = 100
 	defaultLimit      = 20
-	maxLimit          = 100
+	maxLimit          = 100 // ids in one request, and Limit
+	maxFilters        = 10  // filters in one Describe request
+	maxFilterValues   = 100 // values of one filter
+	maxAddresses      = 10  // private IPv4 or IPv6 addresses of one instance
 )
 
 const alnumLower = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -113,6 +116,28 @@ func checkDescription(field, v string) error {
 	return nil
 }
 
+// checkCount refuses a list of n items longer than limit.
+func checkCount(field string, n, limit int) error {
+	if n > limit {
+		return fieldError(field, strconv.Itoa(n), policy.TooMany, "has %d items; the limit is %d", n, limit)
+	}
+	return nil
+}
+
+// checkFilters refuses more filters, or filter values, than a Describe
+// request may carry.
+func checkFilters(filters []Filter) error {
+	if err := checkCount("Filters", len(filters), maxFilters); err != nil {
+		return err
+	}
+	for i, f := range filters {
+		if err := checkCount(fmt.Sprintf("Filters.%d.Values", i), len(f.Values), maxFilterValues); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkID(field, prefix, id string) error {
 	if !policy.ValidID(prefix, id) {
 		return fieldError(field, id, policy.Malformed, "must be %s followed by 8 lowercase letters or digits", prefix)
@@ -182,13 +207,11 @@ func (s *Service) effectiveQuotas(ctx context.Context, tx store.Tx, accountID st
 	if err != nil {
 		return Quotas{}, err
 	}
-	return mergeQuotas(s.quotas, Quotas{
-		GroupsPerRegion:          over[QuotaGroupsPerRegion],
-		PoliciesPerDirection:     over[QuotaPoliciesPerDirection],
-		GroupsPerInstance:        over[QuotaGroupsPerInstance],
-		InstancesPerGroup:        over[QuotaInstancesPerGroup],
-		ReferencedGroupsPerGroup: over[QuotaReferencedGroupsPerGroup],
-	}), nil
+	var q Quotas
+	for _, spec := range QuotaSpecs() {
+		*spec.Field(&q) = over[spec.Name]
+	}
+	return mergeQuotas(s.quotas, q), nil
 }
 
 func mustJSON(v any) string {

@@ -48,6 +48,14 @@ func checkTags(tags []Tag) ([]store.Tag, error) {
 	return out, nil
 }
 
+// checkTagCount refuses more tags on one group than the quota allows.
+func checkTagCount(n int, q Quotas) error {
+	if n > q.TagsPerResource {
+		return limitExceeded(QuotaTagsPerResource, q.TagsPerResource, "%d tags; a security group may have at most %d", n, q.TagsPerResource)
+	}
+	return nil
+}
+
 // newGroup checks the quota and the name and stores a new group, filling
 // g.ID and g.AccountID.
 func (s *Service) newGroup(ctx context.Context, tx store.Tx, c Caller, g *store.Group) error {
@@ -201,8 +209,8 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
 		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with SecurityGroupIds")
 	}
-	if len(q.IDs) > maxLimit {
-		return nil, 0, fieldError("SecurityGroupIds", strconv.Itoa(len(q.IDs)), policy.OutOfRange, "at most %d ids", maxLimit)
+	if err := errors.Join(checkCount("SecurityGroupIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+		return nil, 0, err
 	}
 	for i, id := range q.IDs {
 		if err := checkID(fmt.Sprintf("SecurityGroupIds.%d", i), policy.PrefixSecurityGroup, id); err != nil {
@@ -291,6 +299,9 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 // policyFilter builds the predicate of DescribeSecurityGroupPolicies'
 // filters: different filters ANDed, values ORed.
 func policyFilter(filters []Filter) (func(policy.Direction, policy.Policy) bool, error) {
+	if err := checkFilters(filters); err != nil {
+		return nil, err
+	}
 	type pred func(policy.Direction, policy.Policy, string) bool
 	var preds []func(policy.Direction, policy.Policy) bool
 	for _, f := range filters {
@@ -596,6 +607,9 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 		return limitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
 	}
+	if err := checkTagCount(len(g.Tags), q); err != nil {
+		return err
+	}
 	if !g.IsDefault && isDefaultName(g.Name) {
 		return reservedName()
 	}
@@ -654,8 +668,8 @@ func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[st
 	if len(ids) == 0 {
 		return nil, nil, fieldError("SecurityGroupIds", "", policy.Missing, "is required")
 	}
-	if len(ids) > maxLimit {
-		return nil, nil, fieldError("SecurityGroupIds", strconv.Itoa(len(ids)), policy.OutOfRange, "at most %d ids", maxLimit)
+	if err := checkCount("SecurityGroupIds", len(ids), maxLimit); err != nil {
+		return nil, nil, err
 	}
 	var bound map[string]int
 	refs := make([][]string, len(ids))

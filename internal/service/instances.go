@@ -37,6 +37,9 @@ func toInstance(in store.Instance) Instance {
 }
 
 func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
+	if err := checkCount(field, len(in), maxAddresses); err != nil {
+		return nil, err
+	}
 	var out []string
 	for i, s := range in {
 		a, err := netip.ParseAddr(strings.TrimSpace(s))
@@ -68,8 +71,8 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 	if len(in.Instances) == 0 {
 		return nil, fieldError("Instances", "", policy.Missing, "is required")
 	}
-	if len(in.Instances) > maxLimit {
-		return nil, fieldError("Instances", strconv.Itoa(len(in.Instances)), policy.OutOfRange, "at most %d per request", maxLimit)
+	if err := checkCount("Instances", len(in.Instances), maxLimit); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	var recs []store.Instance
@@ -221,8 +224,8 @@ func checkIDList(field string, ids []string) error {
 	if len(ids) == 0 {
 		return fieldError(field, "", policy.Missing, "is required")
 	}
-	if len(ids) > maxLimit {
-		return fieldError(field, strconv.Itoa(len(ids)), policy.OutOfRange, "at most %d ids", maxLimit)
+	if err := checkCount(field, len(ids), maxLimit); err != nil {
+		return err
 	}
 	return nil
 }
@@ -239,6 +242,9 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 	}
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
 		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with InstanceIds")
+	}
+	if err := errors.Join(checkCount("InstanceIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+		return nil, 0, err
 	}
 	f := store.InstanceFilter{AccountID: c.AccountID, Region: c.Region, IDs: q.IDs, Offset: offset, Limit: limit}
 	seen := map[string]bool{}

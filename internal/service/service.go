@@ -76,19 +76,25 @@ func DefaultRegions() []Region {
 	}
 }
 
-// Quotas are an account's limits. Zero fields in an override mean "use the
-// default".
+// Quotas are an account's limits; a zero field means "the default".
 type Quotas struct {
 	GroupsPerRegion          int // security groups per region and project
 	PoliciesPerDirection     int // policies in one direction of one group
 	GroupsPerInstance        int // groups bound to one instance
 	InstancesPerGroup        int // instances bound to one group
 	ReferencedGroupsPerGroup int // distinct groups one group's policies reference
+	TagsPerResource          int // tags on one group
+	TemplatesPerRegion       int // templates of one kind (address, service, and their groups) per region
+	EntriesPerTemplate       int // addresses or services of one template, members of one template group
 }
 
-// DefaultQuotas are the cloud's defaults.
-func DefaultQuotas() Quotas {
-	return Quotas{GroupsPerRegion: 50, PoliciesPerDirection: 100, GroupsPerInstance: 5, InstancesPerGroup: 2000, ReferencedGroupsPerGroup: 10}
+// QuotaSpec describes one quota: the one place that names it, gives its
+// default and says where it lives in Quotas.
+type QuotaSpec struct {
+	Name    string // carried by LimitExceeded errors in Error.Quota; the stored override's key
+	Help    string
+	Default int
+	Field   func(*Quotas) *int
 }
 
 // Quota names, carried by LimitExceeded errors in Error.Quota.
@@ -98,7 +104,34 @@ const (
 	QuotaGroupsPerInstance        = "GroupsPerInstance"
 	QuotaInstancesPerGroup        = "InstancesPerGroup"
 	QuotaReferencedGroupsPerGroup = "ReferencedGroupsPerGroup"
+	QuotaTagsPerResource          = "TagsPerResource"
+	QuotaTemplatesPerRegion       = "TemplatesPerRegion"
+	QuotaEntriesPerTemplate       = "EntriesPerTemplate"
 )
+
+// QuotaSpecs lists every quota with its default, the cloud's where it has
+// one.
+func QuotaSpecs() []QuotaSpec {
+	return []QuotaSpec{
+		{QuotaGroupsPerRegion, "security groups per region and project", 50, func(q *Quotas) *int { return &q.GroupsPerRegion }},
+		{QuotaPoliciesPerDirection, "policies per direction of a group", 100, func(q *Quotas) *int { return &q.PoliciesPerDirection }},
+		{QuotaGroupsPerInstance, "security groups bound to one instance", 5, func(q *Quotas) *int { return &q.GroupsPerInstance }},
+		{QuotaInstancesPerGroup, "instances bound to one group", 2000, func(q *Quotas) *int { return &q.InstancesPerGroup }},
+		{QuotaReferencedGroupsPerGroup, "groups one group's policies may reference", 10, func(q *Quotas) *int { return &q.ReferencedGroupsPerGroup }},
+		{QuotaTagsPerResource, "tags on one security group", 50, func(q *Quotas) *int { return &q.TagsPerResource }},
+		{QuotaTemplatesPerRegion, "templates of one kind per region", 1000, func(q *Quotas) *int { return &q.TemplatesPerRegion }},
+		{QuotaEntriesPerTemplate, "addresses or services in one template, members in one template group", 100, func(q *Quotas) *int { return &q.EntriesPerTemplate }},
+	}
+}
+
+// DefaultQuotas are the defaults of QuotaSpecs.
+func DefaultQuotas() Quotas {
+	var q Quotas
+	for _, spec := range QuotaSpecs() {
+		*spec.Field(&q) = spec.Default
+	}
+	return q
+}
 
 // Options configure a Service. Zero fields take defaults.
 type Options struct {
@@ -154,17 +187,11 @@ func (s *Service) Regions() []Region {
 }
 
 func mergeQuotas(base, over Quotas) Quotas {
-	pick := func(b, o int) int {
-		if o > 0 {
-			return o
+	out := base
+	for _, spec := range QuotaSpecs() {
+		if v := *spec.Field(&over); v > 0 {
+			*spec.Field(&out) = v
 		}
-		return b
 	}
-	return Quotas{
-		GroupsPerRegion:          pick(base.GroupsPerRegion, over.GroupsPerRegion),
-		PoliciesPerDirection:     pick(base.PoliciesPerDirection, over.PoliciesPerDirection),
-		GroupsPerInstance:        pick(base.GroupsPerInstance, over.GroupsPerInstance),
-		InstancesPerGroup:        pick(base.InstancesPerGroup, over.InstancesPerGroup),
-		ReferencedGroupsPerGroup: pick(base.ReferencedGroupsPerGroup, over.ReferencedGroupsPerGroup),
-	}
+	return out
 }

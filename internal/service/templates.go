@@ -104,6 +104,15 @@ func (s *Service) checkMembers(ctx context.Context, tx store.Tx, c Caller, k tem
 	return out, nil
 }
 
+// checkEntryCount refuses a template with more entries (or a template
+// group with more members) than the quota allows.
+func checkEntryCount(field string, n int, q Quotas) error {
+	if n > q.EntriesPerTemplate {
+		return limitExceeded(QuotaEntriesPerTemplate, q.EntriesPerTemplate, "%s has %d entries; a template may have at most %d", field, n, q.EntriesPerTemplate)
+	}
+	return nil
+}
+
 func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, name string, entries []TemplateEntry, members []string, entriesField string) (store.Template, error) {
 	if err := s.tenant(c, true); err != nil {
 		return store.Template{}, err
@@ -121,10 +130,22 @@ func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, 
 	now := s.now()
 	t := store.Template{AccountID: c.AccountID, Region: c.Region, Kind: k.kind, Name: name, Entries: es, Created: now, Updated: now}
 	err = s.update(ctx, func(tx store.Tx) error {
+		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		if err != nil {
+			return err
+		}
+		if _, n, err := tx.ListTemplates(ctx, store.TemplateFilter{AccountID: c.AccountID, Region: c.Region, Kind: k.kind, Limit: 1}); err != nil {
+			return err
+		} else if n >= q.TemplatesPerRegion {
+			return limitExceeded(QuotaTemplatesPerRegion, q.TemplatesPerRegion, "the account has %d %ss in %s; the limit is %d", n, k.resource, c.Region, q.TemplatesPerRegion)
+		}
 		if k.member != "" {
 			if t.Entries, err = s.checkMembers(ctx, tx, c, k, entriesField, members); err != nil {
 				return err
 			}
+		}
+		if err := checkEntryCount(entriesField, len(t.Entries), q); err != nil {
+			return err
 		}
 		if t.ID, err = s.newID(k.prefix); err != nil {
 			return err
@@ -165,6 +186,13 @@ func (s *Service) modifyTemplate(ctx context.Context, c Caller, k templateKind, 
 			if t.Entries, err = s.checkMembers(ctx, tx, c, k, entriesField, members); err != nil {
 				return err
 			}
+		}
+		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := checkEntryCount(entriesField, len(t.Entries), q); err != nil {
+			return err
 		}
 		t.Updated = s.now()
 		if err := tx.UpdateTemplate(ctx, t); err != nil {
@@ -207,6 +235,9 @@ func (s *Service) listTemplates(ctx context.Context, c Caller, k templateKind, q
 	}
 	offset, limit, err := page(q.Page)
 	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkFilters(q.Filters); err != nil {
 		return nil, 0, err
 	}
 	f := store.TemplateFilter{AccountID: c.AccountID, Region: c.Region, Kind: k.kind}
