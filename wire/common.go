@@ -3,14 +3,14 @@ package wire
 // Filter is one filter of a Describe… request: different filters are ANDed,
 // the values of one filter ORed; booleans go as "TRUE"/"FALSE".
 type Filter struct {
-	Name   *String  `json:"Name"`
-	Values []String `json:"Values"`
+	Name   *String  `json:"Name,omitzero"`
+	Values []String `json:"Values,omitzero"`
 }
 
 // TagInput is a tag of a request.
 type TagInput struct {
-	Key   *String `json:"Key"`
-	Value *String `json:"Value"`
+	Key   *String `json:"Key,omitzero"`
+	Value *String `json:"Value,omitzero"`
 }
 
 // Tag is a tag of a response.

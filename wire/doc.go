@@ -11,7 +11,9 @@
 // package ([String], [Int], [IntString], [Bool]): each accepts a JSON string,
 // number or boolean and keeps the text it was given, and each encodes
 // exactly as the official Tencent Cloud SDK sends the field. A field
-// declared as a pointer is absent when nil, so absent differs from empty.
+// declared as a pointer is absent when nil, so absent differs from empty;
+// request fields are tagged omitzero, so an absent field (a nil pointer or
+// a nil list) is left out when encoding while an empty list is sent as [].
 //
 // Responses are strict: they use plain Go types whose JSON is exactly what
 // the official SDK decodes (it does not coerce numbers and strings). In vpc

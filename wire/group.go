@@ -19,14 +19,14 @@ type SecurityGroup struct {
 
 // CreateSecurityGroupRequest is the request of CreateSecurityGroup.
 type CreateSecurityGroupRequest struct {
-	GroupName        *String    `json:"GroupName"`
-	GroupDescription *String    `json:"GroupDescription"`
-	ProjectId        *IntString `json:"ProjectId"`
-	Tags             []TagInput `json:"Tags"`
+	GroupName        *String    `json:"GroupName,omitzero"`
+	GroupDescription *String    `json:"GroupDescription,omitzero"`
+	ProjectId        *IntString `json:"ProjectId,omitzero"`
+	Tags             []TagInput `json:"Tags,omitzero"`
 	// Template is a Palisade extension: the name of a ready-made policy set
 	// ("open-common", "linux-login", …; see DescribeSecurityGroupTemplates)
 	// the group starts with.
-	Template *String `json:"Template"`
+	Template *String `json:"Template,omitzero"`
 }
 
 // CreateSecurityGroupResponse is the response of CreateSecurityGroup.
@@ -41,12 +41,12 @@ type CreateSecurityGroupResponse struct {
 // CreateSecurityGroupWithPoliciesRequest is the request of
 // CreateSecurityGroupWithPolicies.
 type CreateSecurityGroupWithPoliciesRequest struct {
-	GroupName              *String                      `json:"GroupName"`
-	GroupDescription       *String                      `json:"GroupDescription"`
-	ProjectId              *IntString                   `json:"ProjectId"`
-	Tags                   []TagInput                   `json:"Tags"`
-	Template               *String                      `json:"Template"` // as in CreateSecurityGroupRequest
-	SecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet"`
+	GroupName              *String                      `json:"GroupName,omitzero"`
+	GroupDescription       *String                      `json:"GroupDescription,omitzero"`
+	ProjectId              *IntString                   `json:"ProjectId,omitzero"`
+	Tags                   []TagInput                   `json:"Tags,omitzero"`
+	Template               *String                      `json:"Template,omitzero"` // as in CreateSecurityGroupRequest
+	SecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
 }
 
 // CreateSecurityGroupWithPoliciesResponse is the response of
@@ -60,7 +60,7 @@ type CreateSecurityGroupWithPoliciesResponse struct {
 // CreateDefaultSecurityGroupRequest is the request of
 // CreateDefaultSecurityGroup.
 type CreateDefaultSecurityGroupRequest struct {
-	ProjectId *IntString `json:"ProjectId"`
+	ProjectId *IntString `json:"ProjectId,omitzero"`
 }
 
 // CreateDefaultSecurityGroupResponse is the response of
@@ -73,12 +73,12 @@ type CreateDefaultSecurityGroupResponse struct {
 
 // DescribeSecurityGroupsRequest is the request of DescribeSecurityGroups.
 type DescribeSecurityGroupsRequest struct {
-	SecurityGroupIds []String   `json:"SecurityGroupIds"`
-	Filters          []Filter   `json:"Filters"`
-	Offset           *IntString `json:"Offset"`
-	Limit            *IntString `json:"Limit"`
-	OrderField       *String    `json:"OrderField"`
-	OrderDirection   *String    `json:"OrderDirection"`
+	SecurityGroupIds []String   `json:"SecurityGroupIds,omitzero"`
+	Filters          []Filter   `json:"Filters,omitzero"`
+	Offset           *IntString `json:"Offset,omitzero"`
+	Limit            *IntString `json:"Limit,omitzero"`
+	OrderField       *String    `json:"OrderField,omitzero"`
+	OrderDirection   *String    `json:"OrderDirection,omitzero"`
 }
 
 // DescribeSecurityGroupsResponse is the response of DescribeSecurityGroups:
@@ -92,9 +92,9 @@ type DescribeSecurityGroupsResponse struct {
 // ModifySecurityGroupAttributeRequest is the request of
 // ModifySecurityGroupAttribute; an absent field is left as it is.
 type ModifySecurityGroupAttributeRequest struct {
-	SecurityGroupId  *String `json:"SecurityGroupId"`
-	GroupName        *String `json:"GroupName"`
-	GroupDescription *String `json:"GroupDescription"`
+	SecurityGroupId  *String `json:"SecurityGroupId,omitzero"`
+	GroupName        *String `json:"GroupName,omitzero"`
+	GroupDescription *String `json:"GroupDescription,omitzero"`
 }
 
 // ModifySecurityGroupAttributeResponse is the response of
@@ -103,7 +103,7 @@ type ModifySecurityGroupAttributeResponse EmptyResponse
 
 // DeleteSecurityGroupRequest is the request of DeleteSecurityGroup.
 type DeleteSecurityGroupRequest struct {
-	SecurityGroupId *String `json:"SecurityGroupId"`
+	SecurityGroupId *String `json:"SecurityGroupId,omitzero"`
 }
 
 // DeleteSecurityGroupResponse is the response of DeleteSecurityGroup.
@@ -112,11 +112,11 @@ type DeleteSecurityGroupResponse EmptyResponse
 // CloneSecurityGroupRequest is the request of CloneSecurityGroup, sent to
 // the target region; RemoteRegion names the source group's region.
 type CloneSecurityGroupRequest struct {
-	SecurityGroupId  *String    `json:"SecurityGroupId"`
-	GroupName        *String    `json:"GroupName"`
-	GroupDescription *String    `json:"GroupDescription"`
-	ProjectId        *IntString `json:"ProjectId"`
-	RemoteRegion     *String    `json:"RemoteRegion"`
+	SecurityGroupId  *String    `json:"SecurityGroupId,omitzero"`
+	GroupName        *String    `json:"GroupName,omitzero"`
+	GroupDescription *String    `json:"GroupDescription,omitzero"`
+	ProjectId        *IntString `json:"ProjectId,omitzero"`
+	RemoteRegion     *String    `json:"RemoteRegion,omitzero"`
 }
 
 // CloneSecurityGroupResponse is the response of CloneSecurityGroup: the
@@ -129,7 +129,7 @@ type CloneSecurityGroupResponse struct {
 // DescribeSecurityGroupAssociationStatisticsRequest is the request of
 // DescribeSecurityGroupAssociationStatistics.
 type DescribeSecurityGroupAssociationStatisticsRequest struct {
-	SecurityGroupIds []String `json:"SecurityGroupIds"`
+	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
 }
 
 // SecurityGroupAssociationStatistics counts what uses one group; all five
@@ -161,7 +161,7 @@ type DescribeSecurityGroupAssociationStatisticsResponse struct {
 // DescribeSecurityGroupReferencesRequest is the request of
 // DescribeSecurityGroupReferences.
 type DescribeSecurityGroupReferencesRequest struct {
-	SecurityGroupIds []String `json:"SecurityGroupIds"`
+	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
 }
 
 // ReferredSecurityGroup lists the groups whose policies reference one

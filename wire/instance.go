@@ -6,8 +6,8 @@ package wire
 // BindRequest is the request of AssociateSecurityGroups and
 // DisassociateSecurityGroups: one group, at most 100 instances.
 type BindRequest struct {
-	SecurityGroupIds []String `json:"SecurityGroupIds"`
-	InstanceIds      []String `json:"InstanceIds"`
+	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
+	InstanceIds      []String `json:"InstanceIds,omitzero"`
 }
 
 // AssociateSecurityGroupsRequest is the request of AssociateSecurityGroups:
@@ -30,9 +30,9 @@ type DisassociateSecurityGroupsResponse EmptyResponse
 // ModifyInstancesAttribute. SecurityGroups, when present, sets each
 // instance's whole ordered list; it cannot be combined with InstanceName.
 type ModifyInstancesAttributeRequest struct {
-	InstanceIds    []String `json:"InstanceIds"`
-	InstanceName   *String  `json:"InstanceName"`
-	SecurityGroups []String `json:"SecurityGroups"`
+	InstanceIds    []String `json:"InstanceIds,omitzero"`
+	InstanceName   *String  `json:"InstanceName,omitzero"`
+	SecurityGroups []String `json:"SecurityGroups,omitzero"`
 }
 
 // ModifyInstancesAttributeResponse is the response of
@@ -42,10 +42,10 @@ type ModifyInstancesAttributeResponse EmptyResponse
 // DescribeInstancesRequest is the request of DescribeInstances. Offset and
 // Limit are integers, as in every cvm action.
 type DescribeInstancesRequest struct {
-	InstanceIds []String `json:"InstanceIds"`
-	Filters     []Filter `json:"Filters"`
-	Offset      *Int     `json:"Offset"`
-	Limit       *Int     `json:"Limit"`
+	InstanceIds []String `json:"InstanceIds,omitzero"`
+	Filters     []Filter `json:"Filters,omitzero"`
+	Offset      *Int     `json:"Offset,omitzero"`
+	Limit       *Int     `json:"Limit,omitzero"`
 }
 
 // Placement is where an instance runs. ProjectId is an integer.
@@ -85,7 +85,7 @@ type DescribeInstancesResponse struct {
 
 // InstanceIdsRequest is a request naming instances.
 type InstanceIdsRequest struct {
-	InstanceIds []String `json:"InstanceIds"`
+	InstanceIds []String `json:"InstanceIds,omitzero"`
 }
 
 // TerminateInstancesRequest is the request of TerminateInstances: the
@@ -99,10 +99,10 @@ type TerminateInstancesResponse EmptyResponse
 // StopType and StoppedMode are accepted and ignored: a Palisade instance
 // has no guest to shut down and no billing to keep.
 type StopInstancesRequest struct {
-	InstanceIds []String `json:"InstanceIds"`
-	ForceStop   *Bool    `json:"ForceStop"`
-	StopType    *String  `json:"StopType"`
-	StoppedMode *String  `json:"StoppedMode"`
+	InstanceIds []String `json:"InstanceIds,omitzero"`
+	ForceStop   *Bool    `json:"ForceStop,omitzero"`
+	StopType    *String  `json:"StopType,omitzero"`
+	StoppedMode *String  `json:"StoppedMode,omitzero"`
 }
 
 // StopInstancesResponse is the response of StopInstances.

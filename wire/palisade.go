@@ -5,22 +5,22 @@ package wire
 // InstanceSpec is one instance of a RegisterInstances request. ProjectId is
 // an integer.
 type InstanceSpec struct {
-	InstanceName       *String  `json:"InstanceName"`
-	OsType             *String  `json:"OsType"`
-	Zone               *String  `json:"Zone"`
-	ProjectId          *Int     `json:"ProjectId"`
-	PrivateIpAddresses []String `json:"PrivateIpAddresses"`
-	Ipv6Addresses      []String `json:"Ipv6Addresses"`
-	PublicIpAddress    *String  `json:"PublicIpAddress"`
-	HostId             *String  `json:"HostId"`
-	Interface          *String  `json:"Interface"`
+	InstanceName       *String  `json:"InstanceName,omitzero"`
+	OsType             *String  `json:"OsType,omitzero"`
+	Zone               *String  `json:"Zone,omitzero"`
+	ProjectId          *Int     `json:"ProjectId,omitzero"`
+	PrivateIpAddresses []String `json:"PrivateIpAddresses,omitzero"`
+	Ipv6Addresses      []String `json:"Ipv6Addresses,omitzero"`
+	PublicIpAddress    *String  `json:"PublicIpAddress,omitzero"`
+	HostId             *String  `json:"HostId,omitzero"`
+	Interface          *String  `json:"Interface,omitzero"`
 }
 
 // RegisterInstancesRequest is the request of RegisterInstances (platform
 // credential; the region is the request's X-TC-Region).
 type RegisterInstancesRequest struct {
-	AccountId *String        `json:"AccountId"`
-	Instances []InstanceSpec `json:"Instances"`
+	AccountId *String        `json:"AccountId,omitzero"`
+	Instances []InstanceSpec `json:"Instances,omitzero"`
 }
 
 // RegisterInstancesResponse is the response of RegisterInstances: the new
@@ -63,11 +63,11 @@ type DescribeAccountResponse struct {
 // packet to or from the instance pass? Port is an integer (absent for
 // protocols without ports).
 type SimulateTrafficRequest struct {
-	InstanceId *String `json:"InstanceId"`
-	Direction  *String `json:"Direction"`
-	Protocol   *String `json:"Protocol"`
-	Address    *String `json:"Address"`
-	Port       *Int    `json:"Port"`
+	InstanceId *String `json:"InstanceId,omitzero"`
+	Direction  *String `json:"Direction,omitzero"`
+	Protocol   *String `json:"Protocol,omitzero"`
+	Address    *String `json:"Address,omitzero"`
+	Port       *Int    `json:"Port,omitzero"`
 }
 
 // SimulateTrafficResponse is the response of SimulateTraffic: the verdict

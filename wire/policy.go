@@ -6,31 +6,31 @@ package wire
 // template group (ppmg-) in a request policy. An object whose fields are
 // empty counts as unset (Terraform sends {}).
 type ServiceTemplateSpecificationInput struct {
-	ServiceId      *String `json:"ServiceId"`
-	ServiceGroupId *String `json:"ServiceGroupId"`
+	ServiceId      *String `json:"ServiceId,omitzero"`
+	ServiceGroupId *String `json:"ServiceGroupId,omitzero"`
 }
 
 // AddressTemplateSpecificationInput names an address template (ipm-) or
 // template group (ipmg-) in a request policy; {} counts as unset.
 type AddressTemplateSpecificationInput struct {
-	AddressId      *String `json:"AddressId"`
-	AddressGroupId *String `json:"AddressGroupId"`
+	AddressId      *String `json:"AddressId,omitzero"`
+	AddressGroupId *String `json:"AddressGroupId,omitzero"`
 }
 
 // SecurityGroupPolicyInput is a SecurityGroupPolicy of a request. In a
 // create, PolicyIndex 0 inserts at the top and absent appends; in a delete
 // or replace it chooses the policy.
 type SecurityGroupPolicyInput struct {
-	PolicyIndex       *Int                               `json:"PolicyIndex"`
-	Protocol          *String                            `json:"Protocol"`
-	Port              *String                            `json:"Port"`
-	ServiceTemplate   *ServiceTemplateSpecificationInput `json:"ServiceTemplate"`
-	CidrBlock         *String                            `json:"CidrBlock"`
-	Ipv6CidrBlock     *String                            `json:"Ipv6CidrBlock"`
-	SecurityGroupId   *String                            `json:"SecurityGroupId"`
-	AddressTemplate   *AddressTemplateSpecificationInput `json:"AddressTemplate"`
-	Action            *String                            `json:"Action"`
-	PolicyDescription *String                            `json:"PolicyDescription"`
+	PolicyIndex       *Int                               `json:"PolicyIndex,omitzero"`
+	Protocol          *String                            `json:"Protocol,omitzero"`
+	Port              *String                            `json:"Port,omitzero"`
+	ServiceTemplate   *ServiceTemplateSpecificationInput `json:"ServiceTemplate,omitzero"`
+	CidrBlock         *String                            `json:"CidrBlock,omitzero"`
+	Ipv6CidrBlock     *String                            `json:"Ipv6CidrBlock,omitzero"`
+	SecurityGroupId   *String                            `json:"SecurityGroupId,omitzero"`
+	AddressTemplate   *AddressTemplateSpecificationInput `json:"AddressTemplate,omitzero"`
+	Action            *String                            `json:"Action,omitzero"`
+	PolicyDescription *String                            `json:"PolicyDescription,omitzero"`
 }
 
 // SecurityGroupPolicySetInput is a SecurityGroupPolicySet of a request.
@@ -38,9 +38,9 @@ type SecurityGroupPolicyInput struct {
 // delete and replace calls (absent means unchecked); in
 // ModifySecurityGroupPolicies "0" clears both directions.
 type SecurityGroupPolicySetInput struct {
-	Version *String                    `json:"Version"`
-	Egress  []SecurityGroupPolicyInput `json:"Egress"`
-	Ingress []SecurityGroupPolicyInput `json:"Ingress"`
+	Version *String                    `json:"Version,omitzero"`
+	Egress  []SecurityGroupPolicyInput `json:"Egress,omitzero"`
+	Ingress []SecurityGroupPolicyInput `json:"Ingress,omitzero"`
 }
 
 // ServiceTemplateSpecification is a policy's service template as
@@ -95,8 +95,8 @@ type SecurityGroupPolicySet struct {
 // DescribeSecurityGroupPoliciesRequest is the request of
 // DescribeSecurityGroupPolicies.
 type DescribeSecurityGroupPoliciesRequest struct {
-	SecurityGroupId *String  `json:"SecurityGroupId"`
-	Filters         []Filter `json:"Filters"`
+	SecurityGroupId *String  `json:"SecurityGroupId,omitzero"`
+	Filters         []Filter `json:"Filters,omitzero"`
 }
 
 // DescribeSecurityGroupPoliciesResponse is the response of
@@ -112,9 +112,9 @@ type DescribeSecurityGroupPoliciesResponse struct {
 // ReplaceSecurityGroupPolicies. OriginalSecurityGroupPolicySet is accepted
 // and, as in the cloud, only informative.
 type PoliciesRequest struct {
-	SecurityGroupId                *String                      `json:"SecurityGroupId"`
-	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet"`
-	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet"`
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
 }
 
 // CreateSecurityGroupPoliciesRequest is the request of
@@ -139,10 +139,10 @@ type ReplaceSecurityGroupPoliciesRequest PoliciesRequest
 // as it is; Version "0" clears both. OriginalSecurityGroupPolicySet is
 // accepted and ignored.
 type ModifySecurityGroupPoliciesRequest struct {
-	SecurityGroupId                *String                      `json:"SecurityGroupId"`
-	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet"`
-	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet"`
-	SortPolicys                    *Bool                        `json:"SortPolicys"`
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+	SortPolicys                    *Bool                        `json:"SortPolicys,omitzero"`
 }
 
 // PolicyWriteResponse is the response of a policy write. Version and

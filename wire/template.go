@@ -7,16 +7,16 @@ package wire
 // Limit are strings, as in every vpc action; NeedMemberInfo is accepted
 // (it must be a boolean) and changes nothing.
 type TemplateQuery struct {
-	Filters        []Filter   `json:"Filters"`
-	Offset         *IntString `json:"Offset"`
-	Limit          *IntString `json:"Limit"`
-	NeedMemberInfo *Bool      `json:"NeedMemberInfo"`
+	Filters        []Filter   `json:"Filters,omitzero"`
+	Offset         *IntString `json:"Offset,omitzero"`
+	Limit          *IntString `json:"Limit,omitzero"`
+	NeedMemberInfo *Bool      `json:"NeedMemberInfo,omitzero"`
 }
 
 // AddressInfoInput is an address with a description, in a request.
 type AddressInfoInput struct {
-	Address     *String `json:"Address"`
-	Description *String `json:"Description"`
+	Address     *String `json:"Address,omitzero"`
+	Description *String `json:"Description,omitzero"`
 }
 
 // AddressInfo is an address with its description, in a response.
@@ -39,9 +39,9 @@ type AddressTemplate struct {
 // CreateAddressTemplateRequest is the request of CreateAddressTemplate:
 // Addresses first, then AddressesExtra.
 type CreateAddressTemplateRequest struct {
-	AddressTemplateName *String            `json:"AddressTemplateName"`
-	Addresses           []String           `json:"Addresses"`
-	AddressesExtra      []AddressInfoInput `json:"AddressesExtra"`
+	AddressTemplateName *String            `json:"AddressTemplateName,omitzero"`
+	Addresses           []String           `json:"Addresses,omitzero"`
+	AddressesExtra      []AddressInfoInput `json:"AddressesExtra,omitzero"`
 }
 
 // CreateAddressTemplateResponse is the response of CreateAddressTemplate.
@@ -66,10 +66,10 @@ type DescribeAddressTemplatesResponse struct {
 // ModifyAddressTemplateAttribute; absent fields are left as they are, and
 // entries given replace all entries.
 type ModifyAddressTemplateAttributeRequest struct {
-	AddressTemplateId   *String            `json:"AddressTemplateId"`
-	AddressTemplateName *String            `json:"AddressTemplateName"`
-	Addresses           []String           `json:"Addresses"`
-	AddressesExtra      []AddressInfoInput `json:"AddressesExtra"`
+	AddressTemplateId   *String            `json:"AddressTemplateId,omitzero"`
+	AddressTemplateName *String            `json:"AddressTemplateName,omitzero"`
+	Addresses           []String           `json:"Addresses,omitzero"`
+	AddressesExtra      []AddressInfoInput `json:"AddressesExtra,omitzero"`
 }
 
 // ModifyAddressTemplateAttributeResponse is the response of
@@ -78,7 +78,7 @@ type ModifyAddressTemplateAttributeResponse EmptyResponse
 
 // DeleteAddressTemplateRequest is the request of DeleteAddressTemplate.
 type DeleteAddressTemplateRequest struct {
-	AddressTemplateId *String `json:"AddressTemplateId"`
+	AddressTemplateId *String `json:"AddressTemplateId,omitzero"`
 }
 
 // DeleteAddressTemplateResponse is the response of DeleteAddressTemplate.
@@ -105,8 +105,8 @@ type AddressTemplateGroup struct {
 // CreateAddressTemplateGroupRequest is the request of
 // CreateAddressTemplateGroup.
 type CreateAddressTemplateGroupRequest struct {
-	AddressTemplateGroupName *String  `json:"AddressTemplateGroupName"`
-	AddressTemplateIds       []String `json:"AddressTemplateIds"`
+	AddressTemplateGroupName *String  `json:"AddressTemplateGroupName,omitzero"`
+	AddressTemplateIds       []String `json:"AddressTemplateIds,omitzero"`
 }
 
 // CreateAddressTemplateGroupResponse is the response of
@@ -131,9 +131,9 @@ type DescribeAddressTemplateGroupsResponse struct {
 // ModifyAddressTemplateGroupAttributeRequest is the request of
 // ModifyAddressTemplateGroupAttribute.
 type ModifyAddressTemplateGroupAttributeRequest struct {
-	AddressTemplateGroupId   *String  `json:"AddressTemplateGroupId"`
-	AddressTemplateGroupName *String  `json:"AddressTemplateGroupName"`
-	AddressTemplateIds       []String `json:"AddressTemplateIds"`
+	AddressTemplateGroupId   *String  `json:"AddressTemplateGroupId,omitzero"`
+	AddressTemplateGroupName *String  `json:"AddressTemplateGroupName,omitzero"`
+	AddressTemplateIds       []String `json:"AddressTemplateIds,omitzero"`
 }
 
 // ModifyAddressTemplateGroupAttributeResponse is the response of
@@ -143,7 +143,7 @@ type ModifyAddressTemplateGroupAttributeResponse EmptyResponse
 // DeleteAddressTemplateGroupRequest is the request of
 // DeleteAddressTemplateGroup.
 type DeleteAddressTemplateGroupRequest struct {
-	AddressTemplateGroupId *String `json:"AddressTemplateGroupId"`
+	AddressTemplateGroupId *String `json:"AddressTemplateGroupId,omitzero"`
 }
 
 // DeleteAddressTemplateGroupResponse is the response of
@@ -153,8 +153,8 @@ type DeleteAddressTemplateGroupResponse EmptyResponse
 // ServiceInfoInput is a service ("tcp:80", "udp:53-54") with a
 // description, in a request.
 type ServiceInfoInput struct {
-	Service     *String `json:"Service"`
-	Description *String `json:"Description"`
+	Service     *String `json:"Service,omitzero"`
+	Description *String `json:"Description,omitzero"`
 }
 
 // ServiceInfo is a service with its description, in a response.
@@ -176,9 +176,9 @@ type ServiceTemplate struct {
 // CreateServiceTemplateRequest is the request of CreateServiceTemplate:
 // Services first, then ServicesExtra.
 type CreateServiceTemplateRequest struct {
-	ServiceTemplateName *String            `json:"ServiceTemplateName"`
-	Services            []String           `json:"Services"`
-	ServicesExtra       []ServiceInfoInput `json:"ServicesExtra"`
+	ServiceTemplateName *String            `json:"ServiceTemplateName,omitzero"`
+	Services            []String           `json:"Services,omitzero"`
+	ServicesExtra       []ServiceInfoInput `json:"ServicesExtra,omitzero"`
 }
 
 // CreateServiceTemplateResponse is the response of CreateServiceTemplate.
@@ -202,10 +202,10 @@ type DescribeServiceTemplatesResponse struct {
 // ModifyServiceTemplateAttributeRequest is the request of
 // ModifyServiceTemplateAttribute.
 type ModifyServiceTemplateAttributeRequest struct {
-	ServiceTemplateId   *String            `json:"ServiceTemplateId"`
-	ServiceTemplateName *String            `json:"ServiceTemplateName"`
-	Services            []String           `json:"Services"`
-	ServicesExtra       []ServiceInfoInput `json:"ServicesExtra"`
+	ServiceTemplateId   *String            `json:"ServiceTemplateId,omitzero"`
+	ServiceTemplateName *String            `json:"ServiceTemplateName,omitzero"`
+	Services            []String           `json:"Services,omitzero"`
+	ServicesExtra       []ServiceInfoInput `json:"ServicesExtra,omitzero"`
 }
 
 // ModifyServiceTemplateAttributeResponse is the response of
@@ -214,7 +214,7 @@ type ModifyServiceTemplateAttributeResponse EmptyResponse
 
 // DeleteServiceTemplateRequest is the request of DeleteServiceTemplate.
 type DeleteServiceTemplateRequest struct {
-	ServiceTemplateId *String `json:"ServiceTemplateId"`
+	ServiceTemplateId *String `json:"ServiceTemplateId,omitzero"`
 }
 
 // DeleteServiceTemplateResponse is the response of DeleteServiceTemplate.
@@ -234,8 +234,8 @@ type ServiceTemplateGroup struct {
 // CreateServiceTemplateGroupRequest is the request of
 // CreateServiceTemplateGroup.
 type CreateServiceTemplateGroupRequest struct {
-	ServiceTemplateGroupName *String  `json:"ServiceTemplateGroupName"`
-	ServiceTemplateIds       []String `json:"ServiceTemplateIds"`
+	ServiceTemplateGroupName *String  `json:"ServiceTemplateGroupName,omitzero"`
+	ServiceTemplateIds       []String `json:"ServiceTemplateIds,omitzero"`
 }
 
 // CreateServiceTemplateGroupResponse is the response of
@@ -260,9 +260,9 @@ type DescribeServiceTemplateGroupsResponse struct {
 // ModifyServiceTemplateGroupAttributeRequest is the request of
 // ModifyServiceTemplateGroupAttribute.
 type ModifyServiceTemplateGroupAttributeRequest struct {
-	ServiceTemplateGroupId   *String  `json:"ServiceTemplateGroupId"`
-	ServiceTemplateGroupName *String  `json:"ServiceTemplateGroupName"`
-	ServiceTemplateIds       []String `json:"ServiceTemplateIds"`
+	ServiceTemplateGroupId   *String  `json:"ServiceTemplateGroupId,omitzero"`
+	ServiceTemplateGroupName *String  `json:"ServiceTemplateGroupName,omitzero"`
+	ServiceTemplateIds       []String `json:"ServiceTemplateIds,omitzero"`
 }
 
 // ModifyServiceTemplateGroupAttributeResponse is the response of
@@ -272,7 +272,7 @@ type ModifyServiceTemplateGroupAttributeResponse EmptyResponse
 // DeleteServiceTemplateGroupRequest is the request of
 // DeleteServiceTemplateGroup.
 type DeleteServiceTemplateGroupRequest struct {
-	ServiceTemplateGroupId *String `json:"ServiceTemplateGroupId"`
+	ServiceTemplateGroupId *String `json:"ServiceTemplateGroupId,omitzero"`
 }
 
 // DeleteServiceTemplateGroupResponse is the response of
