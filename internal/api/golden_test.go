@@ -210,8 +210,7 @@ func line(lines []string, i int) string {
 // callRaw sends body and returns the Response object as the server wrote
 // it, or the error envelope's Response object for an API error.
 func callRaw(ctx context.Context, cl *client.Client, svc, action, body string) (string, error) {
-	var raw json.RawMessage
-	err := cl.Call(ctx, svc, "2017-03-12", action, json.RawMessage(body), &raw)
+	raw, err := cl.Call(ctx, svc, "2017-03-12", action, json.RawMessage(body))
 	var ae *client.Error
 	if errors.As(err, &ae) {
 		return fmt.Sprintf(`{"Error":{"Code":%q,"Message":%q},"RequestId":%q}`, ae.Code, ae.Message, ae.RequestID), nil
