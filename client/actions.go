@@ -7,8 +7,8 @@ import (
 )
 
 // One typed method per action served, each over invoke with the action's
-// service. Palisade's own actions are signed for the "palisade" service,
-// which the server accepts for them.
+// service and wire.Version. A nil request sends {}. Palisade's own actions
+// are signed for the "palisade" service, which the server accepts for them.
 
 // CreateSecurityGroup calls the vpc action CreateSecurityGroup.
 func (c *Client) CreateSecurityGroup(ctx context.Context, req *wire.CreateSecurityGroupRequest) (*wire.CreateSecurityGroupResponse, error) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +30,8 @@ type server struct {
 	hostID   string
 
 	mu     sync.Mutex
-	bodies map[string][]string
+	bodies map[string][]string // by action
+	scopes map[string]string   // by action: the last credential scope
 }
 
 func newServer(t *testing.T) *server {
@@ -40,12 +42,16 @@ func newServer(t *testing.T) *server {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := service.New(st, service.Options{})
-	s := &server{bodies: map[string][]string{}}
+	s := &server{bodies: map[string][]string{}, scopes: map[string]string{}}
 	h := api.NewHandler(api.Options{Service: svc})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		action := r.Header.Get(client.HeaderAction)
+		_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+		scope, _, _ = strings.Cut(scope, ",")
 		s.mu.Lock()
-		s.bodies[r.Header.Get(client.HeaderAction)] = append(s.bodies[r.Header.Get(client.HeaderAction)], string(b))
+		s.bodies[action] = append(s.bodies[action], string(b))
+		s.scopes[action] = scope
 		s.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		h.ServeHTTP(w, r)
@@ -266,6 +272,46 @@ func TestCallSendsAnyActionAsJSON(t *testing.T) {
 			var ce *client.Error
 			if !errors.As(err, &ce) || ce.Code != tt.code {
 				t.Errorf("Call(%s, %s) = %v, want code %s", tt.action, tt.body, err, tt.code)
+			}
+		})
+	}
+}
+
+// TestEveryActionHasATypedMethod calls, for every action of wire.Actions,
+// the client method of that name with a nil request and checks its types,
+// the action it sent, its service in the signature and the {} body.
+func TestEveryActionHasATypedMethod(t *testing.T) {
+	s := newServer(t)
+	ctx := reflect.ValueOf(context.Background())
+	cl := reflect.ValueOf(s.admin)
+	errType := reflect.TypeFor[error]()
+	for _, a := range wire.Actions() {
+		t.Run(a.Name, func(t *testing.T) {
+			m := cl.MethodByName(a.Name)
+			if !m.IsValid() {
+				t.Fatalf("no method Client.%s", a.Name)
+			}
+			mt := m.Type()
+			if mt.NumIn() != 2 || mt.NumOut() != 2 || mt.Out(1) != errType ||
+				mt.In(1).Elem().Name() != a.Name+"Request" || mt.Out(0).Elem().Name() != a.Name+"Response" ||
+				mt.In(1).Elem().PkgPath() != "github.com/palisade-sg/palisade/wire" {
+				t.Fatalf("Client.%s has type %v", a.Name, mt)
+			}
+			out := m.Call([]reflect.Value{ctx, reflect.Zero(mt.In(1))})
+			if err, _ := out[1].Interface().(error); err != nil {
+				var ce *client.Error
+				if !errors.As(err, &ce) {
+					t.Fatalf("Client.%s: %v, want success or an API error", a.Name, err)
+				}
+			}
+			s.mu.Lock()
+			scope, bodies := s.scopes[a.Name], s.bodies[a.Name]
+			s.mu.Unlock()
+			if len(bodies) != 1 || bodies[0] != "{}" {
+				t.Errorf("Client.%s sent %q as %s, want one {} body", a.Name, bodies, a.Name)
+			}
+			if !strings.HasSuffix(scope, "/"+a.Service+"/tc3_request") {
+				t.Errorf("Client.%s signed for scope %q, want service %s", a.Name, scope, a.Service)
 			}
 		})
 	}
