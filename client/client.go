@@ -1,7 +1,11 @@
 // Package client is a small Go client for Palisade's Tencent Cloud API 3.0
-// compatible endpoint: it signs requests with TC3-HMAC-SHA256 and calls any
-// action with a JSON body. The official Tencent Cloud SDKs work against the
-// same endpoint; this package exists for Palisade's own tools and actions.
+// compatible endpoint: it signs requests with TC3-HMAC-SHA256 and has one
+// typed method per action served, taking and returning the types of package
+// wire (CreateSecurityGroupPolicies, DescribeInstances, SimulateTraffic, …),
+// plus Call for any action with a raw JSON body. An error answered by the
+// server is an *Error carrying the API error code. The official Tencent
+// Cloud SDKs work against the same endpoint; this package exists for
+// Palisade's own tools, the agent and tests.
 package client
 
 import (
@@ -13,6 +17,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // maxResponseBytes bounds how much of a response Call reads.
@@ -74,13 +80,17 @@ func (c *Client) WithClock(now func() time.Time) *Client {
 // Region returns the region c sends.
 func (c *Client) Region() string { return c.region }
 
-// Error is an error answered by the server in the response envelope.
+// Error is an error answered by the server in the response envelope:
+// Code is the API error code ("UnsupportedOperation.VersionMismatch",
+// "InvalidParameterValue.Malformed", …). Use errors.As to get it from an
+// error a method returns.
 type Error struct {
 	Code      string
 	Message   string
 	RequestID string
 }
 
+// Error returns "Code: Message (request RequestID)".
 func (e *Error) Error() string {
 	if e.RequestID == "" {
 		return fmt.Sprintf("%s: %s", e.Code, e.Message)
@@ -101,30 +111,39 @@ type errorBody struct {
 	RequestID string `json:"RequestId"`
 }
 
-// Call sends action of service (e.g. "vpc") at version (e.g. "2017-03-12")
-// with req marshalled as the JSON body (nil sends {}), and decodes the
-// Response object into resp (nil discards it). An error answered by the
-// server is an *Error.
-func (c *Client) Call(ctx context.Context, service, version, action string, req, resp any) error {
-	body := []byte("{}")
+// Call sends action of service (e.g. wire.ServiceVPC) at version (e.g.
+// wire.Version) with body as the JSON request (nil or empty sends {}) and
+// returns the Response object of the answer, RequestId included, as the
+// server wrote it. It serves actions that have no typed method yet and
+// callers that hold JSON; the typed methods are built on it. An error
+// answered by the server is an *Error.
+func (c *Client) Call(ctx context.Context, service, version, action string, body json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = json.RawMessage("{}")
+	}
+	return c.do(ctx, service, version, action, body)
+}
+
+// invoke sends req (nil sends {}) as action of service at wire.Version and
+// decodes the Response object into a Resp.
+func invoke[Resp, Req any](ctx context.Context, c *Client, service, action string, req *Req) (*Resp, error) {
+	var body []byte
 	if req != nil {
 		b, err := json.Marshal(req)
 		if err != nil {
-			return fmt.Errorf("encode %s request: %w", action, err)
+			return nil, fmt.Errorf("encode %s request: %w", action, err)
 		}
 		body = b
 	}
-	raw, err := c.do(ctx, service, version, action, body)
+	raw, err := c.Call(ctx, service, wire.Version, action, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if resp == nil {
-		return nil
-	}
+	resp := new(Resp)
 	if err := json.Unmarshal(raw, resp); err != nil {
-		return fmt.Errorf("decode %s response: %w", action, err)
+		return nil, fmt.Errorf("decode %s response: %w", action, err)
 	}
-	return nil
+	return resp, nil
 }
 
 // do sends one signed request and returns the Response object of a

@@ -3,11 +3,14 @@ package api
 import (
 	"maps"
 	"slices"
+
+	"github.com/palisade-sg/palisade/wire"
 )
 
-// action is one API action: the service it belongs to ("vpc", "cvm", or
-// "palisade" for Palisade's own actions, served whatever the request's
-// service), whether it writes, and its handler.
+// action is one API action: the service it belongs to (wire.ServiceVPC,
+// wire.ServiceCVM, or wire.ServicePalisade for Palisade's own actions,
+// served whatever the request's service), whether it writes, and its
+// handler.
 type action struct {
 	service string
 	write   bool
@@ -39,61 +42,61 @@ const (
 func actions() map[string]action {
 	return map[string]action{
 		// vpc: security groups
-		"CreateSecurityGroup":                        act("vpc", write, (*handler).createSecurityGroup),
-		"CreateSecurityGroupWithPolicies":            act("vpc", write, (*handler).createSecurityGroupWithPolicies),
-		"CreateDefaultSecurityGroup":                 act("vpc", write, (*handler).createDefaultSecurityGroup),
-		"DescribeSecurityGroups":                     act("vpc", read, (*handler).describeSecurityGroups),
-		"ModifySecurityGroupAttribute":               act("vpc", write, (*handler).modifySecurityGroupAttribute),
-		"DeleteSecurityGroup":                        act("vpc", write, (*handler).deleteSecurityGroup),
-		"CloneSecurityGroup":                         act("vpc", write, (*handler).cloneSecurityGroup),
-		"DescribeSecurityGroupAssociationStatistics": act("vpc", read, (*handler).describeSecurityGroupAssociationStatistics),
-		"DescribeSecurityGroupReferences":            act("vpc", read, (*handler).describeSecurityGroupReferences),
-		"DescribeSecurityGroupLimits":                act("vpc", read, (*handler).describeSecurityGroupLimits),
+		wire.ActionCreateSecurityGroup:                        act(wire.ServiceVPC, write, (*handler).createSecurityGroup),
+		wire.ActionCreateSecurityGroupWithPolicies:            act(wire.ServiceVPC, write, (*handler).createSecurityGroupWithPolicies),
+		wire.ActionCreateDefaultSecurityGroup:                 act(wire.ServiceVPC, write, (*handler).createDefaultSecurityGroup),
+		wire.ActionDescribeSecurityGroups:                     act(wire.ServiceVPC, read, (*handler).describeSecurityGroups),
+		wire.ActionModifySecurityGroupAttribute:               act(wire.ServiceVPC, write, (*handler).modifySecurityGroupAttribute),
+		wire.ActionDeleteSecurityGroup:                        act(wire.ServiceVPC, write, (*handler).deleteSecurityGroup),
+		wire.ActionCloneSecurityGroup:                         act(wire.ServiceVPC, write, (*handler).cloneSecurityGroup),
+		wire.ActionDescribeSecurityGroupAssociationStatistics: act(wire.ServiceVPC, read, (*handler).describeSecurityGroupAssociationStatistics),
+		wire.ActionDescribeSecurityGroupReferences:            act(wire.ServiceVPC, read, (*handler).describeSecurityGroupReferences),
+		wire.ActionDescribeSecurityGroupLimits:                act(wire.ServiceVPC, read, (*handler).describeSecurityGroupLimits),
 
 		// vpc: policies
-		"DescribeSecurityGroupPolicies": act("vpc", read, (*handler).describeSecurityGroupPolicies),
-		"CreateSecurityGroupPolicies":   act("vpc", write, (*handler).createSecurityGroupPolicies),
-		"DeleteSecurityGroupPolicies":   act("vpc", write, (*handler).deleteSecurityGroupPolicies),
-		"ReplaceSecurityGroupPolicy":    act("vpc", write, (*handler).replaceSecurityGroupPolicy),
-		"ReplaceSecurityGroupPolicies":  act("vpc", write, (*handler).replaceSecurityGroupPolicies),
-		"ModifySecurityGroupPolicies":   act("vpc", write, (*handler).modifySecurityGroupPolicies),
+		wire.ActionDescribeSecurityGroupPolicies: act(wire.ServiceVPC, read, (*handler).describeSecurityGroupPolicies),
+		wire.ActionCreateSecurityGroupPolicies:   act(wire.ServiceVPC, write, (*handler).createSecurityGroupPolicies),
+		wire.ActionDeleteSecurityGroupPolicies:   act(wire.ServiceVPC, write, (*handler).deleteSecurityGroupPolicies),
+		wire.ActionReplaceSecurityGroupPolicy:    act(wire.ServiceVPC, write, (*handler).replaceSecurityGroupPolicy),
+		wire.ActionReplaceSecurityGroupPolicies:  act(wire.ServiceVPC, write, (*handler).replaceSecurityGroupPolicies),
+		wire.ActionModifySecurityGroupPolicies:   act(wire.ServiceVPC, write, (*handler).modifySecurityGroupPolicies),
 
 		// vpc: parameter templates
-		"CreateAddressTemplate":               act("vpc", write, (*handler).createAddressTemplate),
-		"DescribeAddressTemplates":            act("vpc", read, (*handler).describeAddressTemplates),
-		"ModifyAddressTemplateAttribute":      act("vpc", write, (*handler).modifyAddressTemplateAttribute),
-		"DeleteAddressTemplate":               act("vpc", write, (*handler).deleteAddressTemplate),
-		"CreateAddressTemplateGroup":          act("vpc", write, (*handler).createAddressTemplateGroup),
-		"DescribeAddressTemplateGroups":       act("vpc", read, (*handler).describeAddressTemplateGroups),
-		"ModifyAddressTemplateGroupAttribute": act("vpc", write, (*handler).modifyAddressTemplateGroupAttribute),
-		"DeleteAddressTemplateGroup":          act("vpc", write, (*handler).deleteAddressTemplateGroup),
-		"CreateServiceTemplate":               act("vpc", write, (*handler).createServiceTemplate),
-		"DescribeServiceTemplates":            act("vpc", read, (*handler).describeServiceTemplates),
-		"ModifyServiceTemplateAttribute":      act("vpc", write, (*handler).modifyServiceTemplateAttribute),
-		"DeleteServiceTemplate":               act("vpc", write, (*handler).deleteServiceTemplate),
-		"CreateServiceTemplateGroup":          act("vpc", write, (*handler).createServiceTemplateGroup),
-		"DescribeServiceTemplateGroups":       act("vpc", read, (*handler).describeServiceTemplateGroups),
-		"ModifyServiceTemplateGroupAttribute": act("vpc", write, (*handler).modifyServiceTemplateGroupAttribute),
-		"DeleteServiceTemplateGroup":          act("vpc", write, (*handler).deleteServiceTemplateGroup),
+		wire.ActionCreateAddressTemplate:               act(wire.ServiceVPC, write, (*handler).createAddressTemplate),
+		wire.ActionDescribeAddressTemplates:            act(wire.ServiceVPC, read, (*handler).describeAddressTemplates),
+		wire.ActionModifyAddressTemplateAttribute:      act(wire.ServiceVPC, write, (*handler).modifyAddressTemplateAttribute),
+		wire.ActionDeleteAddressTemplate:               act(wire.ServiceVPC, write, (*handler).deleteAddressTemplate),
+		wire.ActionCreateAddressTemplateGroup:          act(wire.ServiceVPC, write, (*handler).createAddressTemplateGroup),
+		wire.ActionDescribeAddressTemplateGroups:       act(wire.ServiceVPC, read, (*handler).describeAddressTemplateGroups),
+		wire.ActionModifyAddressTemplateGroupAttribute: act(wire.ServiceVPC, write, (*handler).modifyAddressTemplateGroupAttribute),
+		wire.ActionDeleteAddressTemplateGroup:          act(wire.ServiceVPC, write, (*handler).deleteAddressTemplateGroup),
+		wire.ActionCreateServiceTemplate:               act(wire.ServiceVPC, write, (*handler).createServiceTemplate),
+		wire.ActionDescribeServiceTemplates:            act(wire.ServiceVPC, read, (*handler).describeServiceTemplates),
+		wire.ActionModifyServiceTemplateAttribute:      act(wire.ServiceVPC, write, (*handler).modifyServiceTemplateAttribute),
+		wire.ActionDeleteServiceTemplate:               act(wire.ServiceVPC, write, (*handler).deleteServiceTemplate),
+		wire.ActionCreateServiceTemplateGroup:          act(wire.ServiceVPC, write, (*handler).createServiceTemplateGroup),
+		wire.ActionDescribeServiceTemplateGroups:       act(wire.ServiceVPC, read, (*handler).describeServiceTemplateGroups),
+		wire.ActionModifyServiceTemplateGroupAttribute: act(wire.ServiceVPC, write, (*handler).modifyServiceTemplateGroupAttribute),
+		wire.ActionDeleteServiceTemplateGroup:          act(wire.ServiceVPC, write, (*handler).deleteServiceTemplateGroup),
 
 		// cvm
-		"AssociateSecurityGroups":    act("cvm", write, (*handler).associateSecurityGroups),
-		"DisassociateSecurityGroups": act("cvm", write, (*handler).disassociateSecurityGroups),
-		"ModifyInstancesAttribute":   act("cvm", write, (*handler).modifyInstancesAttribute),
-		"DescribeInstances":          act("cvm", read, (*handler).describeInstances),
-		"TerminateInstances":         act("cvm", write, (*handler).terminateInstances),
-		"StopInstances":              act("cvm", write, (*handler).stopInstances),
-		"StartInstances":             act("cvm", write, (*handler).startInstances),
+		wire.ActionAssociateSecurityGroups:    act(wire.ServiceCVM, write, (*handler).associateSecurityGroups),
+		wire.ActionDisassociateSecurityGroups: act(wire.ServiceCVM, write, (*handler).disassociateSecurityGroups),
+		wire.ActionModifyInstancesAttribute:   act(wire.ServiceCVM, write, (*handler).modifyInstancesAttribute),
+		wire.ActionDescribeInstances:          act(wire.ServiceCVM, read, (*handler).describeInstances),
+		wire.ActionTerminateInstances:         act(wire.ServiceCVM, write, (*handler).terminateInstances),
+		wire.ActionStopInstances:              act(wire.ServiceCVM, write, (*handler).stopInstances),
+		wire.ActionStartInstances:             act(wire.ServiceCVM, write, (*handler).startInstances),
 
 		// Palisade
-		"RegisterInstances": act("palisade", write, (*handler).registerInstances),
-		"PurgeInstances":    act("palisade", write, (*handler).purgeInstances),
-		"UnblockPort25":     act("palisade", write, (*handler).unblockPort25),
-		"DescribeAccount":   act("palisade", read, (*handler).describeAccount),
-		"SimulateTraffic":   act("palisade", read, (*handler).simulateTraffic),
+		wire.ActionRegisterInstances: act(wire.ServicePalisade, write, (*handler).registerInstances),
+		wire.ActionPurgeInstances:    act(wire.ServicePalisade, write, (*handler).purgeInstances),
+		wire.ActionUnblockPort25:     act(wire.ServicePalisade, write, (*handler).unblockPort25),
+		wire.ActionDescribeAccount:   act(wire.ServicePalisade, read, (*handler).describeAccount),
+		wire.ActionSimulateTraffic:   act(wire.ServicePalisade, read, (*handler).simulateTraffic),
 
-		"DescribeSecurityGroupTemplates": act("palisade", read, (*handler).describeSecurityGroupTemplates),
-		"DescribeCommonPorts":            act("palisade", read, (*handler).describeCommonPorts),
+		wire.ActionDescribeSecurityGroupTemplates: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupTemplates),
+		wire.ActionDescribeCommonPorts:            act(wire.ServicePalisade, read, (*handler).describeCommonPorts),
 	}
 }
 

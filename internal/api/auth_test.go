@@ -21,6 +21,7 @@ import (
 
 	"github.com/palisade-sg/palisade/client"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // credService is a small fake of the service for the transport tests: it
@@ -149,27 +150,20 @@ func TestRealSDKSignatureAccepted(t *testing.T) {
 func TestClientAgainstServer(t *testing.T) {
 	srv, _ := newCredServer(t, nil)
 	c := client.New(srv.URL, testID, testKey, "ap-guangzhou")
-	var out struct {
-		SecurityGroup struct {
-			SecurityGroupId string
-			ProjectId       string
-			IsDefault       bool
-		}
-		RequestId string
-	}
-	if err := c.Call(context.Background(), "vpc", "2017-03-12", "CreateDefaultSecurityGroup", map[string]any{"ProjectId": 7}, &out); err != nil {
+	out, err := c.CreateDefaultSecurityGroup(context.Background(), &wire.CreateDefaultSecurityGroupRequest{ProjectId: wire.NewIntString(7)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if out.SecurityGroup.ProjectId != "7" || !out.SecurityGroup.IsDefault || out.RequestId == "" {
 		t.Errorf("response = %+v", out)
 	}
-	err := c.Call(context.Background(), "vpc", "2017-03-12", "NoSuchAction", nil, nil)
+	_, err = c.Call(context.Background(), "vpc", "2017-03-12", "NoSuchAction", nil)
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.Code != "InvalidAction" || ce.RequestID == "" {
 		t.Errorf("NoSuchAction: %v", err)
 	}
 	bad := client.New(strings.TrimPrefix(srv.URL, "http://"), testID, "wrong", "")
-	if err := bad.Call(context.Background(), "vpc", "2017-03-12", "DescribeSecurityGroupLimits", nil, nil); !errors.As(err, &ce) || ce.Code != codeSignatureFailure {
+	if _, err := bad.DescribeSecurityGroupLimits(context.Background(), nil); !errors.As(err, &ce) || ce.Code != codeSignatureFailure {
 		t.Errorf("wrong key: %v", err)
 	}
 }

@@ -4,17 +4,13 @@ import (
 	"net/netip"
 
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // cvm actions that bind groups to instances and describe instances. In cvm,
 // Offset, Limit and Placement.ProjectId are integers.
 
-type bindRequest struct {
-	SecurityGroupIds []flexString `json:"SecurityGroupIds"`
-	InstanceIds      []flexString `json:"InstanceIds"`
-}
-
-func (req *bindRequest) input() (service.BindInput, error) {
+func bindInput(req *wire.BindRequest) (service.BindInput, error) {
 	groups, err := requireList("SecurityGroupIds", req.SecurityGroupIds)
 	if err != nil {
 		return service.BindInput{}, err
@@ -32,29 +28,23 @@ func (req *bindRequest) input() (service.BindInput, error) {
 	return service.BindInput{SecurityGroupIDs: groups, InstanceIDs: instances}, nil
 }
 
-func (h *handler) associateSecurityGroups(c *call, req *bindRequest) (any, error) {
-	in, err := req.input()
+func (h *handler) associateSecurityGroups(c *call, req *wire.AssociateSecurityGroupsRequest) (any, error) {
+	in, err := bindInput((*wire.BindRequest)(req))
 	if err != nil {
 		return nil, err
 	}
 	return nil, h.svc.AssociateSecurityGroups(c.ctx, c.caller, in)
 }
 
-func (h *handler) disassociateSecurityGroups(c *call, req *bindRequest) (any, error) {
-	in, err := req.input()
+func (h *handler) disassociateSecurityGroups(c *call, req *wire.DisassociateSecurityGroupsRequest) (any, error) {
+	in, err := bindInput((*wire.BindRequest)(req))
 	if err != nil {
 		return nil, err
 	}
 	return nil, h.svc.DisassociateSecurityGroups(c.ctx, c.caller, in)
 }
 
-type modifyInstancesAttributeRequest struct {
-	InstanceIds    []flexString `json:"InstanceIds"`
-	InstanceName   *flexString  `json:"InstanceName"`
-	SecurityGroups []flexString `json:"SecurityGroups"`
-}
-
-func (h *handler) modifyInstancesAttribute(c *call, req *modifyInstancesAttributeRequest) (any, error) {
+func (h *handler) modifyInstancesAttribute(c *call, req *wire.ModifyInstancesAttributeRequest) (any, error) {
 	ids, err := requireList("InstanceIds", req.InstanceIds)
 	if err != nil {
 		return nil, err
@@ -69,39 +59,6 @@ func (h *handler) modifyInstancesAttribute(c *call, req *modifyInstancesAttribut
 	return nil, h.svc.ModifyInstancesAttribute(c.ctx, c.caller, in)
 }
 
-type describeInstancesRequest struct {
-	InstanceIds []flexString `json:"InstanceIds"`
-	Filters     []filterIn   `json:"Filters"`
-	Offset      *flexInt     `json:"Offset"`
-	Limit       *flexInt     `json:"Limit"`
-}
-
-type placementOut struct {
-	Zone      string `json:"Zone"`
-	ProjectId int64  `json:"ProjectId"`
-	HostId    string `json:"HostId"`
-}
-
-// instanceOut is the cvm Instance object, with the fields Palisade knows.
-// OsType, Region and Interface are Palisade extensions.
-type instanceOut struct {
-	Placement            placementOut `json:"Placement"`
-	InstanceId           string       `json:"InstanceId"`
-	InstanceName         string       `json:"InstanceName"`
-	PrivateIpAddresses   []string     `json:"PrivateIpAddresses"`
-	PublicIpAddresses    []string     `json:"PublicIpAddresses"`
-	IPv6Addresses        []string     `json:"IPv6Addresses"`
-	CreatedTime          string       `json:"CreatedTime"`
-	OsName               string       `json:"OsName"`
-	SecurityGroupIds     []string     `json:"SecurityGroupIds"`
-	InstanceState        string       `json:"InstanceState"`
-	LatestOperationState string       `json:"LatestOperationState"`
-	Tags                 []tagOut     `json:"Tags"`
-	OsType               string       `json:"OsType"`
-	Region               string       `json:"Region"`
-	Interface            string       `json:"Interface"`
-}
-
 func addrs(in []netip.Addr) []string {
 	out := make([]string, len(in))
 	for i, a := range in {
@@ -110,9 +67,9 @@ func addrs(in []netip.Addr) []string {
 	return out
 }
 
-func instanceToWire(in service.Instance) instanceOut {
-	out := instanceOut{
-		Placement:            placementOut{Zone: in.Zone, ProjectId: in.ProjectID, HostId: in.HostID},
+func instanceToWire(in service.Instance) wire.Instance {
+	out := wire.Instance{
+		Placement:            wire.Placement{Zone: in.Zone, ProjectId: in.ProjectID, HostId: in.HostID},
 		InstanceId:           in.ID,
 		InstanceName:         in.Name,
 		PrivateIpAddresses:   addrs(in.PrivateIPAddresses),
@@ -123,7 +80,7 @@ func instanceToWire(in service.Instance) instanceOut {
 		SecurityGroupIds:     nonNil(in.SecurityGroupIDs),
 		InstanceState:        string(in.State),
 		LatestOperationState: "SUCCESS",
-		Tags:                 []tagOut{},
+		Tags:                 []wire.Tag{},
 		OsType:               in.OSType,
 		Region:               in.Region,
 		Interface:            in.Interface,
@@ -134,7 +91,7 @@ func instanceToWire(in service.Instance) instanceOut {
 	return out
 }
 
-func (h *handler) describeInstances(c *call, req *describeInstancesRequest) (any, error) {
+func (h *handler) describeInstances(c *call, req *wire.DescribeInstancesRequest) (any, error) {
 	p, err := page(req.Offset, req.Limit)
 	if err != nil {
 		return nil, err
@@ -144,30 +101,19 @@ func (h *handler) describeInstances(c *call, req *describeInstancesRequest) (any
 		Filters: filters(req.Filters),
 		Page:    p,
 	})
-	return wirePage("InstanceSet", list, total, err, instanceToWire)
+	if err != nil {
+		return nil, err
+	}
+	return wire.DescribeInstancesResponse{InstanceSet: convertAll(list, instanceToWire), TotalCount: uint64(total)}, nil
 }
 
-type instanceIDsRequest struct {
-	InstanceIds []flexString `json:"InstanceIds"`
-}
-
-func (h *handler) terminateInstances(c *call, req *instanceIDsRequest) (any, error) {
+func (h *handler) terminateInstances(c *call, req *wire.TerminateInstancesRequest) (any, error) {
 	return byIDs(c, "InstanceIds", req.InstanceIds, h.svc.TerminateInstances)
-}
-
-// stopInstancesRequest is cvm StopInstances. StopType, StoppedMode and
-// ForceStop are accepted and ignored: a Palisade instance has no guest to
-// shut down and no billing to keep.
-type stopInstancesRequest struct {
-	InstanceIds []flexString `json:"InstanceIds"`
-	ForceStop   *flexBool    `json:"ForceStop"`
-	StopType    *flexString  `json:"StopType"`
-	StoppedMode *flexString  `json:"StoppedMode"`
 }
 
 // instanceIDs returns a required list of at most 100 instance ids, the
 // cloud's limit per request.
-func instanceIDs(v []flexString) ([]string, error) {
+func instanceIDs(v []wire.String) ([]string, error) {
 	ids, err := requireList("InstanceIds", v)
 	if err != nil {
 		return nil, err
@@ -178,7 +124,7 @@ func instanceIDs(v []flexString) ([]string, error) {
 	return ids, nil
 }
 
-func (h *handler) stopInstances(c *call, req *stopInstancesRequest) (any, error) {
+func (h *handler) stopInstances(c *call, req *wire.StopInstancesRequest) (any, error) {
 	ids, err := instanceIDs(req.InstanceIds)
 	if err != nil {
 		return nil, err
@@ -186,7 +132,7 @@ func (h *handler) stopInstances(c *call, req *stopInstancesRequest) (any, error)
 	return nil, h.svc.StopInstances(c.ctx, c.caller, ids)
 }
 
-func (h *handler) startInstances(c *call, req *instanceIDsRequest) (any, error) {
+func (h *handler) startInstances(c *call, req *wire.StartInstancesRequest) (any, error) {
 	ids, err := instanceIDs(req.InstanceIds)
 	if err != nil {
 		return nil, err

@@ -7,27 +7,24 @@ import (
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/wire"
 )
 
-func TestFlexibleScalars(t *testing.T) {
+func TestFlexibleScalarErrorsNameFieldAndValue(t *testing.T) {
 	type req struct {
-		Version     *flexString `json:"Version"`
-		PolicyIndex *flexInt    `json:"PolicyIndex"`
-		Sort        *flexBool   `json:"Sort"`
+		PolicyIndex *wire.Int  `json:"PolicyIndex"`
+		Sort        *wire.Bool `json:"Sort"`
 	}
 	tests := []struct {
-		name, body  string
-		wantVersion *string
-		wantIndex   int64
-		wantIdxErr  bool
-		wantSort    bool
+		name, body string
+		wantIndex  int64
+		wantErr    string // the value a malformed field reports, "" for none
+		wantSort   bool
 	}{
-		{name: "SDK types", body: `{"Version":"3","PolicyIndex":0,"Sort":true}`, wantVersion: ptr("3")},
-		{name: "documentation types", body: `{"Version":20,"PolicyIndex":"3","Sort":"TRUE"}`, wantVersion: ptr("20"), wantIndex: 3, wantSort: true},
-		{name: "absent", body: `{}`},
-		{name: "empty string is present", body: `{"Version":""}`, wantVersion: ptr("")},
-		{name: "null is absent", body: `{"Version":null}`},
-		{name: "malformed index kept for the message", body: `{"PolicyIndex":"first"}`, wantIdxErr: true},
+		{name: "SDK types", body: `{"PolicyIndex":0,"Sort":true}`, wantSort: true},
+		{name: "documentation types", body: `{"PolicyIndex":"3","Sort":"TRUE"}`, wantIndex: 3, wantSort: true},
+		{name: "malformed index kept for the message", body: `{"PolicyIndex":"first"}`, wantErr: "first"},
+		{name: "malformed boolean kept for the message", body: `{"Sort":"yes"}`, wantErr: "yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,26 +32,28 @@ func TestFlexibleScalars(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.body), &r); err != nil {
 				t.Fatal(err)
 			}
-			switch {
-			case tt.wantVersion == nil && r.Version != nil:
-				t.Errorf("Version = %q, want absent", *r.Version)
-			case tt.wantVersion != nil && (r.Version == nil || string(*r.Version) != *tt.wantVersion):
-				t.Errorf("Version = %v, want %q", r.Version, *tt.wantVersion)
-			}
+			var errs []error
 			if r.PolicyIndex != nil {
-				n, err := r.PolicyIndex.int64("PolicyIndex")
-				var fe *policy.FieldError
-				if tt.wantIdxErr != (err != nil) || (err != nil && (!errors.As(err, &fe) || fe.Value != "first")) {
-					t.Errorf("PolicyIndex error = %v", err)
-				}
+				n, err := integer("PolicyIndex", r.PolicyIndex)
 				if err == nil && n != tt.wantIndex {
 					t.Errorf("PolicyIndex = %d, want %d", n, tt.wantIndex)
 				}
+				errs = append(errs, err)
 			}
 			if r.Sort != nil {
-				if b, _ := r.Sort.bool("Sort"); b != (tt.wantSort || tt.name == "SDK types") {
-					t.Errorf("Sort = %v", b)
+				b, err := boolean("Sort", r.Sort)
+				if err == nil && b != tt.wantSort {
+					t.Errorf("Sort = %v, want %v", b, tt.wantSort)
 				}
+				errs = append(errs, err)
+			}
+			err := errors.Join(errs...)
+			var fe *policy.FieldError
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("error = %v, want none", err)
+			case tt.wantErr != "" && (!errors.As(err, &fe) || fe.Value != tt.wantErr || fe.Kind != policy.Malformed):
+				t.Errorf("error = %v, want a malformed-field error with value %q", err, tt.wantErr)
 			}
 		})
 	}
@@ -63,7 +62,7 @@ func TestFlexibleScalars(t *testing.T) {
 func TestFlexRejectsObjectsWithFieldPath(t *testing.T) {
 	var r struct {
 		Set struct {
-			Ingress []policyIn `json:"Ingress"`
+			Ingress []wire.SecurityGroupPolicyInput `json:"Ingress"`
 		} `json:"SecurityGroupPolicySet"`
 	}
 	err := json.Unmarshal([]byte(`{"SecurityGroupPolicySet":{"Ingress":[{"Port":{"a":1}}]}}`), &r)
@@ -90,5 +89,3 @@ func TestQueryToJSON(t *testing.T) {
 		t.Error("a key that is both a value and a structure was accepted")
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -6,29 +6,13 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // Palisade's own actions, dispatched on the action name whatever the service
 // and version of the request.
 
-type instanceSpecIn struct {
-	InstanceName       *flexString  `json:"InstanceName"`
-	OsType             *flexString  `json:"OsType"`
-	Zone               *flexString  `json:"Zone"`
-	ProjectId          *flexInt     `json:"ProjectId"`
-	PrivateIpAddresses []flexString `json:"PrivateIpAddresses"`
-	Ipv6Addresses      []flexString `json:"Ipv6Addresses"`
-	PublicIpAddress    *flexString  `json:"PublicIpAddress"`
-	HostId             *flexString  `json:"HostId"`
-	Interface          *flexString  `json:"Interface"`
-}
-
-type registerInstancesRequest struct {
-	AccountId *flexString      `json:"AccountId"`
-	Instances []instanceSpecIn `json:"Instances"`
-}
-
-func (h *handler) registerInstances(c *call, req *registerInstancesRequest) (any, error) {
+func (h *handler) registerInstances(c *call, req *wire.RegisterInstancesRequest) (any, error) {
 	account, err := requireString("AccountId", req.AccountId)
 	if err != nil {
 		return nil, err
@@ -58,32 +42,23 @@ func (h *handler) registerInstances(c *call, req *registerInstancesRequest) (any
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"InstanceIdSet": nonNil(ids)}, nil
+	return wire.RegisterInstancesResponse{InstanceIdSet: nonNil(ids)}, nil
 }
 
-func (h *handler) purgeInstances(c *call, req *instanceIDsRequest) (any, error) {
+func (h *handler) purgeInstances(c *call, req *wire.PurgeInstancesRequest) (any, error) {
 	return byIDs(c, "InstanceIds", req.InstanceIds, h.svc.PurgeInstances)
 }
 
-func (h *handler) unblockPort25(c *call, _ *emptyRequest) (any, error) {
+func (h *handler) unblockPort25(c *call, _ *wire.UnblockPort25Request) (any, error) {
 	return nil, h.svc.UnblockPort25(c.ctx, c.caller)
 }
 
-type describeAccountResponse struct {
-	AccountId      string `json:"AccountId"`
-	AccountName    string `json:"AccountName"`
-	Port25Blocked  bool   `json:"Port25Blocked"`
-	Port25LiftedBy string `json:"Port25LiftedBy"`
-	Port25LiftedAt string `json:"Port25LiftedAt"`
-	CreatedTime    string `json:"CreatedTime"`
-}
-
-func (h *handler) describeAccount(c *call, _ *emptyRequest) (any, error) {
+func (h *handler) describeAccount(c *call, _ *wire.DescribeAccountRequest) (any, error) {
 	a, err := h.svc.DescribeAccount(c.ctx, c.caller)
 	if err != nil {
 		return nil, err
 	}
-	return describeAccountResponse{
+	return wire.DescribeAccountResponse{
 		AccountId:      a.ID,
 		AccountName:    a.Name,
 		Port25Blocked:  a.Port25Blocked,
@@ -93,26 +68,7 @@ func (h *handler) describeAccount(c *call, _ *emptyRequest) (any, error) {
 	}, nil
 }
 
-type simulateTrafficRequest struct {
-	InstanceId *flexString `json:"InstanceId"`
-	Direction  *flexString `json:"Direction"`
-	Protocol   *flexString `json:"Protocol"`
-	Address    *flexString `json:"Address"`
-	Port       *flexInt    `json:"Port"`
-}
-
-// simulateTrafficResponse: PolicyIndex is absent unless a security group
-// decided.
-type simulateTrafficResponse struct {
-	Verdict         string   `json:"Verdict"`
-	Layer           string   `json:"Layer"`
-	SecurityGroupId string   `json:"SecurityGroupId"`
-	PolicyIndex     *int     `json:"PolicyIndex,omitempty"`
-	Trace           []string `json:"Trace"`
-	Warnings        []string `json:"Warnings"`
-}
-
-func (h *handler) simulateTraffic(c *call, req *simulateTrafficRequest) (any, error) {
+func (h *handler) simulateTraffic(c *call, req *wire.SimulateTrafficRequest) (any, error) {
 	id, err := requireString("InstanceId", req.InstanceId)
 	if err != nil {
 		return nil, err
@@ -130,13 +86,13 @@ func (h *handler) simulateTraffic(c *call, req *simulateTrafficRequest) (any, er
 		return nil, err
 	}
 	in := service.SimulateInput{InstanceID: id, Direction: strings.TrimSpace(dir), Protocol: strings.TrimSpace(proto), Address: strings.TrimSpace(addr)}
-	if req.Port != nil && req.Port.text != "" {
-		p, err := req.Port.int64("Port")
+	if req.Port != nil && req.Port.Text() != "" {
+		p, err := integer("Port", req.Port)
 		if err != nil {
 			return nil, err
 		}
 		if p < 0 || p > 65535 {
-			return nil, outOfRange("Port", req.Port.text, "must be between 0 and 65535")
+			return nil, outOfRange("Port", req.Port.Text(), "must be between 0 and 65535")
 		}
 		in.Port = int(p)
 	}
@@ -144,7 +100,7 @@ func (h *handler) simulateTraffic(c *call, req *simulateTrafficRequest) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return simulateTrafficResponse{
+	return wire.SimulateTrafficResponse{
 		Verdict:         d.Verdict.String(),
 		Layer:           string(d.Layer),
 		SecurityGroupId: d.SecurityGroupID,
@@ -154,18 +110,11 @@ func (h *handler) simulateTraffic(c *call, req *simulateTrafficRequest) (any, er
 	}, nil
 }
 
-type securityGroupTemplateOut struct {
-	TemplateName           string       `json:"TemplateName"`
-	Title                  string       `json:"Title"`
-	Description            string       `json:"Description"`
-	SecurityGroupPolicySet policySetOut `json:"SecurityGroupPolicySet"`
-}
-
 // describeSecurityGroupTemplates lists the ready-made policy sets that
 // CreateSecurityGroup's Template field names.
-func (h *handler) describeSecurityGroupTemplates(_ *call, _ *emptyRequest) (any, error) {
+func (h *handler) describeSecurityGroupTemplates(_ *call, _ *wire.DescribeSecurityGroupTemplatesRequest) (any, error) {
 	ts := service.GroupTemplates()
-	out := make([]securityGroupTemplateOut, len(ts))
+	out := make([]wire.SecurityGroupTemplate, len(ts))
 	indexed := func(ps []policy.Policy) []service.IndexedPolicy {
 		out := make([]service.IndexedPolicy, len(ps))
 		for i, p := range ps {
@@ -175,42 +124,27 @@ func (h *handler) describeSecurityGroupTemplates(_ *call, _ *emptyRequest) (any,
 	}
 	for i, t := range ts {
 		set := policySetToWire(service.GroupPolicies{Ingress: indexed(t.Ingress), Egress: indexed(t.Egress)})
-		out[i] = securityGroupTemplateOut{TemplateName: t.Name, Title: t.Title, Description: t.Description, SecurityGroupPolicySet: set}
+		out[i] = wire.SecurityGroupTemplate{TemplateName: t.Name, Title: t.Title, Description: t.Description, SecurityGroupPolicySet: set}
 	}
-	return map[string]any{"TemplateSet": out, "TotalCount": len(out)}, nil
-}
-
-type commonPortOut struct {
-	Protocol    string `json:"Protocol"`
-	Port        string `json:"Port"`
-	Service     string `json:"Service"`
-	Description string `json:"Description"`
-	LoginFor    string `json:"LoginFor"`
-}
-
-type blockedPortsOut struct {
-	Protocol  string `json:"Protocol"`
-	Port      string `json:"Port"`
-	Direction string `json:"Direction"`
-	BlockedBy string `json:"BlockedBy"`
+	return wire.DescribeSecurityGroupTemplatesResponse{TemplateSet: out, TotalCount: uint64(len(out))}, nil
 }
 
 // describeCommonPorts answers the reference list of common server ports,
 // the port the platform blocks and the ports ISPs commonly block.
-func (h *handler) describeCommonPorts(_ *call, _ *emptyRequest) (any, error) {
+func (h *handler) describeCommonPorts(_ *call, _ *wire.DescribeCommonPortsRequest) (any, error) {
 	ports := service.CommonPorts()
-	out := make([]commonPortOut, len(ports))
+	out := make([]wire.CommonPort, len(ports))
 	for i, p := range ports {
-		out[i] = commonPortOut{Protocol: p.Protocol.String(), Port: p.Ports.String(), Service: p.Service, Description: p.Description, LoginFor: p.LoginFor}
+		out[i] = wire.CommonPort{Protocol: p.Protocol.String(), Port: p.Ports.String(), Service: p.Service, Description: p.Description, LoginFor: p.LoginFor}
 	}
-	blocked := []blockedPortsOut{{Protocol: "TCP", Port: "25", Direction: "EGRESS", BlockedBy: "PLATFORM"}}
+	blocked := []wire.BlockedPorts{{Protocol: "TCP", Port: "25", Direction: "EGRESS", BlockedBy: "PLATFORM"}}
 	isp := service.ISPBlockedPorts()
 	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP} {
 		list := make([]string, len(isp[proto]))
 		for i, port := range isp[proto] {
 			list[i] = strconv.Itoa(int(port))
 		}
-		blocked = append(blocked, blockedPortsOut{Protocol: proto.String(), Port: strings.Join(list, ","), Direction: "ALL", BlockedBy: "ISP"})
+		blocked = append(blocked, wire.BlockedPorts{Protocol: proto.String(), Port: strings.Join(list, ","), Direction: "ALL", BlockedBy: "ISP"})
 	}
-	return map[string]any{"PortSet": out, "BlockedPortSet": blocked}, nil
+	return wire.DescribeCommonPortsResponse{BlockedPortSet: blocked, PortSet: out}, nil
 }

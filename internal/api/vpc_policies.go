@@ -4,20 +4,12 @@ import (
 	"context"
 
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // vpc security-group policy actions.
 
-type describeSecurityGroupPoliciesRequest struct {
-	SecurityGroupId *flexString `json:"SecurityGroupId"`
-	Filters         []filterIn  `json:"Filters"`
-}
-
-type describeSecurityGroupPoliciesResponse struct {
-	SecurityGroupPolicySet policySetOut `json:"SecurityGroupPolicySet"`
-}
-
-func (h *handler) describeSecurityGroupPolicies(c *call, req *describeSecurityGroupPoliciesRequest) (any, error) {
+func (h *handler) describeSecurityGroupPolicies(c *call, req *wire.DescribeSecurityGroupPoliciesRequest) (any, error) {
 	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
 	if err != nil {
 		return nil, err
@@ -29,76 +21,74 @@ func (h *handler) describeSecurityGroupPolicies(c *call, req *describeSecurityGr
 	if err != nil {
 		return nil, err
 	}
-	return describeSecurityGroupPoliciesResponse{SecurityGroupPolicySet: policySetToWire(gp)}, nil
+	return wire.DescribeSecurityGroupPoliciesResponse{SecurityGroupPolicySet: policySetToWire(gp)}, nil
 }
 
-// policiesRequest is the request of CreateSecurityGroupPolicies,
-// DeleteSecurityGroupPolicies, ReplaceSecurityGroupPolicy and
-// ReplaceSecurityGroupPolicies. OriginalSecurityGroupPolicySet is accepted
-// and, as in the cloud, only informative.
-type policiesRequest struct {
-	SecurityGroupId                *flexString  `json:"SecurityGroupId"`
-	SecurityGroupPolicySet         *policySetIn `json:"SecurityGroupPolicySet"`
-	OriginalSecurityGroupPolicySet *policySetIn `json:"OriginalSecurityGroupPolicySet"`
-}
-
-func (req *policiesRequest) input() (service.PoliciesInput, error) {
-	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
+// policiesInput reads the group and the required policy set of a policy
+// write.
+func policiesInput(id *wire.String, set *wire.SecurityGroupPolicySetInput) (service.PoliciesInput, error) {
+	gid, err := requireString("SecurityGroupId", id)
 	if err != nil {
 		return service.PoliciesInput{}, err
 	}
-	if req.SecurityGroupPolicySet == nil {
+	if set == nil {
 		return service.PoliciesInput{}, missing("SecurityGroupPolicySet")
 	}
-	set, err := req.SecurityGroupPolicySet.input("SecurityGroupPolicySet")
+	in, err := policySetInput("SecurityGroupPolicySet", set)
 	if err != nil {
 		return service.PoliciesInput{}, err
 	}
-	return service.PoliciesInput{SecurityGroupID: id, Set: set}, nil
+	return service.PoliciesInput{SecurityGroupID: gid, Set: in}, nil
 }
 
 // policyWrite runs fn, one of the service's policy writes, with req.
-func policyWrite(c *call, req *policiesRequest, fn func(context.Context, service.Caller, service.PoliciesInput) (service.WriteResult, error)) (any, error) {
-	in, err := req.input()
+func policyWrite(c *call, req *wire.PoliciesRequest, fn func(context.Context, service.Caller, service.PoliciesInput) (service.WriteResult, error)) (wire.PolicyWriteResponse, error) {
+	in, err := policiesInput(req.SecurityGroupId, req.SecurityGroupPolicySet)
 	if err != nil {
-		return nil, err
+		return wire.PolicyWriteResponse{}, err
 	}
 	return writeResult(fn(c.ctx, c.caller, in))
 }
 
-func (h *handler) createSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
-	return policyWrite(c, req, h.svc.CreateSecurityGroupPolicies)
+func (h *handler) createSecurityGroupPolicies(c *call, req *wire.CreateSecurityGroupPoliciesRequest) (any, error) {
+	r, err := policyWrite(c, (*wire.PoliciesRequest)(req), h.svc.CreateSecurityGroupPolicies)
+	return answer(wire.CreateSecurityGroupPoliciesResponse(r), err)
 }
 
-func (h *handler) deleteSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
-	return policyWrite(c, req, h.svc.DeleteSecurityGroupPolicies)
+func (h *handler) deleteSecurityGroupPolicies(c *call, req *wire.DeleteSecurityGroupPoliciesRequest) (any, error) {
+	r, err := policyWrite(c, (*wire.PoliciesRequest)(req), h.svc.DeleteSecurityGroupPolicies)
+	return answer(wire.DeleteSecurityGroupPoliciesResponse(r), err)
 }
 
-func (h *handler) replaceSecurityGroupPolicy(c *call, req *policiesRequest) (any, error) {
-	return policyWrite(c, req, h.svc.ReplaceSecurityGroupPolicy)
+func (h *handler) replaceSecurityGroupPolicy(c *call, req *wire.ReplaceSecurityGroupPolicyRequest) (any, error) {
+	r, err := policyWrite(c, (*wire.PoliciesRequest)(req), h.svc.ReplaceSecurityGroupPolicy)
+	return answer(wire.ReplaceSecurityGroupPolicyResponse(r), err)
 }
 
-func (h *handler) replaceSecurityGroupPolicies(c *call, req *policiesRequest) (any, error) {
-	return policyWrite(c, req, h.svc.ReplaceSecurityGroupPolicies)
+func (h *handler) replaceSecurityGroupPolicies(c *call, req *wire.ReplaceSecurityGroupPoliciesRequest) (any, error) {
+	r, err := policyWrite(c, (*wire.PoliciesRequest)(req), h.svc.ReplaceSecurityGroupPolicies)
+	return answer(wire.ReplaceSecurityGroupPoliciesResponse(r), err)
 }
 
-// modifySecurityGroupPoliciesRequest: the fields of policiesRequest (its
-// OriginalSecurityGroupPolicySet is ignored) and SortPolicys.
-type modifySecurityGroupPoliciesRequest struct {
-	policiesRequest
-	SortPolicys *flexBool `json:"SortPolicys"`
-}
-
-func (h *handler) modifySecurityGroupPolicies(c *call, req *modifySecurityGroupPoliciesRequest) (any, error) {
-	pin, err := req.input()
+func (h *handler) modifySecurityGroupPolicies(c *call, req *wire.ModifySecurityGroupPoliciesRequest) (any, error) {
+	pin, err := policiesInput(req.SecurityGroupId, req.SecurityGroupPolicySet)
 	if err != nil {
 		return nil, err
 	}
 	in := service.ModifyPoliciesInput{SecurityGroupID: pin.SecurityGroupID, Set: pin.Set}
 	if req.SortPolicys != nil {
-		if in.SortPolicys, err = req.SortPolicys.bool("SortPolicys"); err != nil {
+		if in.SortPolicys, err = boolean("SortPolicys", req.SortPolicys); err != nil {
 			return nil, err
 		}
 	}
-	return writeResult(h.svc.ModifySecurityGroupPolicies(c.ctx, c.caller, in))
+	r, err := writeResult(h.svc.ModifySecurityGroupPolicies(c.ctx, c.caller, in))
+	return answer(wire.ModifySecurityGroupPoliciesResponse(r), err)
+}
+
+// answer returns resp, or err when there is one.
+func answer[T any](resp T, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }

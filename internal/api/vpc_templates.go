@@ -5,23 +5,14 @@ import (
 	"strconv"
 
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // vpc parameter-template actions: address templates (ipm-) and their groups
 // (ipmg-), service templates (ppm-) and their groups (ppmg-).
 
-type addressInfoIn struct {
-	Address     *flexString `json:"Address"`
-	Description *flexString `json:"Description"`
-}
-
-type serviceInfoIn struct {
-	Service     *flexString `json:"Service"`
-	Description *flexString `json:"Description"`
-}
-
 // entries merges a template's plain and described entries, plain first.
-func entries(plain []flexString, extraField string, extra [][2]*flexString) ([]service.TemplateEntry, error) {
+func entries(plain []wire.String, extraField string, extra [][2]*wire.String) ([]service.TemplateEntry, error) {
 	if plain == nil && extra == nil {
 		return nil, nil
 	}
@@ -46,42 +37,35 @@ func valueName(extraField string) string {
 	return "Address"
 }
 
-func addressEntries(plain []flexString, extra []addressInfoIn) ([]service.TemplateEntry, error) {
-	var pairs [][2]*flexString
+func addressEntries(plain []wire.String, extra []wire.AddressInfoInput) ([]service.TemplateEntry, error) {
+	var pairs [][2]*wire.String
 	if extra != nil {
-		pairs = make([][2]*flexString, len(extra))
+		pairs = make([][2]*wire.String, len(extra))
 		for i, e := range extra {
-			pairs[i] = [2]*flexString{e.Address, e.Description}
+			pairs[i] = [2]*wire.String{e.Address, e.Description}
 		}
 	}
 	return entries(plain, "AddressesExtra", pairs)
 }
 
-func serviceEntries(plain []flexString, extra []serviceInfoIn) ([]service.TemplateEntry, error) {
-	var pairs [][2]*flexString
+func serviceEntries(plain []wire.String, extra []wire.ServiceInfoInput) ([]service.TemplateEntry, error) {
+	var pairs [][2]*wire.String
 	if extra != nil {
-		pairs = make([][2]*flexString, len(extra))
+		pairs = make([][2]*wire.String, len(extra))
 		for i, e := range extra {
-			pairs[i] = [2]*flexString{e.Service, e.Description}
+			pairs[i] = [2]*wire.String{e.Service, e.Description}
 		}
 	}
 	return entries(plain, "ServicesExtra", pairs)
 }
 
-type templateQueryRequest struct {
-	Filters        []filterIn `json:"Filters"`
-	Offset         *flexInt   `json:"Offset"`
-	Limit          *flexInt   `json:"Limit"`
-	NeedMemberInfo *flexBool  `json:"NeedMemberInfo"`
-}
-
-func (req *templateQueryRequest) query() (service.TemplateQuery, error) {
-	p, err := page(req.Offset, req.Limit)
+func templateQuery(req *wire.TemplateQuery) (service.TemplateQuery, error) {
+	p, err := page((*wire.Int)(req.Offset), (*wire.Int)(req.Limit))
 	if err != nil {
 		return service.TemplateQuery{}, err
 	}
 	if req.NeedMemberInfo != nil {
-		if _, err := req.NeedMemberInfo.bool("NeedMemberInfo"); err != nil {
+		if _, err := boolean("NeedMemberInfo", req.NeedMemberInfo); err != nil {
 			return service.TemplateQuery{}, err
 		}
 	}
@@ -89,55 +73,39 @@ func (req *templateQueryRequest) query() (service.TemplateQuery, error) {
 }
 
 // describeTemplates runs list, a service call listing templates or template
-// groups, with req's query and answers the page under name.
-func describeTemplates[T, W any](c *call, req *templateQueryRequest, name string, list func(context.Context, service.Caller, service.TemplateQuery) ([]T, int, error), conv func(T) W) (any, error) {
-	q, err := req.query()
+// groups, with req's query and returns the page converted by conv and the
+// count before paging.
+func describeTemplates[T, W any](c *call, req *wire.TemplateQuery, list func(context.Context, service.Caller, service.TemplateQuery) ([]T, int, error), conv func(T) W) ([]W, uint64, error) {
+	q, err := templateQuery(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	items, total, err := list(c.ctx, c.caller, q)
-	return wirePage(name, items, total, err, conv)
+	if err != nil {
+		return nil, 0, err
+	}
+	return convertAll(items, conv), uint64(total), nil
 }
 
 // ---- address templates ----
 
-type addressInfoOut struct {
-	Address     string `json:"Address"`
-	Description string `json:"Description"`
-}
-
-type addressTemplateObj struct {
-	AddressTemplateName string           `json:"AddressTemplateName"`
-	AddressTemplateId   string           `json:"AddressTemplateId"`
-	AddressSet          []string         `json:"AddressSet"`
-	CreatedTime         string           `json:"CreatedTime"`
-	AddressExtraSet     []addressInfoOut `json:"AddressExtraSet"`
-	TagSet              []tagOut         `json:"TagSet"`
-}
-
-func addressTemplateToWire(t service.AddressTemplate) addressTemplateObj {
-	out := addressTemplateObj{
+func addressTemplateToWire(t service.AddressTemplate) wire.AddressTemplate {
+	out := wire.AddressTemplate{
 		AddressTemplateName: t.Name,
 		AddressTemplateId:   t.ID,
 		AddressSet:          make([]string, len(t.Entries)),
 		CreatedTime:         vpcTime(t.CreatedTime),
-		AddressExtraSet:     make([]addressInfoOut, len(t.Entries)),
-		TagSet:              []tagOut{},
+		AddressExtraSet:     make([]wire.AddressInfo, len(t.Entries)),
+		TagSet:              []wire.Tag{},
 	}
 	for i, e := range t.Entries {
 		out.AddressSet[i] = e.Value
-		out.AddressExtraSet[i] = addressInfoOut{Address: e.Value, Description: e.Description}
+		out.AddressExtraSet[i] = wire.AddressInfo{Address: e.Value, Description: e.Description}
 	}
 	return out
 }
 
-type createAddressTemplateRequest struct {
-	AddressTemplateName *flexString     `json:"AddressTemplateName"`
-	Addresses           []flexString    `json:"Addresses"`
-	AddressesExtra      []addressInfoIn `json:"AddressesExtra"`
-}
-
-func (h *handler) createAddressTemplate(c *call, req *createAddressTemplateRequest) (any, error) {
+func (h *handler) createAddressTemplate(c *call, req *wire.CreateAddressTemplateRequest) (any, error) {
 	name, err := requireString("AddressTemplateName", req.AddressTemplateName)
 	if err != nil {
 		return nil, err
@@ -153,21 +121,15 @@ func (h *handler) createAddressTemplate(c *call, req *createAddressTemplateReque
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"AddressTemplate": addressTemplateToWire(t)}, nil
+	return wire.CreateAddressTemplateResponse{AddressTemplate: addressTemplateToWire(t)}, nil
 }
 
-func (h *handler) describeAddressTemplates(c *call, req *templateQueryRequest) (any, error) {
-	return describeTemplates(c, req, "AddressTemplateSet", h.svc.DescribeAddressTemplates, addressTemplateToWire)
+func (h *handler) describeAddressTemplates(c *call, req *wire.DescribeAddressTemplatesRequest) (any, error) {
+	set, total, err := describeTemplates(c, (*wire.TemplateQuery)(req), h.svc.DescribeAddressTemplates, addressTemplateToWire)
+	return answer(wire.DescribeAddressTemplatesResponse{AddressTemplateSet: set, TotalCount: total}, err)
 }
 
-type modifyAddressTemplateRequest struct {
-	AddressTemplateId   *flexString     `json:"AddressTemplateId"`
-	AddressTemplateName *flexString     `json:"AddressTemplateName"`
-	Addresses           []flexString    `json:"Addresses"`
-	AddressesExtra      []addressInfoIn `json:"AddressesExtra"`
-}
-
-func (h *handler) modifyAddressTemplateAttribute(c *call, req *modifyAddressTemplateRequest) (any, error) {
+func (h *handler) modifyAddressTemplateAttribute(c *call, req *wire.ModifyAddressTemplateAttributeRequest) (any, error) {
 	id, err := requireString("AddressTemplateId", req.AddressTemplateId)
 	if err != nil {
 		return nil, err
@@ -180,53 +142,28 @@ func (h *handler) modifyAddressTemplateAttribute(c *call, req *modifyAddressTemp
 	return nil, h.svc.ModifyAddressTemplateAttribute(c.ctx, c.caller, in)
 }
 
-type addressTemplateIDRequest struct {
-	AddressTemplateId *flexString `json:"AddressTemplateId"`
-}
-
-func (h *handler) deleteAddressTemplate(c *call, req *addressTemplateIDRequest) (any, error) {
+func (h *handler) deleteAddressTemplate(c *call, req *wire.DeleteAddressTemplateRequest) (any, error) {
 	return byID(c, "AddressTemplateId", req.AddressTemplateId, h.svc.DeleteAddressTemplate)
 }
 
 // ---- address template groups ----
 
-type addressTemplateItemOut struct {
-	AddressTemplateId   string `json:"AddressTemplateId"`
-	AddressTemplateName string `json:"AddressTemplateName"`
-	From                string `json:"From"`
-	To                  string `json:"To"`
-}
-
-type addressTemplateGroupObj struct {
-	AddressTemplateGroupName string                   `json:"AddressTemplateGroupName"`
-	AddressTemplateGroupId   string                   `json:"AddressTemplateGroupId"`
-	AddressTemplateIdSet     []string                 `json:"AddressTemplateIdSet"`
-	CreatedTime              string                   `json:"CreatedTime"`
-	AddressTemplateSet       []addressTemplateItemOut `json:"AddressTemplateSet"`
-	TagSet                   []tagOut                 `json:"TagSet"`
-}
-
-func addressTemplateGroupToWire(g service.AddressTemplateGroup) addressTemplateGroupObj {
-	out := addressTemplateGroupObj{
+func addressTemplateGroupToWire(g service.AddressTemplateGroup) wire.AddressTemplateGroup {
+	out := wire.AddressTemplateGroup{
 		AddressTemplateGroupName: g.Name,
 		AddressTemplateGroupId:   g.ID,
 		AddressTemplateIdSet:     nonNil(g.TemplateIDs),
 		CreatedTime:              vpcTime(g.CreatedTime),
-		AddressTemplateSet:       make([]addressTemplateItemOut, len(g.Templates)),
-		TagSet:                   []tagOut{},
+		AddressTemplateSet:       make([]wire.AddressTemplateItem, len(g.Templates)),
+		TagSet:                   []wire.Tag{},
 	}
 	for i, t := range g.Templates {
-		out.AddressTemplateSet[i] = addressTemplateItemOut{AddressTemplateId: t.ID, AddressTemplateName: t.Name}
+		out.AddressTemplateSet[i] = wire.AddressTemplateItem{AddressTemplateId: t.ID, AddressTemplateName: t.Name}
 	}
 	return out
 }
 
-type createAddressTemplateGroupRequest struct {
-	AddressTemplateGroupName *flexString  `json:"AddressTemplateGroupName"`
-	AddressTemplateIds       []flexString `json:"AddressTemplateIds"`
-}
-
-func (h *handler) createAddressTemplateGroup(c *call, req *createAddressTemplateGroupRequest) (any, error) {
+func (h *handler) createAddressTemplateGroup(c *call, req *wire.CreateAddressTemplateGroupRequest) (any, error) {
 	name, err := requireString("AddressTemplateGroupName", req.AddressTemplateGroupName)
 	if err != nil {
 		return nil, err
@@ -239,20 +176,15 @@ func (h *handler) createAddressTemplateGroup(c *call, req *createAddressTemplate
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"AddressTemplateGroup": addressTemplateGroupToWire(g)}, nil
+	return wire.CreateAddressTemplateGroupResponse{AddressTemplateGroup: addressTemplateGroupToWire(g)}, nil
 }
 
-func (h *handler) describeAddressTemplateGroups(c *call, req *templateQueryRequest) (any, error) {
-	return describeTemplates(c, req, "AddressTemplateGroupSet", h.svc.DescribeAddressTemplateGroups, addressTemplateGroupToWire)
+func (h *handler) describeAddressTemplateGroups(c *call, req *wire.DescribeAddressTemplateGroupsRequest) (any, error) {
+	set, total, err := describeTemplates(c, (*wire.TemplateQuery)(req), h.svc.DescribeAddressTemplateGroups, addressTemplateGroupToWire)
+	return answer(wire.DescribeAddressTemplateGroupsResponse{AddressTemplateGroupSet: set, TotalCount: total}, err)
 }
 
-type modifyAddressTemplateGroupRequest struct {
-	AddressTemplateGroupId   *flexString  `json:"AddressTemplateGroupId"`
-	AddressTemplateGroupName *flexString  `json:"AddressTemplateGroupName"`
-	AddressTemplateIds       []flexString `json:"AddressTemplateIds"`
-}
-
-func (h *handler) modifyAddressTemplateGroupAttribute(c *call, req *modifyAddressTemplateGroupRequest) (any, error) {
+func (h *handler) modifyAddressTemplateGroupAttribute(c *call, req *wire.ModifyAddressTemplateGroupAttributeRequest) (any, error) {
 	id, err := requireString("AddressTemplateGroupId", req.AddressTemplateGroupId)
 	if err != nil {
 		return nil, err
@@ -261,53 +193,29 @@ func (h *handler) modifyAddressTemplateGroupAttribute(c *call, req *modifyAddres
 	return nil, h.svc.ModifyAddressTemplateGroupAttribute(c.ctx, c.caller, in)
 }
 
-type addressTemplateGroupIDRequest struct {
-	AddressTemplateGroupId *flexString `json:"AddressTemplateGroupId"`
-}
-
-func (h *handler) deleteAddressTemplateGroup(c *call, req *addressTemplateGroupIDRequest) (any, error) {
+func (h *handler) deleteAddressTemplateGroup(c *call, req *wire.DeleteAddressTemplateGroupRequest) (any, error) {
 	return byID(c, "AddressTemplateGroupId", req.AddressTemplateGroupId, h.svc.DeleteAddressTemplateGroup)
 }
 
 // ---- service templates ----
 
-type serviceInfoOut struct {
-	Service     string `json:"Service"`
-	Description string `json:"Description"`
-}
-
-type serviceTemplateObj struct {
-	ServiceTemplateId   string           `json:"ServiceTemplateId"`
-	ServiceTemplateName string           `json:"ServiceTemplateName"`
-	ServiceSet          []string         `json:"ServiceSet"`
-	CreatedTime         string           `json:"CreatedTime"`
-	ServiceExtraSet     []serviceInfoOut `json:"ServiceExtraSet"`
-	TagSet              []tagOut         `json:"TagSet"`
-}
-
-func serviceTemplateToWire(t service.ServiceTemplate) serviceTemplateObj {
-	out := serviceTemplateObj{
+func serviceTemplateToWire(t service.ServiceTemplate) wire.ServiceTemplate {
+	out := wire.ServiceTemplate{
 		ServiceTemplateId:   t.ID,
 		ServiceTemplateName: t.Name,
 		ServiceSet:          make([]string, len(t.Entries)),
 		CreatedTime:         vpcTime(t.CreatedTime),
-		ServiceExtraSet:     make([]serviceInfoOut, len(t.Entries)),
-		TagSet:              []tagOut{},
+		ServiceExtraSet:     make([]wire.ServiceInfo, len(t.Entries)),
+		TagSet:              []wire.Tag{},
 	}
 	for i, e := range t.Entries {
 		out.ServiceSet[i] = e.Value
-		out.ServiceExtraSet[i] = serviceInfoOut{Service: e.Value, Description: e.Description}
+		out.ServiceExtraSet[i] = wire.ServiceInfo{Service: e.Value, Description: e.Description}
 	}
 	return out
 }
 
-type createServiceTemplateRequest struct {
-	ServiceTemplateName *flexString     `json:"ServiceTemplateName"`
-	Services            []flexString    `json:"Services"`
-	ServicesExtra       []serviceInfoIn `json:"ServicesExtra"`
-}
-
-func (h *handler) createServiceTemplate(c *call, req *createServiceTemplateRequest) (any, error) {
+func (h *handler) createServiceTemplate(c *call, req *wire.CreateServiceTemplateRequest) (any, error) {
 	name, err := requireString("ServiceTemplateName", req.ServiceTemplateName)
 	if err != nil {
 		return nil, err
@@ -323,21 +231,15 @@ func (h *handler) createServiceTemplate(c *call, req *createServiceTemplateReque
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ServiceTemplate": serviceTemplateToWire(t)}, nil
+	return wire.CreateServiceTemplateResponse{ServiceTemplate: serviceTemplateToWire(t)}, nil
 }
 
-func (h *handler) describeServiceTemplates(c *call, req *templateQueryRequest) (any, error) {
-	return describeTemplates(c, req, "ServiceTemplateSet", h.svc.DescribeServiceTemplates, serviceTemplateToWire)
+func (h *handler) describeServiceTemplates(c *call, req *wire.DescribeServiceTemplatesRequest) (any, error) {
+	set, total, err := describeTemplates(c, (*wire.TemplateQuery)(req), h.svc.DescribeServiceTemplates, serviceTemplateToWire)
+	return answer(wire.DescribeServiceTemplatesResponse{ServiceTemplateSet: set, TotalCount: total}, err)
 }
 
-type modifyServiceTemplateRequest struct {
-	ServiceTemplateId   *flexString     `json:"ServiceTemplateId"`
-	ServiceTemplateName *flexString     `json:"ServiceTemplateName"`
-	Services            []flexString    `json:"Services"`
-	ServicesExtra       []serviceInfoIn `json:"ServicesExtra"`
-}
-
-func (h *handler) modifyServiceTemplateAttribute(c *call, req *modifyServiceTemplateRequest) (any, error) {
+func (h *handler) modifyServiceTemplateAttribute(c *call, req *wire.ModifyServiceTemplateAttributeRequest) (any, error) {
 	id, err := requireString("ServiceTemplateId", req.ServiceTemplateId)
 	if err != nil {
 		return nil, err
@@ -350,33 +252,20 @@ func (h *handler) modifyServiceTemplateAttribute(c *call, req *modifyServiceTemp
 	return nil, h.svc.ModifyServiceTemplateAttribute(c.ctx, c.caller, in)
 }
 
-type serviceTemplateIDRequest struct {
-	ServiceTemplateId *flexString `json:"ServiceTemplateId"`
-}
-
-func (h *handler) deleteServiceTemplate(c *call, req *serviceTemplateIDRequest) (any, error) {
+func (h *handler) deleteServiceTemplate(c *call, req *wire.DeleteServiceTemplateRequest) (any, error) {
 	return byID(c, "ServiceTemplateId", req.ServiceTemplateId, h.svc.DeleteServiceTemplate)
 }
 
 // ---- service template groups ----
 
-type serviceTemplateGroupObj struct {
-	ServiceTemplateGroupId   string               `json:"ServiceTemplateGroupId"`
-	ServiceTemplateGroupName string               `json:"ServiceTemplateGroupName"`
-	ServiceTemplateIdSet     []string             `json:"ServiceTemplateIdSet"`
-	CreatedTime              string               `json:"CreatedTime"`
-	ServiceTemplateSet       []serviceTemplateObj `json:"ServiceTemplateSet"`
-	TagSet                   []tagOut             `json:"TagSet"`
-}
-
-func serviceTemplateGroupToWire(g service.ServiceTemplateGroup) serviceTemplateGroupObj {
-	out := serviceTemplateGroupObj{
+func serviceTemplateGroupToWire(g service.ServiceTemplateGroup) wire.ServiceTemplateGroup {
+	out := wire.ServiceTemplateGroup{
 		ServiceTemplateGroupId:   g.ID,
 		ServiceTemplateGroupName: g.Name,
 		ServiceTemplateIdSet:     nonNil(g.TemplateIDs),
 		CreatedTime:              vpcTime(g.CreatedTime),
-		ServiceTemplateSet:       make([]serviceTemplateObj, len(g.Templates)),
-		TagSet:                   []tagOut{},
+		ServiceTemplateSet:       make([]wire.ServiceTemplate, len(g.Templates)),
+		TagSet:                   []wire.Tag{},
 	}
 	for i, t := range g.Templates {
 		out.ServiceTemplateSet[i] = serviceTemplateToWire(t)
@@ -384,12 +273,7 @@ func serviceTemplateGroupToWire(g service.ServiceTemplateGroup) serviceTemplateG
 	return out
 }
 
-type createServiceTemplateGroupRequest struct {
-	ServiceTemplateGroupName *flexString  `json:"ServiceTemplateGroupName"`
-	ServiceTemplateIds       []flexString `json:"ServiceTemplateIds"`
-}
-
-func (h *handler) createServiceTemplateGroup(c *call, req *createServiceTemplateGroupRequest) (any, error) {
+func (h *handler) createServiceTemplateGroup(c *call, req *wire.CreateServiceTemplateGroupRequest) (any, error) {
 	name, err := requireString("ServiceTemplateGroupName", req.ServiceTemplateGroupName)
 	if err != nil {
 		return nil, err
@@ -402,20 +286,15 @@ func (h *handler) createServiceTemplateGroup(c *call, req *createServiceTemplate
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ServiceTemplateGroup": serviceTemplateGroupToWire(g)}, nil
+	return wire.CreateServiceTemplateGroupResponse{ServiceTemplateGroup: serviceTemplateGroupToWire(g)}, nil
 }
 
-func (h *handler) describeServiceTemplateGroups(c *call, req *templateQueryRequest) (any, error) {
-	return describeTemplates(c, req, "ServiceTemplateGroupSet", h.svc.DescribeServiceTemplateGroups, serviceTemplateGroupToWire)
+func (h *handler) describeServiceTemplateGroups(c *call, req *wire.DescribeServiceTemplateGroupsRequest) (any, error) {
+	set, total, err := describeTemplates(c, (*wire.TemplateQuery)(req), h.svc.DescribeServiceTemplateGroups, serviceTemplateGroupToWire)
+	return answer(wire.DescribeServiceTemplateGroupsResponse{ServiceTemplateGroupSet: set, TotalCount: total}, err)
 }
 
-type modifyServiceTemplateGroupRequest struct {
-	ServiceTemplateGroupId   *flexString  `json:"ServiceTemplateGroupId"`
-	ServiceTemplateGroupName *flexString  `json:"ServiceTemplateGroupName"`
-	ServiceTemplateIds       []flexString `json:"ServiceTemplateIds"`
-}
-
-func (h *handler) modifyServiceTemplateGroupAttribute(c *call, req *modifyServiceTemplateGroupRequest) (any, error) {
+func (h *handler) modifyServiceTemplateGroupAttribute(c *call, req *wire.ModifyServiceTemplateGroupAttributeRequest) (any, error) {
 	id, err := requireString("ServiceTemplateGroupId", req.ServiceTemplateGroupId)
 	if err != nil {
 		return nil, err
@@ -424,11 +303,7 @@ func (h *handler) modifyServiceTemplateGroupAttribute(c *call, req *modifyServic
 	return nil, h.svc.ModifyServiceTemplateGroupAttribute(c.ctx, c.caller, in)
 }
 
-type serviceTemplateGroupIDRequest struct {
-	ServiceTemplateGroupId *flexString `json:"ServiceTemplateGroupId"`
-}
-
-func (h *handler) deleteServiceTemplateGroup(c *call, req *serviceTemplateGroupIDRequest) (any, error) {
+func (h *handler) deleteServiceTemplateGroup(c *call, req *wire.DeleteServiceTemplateGroupRequest) (any, error) {
 	return byID(c, "ServiceTemplateGroupId", req.ServiceTemplateGroupId, h.svc.DeleteServiceTemplateGroup)
 }
 

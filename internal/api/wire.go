@@ -9,11 +9,11 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
-// Wire shapes shared by several actions. Request types use the flexible
-// scalars of flex.go; response types use exactly the JSON types the
-// official SDK decodes (it does not coerce numbers and strings).
+// Conversions between the wire types of package wire and the service's
+// inputs and results, shared by several actions.
 
 // vpcTimeLayout is how vpc objects carry times ("2006-01-02 15:04:05",
 // UTC); cvm uses RFC 3339 UTC.
@@ -35,12 +35,7 @@ func cvmTime(t time.Time) string {
 
 // ---- requests ----
 
-type filterIn struct {
-	Name   *flexString  `json:"Name"`
-	Values []flexString `json:"Values"`
-}
-
-func filters(in []filterIn) []service.Filter {
+func filters(in []wire.Filter) []service.Filter {
 	if len(in) == 0 {
 		return nil
 	}
@@ -51,12 +46,7 @@ func filters(in []filterIn) []service.Filter {
 	return out
 }
 
-type tagIn struct {
-	Key   *flexString `json:"Key"`
-	Value *flexString `json:"Value"`
-}
-
-func tags(in []tagIn) []service.Tag {
+func tags(in []wire.TagInput) []service.Tag {
 	if len(in) == 0 {
 		return nil
 	}
@@ -68,49 +58,51 @@ func tags(in []tagIn) []service.Tag {
 }
 
 // page reads Offset and Limit (strings in vpc, integers in cvm; both are
-// accepted everywhere).
-func page(offset, limit *flexInt) (service.Page, error) {
+// accepted everywhere). A vpc request passes its IntStrings converted to
+// *wire.Int.
+func page(offset, limit *wire.Int) (service.Page, error) {
 	var p service.Page
 	if offset != nil {
-		v, err := offset.int64("Offset")
+		v, err := integer("Offset", offset)
 		if err != nil {
 			return p, err
 		}
 		if v < 0 {
-			return p, outOfRange("Offset", offset.text, "must not be negative")
+			return p, outOfRange("Offset", offset.Text(), "must not be negative")
 		}
 		p.Offset = int(v)
 	}
 	if limit != nil {
-		v, err := limit.int64("Limit")
+		v, err := integer("Limit", limit)
 		if err != nil {
 			return p, err
 		}
 		if v < 0 || v > 100 {
-			return p, outOfRange("Limit", limit.text, "must be between 0 and 100")
+			return p, outOfRange("Limit", limit.Text(), "must be between 0 and 100")
 		}
 		p.Limit = int(v)
 	}
 	return p, nil
 }
 
-// projectID reads an optional ProjectId (a numeric string in vpc).
-func projectID(field string, v *flexInt) (int64, error) {
-	if v == nil || v.text == "" {
+// projectID reads an optional ProjectId (a numeric string in vpc, an
+// integer in Palisade's actions; pass either as *wire.Int).
+func projectID(field string, v *wire.Int) (int64, error) {
+	if v == nil || v.Text() == "" {
 		return 0, nil
 	}
-	n, err := v.int64(field)
+	n, err := integer(field, v)
 	if err != nil {
 		return 0, err
 	}
 	if n < 0 {
-		return 0, outOfRange(field, v.text, "must not be negative")
+		return 0, outOfRange(field, v.Text(), "must not be negative")
 	}
 	return n, nil
 }
 
 // optional returns an optional string field's value, nil when absent.
-func optional(s *flexString) *string {
+func optional(s *wire.String) *string {
 	if s == nil {
 		return nil
 	}
@@ -119,7 +111,7 @@ func optional(s *flexString) *string {
 }
 
 // byID runs fn, a service call taking one id, with the required id field.
-func byID(c *call, field string, v *flexString, fn func(context.Context, service.Caller, string) error) (any, error) {
+func byID(c *call, field string, v *wire.String, fn func(context.Context, service.Caller, string) error) (any, error) {
 	id, err := requireString(field, v)
 	if err != nil {
 		return nil, err
@@ -129,7 +121,7 @@ func byID(c *call, field string, v *flexString, fn func(context.Context, service
 
 // byIDs runs fn, a service call taking a list of ids, with the required,
 // non-empty list field.
-func byIDs(c *call, field string, v []flexString, fn func(context.Context, service.Caller, []string) error) (any, error) {
+func byIDs(c *call, field string, v []wire.String, fn func(context.Context, service.Caller, []string) error) (any, error) {
 	ids, err := requireList(field, v)
 	if err != nil {
 		return nil, err
@@ -138,7 +130,7 @@ func byIDs(c *call, field string, v []flexString, fn func(context.Context, servi
 }
 
 // requireString returns a required string field, or MissingParameter.
-func requireString(field string, v *flexString) (string, error) {
+func requireString(field string, v *wire.String) (string, error) {
 	if v == nil || strings.TrimSpace(string(*v)) == "" {
 		return "", missing(field)
 	}
@@ -146,39 +138,17 @@ func requireString(field string, v *flexString) (string, error) {
 }
 
 // requireList returns a required, non-empty list, or MissingParameter.
-func requireList(field string, v []flexString) ([]string, error) {
+func requireList(field string, v []wire.String) ([]string, error) {
 	if len(v) == 0 {
 		return nil, missing(field)
 	}
 	return strs(v), nil
 }
 
-type serviceTemplateIn struct {
-	ServiceId      *flexString `json:"ServiceId"`
-	ServiceGroupId *flexString `json:"ServiceGroupId"`
-}
-
-type addressTemplateIn struct {
-	AddressId      *flexString `json:"AddressId"`
-	AddressGroupId *flexString `json:"AddressGroupId"`
-}
-
-// policyIn is a SecurityGroupPolicy of a request. A template object whose
-// fields are empty counts as unset (Terraform sends {}).
-type policyIn struct {
-	PolicyIndex       *flexInt           `json:"PolicyIndex"`
-	Protocol          *flexString        `json:"Protocol"`
-	Port              *flexString        `json:"Port"`
-	ServiceTemplate   *serviceTemplateIn `json:"ServiceTemplate"`
-	CidrBlock         *flexString        `json:"CidrBlock"`
-	Ipv6CidrBlock     *flexString        `json:"Ipv6CidrBlock"`
-	SecurityGroupId   *flexString        `json:"SecurityGroupId"`
-	AddressTemplate   *addressTemplateIn `json:"AddressTemplate"`
-	Action            *flexString        `json:"Action"`
-	PolicyDescription *flexString        `json:"PolicyDescription"`
-}
-
-func (p policyIn) input(field string) (service.PolicyInput, error) {
+// policyInput converts a request policy; field is its path
+// ("SecurityGroupPolicySet.Ingress.0"). A template object whose fields are
+// empty counts as unset (Terraform sends {}).
+func policyInput(field string, p wire.SecurityGroupPolicyInput) (service.PolicyInput, error) {
 	in := service.PolicyInput{Raw: policy.Raw{
 		Protocol:          str(p.Protocol),
 		Port:              str(p.Port),
@@ -195,12 +165,12 @@ func (p policyIn) input(field string) (service.PolicyInput, error) {
 		in.Raw.AddressId, in.Raw.AddressGroupId = str(t.AddressId), str(t.AddressGroupId)
 	}
 	if p.PolicyIndex != nil {
-		n, err := p.PolicyIndex.int64(field + ".PolicyIndex")
+		n, err := integer(field+".PolicyIndex", p.PolicyIndex)
 		if err != nil {
 			return in, err
 		}
 		if n < 0 || n > 1<<31-1 {
-			return in, outOfRange(field+".PolicyIndex", p.PolicyIndex.text, "must be 0 or more")
+			return in, outOfRange(field+".PolicyIndex", p.PolicyIndex.Text(), "must be 0 or more")
 		}
 		i := int(n)
 		in.Index = &i
@@ -208,28 +178,22 @@ func (p policyIn) input(field string) (service.PolicyInput, error) {
 	return in, nil
 }
 
-// policySetIn is a SecurityGroupPolicySet of a request.
-type policySetIn struct {
-	Version *flexString `json:"Version"`
-	Egress  []policyIn  `json:"Egress"`
-	Ingress []policyIn  `json:"Ingress"`
-}
-
-// input converts the set; field is its path ("SecurityGroupPolicySet").
-func (s *policySetIn) input(field string) (service.PolicySetInput, error) {
+// policySetInput converts a request policy set; field is its path
+// ("SecurityGroupPolicySet").
+func policySetInput(field string, s *wire.SecurityGroupPolicySetInput) (service.PolicySetInput, error) {
 	var out service.PolicySetInput
 	if s == nil {
 		return out, nil
 	}
 	out.Version = strings.TrimSpace(str(s.Version))
 	var errs []error
-	conv := func(dir string, in []policyIn) []service.PolicyInput {
+	conv := func(dir string, in []wire.SecurityGroupPolicyInput) []service.PolicyInput {
 		if in == nil {
 			return nil
 		}
 		ps := make([]service.PolicyInput, len(in))
 		for i, p := range in {
-			v, err := p.input(field + "." + dir + "." + strconv.Itoa(i))
+			v, err := policyInput(field+"."+dir+"."+strconv.Itoa(i), p)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -247,24 +211,8 @@ func (s *policySetIn) input(field string) (service.PolicySetInput, error) {
 
 // ---- responses ----
 
-// wireSet answers a list of results as {name: [...]}, each converted by
-// conv; err, if any, is answered instead.
-func wireSet[T, W any](name string, items []T, err error, conv func(T) W) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{name: convertAll(items, conv)}, nil
-}
-
-// wirePage is wireSet for a Describe… action: the page under name and the
-// count before paging as TotalCount.
-func wirePage[T, W any](name string, items []T, total int, err error, conv func(T) W) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{name: convertAll(items, conv), "TotalCount": uint64(total)}, nil
-}
-
+// convertAll converts every item; the result is never nil, so an empty
+// list is answered as [].
 func convertAll[T, W any](items []T, conv func(T) W) []W {
 	out := make([]W, len(items))
 	for i, x := range items {
@@ -273,34 +221,16 @@ func convertAll[T, W any](items []T, conv func(T) W) []W {
 	return out
 }
 
-type tagOut struct {
-	Key   string `json:"Key"`
-	Value string `json:"Value"`
-}
-
-func tagsOut(in []service.Tag) []tagOut {
-	out := make([]tagOut, len(in))
+func tagsOut(in []service.Tag) []wire.Tag {
+	out := make([]wire.Tag, len(in))
 	for i, t := range in {
-		out[i] = tagOut{Key: t.Key, Value: t.Value}
+		out[i] = wire.Tag{Key: t.Key, Value: t.Value}
 	}
 	return out
 }
 
-// securityGroupOut is the vpc SecurityGroup object. ProjectId is a string.
-type securityGroupOut struct {
-	SecurityGroupId   string   `json:"SecurityGroupId"`
-	SecurityGroupName string   `json:"SecurityGroupName"`
-	SecurityGroupDesc string   `json:"SecurityGroupDesc"`
-	ProjectId         string   `json:"ProjectId"`
-	IsDefault         bool     `json:"IsDefault"`
-	CreatedTime       string   `json:"CreatedTime"`
-	UpdateTime        string   `json:"UpdateTime"`
-	TagSet            []tagOut `json:"TagSet"`
-	Region            string   `json:"Region"`
-}
-
-func groupOut(g service.SecurityGroup) securityGroupOut {
-	return securityGroupOut{
+func groupOut(g service.SecurityGroup) wire.SecurityGroup {
+	return wire.SecurityGroup{
 		SecurityGroupId:   g.ID,
 		SecurityGroupName: g.Name,
 		SecurityGroupDesc: g.Description,
@@ -313,68 +243,25 @@ func groupOut(g service.SecurityGroup) securityGroupOut {
 	}
 }
 
-type serviceTemplateOut struct {
-	ServiceId      string `json:"ServiceId"`
-	ServiceGroupId string `json:"ServiceGroupId"`
-}
-
-type addressTemplateOut struct {
-	AddressId      string `json:"AddressId"`
-	AddressGroupId string `json:"AddressGroupId"`
-}
-
-// policyOut is a SecurityGroupPolicy as described: every field present, ""
-// when unused, both template objects present, Protocol and Action in
-// canonical upper case, PolicyIndex a number.
-type policyOut struct {
-	PolicyIndex       int                `json:"PolicyIndex"`
-	Protocol          string             `json:"Protocol"`
-	Port              string             `json:"Port"`
-	ServiceTemplate   serviceTemplateOut `json:"ServiceTemplate"`
-	CidrBlock         string             `json:"CidrBlock"`
-	Ipv6CidrBlock     string             `json:"Ipv6CidrBlock"`
-	SecurityGroupId   string             `json:"SecurityGroupId"`
-	AddressTemplate   addressTemplateOut `json:"AddressTemplate"`
-	Action            string             `json:"Action"`
-	PolicyDescription string             `json:"PolicyDescription"`
-	ModifyTime        string             `json:"ModifyTime"`
-}
-
-func policyToWire(index int, p policy.Policy) policyOut {
+func policyToWire(index int, p policy.Policy) wire.SecurityGroupPolicy {
 	r := p.Raw()
-	return policyOut{
+	return wire.SecurityGroupPolicy{
 		PolicyIndex:       index,
 		Protocol:          r.Protocol,
 		Port:              r.Port,
-		ServiceTemplate:   serviceTemplateOut{ServiceId: r.ServiceId, ServiceGroupId: r.ServiceGroupId},
+		ServiceTemplate:   wire.ServiceTemplateSpecification{ServiceId: r.ServiceId, ServiceGroupId: r.ServiceGroupId},
 		CidrBlock:         r.CidrBlock,
 		Ipv6CidrBlock:     r.Ipv6CidrBlock,
 		SecurityGroupId:   r.SecurityGroupId,
-		AddressTemplate:   addressTemplateOut{AddressId: r.AddressId, AddressGroupId: r.AddressGroupId},
+		AddressTemplate:   wire.AddressTemplateSpecification{AddressId: r.AddressId, AddressGroupId: r.AddressGroupId},
 		Action:            r.Action,
 		PolicyDescription: r.PolicyDescription,
 		ModifyTime:        vpcTime(p.ModifyTime),
 	}
 }
 
-type policyStatisticsOut struct {
-	IngressIPv4TotalCount uint64 `json:"IngressIPv4TotalCount"`
-	IngressIPv6TotalCount uint64 `json:"IngressIPv6TotalCount"`
-	EgressIPv4TotalCount  uint64 `json:"EgressIPv4TotalCount"`
-	EgressIPv6TotalCount  uint64 `json:"EgressIPv6TotalCount"`
-}
-
-// policySetOut is a SecurityGroupPolicySet as described. Version is a
-// string.
-type policySetOut struct {
-	Version          string              `json:"Version"`
-	Egress           []policyOut         `json:"Egress"`
-	Ingress          []policyOut         `json:"Ingress"`
-	PolicyStatistics policyStatisticsOut `json:"PolicyStatistics"`
-}
-
-func policySetToWire(gp service.GroupPolicies) policySetOut {
-	out := policySetOut{Version: strconv.FormatUint(gp.Version, 10), Egress: []policyOut{}, Ingress: []policyOut{}}
+func policySetToWire(gp service.GroupPolicies) wire.SecurityGroupPolicySet {
+	out := wire.SecurityGroupPolicySet{Version: strconv.FormatUint(gp.Version, 10), Egress: []wire.SecurityGroupPolicy{}, Ingress: []wire.SecurityGroupPolicy{}}
 	for _, p := range gp.Ingress {
 		out.Ingress = append(out.Ingress, policyToWire(p.Index, p.Policy))
 		if p.Peer.Kind == policy.PeerCIDR6 {
@@ -394,37 +281,22 @@ func policySetToWire(gp service.GroupPolicies) policySetOut {
 	return out
 }
 
-// warningOut is one warning of a policy write (a Palisade extension: the
-// SDK ignores fields it does not know).
-type warningOut struct {
-	Code        string `json:"Code"`
-	Direction   string `json:"Direction"`
-	PolicyIndex int    `json:"PolicyIndex"`
-	Message     string `json:"Message"`
-}
-
-func warningsOut(in []service.Warning) []warningOut {
-	out := make([]warningOut, len(in))
+func warningsOut(in []service.Warning) []wire.Warning {
+	out := make([]wire.Warning, len(in))
 	for i, w := range in {
 		dir := ""
 		if w.Direction.Valid() {
 			dir = w.Direction.String()
 		}
-		out[i] = warningOut{Code: w.Code, Direction: dir, PolicyIndex: w.PolicyIndex, Message: w.Message}
+		out[i] = wire.Warning{Code: w.Code, Direction: dir, PolicyIndex: w.PolicyIndex, Message: w.Message}
 	}
 	return out
 }
 
-// writeOut is the response of a policy write.
-// Version (a Palisade extension, like Warnings) is the group's new Version.
-type writeOut struct {
-	Version  string       `json:"Version"`
-	Warnings []warningOut `json:"Warnings"`
-}
-
-func writeResult(r service.WriteResult, err error) (any, error) {
+// writeResult is the response of a policy write, or err.
+func writeResult(r service.WriteResult, err error) (wire.PolicyWriteResponse, error) {
 	if err != nil {
-		return nil, err
+		return wire.PolicyWriteResponse{}, err
 	}
-	return writeOut{Version: strconv.FormatUint(r.Version, 10), Warnings: warningsOut(r.Warnings)}, nil
+	return wire.PolicyWriteResponse{Version: strconv.FormatUint(r.Version, 10), Warnings: warningsOut(r.Warnings)}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,4 +82,27 @@ func imports(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// The public packages at the module root serve users outside the module:
+// wire imports nothing of Palisade, client only wire.
+func TestPublicPackagesImportNothingInternal(t *testing.T) {
+	allowed := map[string][]string{
+		"wire":   nil,
+		"client": {"wire"},
+	}
+	for dir, ok := range allowed {
+		imps := imports(t, filepath.Join("..", "..", dir))
+		if len(imps) == 0 {
+			t.Errorf("%s: no Go files found", dir)
+		}
+		for _, imp := range imps {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			if !slices.Contains(ok, strings.TrimPrefix(imp, module)) {
+				t.Errorf("%s imports %s; it may import only %v of Palisade", dir, imp, ok)
+			}
+		}
+	}
 }

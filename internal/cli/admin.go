@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"reflect"
 	"strings"
+	"text/tabwriter"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -37,14 +39,14 @@ func newAdminCommand() *cobra.Command {
 		fl.leaf("create NAME", "Create an account and its admin credential", cobra.ExactArgs(1),
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				c, err := svc.CreateAccount(ctx, args[0])
-				return struct{ AccountId, SecretId, SecretKey string }{c.AccountID, c.SecretID, c.SecretKey}, err
+				return accountResult{c.AccountID, c.SecretID, c.SecretKey}, err
 			}))
 
 	var credAccount, credRole string
 	credCreate := fl.leaf("create", "Add a credential (admin or readonly) to an account", cobra.NoArgs,
 		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
 			c, err := svc.CreateCredential(ctx, credAccount, service.Role(credRole))
-			return struct{ AccountId, SecretId, SecretKey, Role string }{c.AccountID, c.SecretID, c.SecretKey, string(c.Role)}, err
+			return credentialResult{c.AccountID, c.SecretID, c.SecretKey, string(c.Role)}, err
 		})
 	credCreate.Flags().StringVar(&credAccount, "account", "", "account id (acc-…)")
 	credCreate.Flags().StringVar(&credRole, "role", string(service.RoleReadOnly), "role: admin or readonly")
@@ -55,14 +57,14 @@ func newAdminCommand() *cobra.Command {
 		fl.leaf("create", "Create a platform credential (registers and purges instances of any account)", cobra.NoArgs,
 			func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
 				c, err := svc.CreatePlatformKey(ctx)
-				return struct{ SecretId, SecretKey string }{c.SecretID, c.SecretKey}, err
+				return platformKeyResult{c.SecretID, c.SecretKey}, err
 			}))
 
 	host := parentCommand("host", "Manage hosts",
 		fl.leaf("create NAME", "Create a host and its agent credential", cobra.ExactArgs(1),
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				h, err := svc.CreateHost(ctx, args[0])
-				return struct{ HostId, SecretId, SecretKey string }{h.HostID, h.SecretID, h.SecretKey}, err
+				return hostResult{h.HostID, h.SecretID, h.SecretKey}, err
 			}))
 
 	var quotaAccount string
@@ -135,7 +137,7 @@ func parseAddressArg(s string) (netip.Prefix, error) {
 
 func platformList(ctx context.Context, svc *service.Service, _ []string) (any, error) {
 	ps, err := svc.PlatformAddresses(ctx)
-	out := struct{ PlatformAddresses []string }{PlatformAddresses: []string{}}
+	out := platformAddressesResult{PlatformAddresses: []string{}}
 	for _, p := range ps {
 		out.PlatformAddresses = append(out.PlatformAddresses, p.String())
 	}
@@ -157,6 +159,18 @@ func kebab(name string) string {
 	return b.String()
 }
 
+// The results of the admin commands, printed in their fields' order.
+type (
+	accountResult           struct{ AccountId, SecretId, SecretKey string }
+	credentialResult        struct{ AccountId, SecretId, SecretKey, Role string }
+	platformKeyResult       struct{ SecretId, SecretKey string }
+	hostResult              struct{ HostId, SecretId, SecretKey string }
+	platformAddressesResult struct{ PlatformAddresses []string }
+)
+
+// The quota command prints service.Quotas, whose fields are the quotas in
+// QuotaSpecs' order.
+
 // withService opens the store, runs fn and prints its result.
 func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *service.Service) (any, error)) error {
 	if fl.output != "text" && fl.output != "json" {
@@ -174,48 +188,156 @@ func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *se
 	return printResult(cmd.OutOrStdout(), fl.output, v)
 }
 
-// printResult prints v as indented JSON, or as "Key: value" lines.
+// printResult prints v, a struct or a list of structs (or a pointer to
+// one), as one line of JSON (format "json") or as text: a struct as
+// "Field: value" lines in the order its type declares the fields, a list as
+// a table with one column per field and a header line. The text comes from
+// the typed value, never from JSON: a field's name is its JSON name, a
+// nested struct is flattened into dotted names ("Placement.Zone"), a list
+// of scalars is joined with ", ", a nil pointer is empty, and a value with a
+// String or Text method is printed with it (netip.Prefix, wire.Int). Any
+// other kind (maps, functions) is an error.
 func printResult(w io.Writer, format string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
 	if format == "json" {
-		_, err := fmt.Fprintln(w, string(b))
-		return err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Field order of the struct, recovered from the JSON text.
-	s := string(b)
-	slicesSortByIndex(keys, s)
-	for _, k := range keys {
-		val := m[k]
-		if list, ok := val.([]any); ok {
-			parts := make([]string, len(list))
-			for i, x := range list {
-				parts[i] = fmt.Sprint(x)
-			}
-			val = strings.Join(parts, ", ")
-		}
-		if _, err := fmt.Fprintf(w, "%s: %v\n", k, val); err != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
 			return err
 		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
 	}
-	return nil
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	switch {
+	case rv.Kind() == reflect.Struct:
+		for _, c := range columns(rv.Type(), "") {
+			val, err := cell(rv.FieldByIndex(c.index))
+			if err != nil {
+				return fmt.Errorf("print %s: %w", c.name, err)
+			}
+			if _, err := fmt.Fprintf(w, "%s: %s\n", c.name, val); err != nil {
+				return err
+			}
+		}
+		return nil
+	case rv.Kind() == reflect.Slice && indirectType(rv.Type().Elem()).Kind() == reflect.Struct:
+		cols := columns(indirectType(rv.Type().Elem()), "")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.name
+		}
+		fmt.Fprintln(tw, strings.Join(names, "\t"))
+		for i := range rv.Len() {
+			row := reflect.Indirect(rv.Index(i))
+			vals := make([]string, len(cols))
+			for j, c := range cols {
+				if !row.IsValid() {
+					continue
+				}
+				val, err := cell(row.FieldByIndex(c.index))
+				if err != nil {
+					return fmt.Errorf("print row %d %s: %w", i, c.name, err)
+				}
+				vals[j] = val
+			}
+			fmt.Fprintln(tw, strings.Join(vals, "\t"))
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("cannot print a %T as text; use -o json", v)
 }
 
-func slicesSortByIndex(keys []string, s string) {
-	pos := func(k string) int { return strings.Index(s, `"`+k+`":`) }
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && pos(keys[j]) < pos(keys[j-1]); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+// column is one printed field: its dotted name and its index path.
+type column struct {
+	name  string
+	index []int
+}
+
+// columns lists t's exported fields in declaration order, flattening
+// nested structs that have no String or Text method.
+func columns(t reflect.Type, prefix string) []column {
+	var out []column
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
+			continue
+		} else if tag != "" {
+			name = tag
+		}
+		ft := indirectType(f.Type)
+		if ft.Kind() == reflect.Struct && !printable(ft) && f.Type.Kind() != reflect.Pointer {
+			for _, c := range columns(ft, prefix+name+".") {
+				out = append(out, column{name: c.name, index: append([]int{i}, c.index...)})
+			}
+			continue
+		}
+		out = append(out, column{name: prefix + name, index: []int{i}})
+	}
+	return out
+}
+
+func indirectType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// printable reports whether t has its own text form.
+func printable(t reflect.Type) bool {
+	if _, ok := t.MethodByName("String"); ok {
+		return true
+	}
+	_, ok := t.MethodByName("Text")
+	return ok
+}
+
+// cell renders one value.
+func cell(v reflect.Value) (string, error) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return "", nil
+		}
+		v = v.Elem()
+	}
+	if v.CanInterface() {
+		switch x := v.Interface().(type) {
+		case fmt.Stringer:
+			return x.String(), nil
+		case interface{ Text() string }:
+			return x.Text(), nil
 		}
 	}
+	switch v.Kind() {
+	case reflect.String:
+		return v.String(), nil
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return fmt.Sprint(v.Interface()), nil
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, v.Len())
+		for i := range v.Len() {
+			p, err := cell(v.Index(i))
+			if err != nil {
+				return "", err
+			}
+			parts[i] = p
+		}
+		return strings.Join(parts, ", "), nil
+	case reflect.Struct:
+		var parts []string
+		for _, c := range columns(v.Type(), "") {
+			p, err := cell(v.FieldByIndex(c.index))
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, c.name+"="+p)
+		}
+		return strings.Join(parts, " "), nil
+	}
+	return "", fmt.Errorf("a %s has no text form", v.Type())
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 func runAdmin(t *testing.T, args ...string) (map[string]any, error) {
@@ -137,5 +139,76 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if !strings.HasPrefix(text.String(), "HostId: host-") {
 		t.Errorf("text output = %q", text.String())
+	}
+}
+
+func TestPrintResultText(t *testing.T) {
+	type placement struct {
+		Zone      string
+		ProjectId int64
+	}
+	type item struct {
+		Name  string
+		Count int
+	}
+	tests := []struct {
+		name    string
+		v       any
+		want    string
+		wantErr bool
+	}{
+		{name: "field order, not alphabetical", v: struct {
+			Zeta  string
+			Alpha int
+		}{"z", 1}, want: "Zeta: z\nAlpha: 1\n"},
+		{name: "JSON names, skipped and unexported fields", v: struct {
+			A      string `json:"Renamed,omitempty"`
+			B      string `json:"-"`
+			hidden string
+			C      bool
+		}{A: "a", B: "b", hidden: "h", C: true}, want: "Renamed: a\nC: true\n"},
+		{name: "nested struct flattened, lists joined", v: &struct {
+			Placement placement
+			Ids       []string
+		}{placement{"ap-guangzhou-4", 3}, []string{"a", "b"}}, want: "Placement.Zone: ap-guangzhou-4\nPlacement.ProjectId: 3\nIds: a, b\n"},
+		{name: "text forms and nil pointers", v: struct {
+			Prefix netip.Prefix
+			Index  *wire.Int
+			Limit  *wire.IntString
+			Name   *wire.String
+		}{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Index: wire.NewInt(4)}, want: "Prefix: 10.0.0.0/8\nIndex: 4\nLimit: \nName: \n"},
+		{name: "list of structs in a field", v: struct{ TagSet []wire.Tag }{[]wire.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: "a"}}},
+			want: "TagSet: Key=env Value=prod, Key=team Value=a\n"},
+		{name: "a wire response", v: wire.SimulateTrafficResponse{Verdict: "DROP", Layer: "PLATFORM", Trace: []string{"x"}},
+			want: "Verdict: DROP\nLayer: PLATFORM\nSecurityGroupId: \nPolicyIndex: \nTrace: x\nWarnings: \nRequestId: \n"},
+		{name: "list of structs as a table", v: []item{{"web", 12}, {"database", 3}},
+			want: "Name      Count\nweb       12\ndatabase  3\n"},
+		{name: "map refused", v: map[string]int{"a": 1}, wantErr: true},
+		{name: "map field refused", v: struct{ M map[string]int }{map[string]int{"a": 1}}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			err := printResult(&b, "text", tt.v)
+			if tt.wantErr {
+				if err == nil {
+					t.Errorf("printResult = %q, want an error", b.String())
+				}
+				return
+			}
+			if err != nil || b.String() != tt.want {
+				t.Errorf("printResult =\n%q, %v\nwant\n%q", b.String(), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrintResultJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := printResult(&b, "json", hostResult{"host-1", "AKID1", "key"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"HostId":"host-1","SecretId":"AKID1","SecretKey":"key"}` + "\n"; b.String() != want {
+		t.Errorf("printResult json = %q, want %q", b.String(), want)
 	}
 }

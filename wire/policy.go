@@ -1,0 +1,175 @@
+package wire
+
+// vpc security-group policy actions.
+
+// ServiceTemplateSpecificationInput names a service template (ppm-) or
+// template group (ppmg-) in a request policy. An object whose fields are
+// empty counts as unset (Terraform sends {}).
+type ServiceTemplateSpecificationInput struct {
+	ServiceId      *String `json:"ServiceId,omitzero"`
+	ServiceGroupId *String `json:"ServiceGroupId,omitzero"`
+}
+
+// AddressTemplateSpecificationInput names an address template (ipm-) or
+// template group (ipmg-) in a request policy; {} counts as unset.
+type AddressTemplateSpecificationInput struct {
+	AddressId      *String `json:"AddressId,omitzero"`
+	AddressGroupId *String `json:"AddressGroupId,omitzero"`
+}
+
+// SecurityGroupPolicyInput is a SecurityGroupPolicy of a request. In a
+// create, PolicyIndex 0 inserts at the top and absent appends; in a delete
+// or replace it chooses the policy.
+type SecurityGroupPolicyInput struct {
+	PolicyIndex       *Int                               `json:"PolicyIndex,omitzero"`
+	Protocol          *String                            `json:"Protocol,omitzero"`
+	Port              *String                            `json:"Port,omitzero"`
+	ServiceTemplate   *ServiceTemplateSpecificationInput `json:"ServiceTemplate,omitzero"`
+	CidrBlock         *String                            `json:"CidrBlock,omitzero"`
+	Ipv6CidrBlock     *String                            `json:"Ipv6CidrBlock,omitzero"`
+	SecurityGroupId   *String                            `json:"SecurityGroupId,omitzero"`
+	AddressTemplate   *AddressTemplateSpecificationInput `json:"AddressTemplate,omitzero"`
+	Action            *String                            `json:"Action,omitzero"`
+	PolicyDescription *String                            `json:"PolicyDescription,omitzero"`
+}
+
+// SecurityGroupPolicySetInput is a SecurityGroupPolicySet of a request.
+// Version, if given, must equal the group's current version in create,
+// delete and replace calls (absent means unchecked); in
+// ModifySecurityGroupPolicies "0" clears both directions.
+type SecurityGroupPolicySetInput struct {
+	Version *String                    `json:"Version,omitzero"`
+	Egress  []SecurityGroupPolicyInput `json:"Egress,omitzero"`
+	Ingress []SecurityGroupPolicyInput `json:"Ingress,omitzero"`
+}
+
+// ServiceTemplateSpecification is a policy's service template as
+// described: both IDs always present, "" when unused.
+type ServiceTemplateSpecification struct {
+	ServiceId      string `json:"ServiceId"`
+	ServiceGroupId string `json:"ServiceGroupId"`
+}
+
+// AddressTemplateSpecification is a policy's address template as
+// described: both IDs always present, "" when unused.
+type AddressTemplateSpecification struct {
+	AddressId      string `json:"AddressId"`
+	AddressGroupId string `json:"AddressGroupId"`
+}
+
+// SecurityGroupPolicy is a policy as described: every field present (""
+// when unused), both template objects present, Protocol and Action in
+// canonical upper case, PolicyIndex a number.
+type SecurityGroupPolicy struct {
+	PolicyIndex       int                          `json:"PolicyIndex"`
+	Protocol          string                       `json:"Protocol"`
+	Port              string                       `json:"Port"`
+	ServiceTemplate   ServiceTemplateSpecification `json:"ServiceTemplate"`
+	CidrBlock         string                       `json:"CidrBlock"`
+	Ipv6CidrBlock     string                       `json:"Ipv6CidrBlock"`
+	SecurityGroupId   string                       `json:"SecurityGroupId"`
+	AddressTemplate   AddressTemplateSpecification `json:"AddressTemplate"`
+	Action            string                       `json:"Action"`
+	PolicyDescription string                       `json:"PolicyDescription"`
+	ModifyTime        string                       `json:"ModifyTime"`
+}
+
+// PolicyStatistics counts a group's policies by direction and address
+// family.
+type PolicyStatistics struct {
+	IngressIPv4TotalCount uint64 `json:"IngressIPv4TotalCount"`
+	IngressIPv6TotalCount uint64 `json:"IngressIPv6TotalCount"`
+	EgressIPv4TotalCount  uint64 `json:"EgressIPv4TotalCount"`
+	EgressIPv6TotalCount  uint64 `json:"EgressIPv6TotalCount"`
+}
+
+// SecurityGroupPolicySet is a group's policies as described. Version is a
+// string of an integer; both directions are always lists.
+type SecurityGroupPolicySet struct {
+	Version          string                `json:"Version"`
+	Egress           []SecurityGroupPolicy `json:"Egress"`
+	Ingress          []SecurityGroupPolicy `json:"Ingress"`
+	PolicyStatistics PolicyStatistics      `json:"PolicyStatistics"`
+}
+
+// DescribeSecurityGroupPoliciesRequest is the request of
+// DescribeSecurityGroupPolicies.
+type DescribeSecurityGroupPoliciesRequest struct {
+	SecurityGroupId *String  `json:"SecurityGroupId,omitzero"`
+	Filters         []Filter `json:"Filters,omitzero"`
+}
+
+// DescribeSecurityGroupPoliciesResponse is the response of
+// DescribeSecurityGroupPolicies.
+type DescribeSecurityGroupPoliciesResponse struct {
+	SecurityGroupPolicySet SecurityGroupPolicySet `json:"SecurityGroupPolicySet"`
+	RequestId              string                 `json:"RequestId,omitempty"`
+}
+
+// PoliciesRequest is the request of the policy writes that name one
+// direction of one group: CreateSecurityGroupPolicies,
+// DeleteSecurityGroupPolicies, ReplaceSecurityGroupPolicy and
+// ReplaceSecurityGroupPolicies. OriginalSecurityGroupPolicySet is accepted
+// and, as in the cloud, only informative.
+type PoliciesRequest struct {
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+}
+
+// CreateSecurityGroupPoliciesRequest is the request of
+// CreateSecurityGroupPolicies.
+type CreateSecurityGroupPoliciesRequest PoliciesRequest
+
+// DeleteSecurityGroupPoliciesRequest is the request of
+// DeleteSecurityGroupPolicies: policies by PolicyIndex or by content, one
+// mode per request.
+type DeleteSecurityGroupPoliciesRequest PoliciesRequest
+
+// ReplaceSecurityGroupPolicyRequest is the request of
+// ReplaceSecurityGroupPolicy.
+type ReplaceSecurityGroupPolicyRequest PoliciesRequest
+
+// ReplaceSecurityGroupPoliciesRequest is the request of
+// ReplaceSecurityGroupPolicies.
+type ReplaceSecurityGroupPoliciesRequest PoliciesRequest
+
+// ModifySecurityGroupPoliciesRequest is the request of
+// ModifySecurityGroupPolicies: a direction that is absent or empty is left
+// as it is; Version "0" clears both. OriginalSecurityGroupPolicySet is
+// accepted and ignored.
+type ModifySecurityGroupPoliciesRequest struct {
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+	SortPolicys                    *Bool                        `json:"SortPolicys,omitzero"`
+}
+
+// PolicyWriteResponse is the response of a policy write. Version and
+// Warnings are Palisade extensions: the group's new Version and the
+// warnings of the policies written (always a list).
+type PolicyWriteResponse struct {
+	Version   string    `json:"Version"`
+	Warnings  []Warning `json:"Warnings"`
+	RequestId string    `json:"RequestId,omitempty"`
+}
+
+// CreateSecurityGroupPoliciesResponse is the response of
+// CreateSecurityGroupPolicies.
+type CreateSecurityGroupPoliciesResponse PolicyWriteResponse
+
+// DeleteSecurityGroupPoliciesResponse is the response of
+// DeleteSecurityGroupPolicies.
+type DeleteSecurityGroupPoliciesResponse PolicyWriteResponse
+
+// ReplaceSecurityGroupPolicyResponse is the response of
+// ReplaceSecurityGroupPolicy.
+type ReplaceSecurityGroupPolicyResponse PolicyWriteResponse
+
+// ReplaceSecurityGroupPoliciesResponse is the response of
+// ReplaceSecurityGroupPolicies.
+type ReplaceSecurityGroupPoliciesResponse PolicyWriteResponse
+
+// ModifySecurityGroupPoliciesResponse is the response of
+// ModifySecurityGroupPolicies.
+type ModifySecurityGroupPoliciesResponse PolicyWriteResponse
