@@ -115,6 +115,9 @@ type Options struct {
 	// PlatformAddresses are ACCEPTed in both directions before any group,
 	// in addition to those stored with AddPlatformAddress.
 	PlatformAddresses []netip.Prefix
+	// HistoryRetention is how many versions of a group's policy set its
+	// history keeps at least (default DefaultHistoryRetention).
+	HistoryRetention int
 }
 
 // Service is Palisade's control plane. It is safe for concurrent use.
@@ -127,6 +130,8 @@ type Service struct {
 	regions  []Region
 	platform []netip.Prefix
 	cache    *simCache
+	// retention is Options.HistoryRetention or its default.
+	retention int
 }
 
 // New returns a Service over st.
@@ -146,6 +151,10 @@ func New(st store.Store, opts Options) *Service {
 	}
 	s.quotas = mergeQuotas(DefaultQuotas(), opts.Quotas)
 	s.cache = newSimCache()
+	s.retention = opts.HistoryRetention
+	if s.retention <= 0 {
+		s.retention = DefaultHistoryRetention
+	}
 	return s
 }
 
