@@ -64,7 +64,9 @@ type historySnapshot struct {
 func toHistoryPolicy(p policy.Policy) historyPolicy {
 	hp := historyPolicy{Raw: p.Raw()}
 	if !p.ModifyTime.IsZero() {
-		hp.ModifyTime = p.ModifyTime.UTC().Format(time.RFC3339Nano)
+		// The store keeps times to the microsecond: so does history, so
+		// that a rebuilt version equals the stored one.
+		hp.ModifyTime = p.ModifyTime.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 	}
 	return hp
 }
