@@ -118,6 +118,9 @@ func parsePlatformAddress(s string) (netip.Prefix, error) {
 // gracefully. First-start admin credentials and demo credentials are printed
 // to stdout.
 func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	if cfg.HistoryRetention < 0 {
+		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
+	}
 	st, err := backend.OpenWith(cfg.DSN, backend.Options{MasterKeyFile: cfg.MasterKeyFile, Logger: logger})
 	if err != nil {
 		return err

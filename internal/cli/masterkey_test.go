@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/store/masterkey"
+)
+
+// TestMasterKeyFile runs the operator commands and the server on one store
+// with --master-key-file: the key is created once, 0600, where the flag says;
+// the server started with it reads the credentials, without it (no key
+// beside the database) it refuses to start, and with another key every
+// request fails rather than be checked against garbage.
+func TestMasterKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "palisade.db")
+	key := filepath.Join(dir, "secrets", "master.key")
+	if err := os.Mkdir(filepath.Dir(key), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	m, err := runAdmin(t, "admin", "account", "create", "alice", "--db", dsn, "--master-key-file", key, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := m["SecretId"].(string), m["SecretKey"].(string)
+	fi, err := os.Stat(key)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master key file: %v, %v; want mode 0600", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "palisade.db.key")); err == nil {
+		t.Errorf("a key was created beside the database although --master-key-file names another")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "palisade.db"))
+	if err != nil || strings.Contains(string(b), secret) {
+		t.Errorf("the database holds the SecretKey in plain text (%v)", err)
+	}
+
+	call := func(addr string) error {
+		var limits struct {
+			SecurityGroupLimitSet struct{ SecurityGroupLimit int }
+		}
+		return client.New(addr, id, secret, "ap-guangzhou").Call(context.Background(), "vpc", "2017-03-12", "DescribeSecurityGroupLimits", nil, &limits)
+	}
+	addr, _, stop := startServe(t, ServeConfig{DSN: dsn, MasterKeyFile: key})
+	if err := call(addr); err != nil {
+		t.Errorf("a request with the credential, the server holding its key: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	err = Serve(context.Background(), ServeConfig{DSN: dsn, Listen: "127.0.0.1:0"}, &strings.Builder{}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "palisade.db.key does not exist") {
+		t.Errorf("serve without the key = %v, want an error naming the missing key file", err)
+	}
+
+	other := filepath.Join(dir, "other.key")
+	if _, err := masterkey.Create(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	addr, _, stop = startServe(t, ServeConfig{DSN: dsn, MasterKeyFile: other})
+	defer stop()
+	if err := call(addr); err == nil {
+		t.Errorf("a request succeeded on a server holding another master key")
+	}
+}
+
+func TestServeRejectsNegativeRetention(t *testing.T) {
+	err := Serve(context.Background(), ServeConfig{DSN: "sqlite:" + filepath.Join(t.TempDir(), "p.db"), HistoryRetention: -1}, &strings.Builder{}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "history retention -1") {
+		t.Errorf("Serve with retention -1 = %v", err)
+	}
+}
