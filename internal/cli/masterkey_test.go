@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -66,8 +67,9 @@ func TestMasterKeyFile(t *testing.T) {
 	}
 	addr, _, stop = startServe(t, ServeConfig{DSN: dsn, MasterKeyFile: other})
 	defer stop()
-	if err := call(addr); err == nil {
-		t.Errorf("a request succeeded on a server holding another master key")
+	var ce *client.Error
+	if err := call(addr); !errors.As(err, &ce) || ce.Code != "InternalError" {
+		t.Errorf("a request on a server holding another master key = %v, want InternalError", err)
 	}
 }
 
