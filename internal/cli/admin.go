@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"strings"
 
@@ -157,7 +158,8 @@ func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *se
 	if fl.output != "text" && fl.output != "json" {
 		return fmt.Errorf("output %q: want text or json", fl.output)
 	}
-	st, err := backend.OpenWith(fl.dsn, backend.Options{MasterKeyFile: fl.masterKey})
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := backend.OpenWith(fl.dsn, backend.Options{MasterKeyFile: fl.masterKey, Logger: logger})
 	if err != nil {
 		return err
 	}

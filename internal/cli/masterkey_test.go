@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -25,11 +26,18 @@ func TestMasterKeyFile(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(key), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	m, err := runAdmin(t, "admin", "account", "create", "alice", "--db", dsn, "--master-key-file", key, "-o", "json")
-	if err != nil {
+	var out, stderr strings.Builder
+	if err := Run(context.Background(), []string{"admin", "account", "create", "alice", "--db", dsn, "--master-key-file", key, "-o", "json"}, &out, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	id, secret := m["SecretId"].(string), m["SecretKey"].(string)
+	var m map[string]string
+	if err := json.Unmarshal([]byte(out.String()), &m); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if !strings.Contains(stderr.String(), "created a new master key") || !strings.Contains(stderr.String(), key) {
+		t.Errorf("the first admin command said %q on stderr, want a warning that it created %s", stderr.String(), key)
+	}
+	id, secret := m["SecretId"], m["SecretKey"]
 	fi, err := os.Stat(key)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("master key file: %v, %v; want mode 0600", fi, err)

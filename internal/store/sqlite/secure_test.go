@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,11 +165,15 @@ func TestWrongMasterKey(t *testing.T) {
 	if _, err := masterkey.Create(other, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err = sqlite.OpenWith(path, sqlite.Options{MasterKeyFile: other})
+	var logged strings.Builder
+	s, err = sqlite.OpenWith(path, sqlite.Options{MasterKeyFile: other, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	if err != nil {
 		t.Fatalf("open with another key: %v", err)
 	}
 	defer s.Close()
+	if !strings.Contains(logged.String(), "sealed under another master key") || !strings.Contains(logged.String(), "credentials=2") {
+		t.Errorf("opening with another key logged %q, want a warning that 2 credentials are sealed under another key", logged.String())
+	}
 	got, err := getCredential(s, creds[0].SecretID)
 	want := "secret key of " + creds[0].SecretID + " cannot be decrypted: wrong master key?"
 	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, masterkey.ErrWrongKey) || got.SecretKey != "" {
