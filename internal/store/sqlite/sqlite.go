@@ -124,12 +124,7 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 	if err := prepareFiles(path, log); err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync.String() + ")&_pragma=cache_size(-65536)"
-	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	writer := base + "?" + common + "&_txlock=immediate"
-	if o.MaxPageCount > 0 {
-		writer += "&_pragma=max_page_count(" + strconv.Itoa(o.MaxPageCount) + ")"
-	}
+	writer, reader := dsns(path, sync, o.MaxPageCount)
 	w, err := sql.Open("sqlite", writer)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -156,7 +151,7 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 		}
 		secrets = k
 	}
-	r, err := sql.Open("sqlite", base+"?"+common+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", reader)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -176,6 +171,17 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// dsns returns the driver's DSNs of the writer and of the readers.
+func dsns(path string, sync Synchronous, maxPages int) (writer, reader string) {
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync.String() + ")&_pragma=cache_size(-65536)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + common
+	writer = base + "&_txlock=immediate"
+	if maxPages > 0 {
+		writer += "&_pragma=max_page_count(" + strconv.Itoa(maxPages) + ")"
+	}
+	return writer, base + "&_pragma=query_only(1)"
 }
 
 // prepareFiles creates the database's directory (0700) and file (0600) when
