@@ -349,8 +349,10 @@ func (t *tx) ListHistory(ctx context.Context, groupID string) ([]store.History, 
 }
 
 func (t *tx) PruneHistory(ctx context.Context, groupID string, keepFrom uint64) (int, error) {
+	// The subquery walks the versions down from keepFrom to the first
+	// snapshot: at most the snapshot interval of rows.
 	res, err := t.exec(ctx, `DELETE FROM group_history WHERE group_id = ? AND version < (
-		SELECT MAX(version) FROM group_history WHERE group_id = ? AND version <= ? AND snapshot <> '')`,
+		SELECT version FROM group_history WHERE group_id = ? AND version <= ? AND snapshot <> '' ORDER BY version DESC LIMIT 1)`,
 		groupID, groupID, int64(keepFrom))
 	if err != nil {
 		return 0, fmt.Errorf("prune history of group %s: %w", groupID, err)
