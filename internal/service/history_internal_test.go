@@ -1,14 +1,17 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 // pols parses "ACCEPT TCP 22 10.0.0.0/8" policies, each with a modify time
@@ -195,27 +198,65 @@ func TestRebuildLegacyRows(t *testing.T) {
 	}
 }
 
-// TestHistoryRowSize measures the history row of a one-policy write on a
-// group of 100 inbound and 100 outbound policies: the whole-set row written
-// before diffs, and the diff row (with, every snapshotEvery versions, a
-// snapshot).
+// TestHistoryRowSize measures, through the service on a real store, the
+// history row of a one-policy write (ReplaceSecurityGroupPolicy) on a group
+// of 100 inbound and 100 outbound policies: the row written before diffs
+// (both whole sets) against the diff row, the row of every snapshotEvery-th
+// version, and their average.
 func TestHistoryRowSize(t *testing.T) {
-	var in, eg []string
-	for i := range 100 {
-		in = append(in, fmt.Sprintf("ACCEPT TCP %d 10.%d.0.0/16", 1000+i, i))
-		eg = append(eg, fmt.Sprintf("DROP UDP %d 172.16.%d.0/24", 2000+i, i))
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	before := setOf(7, pols(t, in...), pols(t, eg...))
-	for i := range 100 {
-		before.Ingress[i].Description = fmt.Sprintf("web tier rule %d", i)
-		before.Egress[i].Description = fmt.Sprintf("egress rule %d", i)
+	defer st.Close()
+	svc := New(st, Options{})
+	acc, err := svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
 	}
-	after := before.Clone()
-	after.Version = 8
-	after.Ingress[50] = pols(t, "ACCEPT TCP 8443 192.168.0.0/16")[0]
-	after.Ingress[50].ModifyTime = after.Ingress[50].ModifyTime.Add(time.Hour)
+	cred, err := svc.LookupCredential(ctx, acc.SecretID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cred.Caller("ap-guangzhou", "req")
+	set := &PolicySetInput{}
+	for i := range 100 {
+		set.Ingress = append(set.Ingress, PolicyInput{Raw: policy.Raw{Protocol: "TCP", Port: fmt.Sprint(1000 + i),
+			CidrBlock: fmt.Sprintf("10.%d.0.0/16", i), Action: "ACCEPT", PolicyDescription: fmt.Sprintf("web tier rule %d", i)}})
+		set.Egress = append(set.Egress, PolicyInput{Raw: policy.Raw{Protocol: "UDP", Port: fmt.Sprint(2000 + i),
+			CidrBlock: fmt.Sprintf("172.16.%d.0/24", i), Action: "DROP", PolicyDescription: fmt.Sprintf("egress rule %d", i)}})
+	}
+	g, _, err := svc.CreateSecurityGroup(ctx, c, CreateGroupInput{Name: "big", Policies: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 50
+	if _, err := svc.ReplaceSecurityGroupPolicy(ctx, c, PoliciesInput{SecurityGroupID: g.ID, Set: PolicySetInput{
+		Ingress: []PolicyInput{{Index: &i, Raw: policy.Raw{Protocol: "TCP", Port: "8443", CidrBlock: "192.168.0.0/16", Action: "ACCEPT", PolicyDescription: "changed"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []store.History
+	if err := st.View(ctx, func(tx store.Tx) error {
+		var err error
+		rows, err = tx.ListHistory(ctx, g.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[1].Snapshot != "" {
+		t.Fatalf("history = %+v, want the creation and one diff row", rows)
+	}
+	before, err := RebuildPolicies(rows, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := RebuildPolicies(rows, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	legacy := len(mustJSON(map[string]any{"Before": setJSON(before), "After": setJSON(after)}))
-	diff := len(mustJSON(historyDiff{Changes: diffSets(before, after)}))
+	diff := len(rows[1].Detail)
 	snap, err := snapshotOf(after)
 	if err != nil {
 		t.Fatal(err)
