@@ -57,7 +57,9 @@ type Tx interface {
 	QuotaOverrides(ctx context.Context, accountID string) (map[string]int, error)
 	SetQuotaOverride(ctx context.Context, accountID, name string, value int) error
 
-	// Credentials and hosts.
+	// Credentials and hosts. The store keeps SecretKeys encrypted:
+	// CreateCredential seals c.SecretKey, GetCredential returns it opened,
+	// or an error if it cannot be (another master key).
 	CreateCredential(ctx context.Context, c Credential) error
 	GetCredential(ctx context.Context, secretID string) (Credential, error)
 	CreateHost(ctx context.Context, h Host) error
