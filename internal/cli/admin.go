@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -19,8 +20,9 @@ import (
 
 // adminFlags are the flags every operator command shares.
 type adminFlags struct {
-	dsn    string
-	output string
+	dsn       string
+	masterKey string
+	output    string
 }
 
 // newAdminCommand builds `palisade admin`: operator commands that work on the
@@ -32,7 +34,8 @@ func newAdminCommand() *cobra.Command {
 		Short: "Operator commands: accounts, credentials, hosts, quotas, platform addresses",
 		Args:  cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVar(&fl.dsn, "db", backend.DefaultDSN, "store DSN (sqlite:PATH)")
+	cmd.PersistentFlags().StringVar(&fl.dsn, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	cmd.PersistentFlags().StringVar(&fl.masterKey, "master-key-file", "", "file holding the master key that encrypts secret keys at rest (default: the database path + .key)")
 	cmd.PersistentFlags().StringVarP(&fl.output, "output", "o", "text", "output format: text or json")
 
 	account := parentCommand("account", "Manage accounts",
@@ -176,7 +179,8 @@ func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *se
 	if fl.output != "text" && fl.output != "json" {
 		return fmt.Errorf("output %q: want text or json", fl.output)
 	}
-	st, err := backend.Open(fl.dsn)
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := backend.OpenWith(fl.dsn, backend.Options{MasterKeyFile: fl.masterKey, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 type ServeConfig struct {
 	Listen            string           // address to listen on, e.g. 127.0.0.1:7480 (port 0 picks one)
 	DSN               string           // store, e.g. sqlite:palisade.db
+	MasterKeyFile     string           // master key sealing SecretKeys ("": beside the database)
+	HistoryRetention  int              // versions of history kept per group (0: service default)
 	Regions           []service.Region // nil: the default regions
 	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
 	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
@@ -65,7 +67,9 @@ its credentials once on standard output. Logs go to standard error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
-	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH)")
+	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key that encrypts secret keys at rest, created on first start (default: the database path + .key)")
+	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
@@ -114,15 +118,19 @@ func parsePlatformAddress(s string) (netip.Prefix, error) {
 // gracefully. First-start admin credentials and demo credentials are printed
 // to stdout.
 func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
-	st, err := backend.Open(cfg.DSN)
+	if cfg.HistoryRetention < 0 {
+		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
+	}
+	st, err := backend.OpenWith(cfg.DSN, backend.Options{MasterKeyFile: cfg.MasterKeyFile, Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	svc := service.New(st, service.Options{
-		Logger:  logger,
-		Regions: cfg.Regions,
-		Quotas:  cfg.Quotas,
+		Logger:           logger,
+		HistoryRetention: cfg.HistoryRetention,
+		Regions:          cfg.Regions,
+		Quotas:           cfg.Quotas,
 	})
 	// Platform addresses live in the store, where every replica, agent and
 	// operator command sees them: those given on the command line are added

@@ -173,8 +173,12 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 		if err := tx.CreateGroup(ctx, out); err != nil {
 			return err
 		}
+		snap, err := snapshotOf(out.Policies)
+		if err != nil {
+			return err
+		}
 		return tx.AddHistory(ctx, store.History{GroupID: id, AccountID: c.AccountID, Version: 1, Time: now, SecretID: c.SecretID,
-			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": setJSON(out.Policies)})})
+			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": setJSON(out.Policies)}), Snapshot: snap})
 	})
 	if err != nil {
 		return SecurityGroup{}, err
@@ -626,9 +630,13 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 	if err := tx.CreateGroup(ctx, *g); err != nil {
 		return err
 	}
+	snap, err := snapshotOf(g.Policies)
+	if err != nil {
+		return err
+	}
 	return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Created,
 		SecretID: c.SecretID, RequestID: c.RequestID, Action: "CreateSecurityGroup",
-		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": setJSON(g.Policies)})})
+		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": setJSON(g.Policies)}), Snapshot: snap})
 }
 
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.

@@ -144,6 +144,9 @@ type Options struct {
 	Quotas Quotas
 	// Regions that exist (default DefaultRegions).
 	Regions []Region
+	// HistoryRetention is how many versions of a group's policy set its
+	// history keeps at least (default DefaultHistoryRetention).
+	HistoryRetention int
 }
 
 // Service is Palisade's control plane. It is safe for concurrent use.
@@ -155,6 +158,8 @@ type Service struct {
 	quotas  Quotas
 	regions []Region
 	cache   *simCache
+	// retention is Options.HistoryRetention or its default.
+	retention int
 }
 
 // New returns a Service over st.
@@ -174,6 +179,10 @@ func New(st store.Store, opts Options) *Service {
 	}
 	s.quotas = mergeQuotas(DefaultQuotas(), opts.Quotas)
 	s.cache = newSimCache()
+	s.retention = opts.HistoryRetention
+	if s.retention <= 0 {
+		s.retention = DefaultHistoryRetention
+	}
 	return s
 }
 

@@ -30,7 +30,7 @@ func TestRecorderCoversTx(t *testing.T) {
 		"Referrers", "ListHistory", "GetInstance", "ListInstances", "CountBindings", "GetTemplate", "ListTemplates",
 		"GetInstancePolicies", "ListMembers", "ResolveTemplates",
 		// Writes no verdict depends on.
-		"CreateAccount", "AddAccountEvent", "SetQuotaOverride", "CreateCredential", "CreateHost", "AddHistory",
+		"CreateAccount", "AddAccountEvent", "SetQuotaOverride", "CreateCredential", "CreateHost", "AddHistory", "PruneHistory",
 	}
 	tx := reflect.TypeFor[store.Tx]()
 	for i := range tx.NumMethod() {

@@ -57,7 +57,9 @@ type Tx interface {
 	QuotaOverrides(ctx context.Context, accountID string) (map[string]int, error)
 	SetQuotaOverride(ctx context.Context, accountID, name string, value int) error
 
-	// Credentials and hosts.
+	// Credentials and hosts. The store keeps SecretKeys encrypted:
+	// CreateCredential seals c.SecretKey, GetCredential returns it opened,
+	// or an error if it cannot be (another master key).
 	CreateCredential(ctx context.Context, c Credential) error
 	GetCredential(ctx context.Context, secretID string) (Credential, error)
 	CreateHost(ctx context.Context, h Host) error
@@ -89,6 +91,11 @@ type Tx interface {
 	Referrers(ctx context.Context, ids []string) ([]Ref, error)
 	AddHistory(ctx context.Context, h History) error
 	ListHistory(ctx context.Context, groupID string) ([]History, error)
+	// PruneHistory deletes the group's history rows older than its newest
+	// snapshot (a row with a Snapshot) of a Version at most keepFrom, so
+	// that every version from keepFrom on can still be rebuilt, and
+	// returns how many rows it deleted.
+	PruneHistory(ctx context.Context, groupID string, keepFrom uint64) (int, error)
 
 	// Instances and their ordered bindings.
 	CreateInstance(ctx context.Context, in Instance) error
@@ -239,6 +246,9 @@ type History struct {
 	RequestID string
 	Action    string
 	Detail    string // JSON: what changed
+	// Snapshot is the whole policy set after the change (JSON), on the
+	// rows from which later versions are rebuilt; "" on the others.
+	Snapshot string
 }
 
 // Instance is a compute instance; GroupIDs are its ordered bindings.

@@ -152,56 +152,60 @@ func BenchmarkAPI(b *testing.B) {
 		reportLatency(b, lat)
 	})
 
-	b.Run("PolicyWrites", func(b *testing.B) {
-		// Concurrent clients append one policy each to random groups.
-		const clients = 16
-		var (
-			next    atomic.Int64
-			mu      sync.Mutex
-			lat     = make([]time.Duration, 0, b.N)
-			wg      sync.WaitGroup
-			failure atomic.Value
-		)
-		b.ResetTimer()
-		t0 := time.Now()
-		for w := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := e.vpc()
-				rng := rand.New(rand.NewPCG(3, uint64(w)))
-				var mine []time.Duration
-				for {
-					if next.Add(1) > int64(b.N) {
-						break
-					}
-					n := seq.Add(1)
-					req := vpc.NewCreateSecurityGroupPoliciesRequest()
-					req.SecurityGroupId = &groups[rng.IntN(len(groups))]
-					// n is unique, so the policy never duplicates another.
-					cidr := fmt.Sprintf("172.%d.%d.%d", 16+n>>16&15, n>>8&255, n&255)
-					req.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Ingress: policies("ACCEPT TCP 443 " + cidr)}
-					s := time.Now()
-					_, err := c.CreateSecurityGroupPolicies(req)
-					mine = append(mine, time.Since(s))
-					if err != nil {
-						failure.Store(err)
-						return
-					}
+	b.Run("PolicyWrites", func(b *testing.B) { policyWrites(b, e, groups, &seq) })
+}
+
+// policyWrites has 16 concurrent clients append one policy each to random
+// groups, b.N in all, numbering the policies with seq so that none
+// duplicates another; it reports writes per second and latencies.
+func policyWrites(b *testing.B, e *env, groups []string, seq *atomic.Int64) {
+	const clients = 16
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex
+		lat     = make([]time.Duration, 0, b.N)
+		wg      sync.WaitGroup
+		failure atomic.Value
+	)
+	b.ResetTimer()
+	t0 := time.Now()
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := e.vpc()
+			rng := rand.New(rand.NewPCG(3, uint64(w)))
+			var mine []time.Duration
+			for {
+				if next.Add(1) > int64(b.N) {
+					break
 				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		elapsed := time.Since(t0)
-		if err, _ := failure.Load().(error); err != nil {
-			b.Fatalf("CreateSecurityGroupPolicies: %v", err)
-		}
-		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "writes/s")
-		reportLatency(b, lat)
-	})
+				n := seq.Add(1)
+				req := vpc.NewCreateSecurityGroupPoliciesRequest()
+				req.SecurityGroupId = &groups[rng.IntN(len(groups))]
+				// n is unique, so the policy never duplicates another.
+				cidr := fmt.Sprintf("172.%d.%d.%d", 16+n>>16&15, n>>8&255, n&255)
+				req.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Ingress: policies("ACCEPT TCP 443 " + cidr)}
+				s := time.Now()
+				_, err := c.CreateSecurityGroupPolicies(req)
+				mine = append(mine, time.Since(s))
+				if err != nil {
+					failure.Store(err)
+					return
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(t0)
+	if err, _ := failure.Load().(error); err != nil {
+		b.Fatalf("CreateSecurityGroupPolicies: %v", err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "writes/s")
+	reportLatency(b, lat)
 }
 
 // simulateRaw sends SimulateTraffic with the SDK's common request, on the

@@ -57,11 +57,12 @@ type envOptions struct {
 	platformAddresses []netip.Prefix
 	quotas            service.Quotas
 	logger            *slog.Logger
+	store             sqlite.Options // durability, master key, size cap
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
+	st, err := sqlite.OpenWith(filepath.Join(t.TempDir(), "palisade.db"), opts.store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ package backend
 
 import (
 	"fmt"
+	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/store"
@@ -14,15 +16,50 @@ import (
 // DefaultDSN is the store used when none is given.
 const DefaultDSN = "sqlite:palisade.db"
 
-// Open opens the store a DSN names: "sqlite:PATH" (PostgreSQL comes later).
+// Options are what opening a store needs besides its DSN.
+type Options struct {
+	// MasterKeyFile holds the master key that seals SecretKeys at rest
+	// (default: beside a SQLite database, its path with ".key" appended).
+	MasterKeyFile string
+	Logger        *slog.Logger // default: discard
+}
+
+// Open opens the store a DSN names with the default options.
 func Open(dsn string) (store.Store, error) {
+	return OpenWith(dsn, Options{})
+}
+
+// OpenWith opens the store a DSN names: "sqlite:PATH[?synchronous=full|normal]"
+// (PostgreSQL comes later). synchronous=full, the default, makes every
+// acknowledged write survive a power loss; normal trades that for write
+// throughput.
+func OpenWith(dsn string, o Options) (store.Store, error) {
 	scheme, rest, ok := strings.Cut(dsn, ":")
 	if !ok || rest == "" {
 		return nil, fmt.Errorf("store dsn %q: want SCHEME:…, e.g. %s", dsn, DefaultDSN)
 	}
 	switch scheme {
 	case "sqlite":
-		return sqlite.Open(rest)
+		path, query, _ := strings.Cut(rest, "?")
+		so := sqlite.Options{MasterKeyFile: o.MasterKeyFile, Logger: o.Logger}
+		params, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, fmt.Errorf("store dsn %q: parameters: %w", dsn, err)
+		}
+		for name, vals := range params {
+			switch name {
+			case "synchronous":
+				if len(vals) != 1 {
+					return nil, fmt.Errorf("store dsn %q: synchronous given %d times", dsn, len(vals))
+				}
+				if so.Synchronous, err = sqlite.ParseSynchronous(vals[0]); err != nil {
+					return nil, fmt.Errorf("store dsn %q: %w", dsn, err)
+				}
+			default:
+				return nil, fmt.Errorf("store dsn %q: unknown parameter %q (known: synchronous)", dsn, name)
+			}
+		}
+		return sqlite.OpenWith(path, so)
 	case "postgres", "postgresql":
 		return nil, fmt.Errorf("store dsn %q: PostgreSQL is not supported yet", dsn)
 	}

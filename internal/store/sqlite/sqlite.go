@@ -3,6 +3,13 @@
 // versioned migrations embedded in the binary. Writers are serialised on one
 // connection (BEGIN IMMEDIATE, busy timeout for other processes); readers
 // use a separate pool and run alongside the writer.
+//
+// The database and its -wal and -shm files are readable by their owner only
+// (0600): Open creates them so and tightens the mode of existing ones. Every
+// SecretKey is sealed with AES-256-GCM under a master key read from a file
+// beside the database (PATH.key unless Options say otherwise), created on
+// first start. Commits are durable by default (synchronous=FULL: the WAL is
+// synced before a commit is acknowledged).
 package sqlite
 
 import (
@@ -11,51 +18,311 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"github.com/palisade-sg/palisade/internal/store/masterkey"
 	"github.com/palisade-sg/palisade/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Open opens (creating if needed) the SQLite database at path and brings its
-// schema up to date.
+// Synchronous is how hard a commit is pushed to disk before it is
+// acknowledged (SQLite's PRAGMA synchronous, in WAL mode).
+type Synchronous uint8
+
+const (
+	// SyncFull syncs the WAL at every commit: an acknowledged write
+	// survives a power loss or an operating system crash. The default.
+	SyncFull Synchronous = iota + 1
+	// SyncNormal syncs only at checkpoints: faster, and the database never
+	// corrupts, but a power loss may lose the last acknowledged commits.
+	SyncNormal
+)
+
+// ParseSynchronous reads "full" or "normal" (any case).
+func ParseSynchronous(s string) (Synchronous, error) {
+	switch strings.ToLower(s) {
+	case "full":
+		return SyncFull, nil
+	case "normal":
+		return SyncNormal, nil
+	}
+	return 0, fmt.Errorf("synchronous %q: want full or normal", s)
+}
+
+// String returns "full" or "normal".
+func (s Synchronous) String() string {
+	switch s {
+	case SyncFull:
+		return "full"
+	case SyncNormal:
+		return "normal"
+	}
+	return "Synchronous(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Options tune Open. The zero value is the default.
+type Options struct {
+	// MasterKeyFile holds the master key that seals SecretKeys (default:
+	// the database path with ".key" appended). When it does not exist and
+	// the store holds no sealed SecretKey, Open creates it (32 random bytes,
+	// 0600); when it does not exist but the store holds sealed SecretKeys,
+	// Open fails rather than make a key that opens none of them.
+	MasterKeyFile string
+	// Secrets, when set, seals SecretKeys instead of the master key (no key
+	// file is read or created). For tests that measure the cost of
+	// encryption.
+	Secrets sqlstore.Secrets
+	// Synchronous is the commit durability (zero: SyncFull).
+	Synchronous Synchronous
+	// MaxPageCount caps the database file at that many pages (PRAGMA
+	// max_page_count; 0: no cap). A write that would grow it further fails
+	// with SQLITE_FULL and changes nothing.
+	MaxPageCount int
+	// Logger receives warnings: file modes tightened, a master key created
+	// (default: discard).
+	Logger *slog.Logger
+}
+
+// Open opens (creating if needed) the SQLite database at path with the
+// default options and brings its schema up to date.
 func Open(path string) (*sqlstore.DB, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith opens (creating if needed) the SQLite database at path and brings
+// its schema up to date: migrations, then the sealing of SecretKeys stored in
+// plain text by an earlier version, in one transaction.
+func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("sqlite: a file path is required")
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
-	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	w, err := sql.Open("sqlite", base+"?"+common+"&_txlock=immediate")
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sync := o.Synchronous
+	if sync == 0 {
+		sync = SyncFull
+	}
+	if sync != SyncFull && sync != SyncNormal {
+		return nil, fmt.Errorf("sqlite %s: synchronous %v: want SyncFull or SyncNormal", path, sync)
+	}
+	if o.MaxPageCount < 0 {
+		return nil, fmt.Errorf("sqlite %s: max page count %d is negative", path, o.MaxPageCount)
+	}
+	if err := prepareFiles(path, log); err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	writer, reader := dsns(path, sync, o.MaxPageCount)
+	w, err := sql.Open("sqlite", writer)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	ctx := context.Background()
 	d := sqlstore.Dialect{IsUnique: isUnique, IsBusy: isBusy}
-	if err := sqlstore.Migrate(context.Background(), w, d, migrations, "migrations"); err != nil {
+	if err := sqlstore.Migrate(ctx, w, d, migrations, "migrations"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", base+"?"+common+"&_pragma=query_only(1)")
+	secrets := o.Secrets
+	if secrets == nil {
+		keyFile := o.MasterKeyFile
+		if keyFile == "" {
+			keyFile = path + ".key"
+		}
+		k, err := loadKey(ctx, w, keyFile, log)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
+		secrets = k
+	}
+	r, err := sql.Open("sqlite", reader)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	db, err := sqlstore.New(context.Background(), w, r, d)
+	db, err := sqlstore.New(ctx, w, r, d, secrets)
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+	if o.Secrets == nil {
+		if err := sealPlain(ctx, db, w); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
+	}
 	return db, nil
+}
+
+// dsns returns the driver's DSNs of the writer and of the readers.
+func dsns(path string, sync Synchronous, maxPages int) (writer, reader string) {
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync.String() + ")&_pragma=cache_size(-65536)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + common
+	writer = base + "&_txlock=immediate"
+	if maxPages > 0 {
+		writer += "&_pragma=max_page_count(" + strconv.Itoa(maxPages) + ")"
+	}
+	return writer, base + "&_pragma=query_only(1)"
+}
+
+// prepareFiles creates the database's directory (0700) and file (0600) when
+// they do not exist, and tightens to 0600 the database, -wal and -shm files
+// that others may read. SQLite creates the -wal and -shm files with the
+// database file's mode.
+func prepareFiles(path string, log *slog.Logger) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("create: %w", err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := tighten(p, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tighten makes a file others may read or write readable by its owner only.
+// A missing file is fine.
+func tighten(path string, log *slog.Logger) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, fi.Mode().Perm()&0o700); err != nil {
+		return fmt.Errorf("tighten the mode of %s (%v): %w", path, fi.Mode().Perm(), err)
+	}
+	log.Warn("tightened the mode of a store file others could read", "file", path, "was", fi.Mode().Perm().String(), "now", (fi.Mode().Perm() & 0o700).String())
+	return nil
+}
+
+// loadKey reads the master key file, creating it when it does not exist and
+// no stored SecretKey is sealed under an earlier key. It warns when stored
+// SecretKeys are sealed under another key than the file's: they will fail
+// when read.
+func loadKey(ctx context.Context, w *sql.DB, keyFile string, log *slog.Logger) (*masterkey.Key, error) {
+	sealed, keyIDs, err := sealedCredentials(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	k, err := masterkey.Load(keyFile)
+	if err == nil {
+		if fi, err := os.Stat(keyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(keyFile, fi.Mode().Perm()&0o700); err != nil {
+				log.Warn("the master key file is readable by others and its mode cannot be tightened", "file", keyFile, "mode", fi.Mode().Perm().String(), "err", err)
+			} else {
+				log.Warn("tightened the mode of the master key file", "file", keyFile, "was", fi.Mode().Perm().String())
+			}
+		}
+		for id, n := range keyIDs {
+			if id != k.ID() {
+				log.Warn("secret keys are sealed under another master key: those credentials cannot be used (wrong --master-key-file?)",
+					"file", keyFile, "key_id", k.ID(), "sealed_under", id, "credentials", n)
+			}
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if len(sealed) > 0 {
+		return nil, fmt.Errorf("master key file %s does not exist, but the store holds %d secret key(s) sealed under a master key (%s…): restore the key file, or give its path with --master-key-file", keyFile, len(sealed), sealed[0])
+	}
+	k, err = masterkey.Create(keyFile, nil)
+	if err != nil {
+		return nil, err
+	}
+	log.Warn("created a new master key: back it up with the database, without it no credential can be read", "file", keyFile, "key_id", k.ID())
+	return k, nil
+}
+
+// sealedCredentials returns the SecretIds of the credentials whose
+// SecretKey is sealed, and how many are sealed under each master key id.
+func sealedCredentials(ctx context.Context, w *sql.DB) ([]string, map[string]int, error) {
+	rows, err := w.QueryContext(ctx, `SELECT secret_id, secret_key FROM credentials ORDER BY secret_id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read credentials: %w", err)
+	}
+	defer rows.Close()
+	var sealed []string
+	keyIDs := map[string]int{}
+	for rows.Next() {
+		var id, key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, nil, fmt.Errorf("read credentials: %w", err)
+		}
+		if !masterkey.Sealed(key) {
+			continue
+		}
+		sealed = append(sealed, id)
+		kid, ok := masterkey.KeyID(key)
+		if !ok {
+			kid = "an unknown format"
+		}
+		keyIDs[kid]++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read credentials: %w", err)
+	}
+	return sealed, keyIDs, nil
+}
+
+// sealPlain seals the SecretKeys an earlier version stored in plain text,
+// overwriting the freed bytes (secure_delete) and truncating the WAL so that
+// no copy of them stays in the files.
+func sealPlain(ctx context.Context, db *sqlstore.DB, w *sql.DB) error {
+	// The writer pool holds one connection: the pragma applies to the
+	// transaction SealCredentials runs.
+	if _, err := w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return fmt.Errorf("seal credentials: %w", err)
+	}
+	n, err := db.SealCredentials(ctx, masterkey.Sealed)
+	if _, perr := w.ExecContext(ctx, `PRAGMA secure_delete = OFF`); err == nil && perr != nil {
+		err = fmt.Errorf("seal credentials: %w", perr)
+	}
+	if err != nil || n == 0 {
+		return err
+	}
+	if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("seal credentials: checkpoint: %w", err)
+	}
+	return nil
 }
 
 func code(err error) int {

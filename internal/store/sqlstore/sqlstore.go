@@ -28,11 +28,21 @@ type Dialect struct {
 	IsBusy func(error) bool
 }
 
+// Secrets seals SecretKeys at rest (masterkey.Key does). A store never
+// writes a SecretKey it has not sealed, nor returns one it could not open.
+type Secrets interface {
+	// Seal encrypts secret for owner (its SecretId).
+	Seal(owner, secret string) (string, error)
+	// Open returns the secret Seal sealed for owner.
+	Open(owner, stored string) (string, error)
+}
+
 // DB is a store.Store over a writer and a reader connection pool (they may be
 // the same).
 type DB struct {
 	w, r    *sql.DB
 	d       Dialect
+	secrets Secrets
 	rebinds sync.Map // query → rebound query
 	// policies caches decoded policy sets for GetInstancePolicies.
 	policies policyCache
@@ -54,10 +64,13 @@ func preparedQueries() []string {
 }
 
 // New returns a store over the given pools, with the queries run most
-// prepared on each. The writer pool should allow one connection when the
-// backend serialises writers itself (SQLite).
-func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*DB, error) {
-	db := &DB{w: writer, r: reader, d: d, prepared: map[*sql.DB]map[string]*sql.Stmt{}}
+// prepared on each, sealing SecretKeys with secrets. The writer pool should
+// allow one connection when the backend serialises writers itself (SQLite).
+func New(ctx context.Context, writer, reader *sql.DB, d Dialect, secrets Secrets) (*DB, error) {
+	if secrets == nil {
+		return nil, errors.New("no secrets sealer: SecretKeys are never stored in plain text")
+	}
+	db := &DB{w: writer, r: reader, d: d, secrets: secrets, prepared: map[*sql.DB]map[string]*sql.Stmt{}}
 	for _, pool := range []*sql.DB{writer, reader} {
 		if db.prepared[pool] != nil {
 			continue

@@ -187,8 +187,12 @@ func nullable(s string) any {
 }
 
 func (t *tx) CreateCredential(ctx context.Context, c store.Credential) error {
-	_, err := t.exec(ctx, `INSERT INTO credentials (secret_id, secret_key, account_id, role, host_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.SecretID, c.SecretKey, nullable(c.AccountID), c.Role, nullable(c.HostID), toMicros(c.Created))
+	sealed, err := t.db.secrets.Seal(c.SecretID, c.SecretKey)
+	if err != nil {
+		return fmt.Errorf("create credential %s: %w", c.SecretID, err)
+	}
+	_, err = t.exec(ctx, `INSERT INTO credentials (secret_id, secret_key, account_id, role, host_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.SecretID, sealed, nullable(c.AccountID), c.Role, nullable(c.HostID), toMicros(c.Created))
 	if err != nil {
 		return fmt.Errorf("create credential %s: %w", c.SecretID, err)
 	}
@@ -200,11 +204,15 @@ const getCredentialQuery = `SELECT secret_id, secret_key, account_id, role, host
 func (t *tx) GetCredential(ctx context.Context, secretID string) (store.Credential, error) {
 	var c store.Credential
 	var account, host sql.NullString
+	var sealed string
 	var created int64
 	err := t.row(ctx, getCredentialQuery, secretID).
-		Scan(&c.SecretID, &c.SecretKey, &account, &c.Role, &host, &created)
+		Scan(&c.SecretID, &sealed, &account, &c.Role, &host, &created)
 	if err != nil {
-		return c, notFound(err, "credential", secretID)
+		return store.Credential{}, notFound(err, "credential", secretID)
+	}
+	if c.SecretKey, err = t.db.secrets.Open(c.SecretID, sealed); err != nil {
+		return store.Credential{}, fmt.Errorf("secret key of %s cannot be decrypted: %w", c.SecretID, err)
 	}
 	c.AccountID, c.HostID, c.Created = account.String, host.String, fromMicros(created)
 	return c, nil
@@ -313,8 +321,8 @@ func (t *tx) Referrers(ctx context.Context, ids []string) ([]store.Ref, error) {
 // ---- history ----
 
 func (t *tx) AddHistory(ctx context.Context, h store.History) error {
-	_, err := t.exec(ctx, `INSERT INTO group_history (group_id, account_id, version, time, secret_id, request_id, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.GroupID, h.AccountID, int64(h.Version), toMicros(h.Time), h.SecretID, h.RequestID, h.Action, h.Detail)
+	_, err := t.exec(ctx, `INSERT INTO group_history (group_id, account_id, version, time, secret_id, request_id, action, detail, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.GroupID, h.AccountID, int64(h.Version), toMicros(h.Time), h.SecretID, h.RequestID, h.Action, h.Detail, h.Snapshot)
 	if err != nil {
 		return fmt.Errorf("add history of group %s: %w", h.GroupID, err)
 	}
@@ -322,7 +330,7 @@ func (t *tx) AddHistory(ctx context.Context, h store.History) error {
 }
 
 func (t *tx) ListHistory(ctx context.Context, groupID string) ([]store.History, error) {
-	rows, err := t.query(ctx, `SELECT seq, group_id, account_id, version, time, secret_id, request_id, action, detail FROM group_history WHERE group_id = ? ORDER BY seq`, groupID)
+	rows, err := t.query(ctx, `SELECT seq, group_id, account_id, version, time, secret_id, request_id, action, detail, snapshot FROM group_history WHERE group_id = ? ORDER BY seq`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("history of group %s: %w", groupID, err)
 	}
@@ -331,13 +339,29 @@ func (t *tx) ListHistory(ctx context.Context, groupID string) ([]store.History, 
 	for rows.Next() {
 		var h store.History
 		var version, tm int64
-		if err := rows.Scan(&h.Seq, &h.GroupID, &h.AccountID, &version, &tm, &h.SecretID, &h.RequestID, &h.Action, &h.Detail); err != nil {
+		if err := rows.Scan(&h.Seq, &h.GroupID, &h.AccountID, &version, &tm, &h.SecretID, &h.RequestID, &h.Action, &h.Detail, &h.Snapshot); err != nil {
 			return nil, fmt.Errorf("history of group %s: %w", groupID, err)
 		}
 		h.Version, h.Time = uint64(version), fromMicros(tm)
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+func (t *tx) PruneHistory(ctx context.Context, groupID string, keepFrom uint64) (int, error) {
+	// The subquery walks the versions down from keepFrom to the first
+	// snapshot: at most the snapshot interval of rows.
+	res, err := t.exec(ctx, `DELETE FROM group_history WHERE group_id = ? AND version < (
+		SELECT version FROM group_history WHERE group_id = ? AND version <= ? AND snapshot <> '' ORDER BY version DESC LIMIT 1)`,
+		groupID, groupID, int64(keepFrom))
+	if err != nil {
+		return 0, fmt.Errorf("prune history of group %s: %w", groupID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune history of group %s: %w", groupID, err)
+	}
+	return int(n), nil
 }
 
 // where accumulates SQL conditions and their arguments.

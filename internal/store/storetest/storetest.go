@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"list groups", testListGroups},
 		{"references", testReferences},
 		{"history", testHistory},
+		{"prune history", testPruneHistory},
 		{"instances and bindings", testInstances},
 		{"templates", testTemplates},
 		{"instance policies", testInstancePolicies},
@@ -546,6 +547,78 @@ func testHistory(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+func testPruneHistory(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// Versions 1..10 of sg-1, snapshots at 1, 4 and 8, and an attribute
+	// change (no snapshot) at version 8; sg-2 has a snapshot at 1.
+	tx(t, s, func(tx store.Tx) error {
+		for v := uint64(1); v <= 10; v++ {
+			h := store.History{GroupID: "sg-00000001", Version: v, Time: t0, Detail: "{}"}
+			if v == 1 || v == 4 || v == 8 {
+				h.Snapshot = fmt.Sprintf(`{"Version":"%d"}`, v)
+			}
+			if v == 8 {
+				if err := tx.AddHistory(ctx, store.History{GroupID: "sg-00000001", Version: 8, Time: t0, Detail: "{}", Action: "attribute"}); err != nil {
+					return err
+				}
+			}
+			if err := tx.AddHistory(ctx, h); err != nil {
+				return err
+			}
+		}
+		return tx.AddHistory(ctx, store.History{GroupID: "sg-00000002", Version: 1, Time: t0, Snapshot: "{}"})
+	})
+	versions := func(group string) []uint64 {
+		var out []uint64
+		view(t, s, func(tx store.Tx) error {
+			hs, err := tx.ListHistory(ctx, group)
+			for _, h := range hs {
+				out = append(out, h.Version)
+			}
+			return err
+		})
+		return out
+	}
+	tests := []struct {
+		name     string
+		keepFrom uint64
+		deleted  int
+		want     []uint64
+	}{
+		{"before every snapshot but the first", 3, 0, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10}},
+		{"at a snapshot", 4, 3, []uint64{4, 5, 6, 7, 8, 8, 9, 10}},
+		{"between snapshots", 7, 0, []uint64{4, 5, 6, 7, 8, 8, 9, 10}},
+		{"past the last snapshot", 10, 4, []uint64{8, 8, 9, 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n int
+			tx(t, s, func(tx store.Tx) error {
+				var err error
+				n, err = tx.PruneHistory(ctx, "sg-00000001", tt.keepFrom)
+				return err
+			})
+			if got := versions("sg-00000001"); n != tt.deleted || !slices.Equal(got, tt.want) {
+				t.Errorf("PruneHistory(%d) = %d, then versions %v; want %d, %v", tt.keepFrom, n, got, tt.deleted, tt.want)
+			}
+		})
+	}
+	if got := versions("sg-00000002"); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("another group's history = %v, want [1]", got)
+	}
+	view(t, s, func(tx store.Tx) error {
+		hs, err := tx.ListHistory(ctx, "sg-00000001")
+		if err == nil && (len(hs) < 2 || hs[0].Action != "attribute" || hs[1].Snapshot != `{"Version":"8"}`) {
+			t.Errorf("rows kept = %+v, want the attribute change and the snapshot of version 8 first", hs)
+		}
+		return err
+	})
+	var err error
+	if err = s.View(ctx, func(tx store.Tx) error { _, err := tx.PruneHistory(ctx, "sg-00000001", 10); return err }); err == nil {
+		t.Errorf("PruneHistory in View succeeded")
+	}
 }
 
 func testInstances(t *testing.T, s store.Store) {

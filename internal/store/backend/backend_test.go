@@ -1,0 +1,64 @@
+package backend_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/palisade-sg/palisade/internal/store/backend"
+)
+
+func TestOpenDSN(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		dsn     string
+		wantErr string // "" opens
+	}{
+		{"default durability", "sqlite:" + filepath.Join(dir, "a.db"), ""},
+		{"synchronous full", "sqlite:" + filepath.Join(dir, "b.db") + "?synchronous=full", ""},
+		{"synchronous normal", "sqlite:" + filepath.Join(dir, "c.db") + "?synchronous=NORMAL", ""},
+		{"synchronous off", "sqlite:" + filepath.Join(dir, "d.db") + "?synchronous=off", `synchronous "off": want full or normal`},
+		{"synchronous twice", "sqlite:" + filepath.Join(dir, "e.db") + "?synchronous=full&synchronous=normal", "synchronous given 2 times"},
+		{"unknown parameter", "sqlite:" + filepath.Join(dir, "f.db") + "?cache=shared", `unknown parameter "cache"`},
+		{"no scheme", "palisade.db", "want SCHEME:"},
+		{"unknown scheme", "mysql:x", `unknown scheme "mysql"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := backend.Open(tt.dsn)
+			if st != nil {
+				st.Close()
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Errorf("Open(%q) = %v", tt.dsn, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Open(%q) = %v, want an error containing %q", tt.dsn, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestOpenMasterKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "keys", "master.key")
+	if _, err := backend.OpenWith("sqlite:"+filepath.Join(dir, "p.db"), backend.Options{MasterKeyFile: key}); err == nil {
+		t.Fatalf("open with a key file in a missing directory succeeded")
+	}
+	key = filepath.Join(dir, "master.key")
+	st, err := backend.OpenWith("sqlite:"+filepath.Join(dir, "p.db"), backend.Options{MasterKeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if m, _ := filepath.Glob(filepath.Join(dir, "p.db.key")); len(m) != 0 {
+		t.Errorf("a default key file was created beside the database although --master-key-file names another")
+	}
+	if m, _ := filepath.Glob(key); len(m) != 1 {
+		t.Errorf("the master key file %s was not created", key)
+	}
+}
