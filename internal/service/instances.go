@@ -211,8 +211,8 @@ func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, regi
 	if err := checkID(field, policy.PrefixInstance, id); err != nil {
 		return store.Instance{}, err
 	}
-	in, err := tx.GetInstance(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != accountID && accountID != "" || in.Region != region) {
+	in, err := tx.GetAccountInstance(ctx, accountID, region, id)
+	if errors.Is(err, store.ErrNotFound) {
 		e := notFound(ResourceInstance, id)
 		e.Field = field
 		return store.Instance{}, e

@@ -142,8 +142,8 @@ func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, i
 }
 
 func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
-	g, err := tx.GetGroup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (g.AccountID != accountID || g.Region != region) {
+	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
+	if errors.Is(err, store.ErrNotFound) {
 		e := notFound(ResourceSecurityGroup, id)
 		e.Field = field
 		return store.Group{}, e
@@ -293,8 +293,8 @@ func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, fiel
 		return err
 	}
 	kind, resource := templateKindOf(id)
-	t, err := tx.GetTemplate(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (t.AccountID != g.AccountID || t.Region != g.Region || t.Kind != kind) {
+	t, err := tx.GetAccountTemplate(ctx, g.AccountID, g.Region, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Kind != kind {
 		e := notFound(resource, id)
 		e.Field = field
 		return e
