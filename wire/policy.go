@@ -131,8 +131,17 @@ type DeleteSecurityGroupPoliciesRequest PoliciesRequest
 type ReplaceSecurityGroupPolicyRequest PoliciesRequest
 
 // ReplaceSecurityGroupPoliciesRequest is the request of
-// ReplaceSecurityGroupPolicies.
-type ReplaceSecurityGroupPoliciesRequest PoliciesRequest
+// ReplaceSecurityGroupPolicies. UpdateType is "Policy" (the default: the
+// content of the policies at the indexes given), "Priority" (positions
+// only) or "Both"; for the last two, OriginalSecurityGroupPolicySet names,
+// in the same order and number, the policies moved to the PolicyIndexes of
+// SecurityGroupPolicySet.
+type ReplaceSecurityGroupPoliciesRequest struct {
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+	UpdateType                     *String                      `json:"UpdateType,omitzero"`
+}
 
 // ModifySecurityGroupPoliciesRequest is the request of
 // ModifySecurityGroupPolicies: a direction that is absent or empty is left

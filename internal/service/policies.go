@@ -437,9 +437,16 @@ func (s *Service) ReplaceSecurityGroupPolicy(ctx context.Context, c Caller, in P
 }
 
 // ReplaceSecurityGroupPolicies replaces one or more policies of one
-// direction, each chosen by its PolicyIndex, checking Version if given.
-func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return s.replace(ctx, c, in, "ReplaceSecurityGroupPolicies")
+// direction, each chosen by its PolicyIndex, checking Version if given. With
+// UpdatePriority or UpdateBoth it moves policies instead (see reorder).
+func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in ReplacePoliciesInput) (WriteResult, error) {
+	switch in.UpdateType {
+	case UpdatePolicy:
+		return s.replace(ctx, c, in.PoliciesInput, "ReplaceSecurityGroupPolicies")
+	case UpdatePriority, UpdateBoth:
+		return s.reorder(ctx, c, in)
+	}
+	return WriteResult{}, fieldError("UpdateType", in.UpdateType.String(), policy.Malformed, "is not an update type")
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
