@@ -11,11 +11,13 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 type fixture struct {
 	svc       *service.Service
+	st        store.Store
 	admin     service.Caller // account A, ap-guangzhou
 	readonly  service.Caller // account A, read-only
 	shanghai  service.Caller // account A, ap-shanghai
@@ -62,6 +64,7 @@ func newFixture(t testing.TB, opts service.Options) *fixture {
 	}
 	return &fixture{
 		svc:       svc,
+		st:        st,
 		admin:     lookup(a.SecretID).Caller("ap-guangzhou", "req-a"),
 		readonly:  lookup(ro.SecretID).Caller("ap-guangzhou", "req-ro"),
 		shanghai:  lookup(a.SecretID).Caller("ap-shanghai", "req-sh"),
