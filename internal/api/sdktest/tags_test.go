@@ -309,7 +309,9 @@ func TestTagRequestChecks(t *testing.T) {
 func TestNoTenantExistenceOracle(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	theirs := e.taggedGroup(e.other, gz, "theirs")
-	var tpl struct{ AddressTemplate struct{ AddressTemplateId string } }
+	var tpl struct {
+		AddressTemplate struct{ AddressTemplateId string }
+	}
 	if err := e.call(e.other, gz, "vpc", "CreateAddressTemplate", map[string]any{"AddressTemplateName": "t", "Addresses": []string{"10.0.0.1"}}, &tpl); err != nil {
 		t.Fatal(err)
 	}
