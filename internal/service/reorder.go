@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 )
@@ -23,14 +24,14 @@ const (
 
 var updateTypeNames = [...]string{UpdatePolicy: "Policy", UpdatePriority: "Priority", UpdateBoth: "Both"}
 
-// ParseUpdateType reads the wire name of an update type; "" is UpdatePolicy,
-// the cloud's default.
+// ParseUpdateType reads the wire name of an update type, in any case; ""
+// is UpdatePolicy, the cloud's default.
 func ParseUpdateType(s string) (UpdateType, error) {
 	if s == "" {
 		return UpdatePolicy, nil
 	}
 	for u, name := range updateTypeNames {
-		if name != "" && name == s {
+		if name != "" && strings.EqualFold(name, s) {
 			return UpdateType(u), nil
 		}
 	}
@@ -207,8 +208,8 @@ func relabelSet(err error) error {
 		return err
 	}
 	for _, fe := range fes {
-		if len(fe.Field) >= len(setField) && fe.Field[:len(setField)] == setField {
-			fe.Field = originalField + fe.Field[len(setField):]
+		if rest, ok := strings.CutPrefix(fe.Field, setField); ok {
+			fe.Field = originalField + rest
 		}
 	}
 	return err
