@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	cvm "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/cvm/v20170312"
 	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
 
 	"github.com/palisade-sg/palisade/internal/service"
@@ -316,6 +317,11 @@ func TestNoTenantExistenceOracle(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirTemplate := tpl.AddressTemplate.AddressTemplateId
+	var acct struct{ AccountId string }
+	if err := e.call(e.other, gz, "palisade", "DescribeAccount", nil, &acct); err != nil {
+		t.Fatal(err)
+	}
+	theirInstance := e.registerFor(acct.AccountId, gz, instance{name: "theirs", ip: "10.9.0.1"})[0]
 	c := e.vpc()
 	tests := []struct {
 		name            string
@@ -336,6 +342,17 @@ func TestNoTenantExistenceOracle(t *testing.T) {
 		}},
 		{"ModifyResourceTags", theirs, "sg-00000000", func(id string) error {
 			return e.modifyTags(e.admin, gz, tfTagName(gz, id), map[string]string{"k": "v"}, nil)
+		}},
+		{"SimulateTraffic", theirInstance, "ins-00000000", func(id string) error {
+			return e.call(e.admin, gz, "palisade", "SimulateTraffic", map[string]any{
+				"InstanceId": id, "Direction": "INGRESS", "Protocol": "TCP", "Address": "10.0.0.1", "Port": 22}, nil)
+		}},
+		{"AssociateSecurityGroups", theirInstance, "ins-00000000", func(id string) error {
+			g := e.group("mine-"+id, nil, nil)
+			req := cvm.NewAssociateSecurityGroupsRequest()
+			req.InstanceIds, req.SecurityGroupIds = common.StringPtrs([]string{id}), common.StringPtrs([]string{g})
+			_, err := e.cvm().AssociateSecurityGroups(req)
+			return err
 		}},
 		{"ModifyAddressTemplateAttribute", theirTemplate, "ipm-00000000", func(id string) error {
 			req := vpc.NewModifyAddressTemplateAttributeRequest()
