@@ -206,7 +206,8 @@ func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added
 	return nil
 }
 
-// loadInstance finds an instance of the account in the region.
+// loadInstance finds an instance of the account ("" for the platform: any
+// account) in the region, filtered by the store's query as loadGroupIn is.
 func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
 	if err := checkID(field, policy.PrefixInstance, id); err != nil {
 		return store.Instance{}, err

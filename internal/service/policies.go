@@ -141,6 +141,10 @@ func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, i
 	return s.loadGroupIn(ctx, tx, c.AccountID, c.Region, field, id)
 }
 
+// loadGroupIn finds a group of an account in a region. The store's query
+// itself filters by account and region, so another account's group is not
+// found exactly as a missing one is: neither the answer nor its timing
+// tells them apart.
 func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
 	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
 	if errors.Is(err, store.ErrNotFound) {
