@@ -108,9 +108,10 @@ type DescribeSecurityGroupPoliciesResponse struct {
 
 // PoliciesRequest is the request of the policy writes that name one
 // direction of one group: CreateSecurityGroupPolicies,
-// DeleteSecurityGroupPolicies, ReplaceSecurityGroupPolicy and
-// ReplaceSecurityGroupPolicies. OriginalSecurityGroupPolicySet is accepted
-// and, as in the cloud, only informative.
+// DeleteSecurityGroupPolicies and ReplaceSecurityGroupPolicy
+// (ReplaceSecurityGroupPolicies has its own, with UpdateType).
+// OriginalSecurityGroupPolicySet is accepted and, as in the cloud, only
+// informative.
 type PoliciesRequest struct {
 	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
 	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
