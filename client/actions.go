@@ -7,7 +7,8 @@ import (
 )
 
 // One typed method per action served, each over invoke with the action's
-// service and wire.Version. A nil request sends {}. Palisade's own actions
+// service and its version (wire.VersionTag for the tag actions,
+// wire.Version for the others). A nil request sends {}. Palisade's own actions
 // are signed for the "palisade" service, which the server accepts for them.
 
 // CreateSecurityGroup calls the vpc action CreateSecurityGroup.
@@ -238,4 +239,14 @@ func (c *Client) DescribeSecurityGroupTemplates(ctx context.Context, req *wire.D
 // DescribeCommonPorts calls Palisade's action DescribeCommonPorts.
 func (c *Client) DescribeCommonPorts(ctx context.Context, req *wire.DescribeCommonPortsRequest) (*wire.DescribeCommonPortsResponse, error) {
 	return invoke[wire.DescribeCommonPortsResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeCommonPorts, req)
+}
+
+// DescribeResourceTagsByResourceIds calls the tag action DescribeResourceTagsByResourceIds.
+func (c *Client) DescribeResourceTagsByResourceIds(ctx context.Context, req *wire.DescribeResourceTagsByResourceIdsRequest) (*wire.DescribeResourceTagsByResourceIdsResponse, error) {
+	return invoke[wire.DescribeResourceTagsByResourceIdsResponse](ctx, c, wire.ServiceTag, wire.ActionDescribeResourceTagsByResourceIds, req)
+}
+
+// ModifyResourceTags calls the tag action ModifyResourceTags.
+func (c *Client) ModifyResourceTags(ctx context.Context, req *wire.ModifyResourceTagsRequest) (*wire.ModifyResourceTagsResponse, error) {
+	return invoke[wire.ModifyResourceTagsResponse](ctx, c, wire.ServiceTag, wire.ActionModifyResourceTags, req)
 }

@@ -124,8 +124,9 @@ func (c *Client) Call(ctx context.Context, service, version, action string, body
 	return c.do(ctx, service, version, action, body)
 }
 
-// invoke sends req (nil sends {}) as action of service at wire.Version and
-// decodes the Response object into a Resp.
+// invoke sends req (nil sends {}) as action of service at the version
+// served for it (wire.ServiceVersion) and decodes the Response object into
+// a Resp.
 func invoke[Resp, Req any](ctx context.Context, c *Client, service, action string, req *Req) (*Resp, error) {
 	var body []byte
 	if req != nil {
@@ -135,7 +136,7 @@ func invoke[Resp, Req any](ctx context.Context, c *Client, service, action strin
 		}
 		body = b
 	}
-	raw, err := c.Call(ctx, service, wire.Version, action, body)
+	raw, err := c.Call(ctx, service, wire.ServiceVersion(service), action, body)
 	if err != nil {
 		return nil, err
 	}

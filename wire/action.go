@@ -8,6 +8,8 @@ const (
 	ServiceVPC = "vpc"
 	// ServiceCVM is the cvm service: instances and their bindings.
 	ServiceCVM = "cvm"
+	// ServiceTag is the tag service: the tags of security groups.
+	ServiceTag = "tag"
 	// ServicePalisade names Palisade's own actions. The server dispatches
 	// them on the action name whatever the service and version of the
 	// request.
@@ -17,6 +19,18 @@ const (
 // Version is the only version of the vpc and cvm APIs served, sent in
 // X-TC-Version. Palisade's own actions are served whatever the version.
 const Version = "2017-03-12"
+
+// VersionTag is the only version of the tag API served.
+const VersionTag = "2018-08-13"
+
+// ServiceVersion returns the API version served for a service: VersionTag
+// for the tag service, Version for every other.
+func ServiceVersion(service string) string {
+	if service == ServiceTag {
+		return VersionTag
+	}
+	return Version
+}
 
 // Names of the vpc security-group actions.
 const (
@@ -73,6 +87,12 @@ const (
 	ActionStartInstances             = "StartInstances"
 )
 
+// Names of the tag actions.
+const (
+	ActionDescribeResourceTagsByResourceIds = "DescribeResourceTagsByResourceIds"
+	ActionModifyResourceTags                = "ModifyResourceTags"
+)
+
 // Names of Palisade's own actions.
 const (
 	ActionRegisterInstances              = "RegisterInstances"
@@ -87,7 +107,7 @@ const (
 // Action is one action served: its name and the service it belongs to.
 type Action struct {
 	Name    string
-	Service string // ServiceVPC, ServiceCVM or ServicePalisade
+	Service string // ServiceVPC, ServiceCVM, ServiceTag or ServicePalisade
 }
 
 // Actions returns every action served, grouped by service in the order of
@@ -111,15 +131,16 @@ func Actions() []Action {
 		ActionAssociateSecurityGroups, ActionDisassociateSecurityGroups, ActionModifyInstancesAttribute,
 		ActionDescribeInstances, ActionTerminateInstances, ActionStopInstances, ActionStartInstances,
 	}
+	tag := []string{ActionDescribeResourceTagsByResourceIds, ActionModifyResourceTags}
 	palisade := []string{
 		ActionRegisterInstances, ActionPurgeInstances, ActionUnblockPort25, ActionDescribeAccount,
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
 	}
-	out := make([]Action, 0, len(vpc)+len(cvm)+len(palisade))
+	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {
 		service string
 		names   []string
-	}{{ServiceVPC, vpc}, {ServiceCVM, cvm}, {ServicePalisade, palisade}} {
+	}{{ServiceVPC, vpc}, {ServiceCVM, cvm}, {ServiceTag, tag}, {ServicePalisade, palisade}} {
 		for _, n := range g.names {
 			out = append(out, Action{Name: n, Service: g.service})
 		}

@@ -1,7 +1,8 @@
 // Package wire holds the request and response types of every action
 // Palisade serves, with the exact JSON the server reads and writes: the vpc
 // (2017-03-12) security-group, address-template and service-template
-// actions, the cvm (2017-03-12) instance actions and Palisade's own actions.
+// actions, the cvm (2017-03-12) instance actions, the tag (2018-08-13)
+// actions on security groups and Palisade's own actions.
 //
 // The server decodes requests into these types and encodes responses from
 // them; the client in package client encodes requests and decodes responses

@@ -117,6 +117,11 @@ type CloneSecurityGroupRequest struct {
 	GroupDescription *String    `json:"GroupDescription,omitzero"`
 	ProjectId        *IntString `json:"ProjectId,omitzero"`
 	RemoteRegion     *String    `json:"RemoteRegion,omitzero"`
+	// Tags are set on the clone; IsCloneTags copies the source's tags.
+	// With both, the source's tags are merged with Tags, whose values win
+	// for a key in both.
+	Tags        []TagInput `json:"Tags,omitzero"`
+	IsCloneTags *Bool      `json:"IsCloneTags,omitzero"`
 }
 
 // CloneSecurityGroupResponse is the response of CloneSecurityGroup: the

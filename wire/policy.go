@@ -108,9 +108,10 @@ type DescribeSecurityGroupPoliciesResponse struct {
 
 // PoliciesRequest is the request of the policy writes that name one
 // direction of one group: CreateSecurityGroupPolicies,
-// DeleteSecurityGroupPolicies, ReplaceSecurityGroupPolicy and
-// ReplaceSecurityGroupPolicies. OriginalSecurityGroupPolicySet is accepted
-// and, as in the cloud, only informative.
+// DeleteSecurityGroupPolicies and ReplaceSecurityGroupPolicy
+// (ReplaceSecurityGroupPolicies has its own, with UpdateType).
+// OriginalSecurityGroupPolicySet is accepted and, as in the cloud, only
+// informative.
 type PoliciesRequest struct {
 	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
 	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
@@ -131,8 +132,17 @@ type DeleteSecurityGroupPoliciesRequest PoliciesRequest
 type ReplaceSecurityGroupPolicyRequest PoliciesRequest
 
 // ReplaceSecurityGroupPoliciesRequest is the request of
-// ReplaceSecurityGroupPolicies.
-type ReplaceSecurityGroupPoliciesRequest PoliciesRequest
+// ReplaceSecurityGroupPolicies. UpdateType is "Policy" (the default: the
+// content of the policies at the indexes given), "Priority" (positions
+// only) or "Both"; for the last two, OriginalSecurityGroupPolicySet names,
+// in the same order and number, the policies moved to the PolicyIndexes of
+// SecurityGroupPolicySet.
+type ReplaceSecurityGroupPoliciesRequest struct {
+	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
+	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
+	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+	UpdateType                     *String                      `json:"UpdateType,omitzero"`
+}
 
 // ModifySecurityGroupPoliciesRequest is the request of
 // ModifySecurityGroupPolicies: a direction that is absent or empty is left

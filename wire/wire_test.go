@@ -139,7 +139,7 @@ func TestActionsAreUniqueAndServed(t *testing.T) {
 		}
 		seen[a.Name] = true
 		switch a.Service {
-		case wire.ServiceVPC, wire.ServiceCVM, wire.ServicePalisade:
+		case wire.ServiceVPC, wire.ServiceCVM, wire.ServiceTag, wire.ServicePalisade:
 		default:
 			t.Errorf("action %s: service %q", a.Name, a.Service)
 		}

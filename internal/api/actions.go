@@ -8,7 +8,7 @@ import (
 )
 
 // action is one API action: the service it belongs to (wire.ServiceVPC,
-// wire.ServiceCVM, or wire.ServicePalisade for Palisade's own actions,
+// wire.ServiceCVM, wire.ServiceTag, or wire.ServicePalisade for Palisade's own actions,
 // served whatever the request's service), whether it writes, and its
 // handler.
 type action struct {
@@ -87,6 +87,10 @@ func actions() map[string]action {
 		wire.ActionTerminateInstances:         act(wire.ServiceCVM, write, (*handler).terminateInstances),
 		wire.ActionStopInstances:              act(wire.ServiceCVM, write, (*handler).stopInstances),
 		wire.ActionStartInstances:             act(wire.ServiceCVM, write, (*handler).startInstances),
+
+		// tag (2018-08-13): the tags of security groups
+		wire.ActionDescribeResourceTagsByResourceIds: act(wire.ServiceTag, read, (*handler).describeResourceTagsByResourceIds),
+		wire.ActionModifyResourceTags:                act(wire.ServiceTag, write, (*handler).modifyResourceTags),
 
 		// Palisade
 		wire.ActionRegisterInstances: act(wire.ServicePalisade, write, (*handler).registerInstances),

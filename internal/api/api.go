@@ -19,13 +19,11 @@ import (
 
 	"github.com/palisade-sg/palisade/client"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // DefaultMaxBodyBytes is the default limit on a request body.
 const DefaultMaxBodyBytes = 1 << 20
-
-// apiVersion is the only version of the vpc and cvm APIs served.
-const apiVersion = "2017-03-12"
 
 // Options configure the handler.
 type Options struct {
@@ -171,8 +169,8 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 	case a.service != "palisade" && a.service != auth.service:
 		return nil, newAPIError(codeInvalidAction, "action %s does not exist in service %s (it is a %s action)", c.action, auth.service, a.service)
 	}
-	if v := r.Header.Get(client.HeaderVersion); a.service != "palisade" && v != "" && v != apiVersion {
-		return nil, newAPIError(codeNoSuchVersion, "version %q of %s does not exist; use %s", v, a.service, apiVersion)
+	if v, want := r.Header.Get(client.HeaderVersion), wire.ServiceVersion(a.service); a.service != "palisade" && v != "" && v != want {
+		return nil, newAPIError(codeNoSuchVersion, "version %q of %s does not exist; use %s", v, a.service, want)
 	}
 	if a.write && cred.Role == service.RoleReadOnly {
 		return nil, newAPIError(codeUnauthorized, "credential %s is read-only and cannot call %s", cred.SecretID, c.action)

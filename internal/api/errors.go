@@ -8,6 +8,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // This file is the one place where Palisade's errors become Tencent Cloud
@@ -47,6 +48,19 @@ const (
 	codeVersionMismatch    = "UnsupportedOperation.VersionMismatch"
 	codeDuplicatePolicy    = "UnsupportedOperation.DuplicatePolicy"
 	codeUnsupported        = "UnsupportedOperation"
+
+	// The tag service's codes.
+	codeTagServiceType      = "InvalidParameterValue.ServiceTypeInvalid"
+	codeTagResourcePrefix   = "InvalidParameterValue.ResourcePrefixInvalid"
+	codeTagResourceID       = "InvalidParameterValue.ResourceIdInvalid"
+	codeTagResourceName     = "InvalidParameterValue.ResourceDescriptionError"
+	codeTagKeyEmpty         = "InvalidParameterValue.TagKeyEmpty"
+	codeTagKeyTooLong       = "InvalidParameterValue.TagKeyLengthExceeded"
+	codeTagValueTooLong     = "InvalidParameterValue.TagValueLengthExceeded"
+	codeTagDeleteParam      = "InvalidParameterValue.DeleteTagsParamError"
+	codeTagInvalid          = "InvalidParameter.Tag"
+	codeTagResourcesPerCall = "LimitExceeded.ResourceNumPerRequest"
+	codeTagsPerResource     = "LimitExceeded.ResourceAttachedTags"
 )
 
 // apiError is a failure decided by the API layer itself (authentication,
@@ -108,7 +122,11 @@ func toWire(err error, svc, action string) wireError {
 		if len(fes) > n {
 			msgs = append(msgs, fmt.Sprintf("and %d more problems", len(fes)-n))
 		}
-		return wireError{Code: fieldCode(fes[0]), Message: strings.Join(msgs, "; ")}
+		code := fieldCode(fes[0])
+		if svc == wire.ServiceTag {
+			code = tagFieldCode(fes[0], code)
+		}
+		return wireError{Code: code, Message: strings.Join(msgs, "; ")}
 	}
 	var se *service.Error
 	if errors.As(err, &se) {
@@ -162,6 +180,41 @@ func fieldCode(fe *policy.FieldError) string {
 	return codeInvalidParameter
 }
 
+// tagFieldCode maps a field error of a tag action to the tag service's
+// code for that field, or def.
+func tagFieldCode(fe *policy.FieldError, def string) string {
+	field := fe.Field
+	switch {
+	case fe.Kind == policy.Missing && !strings.HasSuffix(field, ".TagKey"):
+		return def
+	case field == "ServiceType":
+		return codeTagServiceType
+	case field == "ResourcePrefix":
+		return codeTagResourcePrefix
+	case field == "ResourceIds" && fe.Kind == policy.TooMany:
+		return codeTagResourcesPerCall
+	case strings.HasPrefix(field, "ResourceIds."):
+		return codeTagResourceID
+	case field == "Resource":
+		return codeTagResourceName
+	case strings.HasSuffix(field, ".TagKey"):
+		switch fe.Kind {
+		case policy.Missing:
+			return codeTagKeyEmpty
+		case policy.TooLong:
+			return codeTagKeyTooLong
+		case policy.Coexist:
+			return codeTagDeleteParam
+		}
+		return codeTagInvalid
+	case strings.HasSuffix(field, ".TagValue"):
+		return codeTagValueTooLong
+	case field == "ReplaceTags" || field == "DeleteTags":
+		return codeTagInvalid
+	}
+	return def
+}
+
 // serviceCode maps a domain error of the service.
 func serviceCode(e *service.Error, svc, action string) string {
 	switch e.Kind {
@@ -175,6 +228,10 @@ func serviceCode(e *service.Error, svc, action string) string {
 			return codePolicyLimit
 		case service.QuotaGroupsPerInstance:
 			return codeAssociateLimit
+		case service.QuotaTagsPerResource:
+			if svc == wire.ServiceTag {
+				return codeTagsPerResource
+			}
 		}
 		return codeLimitExceeded
 	case service.KindVersionMismatch:

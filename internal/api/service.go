@@ -27,7 +27,7 @@ type Service interface {
 	CreateSecurityGroupPolicies(ctx context.Context, c service.Caller, in service.PoliciesInput) (service.WriteResult, error)
 	DeleteSecurityGroupPolicies(ctx context.Context, c service.Caller, in service.PoliciesInput) (service.WriteResult, error)
 	ReplaceSecurityGroupPolicy(ctx context.Context, c service.Caller, in service.PoliciesInput) (service.WriteResult, error)
-	ReplaceSecurityGroupPolicies(ctx context.Context, c service.Caller, in service.PoliciesInput) (service.WriteResult, error)
+	ReplaceSecurityGroupPolicies(ctx context.Context, c service.Caller, in service.ReplacePoliciesInput) (service.WriteResult, error)
 	ModifySecurityGroupPolicies(ctx context.Context, c service.Caller, in service.ModifyPoliciesInput) (service.WriteResult, error)
 
 	RegisterInstances(ctx context.Context, c service.Caller, in service.RegisterInstancesInput) ([]string, error)
@@ -56,6 +56,9 @@ type Service interface {
 	DescribeServiceTemplateGroups(ctx context.Context, c service.Caller, q service.TemplateQuery) ([]service.ServiceTemplateGroup, int, error)
 	ModifyServiceTemplateGroupAttribute(ctx context.Context, c service.Caller, in service.ModifyTemplateGroupInput) error
 	DeleteServiceTemplateGroup(ctx context.Context, c service.Caller, id string) error
+
+	DescribeGroupTags(ctx context.Context, c service.Caller, ids []string) ([]service.ResourceTags, error)
+	ModifyGroupTags(ctx context.Context, c service.Caller, in service.ModifyTagsInput) error
 
 	SimulateTraffic(ctx context.Context, c service.Caller, in service.SimulateInput) (service.Decision, error)
 }

@@ -119,7 +119,12 @@ func (h *handler) cloneSecurityGroup(c *call, req *wire.CloneSecurityGroupReques
 		return nil, err
 	}
 	in := service.CloneInput{SecurityGroupID: id, RemoteRegion: str(req.RemoteRegion),
-		Name: optional(req.GroupName), Description: optional(req.GroupDescription)}
+		Name: optional(req.GroupName), Description: optional(req.GroupDescription), Tags: tags(req.Tags)}
+	if req.IsCloneTags != nil {
+		if in.CloneTags, err = boolean("IsCloneTags", req.IsCloneTags); err != nil {
+			return nil, err
+		}
+	}
 	if req.ProjectId != nil && req.ProjectId.Text() != "" {
 		p, err := projectID("ProjectId", (*wire.Int)(req.ProjectId))
 		if err != nil {

@@ -66,7 +66,23 @@ func (h *handler) replaceSecurityGroupPolicy(c *call, req *wire.ReplaceSecurityG
 }
 
 func (h *handler) replaceSecurityGroupPolicies(c *call, req *wire.ReplaceSecurityGroupPoliciesRequest) (any, error) {
-	r, err := policyWrite(c, (*wire.PoliciesRequest)(req), h.svc.ReplaceSecurityGroupPolicies)
+	pin, err := policiesInput(req.SecurityGroupId, req.SecurityGroupPolicySet)
+	if err != nil {
+		return nil, err
+	}
+	ut, err := service.ParseUpdateType(str(req.UpdateType))
+	if err != nil {
+		return nil, err
+	}
+	in := service.ReplacePoliciesInput{PoliciesInput: pin, UpdateType: ut}
+	if req.OriginalSecurityGroupPolicySet != nil && ut != service.UpdatePolicy {
+		orig, err := policySetInput("OriginalSecurityGroupPolicySet", req.OriginalSecurityGroupPolicySet)
+		if err != nil {
+			return nil, err
+		}
+		in.Original = &orig
+	}
+	r, err := writeResult(h.svc.ReplaceSecurityGroupPolicies(c.ctx, c.caller, in))
 	return answer(wire.ReplaceSecurityGroupPoliciesResponse(r), err)
 }
 

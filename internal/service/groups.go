@@ -28,17 +28,30 @@ func toGroup(g store.Group) SecurityGroup {
 }
 
 func checkTags(tags []Tag) ([]store.Tag, error) {
+	return checkTagList(tagFields{"Tags", "Key", "Value"}, tags)
+}
+
+// tagFields names a request's list of tags and the key and value fields of
+// its elements, for error messages ("Tags.0.Key", "ReplaceTags.0.TagKey").
+type tagFields struct{ list, key, value string }
+
+func (f tagFields) keyAt(i int) string   { return fmt.Sprintf("%s.%d.%s", f.list, i, f.key) }
+func (f tagFields) valueAt(i int) string { return fmt.Sprintf("%s.%d.%s", f.list, i, f.value) }
+
+// checkTagList validates tags, named as f says: every key non-blank, at most
+// 127 bytes and given once, every value at most 255 bytes.
+func checkTagList(f tagFields, tags []Tag) ([]store.Tag, error) {
 	var out []store.Tag
 	seen := map[string]bool{}
 	for i, t := range tags {
-		field := fmt.Sprintf("Tags.%d.Key", i)
+		field := f.keyAt(i)
 		switch {
 		case strings.TrimSpace(t.Key) == "":
 			return nil, fieldError(field, "", policy.Missing, "is required")
 		case len(t.Key) > 127:
 			return nil, fieldError(field, t.Key, policy.TooLong, "the limit is 127 characters")
 		case len(t.Value) > 255:
-			return nil, fieldError(fmt.Sprintf("Tags.%d.Value", i), t.Value, policy.TooLong, "the limit is 255 characters")
+			return nil, fieldError(f.valueAt(i), t.Value, policy.TooLong, "the limit is 255 characters")
 		case seen[t.Key]:
 			return nil, fieldError(field, t.Key, policy.Malformed, "is given twice")
 		}
@@ -503,8 +516,9 @@ func referringGroups(ctx context.Context, tx store.Tx, id string) ([]string, err
 	return out, nil
 }
 
-// CloneSecurityGroup copies a group's policies (no bindings, no tags) into a
-// new group in the caller's region.
+// CloneSecurityGroup copies a group's policies (no bindings) into a new
+// group in the caller's region, with the tags in.Tags and, if
+// in.CloneTags, the source's (see CloneInput).
 func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInput) (SecurityGroup, error) {
 	if err := s.tenant(c, true); err != nil {
 		return SecurityGroup{}, err
@@ -533,11 +547,15 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 	if in.ProjectID != nil && *in.ProjectID < 0 {
 		errs = append(errs, fieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
 	}
+	tags, err := checkTags(in.Tags)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return SecurityGroup{}, err
 	}
 	var out store.Group
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		src, err := s.loadGroupIn(ctx, tx, c.AccountID, srcRegion, "SecurityGroupId", in.SecurityGroupID)
 		if err != nil {
 			return err
@@ -570,6 +588,10 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		if in.ProjectID != nil {
 			g.ProjectID = *in.ProjectID
 		}
+		if in.CloneTags {
+			g.Tags = slices.Clone(src.Tags)
+		}
+		g.Tags = mergeTags(g.Tags, tags)
 		if len(g.Policies.Ingress)+len(g.Policies.Egress) > 0 {
 			g.Policies.Version = 1
 		}
@@ -583,6 +605,20 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		return SecurityGroup{}, err
 	}
 	return toGroup(out), nil
+}
+
+// mergeTags returns tags with each of set applied: a key already there
+// takes set's value in place, a new key is appended.
+func mergeTags(tags, set []store.Tag) []store.Tag {
+	out := slices.Clone(tags)
+	for _, t := range set {
+		if i := slices.IndexFunc(out, func(o store.Tag) bool { return o.Key == t.Key }); i >= 0 {
+			out[i].Value = t.Value
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // reservedName is the error for a group other than a project's default

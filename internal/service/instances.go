@@ -206,13 +206,14 @@ func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added
 	return nil
 }
 
-// loadInstance finds an instance of the account in the region.
+// loadInstance finds an instance of the account ("" for the platform: any
+// account) in the region, filtered by the store's query as loadGroupIn is.
 func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
 	if err := checkID(field, policy.PrefixInstance, id); err != nil {
 		return store.Instance{}, err
 	}
-	in, err := tx.GetInstance(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != accountID && accountID != "" || in.Region != region) {
+	in, err := tx.GetAccountInstance(ctx, accountID, region, id)
+	if errors.Is(err, store.ErrNotFound) {
 		e := notFound(ResourceInstance, id)
 		e.Field = field
 		return store.Instance{}, e

@@ -142,9 +142,13 @@ func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, i
 	return s.loadGroupIn(ctx, tx, c.AccountID, c.Region, field, id)
 }
 
+// loadGroupIn finds a group of an account in a region. The store's query
+// itself filters by account and region, so another account's group is not
+// found exactly as a missing one is: neither the answer nor its timing
+// tells them apart.
 func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
-	g, err := tx.GetGroup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (g.AccountID != accountID || g.Region != region) {
+	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
+	if errors.Is(err, store.ErrNotFound) {
 		e := notFound(ResourceSecurityGroup, id)
 		e.Field = field
 		return store.Group{}, e
@@ -315,8 +319,8 @@ func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, fiel
 		return err
 	}
 	kind, resource := templateKindOf(id)
-	t, err := tx.GetTemplate(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (t.AccountID != g.AccountID || t.Region != g.Region || t.Kind != kind) {
+	t, err := tx.GetAccountTemplate(ctx, g.AccountID, g.Region, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Kind != kind {
 		e := notFound(resource, id)
 		e.Field = field
 		return e
@@ -459,9 +463,16 @@ func (s *Service) ReplaceSecurityGroupPolicy(ctx context.Context, c Caller, in P
 }
 
 // ReplaceSecurityGroupPolicies replaces one or more policies of one
-// direction, each chosen by its PolicyIndex, checking Version if given.
-func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
-	return s.replace(ctx, c, in, "ReplaceSecurityGroupPolicies")
+// direction, each chosen by its PolicyIndex, checking Version if given. With
+// UpdatePriority or UpdateBoth it moves policies instead (see reorder).
+func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in ReplacePoliciesInput) (WriteResult, error) {
+	switch in.UpdateType {
+	case UpdatePolicy:
+		return s.replace(ctx, c, in.PoliciesInput, "ReplaceSecurityGroupPolicies")
+	case UpdatePriority, UpdateBoth:
+		return s.reorder(ctx, c, in)
+	}
+	return WriteResult{}, fieldError("UpdateType", in.UpdateType.String(), policy.Malformed, "is not an update type")
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {

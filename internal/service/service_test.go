@@ -11,11 +11,13 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 type fixture struct {
 	svc       *service.Service
+	st        store.Store
 	admin     service.Caller // account A, ap-guangzhou
 	readonly  service.Caller // account A, read-only
 	shanghai  service.Caller // account A, ap-shanghai
@@ -62,6 +64,7 @@ func newFixture(t testing.TB, opts service.Options) *fixture {
 	}
 	return &fixture{
 		svc:       svc,
+		st:        st,
 		admin:     lookup(a.SecretID).Caller("ap-guangzhou", "req-a"),
 		readonly:  lookup(ro.SecretID).Caller("ap-guangzhou", "req-ro"),
 		shanghai:  lookup(a.SecretID).Caller("ap-shanghai", "req-sh"),
@@ -203,6 +206,18 @@ func TestPolicyWrites(t *testing.T) {
 			return f.svc.CreateSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: in}})
 		}
 	}
+	// move is ReplaceSecurityGroupPolicies with update type u, moving the
+	// policies orig names to the positions in new.
+	move := func(u service.UpdateType, orig []service.PolicyInput, new ...service.PolicyInput) step {
+		return func(f *fixture, id string) (service.WriteResult, error) {
+			in := service.ReplacePoliciesInput{UpdateType: u, PoliciesInput: service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: new}}}
+			if orig != nil {
+				in.Original = &service.PolicySetInput{Ingress: orig}
+			}
+			return f.svc.ReplaceSecurityGroupPolicies(ctx, f.admin, in)
+		}
+	}
+	p3 := []string{"ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8", "ACCEPT TCP 3 10.0.0.0/8"}
 	tests := []struct {
 		name      string
 		initial   []string
@@ -274,9 +289,33 @@ func TestPolicyWrites(t *testing.T) {
 			}, nil, "NotFound", 0},
 		{"replace many", []string{"ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8", "ACCEPT TCP 3 10.0.0.0/8"},
 			func(f *fixture, id string) (service.WriteResult, error) {
-				return f.svc.ReplaceSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{
-					at(2, raw("DROP TCP 30 10.0.0.0/8")), at(0, raw("DROP TCP 10 10.0.0.0/8"))}}})
+				return f.svc.ReplaceSecurityGroupPolicies(ctx, f.admin, service.ReplacePoliciesInput{UpdateType: service.UpdatePolicy, PoliciesInput: service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{
+					at(2, raw("DROP TCP 30 10.0.0.0/8")), at(0, raw("DROP TCP 10 10.0.0.0/8"))}}}})
 			}, []string{"DROP TCP 10 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8", "DROP TCP 30 10.0.0.0/8"}, "", 0},
+		{"priority: move one to the top", p3, move(service.UpdatePriority, []service.PolicyInput{idx(2)}, idx(0)),
+			[]string{"ACCEPT TCP 3 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8"}, "", 0},
+		{"priority: move one to the end", p3, move(service.UpdatePriority, []service.PolicyInput{idx(0)}, idx(2)),
+			[]string{"ACCEPT TCP 2 10.0.0.0/8", "ACCEPT TCP 3 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8"}, "", 0},
+		{"priority: swap two, the other stays", p3, move(service.UpdatePriority, []service.PolicyInput{idx(0), idx(2)}, idx(2), idx(0)),
+			[]string{"ACCEPT TCP 3 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8"}, "", 0},
+		{"priority: original content that matches", p3, move(service.UpdatePriority, []service.PolicyInput{at(1, raw("ACCEPT TCP 2 10.0.0.0/8"))}, at(0, raw("ACCEPT TCP 2 10.0.0.0/8"))),
+			[]string{"ACCEPT TCP 2 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 3 10.0.0.0/8"}, "", 0},
+		{"priority: new content is refused, nothing changes", p3, move(service.UpdatePriority, []service.PolicyInput{idx(1)}, at(0, raw("DROP TCP 2 10.0.0.0/8"))),
+			nil, "Unsupported", 0},
+		{"priority: original that is not the policy there", p3, move(service.UpdatePriority, []service.PolicyInput{at(1, raw("ACCEPT TCP 9 10.0.0.0/8"))}, idx(0)),
+			nil, "OriginalSecurityGroupPolicySet.Ingress.0", policy.Malformed},
+		{"priority: original is required", p3, move(service.UpdatePriority, nil, idx(0)),
+			nil, "OriginalSecurityGroupPolicySet", policy.Missing},
+		{"priority: as many originals as targets", p3, move(service.UpdatePriority, []service.PolicyInput{idx(0), idx(1)}, idx(2)),
+			nil, "OriginalSecurityGroupPolicySet.Ingress", policy.Malformed},
+		{"priority: a position beyond the list", p3, move(service.UpdatePriority, []service.PolicyInput{idx(0)}, idx(3)),
+			nil, "SecurityGroupPolicySet.Ingress.0.PolicyIndex", policy.OutOfRange},
+		{"priority: one target twice", p3, move(service.UpdatePriority, []service.PolicyInput{idx(0), idx(1)}, idx(2), idx(2)),
+			nil, "SecurityGroupPolicySet.Ingress.1.PolicyIndex", policy.Malformed},
+		{"both: move and rewrite", p3, move(service.UpdateBoth, []service.PolicyInput{idx(2)}, at(0, raw("DROP TCP 30 10.0.0.0/8"))),
+			[]string{"DROP TCP 30 10.0.0.0/8", "ACCEPT TCP 1 10.0.0.0/8", "ACCEPT TCP 2 10.0.0.0/8"}, "", 0},
+		{"both: content is required", p3, move(service.UpdateBoth, []service.PolicyInput{idx(2)}, idx(0)),
+			nil, "SecurityGroupPolicySet.Ingress.0.CidrBlock", policy.Missing},
 		{"replace one needs an index", []string{"ACCEPT TCP 1 10.0.0.0/8"},
 			func(f *fixture, id string) (service.WriteResult, error) {
 				return f.svc.ReplaceSecurityGroupPolicy(ctx, f.admin, service.PoliciesInput{SecurityGroupID: id, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("DROP TCP 10 10.0.0.0/8")}}})

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -98,12 +97,12 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 			out = e
 			return nil
 		}
-		in, groups, err := tx.GetInstancePolicies(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != c.AccountID && c.AccountID != "" || in.Region != c.Region) {
-			e := notFound(ResourceInstance, id)
-			e.Field = "InstanceId"
-			return e
+		// The lookup by id, account and region answers another account's
+		// instance exactly as a missing one.
+		if _, err := s.loadInstance(ctx, tx, c.AccountID, c.Region, "InstanceId", id); err != nil {
+			return err
 		}
+		in, groups, err := tx.GetInstancePolicies(ctx, id)
 		if err != nil {
 			return err
 		}

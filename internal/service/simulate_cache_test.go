@@ -28,7 +28,7 @@ func TestRecorderCoversTx(t *testing.T) {
 		"GetAccount", "FindAccountByName", "CountAccounts", "ListAccountEvents", "QuotaOverrides", "GetCredential", "GetHost",
 		"ListPlatformAddresses", "GetGroup", "GetGroupByName", "GetDefaultGroup", "ListGroups", "CountGroups",
 		"Referrers", "ListHistory", "GetInstance", "ListInstances", "CountBindings", "GetTemplate", "ListTemplates",
-		"GetInstancePolicies", "ListMembers", "ResolveTemplates",
+		"GetInstancePolicies", "ListMembers", "ResolveTemplates", "GetAccountGroup", "GetAccountInstance", "GetAccountTemplate",
 		// Writes no verdict depends on.
 		"CreateAccount", "AddAccountEvent", "SetQuotaOverride", "CreateCredential", "CreateHost", "AddHistory", "PruneHistory",
 	}

@@ -72,8 +72,8 @@ func (s *Service) loadTemplate(ctx context.Context, tx store.Tx, c Caller, k tem
 	if err := checkID(field, k.prefix, id); err != nil {
 		return store.Template{}, err
 	}
-	t, err := tx.GetTemplate(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (t.AccountID != c.AccountID || t.Region != c.Region || t.Kind != k.kind) {
+	t, err := tx.GetAccountTemplate(ctx, c.AccountID, c.Region, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Kind != k.kind {
 		e := notFound(k.resource, id)
 		e.Field = field
 		return store.Template{}, e

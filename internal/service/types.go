@@ -155,6 +155,11 @@ type CloneInput struct {
 	Description     *string // default: the source's description
 	ProjectID       *int64  // default: 0
 	RemoteRegion    string
+	// Tags are set on the clone. CloneTags copies the source's tags first;
+	// with both, the source's tags are merged with Tags, whose values win
+	// for a key in both.
+	Tags      []Tag
+	CloneTags bool
 }
 
 // AssociationStatistics is one group's row of

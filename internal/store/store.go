@@ -75,6 +75,11 @@ type Tx interface {
 	// in step with the policies' peers and service templates.
 	CreateGroup(ctx context.Context, g Group) error
 	GetGroup(ctx context.Context, id string) (Group, error)
+	// GetAccountGroup finds a group by id within one account and region,
+	// in the query itself: a group of another account or region is
+	// ErrNotFound exactly as a missing one is, so that a tenant cannot
+	// tell another's ids from missing ones.
+	GetAccountGroup(ctx context.Context, accountID, region, id string) (Group, error)
 	// GetGroupByName finds a group by account, region and name.
 	GetGroupByName(ctx context.Context, accountID, region, name string) (Group, error)
 	// GetDefaultGroup finds the default group of an account, region and
@@ -100,6 +105,10 @@ type Tx interface {
 	// Instances and their ordered bindings.
 	CreateInstance(ctx context.Context, in Instance) error
 	GetInstance(ctx context.Context, id string) (Instance, error)
+	// GetAccountInstance finds an instance by id within one region and
+	// account ("" matches every account: the platform's lookups), in the
+	// query itself, as GetAccountGroup does.
+	GetAccountInstance(ctx context.Context, accountID, region, id string) (Instance, error)
 	// UpdateInstance stores the instance's fields, bindings included.
 	UpdateInstance(ctx context.Context, in Instance) error
 	ListInstances(ctx context.Context, f InstanceFilter) ([]Instance, int, error)
@@ -110,6 +119,9 @@ type Tx interface {
 	// Templates (address, service and their groups).
 	CreateTemplate(ctx context.Context, t Template) error
 	GetTemplate(ctx context.Context, id string) (Template, error)
+	// GetAccountTemplate finds a template by id within one account and
+	// region, in the query itself, as GetAccountGroup does.
+	GetAccountTemplate(ctx context.Context, accountID, region, id string) (Template, error)
 	UpdateTemplate(ctx context.Context, t Template) error
 	DeleteTemplate(ctx context.Context, id string) error
 	ListTemplates(ctx context.Context, f TemplateFilter) ([]Template, int, error)

@@ -156,6 +156,12 @@ func (e *env) cvm() *cvm.Client { return e.cvmAs(e.admin, gz) }
 // service, and decodes the Response object into out (may be nil).
 func (e *env) call(c cred, region, service, action string, params map[string]any, out any) error {
 	e.t.Helper()
+	return e.callAt(c, region, service, version, action, params, out)
+}
+
+// callAt is call at an API version of the caller's choosing.
+func (e *env) callAt(c cred, region, service, version, action string, params map[string]any, out any) error {
+	e.t.Helper()
 	cl := common.NewCommonClient(common.NewCredential(c.id, c.key), region, e.profile())
 	req := tchttp.NewCommonRequest(service, version, action)
 	if params == nil {

@@ -99,12 +99,18 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "DescribeSecurityGroupTemplates", as: e.host, params: set(), want: "UnauthorizedOperation"},
 		{action: "DescribeCommonPorts", as: e.host, params: set(), want: "UnauthorizedOperation"},
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
+
+		{action: "DescribeResourceTagsByResourceIds", params: set("ServiceType", "cvm", "ResourcePrefix", "sg", "ResourceIds", []string{g}, "Limit", 401),
+			want: "InvalidParameterValue.Range", message: "Limit"},
+		{action: "ModifyResourceTags", params: set("Resource", "qcs::cvm:ap-guangzhou:uin/:sg/"+g, "ReplaceTags", []any{set("TagKey", "", "TagValue", "x")}),
+			want: "InvalidParameterValue.TagKeyEmpty", message: "ReplaceTags.0.TagKey"},
 	}
 	services := map[string]string{
 		"AssociateSecurityGroups": "cvm", "DisassociateSecurityGroups": "cvm", "ModifyInstancesAttribute": "cvm", "DescribeInstances": "cvm", "TerminateInstances": "cvm",
 		"StopInstances": "cvm", "StartInstances": "cvm",
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
+		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
 	covered := map[string]bool{}
 	for _, r := range rows {
@@ -120,7 +126,11 @@ func TestEveryActionErrorPath(t *testing.T) {
 			if svc == "" {
 				svc = "vpc"
 			}
-			err := e.call(as, region, svc, r.action, r.params, nil)
+			ver := version
+			if svc == "tag" {
+				ver = tagVersion
+			}
+			err := e.callAt(as, region, svc, ver, r.action, r.params, nil)
 			wantCode(t, r.action, err, r.want)
 			if !strings.Contains(message(err), r.message) {
 				t.Errorf("%s: message %q does not name %q", r.action, message(err), r.message)

@@ -476,3 +476,123 @@ func TestTerraformDeleteBoundGroup(t *testing.T) {
 		t.Errorf("delete after unbinding: %v", err)
 	}
 }
+
+// tfReadTags reads a group's tags as the provider's DescribeResourceTags
+// does: pages of 20 from offset 0 until a short page, keeping the rows of
+// the one resource asked for; no tags is a nil map.
+func (e *env) tfReadTags(t *testing.T, id string) map[string]string {
+	t.Helper()
+	var tags map[string]string
+	for offset, count := 0, 20; count == 20; offset += count {
+		p, err := e.describeTags(e.admin, gz, offset, 20, id)
+		if err != nil {
+			t.Fatalf("DescribeResourceTagsByResourceIds: %v", err)
+		}
+		count = len(p.Tags)
+		for _, r := range p.Tags {
+			if r.ResourceId != id {
+				continue
+			}
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			tags[r.TagKey] = r.TagValue
+		}
+	}
+	return tags
+}
+
+// tfDiffTags is the provider's DiffTags: keys new or changed are replaced,
+// keys gone are deleted.
+func tfDiffTags(old, new map[string]string) (map[string]string, []string) {
+	replace := map[string]string{}
+	var del []string
+	for k, v := range new {
+		if o, ok := old[k]; !ok || o != v {
+			replace[k] = v
+		}
+	}
+	for _, k := range sortedKeys(old) {
+		if _, ok := new[k]; !ok {
+			del = append(del, k)
+		}
+	}
+	return replace, del
+}
+
+// TestTerraformSecurityGroupTags replays tencentcloud_security_group with
+// tags: create (CreateSecurityGroup with Tags, then ModifyResourceTags with
+// them all), refresh (DescribeSecurityGroups and the tag read), a change of
+// tags (ModifyResourceTags with the diff), refresh, import (a read by id
+// alone) and the removal of every tag.
+func TestTerraformSecurityGroupTags(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.vpc()
+	refresh := func(step, id string, wantTags map[string]string) {
+		t.Helper()
+		req := vpc.NewDescribeSecurityGroupsRequest()
+		req.SecurityGroupIds = common.StringPtrs([]string{id})
+		res, err := c.DescribeSecurityGroups(req)
+		if err != nil || len(res.Response.SecurityGroupSet) != 1 {
+			t.Fatalf("%s: DescribeSecurityGroups: %v", step, err)
+		}
+		g := res.Response.SecurityGroupSet[0]
+		if *g.SecurityGroupName != "tf-tagged" {
+			t.Errorf("%s: name %q", step, *g.SecurityGroupName)
+		}
+		if _, err := strconv.Atoi(*g.ProjectId); err != nil {
+			t.Errorf("%s: ProjectId %q: %v", step, *g.ProjectId, err)
+		}
+		got := e.tfReadTags(t, id)
+		if len(got) != len(wantTags) {
+			t.Fatalf("%s: tags %v, want %v", step, got, wantTags)
+		}
+		for k, v := range wantTags {
+			if got[k] != v {
+				t.Errorf("%s: tags %v, want %v", step, got, wantTags)
+			}
+		}
+	}
+
+	// Create.
+	config := map[string]string{"env": "prod", "app": "web"}
+	req := vpc.NewCreateSecurityGroupRequest()
+	req.GroupName, req.GroupDescription = common.StringPtr("tf-tagged"), common.StringPtr("")
+	for _, k := range sortedKeys(config) {
+		req.Tags = append(req.Tags, &vpc.Tag{Key: common.StringPtr(k), Value: common.StringPtr(config[k])})
+	}
+	res, err := c.CreateSecurityGroup(req)
+	if err != nil {
+		t.Fatalf("CreateSecurityGroup with Tags: %v", err)
+	}
+	id := *res.Response.SecurityGroup.SecurityGroupId
+	if err := e.modifyTags(e.admin, gz, tfTagName(gz, id), config, nil); err != nil {
+		t.Fatalf("create: ModifyResourceTags: %v", err)
+	}
+	refresh("create", id, config)
+	refresh("refresh", id, config)
+
+	// Change the tags: one value changed, one key removed, one added.
+	changed := map[string]string{"env": "staging", "team": "net"}
+	replace, del := tfDiffTags(config, changed)
+	if err := e.modifyTags(e.admin, gz, tfTagName(gz, id), replace, del); err != nil {
+		t.Fatalf("update: ModifyResourceTags: %v", err)
+	}
+	refresh("after the change", id, changed)
+
+	// Import: the id alone, then a read.
+	refresh("import", id, changed)
+
+	// Remove every tag: DeleteTags only.
+	replace, del = tfDiffTags(changed, nil)
+	if len(replace) != 0 {
+		t.Fatalf("diff to no tags replaces %v", replace)
+	}
+	if err := e.modifyTags(e.admin, gz, tfTagName(gz, id), replace, del); err != nil {
+		t.Fatalf("remove the tags: %v", err)
+	}
+	refresh("no tags", id, nil)
+	if got := e.tfReadTags(t, id); got != nil {
+		t.Errorf("tags of an untagged group read as %v, want nil", got)
+	}
+}

@@ -82,6 +82,10 @@ func (t *tx) GetGroup(ctx context.Context, id string) (store.Group, error) {
 	return t.getGroup(ctx, "group", id, `id = ?`, id)
 }
 
+func (t *tx) GetAccountGroup(ctx context.Context, accountID, region, id string) (store.Group, error) {
+	return t.getGroup(ctx, "group", id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+}
+
 func (t *tx) GetGroupByName(ctx context.Context, accountID, region, name string) (store.Group, error) {
 	return t.getGroup(ctx, "group named", name, `account_id = ? AND region = ? AND name = ? AND is_default = 0`, accountID, region, name)
 }

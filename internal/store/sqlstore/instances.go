@@ -42,7 +42,18 @@ func scanInstance(r scanner) (store.Instance, error) {
 }
 
 func (t *tx) GetInstance(ctx context.Context, id string) (store.Instance, error) {
-	in, err := scanInstance(t.row(ctx, `SELECT `+instanceCols+` FROM instances WHERE id = ?`, id))
+	return t.getInstance(ctx, id, `id = ?`, id)
+}
+
+func (t *tx) GetAccountInstance(ctx context.Context, accountID, region, id string) (store.Instance, error) {
+	if accountID == "" {
+		return t.getInstance(ctx, id, `id = ? AND region = ?`, id, region)
+	}
+	return t.getInstance(ctx, id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+}
+
+func (t *tx) getInstance(ctx context.Context, id, q string, args ...any) (store.Instance, error) {
+	in, err := scanInstance(t.row(ctx, `SELECT `+instanceCols+` FROM instances WHERE `+q, args...))
 	if err != nil {
 		return in, notFound(err, "instance", id)
 	}

@@ -55,7 +55,15 @@ func scanTemplate(r scanner) (store.Template, error) {
 }
 
 func (t *tx) GetTemplate(ctx context.Context, id string) (store.Template, error) {
-	tp, err := scanTemplate(t.row(ctx, `SELECT `+templateCols+` FROM templates WHERE id = ?`, id))
+	return t.getTemplate(ctx, id, `id = ?`, id)
+}
+
+func (t *tx) GetAccountTemplate(ctx context.Context, accountID, region, id string) (store.Template, error) {
+	return t.getTemplate(ctx, id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+}
+
+func (t *tx) getTemplate(ctx context.Context, id, q string, args ...any) (store.Template, error) {
+	tp, err := scanTemplate(t.row(ctx, `SELECT `+templateCols+` FROM templates WHERE `+q, args...))
 	if err != nil {
 		return tp, notFound(err, "template", id)
 	}

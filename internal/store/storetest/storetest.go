@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"platform addresses", testPlatformAddresses},
 		{"groups", testGroups},
 		{"group versions", testGroupVersions},
+		{"lookups by account and region", testAccountLookups},
 		{"group names", testGroupNames},
 		{"list groups", testListGroups},
 		{"references", testReferences},
@@ -1038,4 +1039,78 @@ func testTransactions(t *testing.T, s store.Store) {
 	if err == nil {
 		t.Errorf("a write inside View succeeded")
 	}
+}
+
+// testAccountLookups checks that the lookups by id, account and region find
+// a resource only in its own account and region, and answer ErrNotFound for
+// another's exactly as for a missing id.
+func testAccountLookups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	addAccount(t, s, "acc-00000002")
+	tx(t, s, func(tx store.Tx) error {
+		g := group("sg-00000001", "acc-00000001", "r", "web")
+		g.Tags = []store.Tag{{Key: "env", Value: "prod"}}
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		if err := tx.CreateTemplate(ctx, store.Template{ID: "ipm-00000001", AccountID: "acc-00000001", Region: "r", Kind: store.KindAddress,
+			Name: "a", Entries: []store.TemplateEntry{{Value: "10.0.0.1"}}, Created: t0}); err != nil {
+			return err
+		}
+		return tx.CreateInstance(ctx, store.Instance{ID: "ins-00000001", AccountID: "acc-00000001", Region: "r", Zone: "r-1", Name: "a",
+			OSType: "linux", State: "RUNNING", GroupIDs: []string{"sg-00000001"}, Created: t0})
+	})
+	type key struct{ account, region, id string }
+	tests := []struct {
+		name  string
+		key   key
+		found bool
+	}{
+		{"own", key{"acc-00000001", "r", ""}, true},
+		{"another account", key{"acc-00000002", "r", ""}, false},
+		{"another region", key{"acc-00000001", "q", ""}, false},
+		{"missing id", key{"acc-00000001", "r", "missing"}, false},
+	}
+	view(t, s, func(tx store.Tx) error {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				id := func(real string) string {
+					if tt.key.id != "" {
+						return real[:len(real)-len(tt.key.id)] + tt.key.id
+					}
+					return real
+				}
+				check := func(what string, err error) {
+					t.Helper()
+					switch {
+					case tt.found && err != nil:
+						t.Errorf("%s(%s, %s) = %v, want found", what, tt.key.account, tt.key.region, err)
+					case !tt.found && !errors.Is(err, store.ErrNotFound):
+						t.Errorf("%s(%s, %s) = %v, want ErrNotFound", what, tt.key.account, tt.key.region, err)
+					}
+				}
+				g, err := tx.GetAccountGroup(ctx, tt.key.account, tt.key.region, id("sg-00000001"))
+				check("GetAccountGroup", err)
+				if tt.found && (g.Name != "web" || len(g.Tags) != 1) {
+					t.Errorf("GetAccountGroup = %+v", g)
+				}
+				_, err = tx.GetAccountTemplate(ctx, tt.key.account, tt.key.region, id("ipm-00000001"))
+				check("GetAccountTemplate", err)
+				in, err := tx.GetAccountInstance(ctx, tt.key.account, tt.key.region, id("ins-00000001"))
+				check("GetAccountInstance", err)
+				if tt.found && !slices.Equal(in.GroupIDs, []string{"sg-00000001"}) {
+					t.Errorf("GetAccountInstance = %+v", in)
+				}
+			})
+		}
+		// The platform's lookups name no account; the region still counts.
+		if _, err := tx.GetAccountInstance(ctx, "", "r", "ins-00000001"); err != nil {
+			t.Errorf("GetAccountInstance(any account) = %v", err)
+		}
+		if _, err := tx.GetAccountInstance(ctx, "", "q", "ins-00000001"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetAccountInstance(any account, other region) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
 }
