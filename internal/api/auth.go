@@ -2,9 +2,11 @@ package api
 
 import (
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/palisade-sg/palisade/client"
@@ -102,7 +104,10 @@ func requestTimestamp(r *http.Request, now time.Time) (int64, error) {
 // verifySignature recomputes the TC3-HMAC-SHA256 signature of r from its
 // SignedHeaders, the raw query (GET) or raw body (POST), and compares it
 // with the one sent, in constant time. Header values are tried as sent and,
-// as Tencent's documentation describes, lower-cased.
+// as Tencent's documentation describes, lower-cased; the host is tried as
+// sent and, as the Node.js SDK signs it, without its port. The signing key
+// is derived from the service the credential scope names, whatever it is
+// (the Node.js SDK names the endpoint's first DNS label).
 func verifySignature(r *http.Request, body []byte, a authorization, ts int64, secretKey string) error {
 	if client.ScopeDate(ts) != a.date {
 		return authError(codeSignatureFailure, "the credential scope date %s is not the UTC date of X-TC-Timestamp %d", a.date, ts)
@@ -119,24 +124,31 @@ func verifySignature(r *http.Request, body []byte, a authorization, ts int64, se
 	scope := client.CredentialScope(a.date, a.service)
 	key := client.SigningKey(secretKey, a.date, a.service)
 	want := []byte(a.signature)
-	for _, lower := range []bool{false, true} {
-		headers := canonicalHeaders(r, a.signedHeaders, lower)
-		canonical := client.CanonicalRequest(r.Method, query, headers, signed, payloadHash)
-		got := client.Signature(key, client.StringToSign(ts, scope, canonical))
-		if subtle.ConstantTimeCompare([]byte(got), want) == 1 {
-			return nil
+	hosts := []string{r.Host}
+	if h, ok := hostWithoutPort(r.Host); ok {
+		hosts = append(hosts, h)
+	}
+	for _, host := range hosts {
+		for _, lower := range []bool{false, true} {
+			headers := canonicalHeaders(r, host, a.signedHeaders, lower)
+			canonical := client.CanonicalRequest(r.Method, query, headers, signed, payloadHash)
+			got := client.Signature(key, client.StringToSign(ts, scope, canonical))
+			if subtle.ConstantTimeCompare([]byte(got), want) == 1 {
+				return nil
+			}
 		}
 	}
 	return authError(codeSignatureFailure, "the request signature does not match; check the SecretKey and how the request is signed")
 }
 
-// canonicalHeaders builds the "name:value\n" lines for the signed headers.
-func canonicalHeaders(r *http.Request, names []string, lower bool) string {
+// canonicalHeaders builds the "name:value\n" lines for the signed headers,
+// with host as the value of host.
+func canonicalHeaders(r *http.Request, host string, names []string, lower bool) string {
 	var b strings.Builder
 	for _, name := range names {
 		v := r.Header.Get(name)
 		if name == "host" {
-			v = r.Host
+			v = host
 		}
 		v = strings.TrimSpace(v)
 		if lower {
@@ -148,4 +160,149 @@ func canonicalHeaders(r *http.Request, names []string, lower bool) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// hostWithoutPort returns host as the Node.js SDK signs it: the URL's
+// hostname, without the port (an IPv6 literal keeps its brackets), and
+// whether that differs from host.
+func hostWithoutPort(host string) (string, bool) {
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 || end == len(host)-1 {
+			return host, false
+		}
+		return host[:end+1], true
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && strings.IndexByte(host, ':') == i {
+		return host[:i], true
+	}
+	return host, false
+}
+
+// DefaultReplayCacheEntries is the default bound on the signatures the
+// replay cache remembers.
+const DefaultReplayCacheEntries = 200_000
+
+// signatureKey is a signature's 32 bytes.
+type signatureKey [32]byte
+
+// replayEntry is what the cache remembers of one accepted signature.
+type replayEntry struct {
+	action string // the action it was first accepted for
+	write  bool   // whether that action writes
+}
+
+// replayCache remembers the signatures accepted within the timestamp
+// window, so that a captured request cannot be sent again as another action,
+// nor a write twice. TC3-HMAC-SHA256 has no nonce: a client that sends the
+// same read twice within one second signs it identically, so an identical
+// read of the same action is answered again.
+//
+// It holds at most max entries, in buckets by X-TC-Timestamp. Entries leave
+// when their timestamp falls out of the ±maxClockSkew window, where
+// requestTimestamp refuses them anyway. When the cache is full the oldest
+// second is dropped and floor rises to it: a request whose timestamp is not
+// after floor can no longer be checked and is refused, never let through.
+type replayCache struct {
+	max int
+
+	mu      sync.Mutex
+	entries map[signatureKey]replayEntry
+	buckets map[int64][]signatureKey // by X-TC-Timestamp
+	oldest  int64                    // no bucket is older
+	floor   int64                    // timestamps up to floor are refused
+}
+
+func newReplayCache(max int) *replayCache {
+	if max <= 0 {
+		max = DefaultReplayCacheEntries
+	}
+	return &replayCache{max: max, entries: map[signatureKey]replayEntry{}, buckets: map[int64][]signatureKey{}}
+}
+
+// check records the signature sig of a request stamped ts for action, or
+// refuses it: for another action than the one it was first accepted for,
+// for a write already accepted once, or when ts is too old for the cache to
+// tell. now is the server's clock.
+func (c *replayCache) check(sig string, ts int64, action string, write bool, now time.Time) error {
+	var key signatureKey
+	if n, err := hex.Decode(key[:], []byte(sig)); err != nil || n != len(key) {
+		return authError(codeInvalidAuthorization, "the Authorization Signature must be 64 hex digits")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire(now.Unix() - int64(maxClockSkew/time.Second))
+	if ts <= c.floor {
+		return authError(codeSignatureExpire,
+			"X-TC-Timestamp %d is older than the server can check for replays under its current load; sign the request again with the current time", ts)
+	}
+	if e, ok := c.entries[key]; ok {
+		switch {
+		case e.action != action:
+			return authError(codeReplayedSignature, "replayed signature: it was accepted for %s and is refused for %s; sign every request anew", e.action, action)
+		case e.write:
+			return authError(codeReplayedSignature, "replayed signature: this %s request was accepted once already; sign every write anew", action)
+		}
+		return nil
+	}
+	for len(c.entries) >= c.max {
+		c.evictOldest()
+		if ts <= c.floor {
+			return authError(codeSignatureExpire,
+				"X-TC-Timestamp %d is older than the server can check for replays under its current load; sign the request again with the current time", ts)
+		}
+	}
+	c.entries[key] = replayEntry{action: action, write: write}
+	if len(c.buckets) == 0 || ts < c.oldest {
+		c.oldest = ts
+	}
+	c.buckets[ts] = append(c.buckets[ts], key)
+	return nil
+}
+
+// expire drops the buckets of timestamps before cutoff.
+func (c *replayCache) expire(cutoff int64) {
+	if len(c.buckets) == 0 || c.oldest >= cutoff {
+		return
+	}
+	if cutoff-c.oldest > int64(len(c.buckets)) {
+		for ts, keys := range c.buckets {
+			if ts < cutoff {
+				c.drop(ts, keys)
+			}
+		}
+	} else {
+		for ts := c.oldest; ts < cutoff; ts++ {
+			if keys, ok := c.buckets[ts]; ok {
+				c.drop(ts, keys)
+			}
+		}
+	}
+	c.oldest = cutoff
+}
+
+// evictOldest drops the oldest bucket and raises floor to its timestamp.
+func (c *replayCache) evictOldest() {
+	for ts := c.oldest; ; ts++ {
+		if keys, ok := c.buckets[ts]; ok {
+			c.drop(ts, keys)
+			c.floor = max(c.floor, ts)
+			c.oldest = ts + 1
+			return
+		}
+	}
+}
+
+func (c *replayCache) drop(ts int64, keys []signatureKey) {
+	for _, k := range keys {
+		delete(c.entries, k)
+	}
+	delete(c.buckets, ts)
+}
+
+// len returns the number of signatures remembered.
+func (c *replayCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
 }

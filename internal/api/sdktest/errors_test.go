@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -107,6 +108,9 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 	}
 	covered := map[string]bool{}
+	// signed holds what was signed in the current second: the same
+	// parameters for another action are a replay until the next second.
+	signed := map[string]bool{}
 	for _, r := range rows {
 		covered[r.action] = true
 		t.Run(r.action+"/"+r.want, func(t *testing.T) {
@@ -120,6 +124,13 @@ func TestEveryActionErrorPath(t *testing.T) {
 			if svc == "" {
 				svc = "vpc"
 			}
+			body, _ := json.Marshal(r.params)
+			key := as.id + " " + svc + " " + string(body)
+			if signed[key] {
+				nextSecond()
+				clear(signed)
+			}
+			signed[key] = true
 			err := e.call(as, region, svc, r.action, r.params, nil)
 			wantCode(t, r.action, err, r.want)
 			if !strings.Contains(message(err), r.message) {
@@ -133,6 +144,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		}
 	}
 	// Nothing the rejected writes touched changed.
+	nextSecond() // a write above had the body of this describe
 	if got := compact(e.describe(e.vpc(), g).Ingress); !slices.Equal(got, []string{"ACCEPT TCP 22 10.0.0.0/8"}) {
 		t.Errorf("%s after rejected writes: %q", g, got)
 	}
