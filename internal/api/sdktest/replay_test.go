@@ -86,7 +86,9 @@ func (e *env) resend(req captured, action string) string {
 	}
 	defer res.Body.Close()
 	var env struct {
-		Response struct{ Error struct{ Code, Message string } }
+		Response struct {
+			Error struct{ Code, Message string }
+		}
 	}
 	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
 		e.t.Fatal(err)
