@@ -186,9 +186,10 @@ const DefaultReplayCacheEntries = 200_000
 // signatureKey is a signature's 32 bytes.
 type signatureKey [32]byte
 
-// replayEntry is what the cache remembers of one accepted signature.
+// replayEntry is what the cache remembers of one accepted signature. It
+// holds no pointer, so that the garbage collector need not scan the map.
 type replayEntry struct {
-	action string // the action it was first accepted for
+	action uint16 // the action it was first accepted for, an index in names
 	write  bool   // whether that action writes
 }
 
@@ -198,32 +199,37 @@ type replayEntry struct {
 // same read twice within one second signs it identically, so an identical
 // read of the same action is answered again.
 //
-// It holds at most max entries, in buckets by X-TC-Timestamp. Entries leave
-// when their timestamp falls out of the ±maxClockSkew window, where
-// requestTimestamp refuses them anyway. When the cache is full the oldest
-// second is dropped and floor rises to it: a request whose timestamp is not
-// after floor can no longer be checked and is refused, never let through.
+// A signature covers its X-TC-Timestamp, so a replay carries the same
+// timestamp: the cache keeps one map per timestamp second and drops whole
+// seconds, never single entries. A second leaves when it falls out of the
+// ±maxClockSkew window, where requestTimestamp refuses its requests anyway.
+// The cache holds at most max signatures: when full, the oldest second is
+// dropped and floor rises to it, and a request whose timestamp is not after
+// floor can no longer be checked and is refused, never let through.
 type replayCache struct {
 	max int
 
 	mu      sync.Mutex
-	entries map[signatureKey]replayEntry
-	buckets map[int64][]signatureKey // by X-TC-Timestamp
-	oldest  int64                    // no bucket is older
-	floor   int64                    // timestamps up to floor are refused
+	ids     map[string]uint16 // action name → index in names
+	names   []string
+	seconds map[int64]map[signatureKey]replayEntry // by X-TC-Timestamp
+	n       int                                    // signatures in seconds
+	oldest  int64                                  // no second is older
+	floor   int64                                  // timestamps up to floor are refused
 }
 
 func newReplayCache(max int) *replayCache {
 	if max <= 0 {
 		max = DefaultReplayCacheEntries
 	}
-	return &replayCache{max: max, entries: map[signatureKey]replayEntry{}, buckets: map[int64][]signatureKey{}}
+	return &replayCache{max: max, ids: map[string]uint16{}, seconds: map[int64]map[signatureKey]replayEntry{}}
 }
 
 // check records the signature sig of a request stamped ts for action, or
 // refuses it: for another action than the one it was first accepted for,
 // for a write already accepted once, or when ts is too old for the cache to
-// tell. now is the server's clock.
+// tell. now is the server's clock. Actions are the action table's, a
+// bounded set.
 func (c *replayCache) check(sig string, ts int64, action string, write bool, now time.Time) error {
 	var key signatureKey
 	if n, err := hex.Decode(key[:], []byte(sig)); err != nil || n != len(key) {
@@ -232,60 +238,64 @@ func (c *replayCache) check(sig string, ts int64, action string, write bool, now
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(now.Unix() - int64(maxClockSkew/time.Second))
-	if ts <= c.floor {
-		return authError(codeSignatureExpire,
-			"X-TC-Timestamp %d is older than the server can check for replays under its current load; sign the request again with the current time", ts)
+	id, ok := c.ids[action]
+	if !ok {
+		id = uint16(len(c.names))
+		c.ids[action] = id
+		c.names = append(c.names, action)
 	}
-	if e, ok := c.entries[key]; ok {
+	for {
+		if ts <= c.floor {
+			return authError(codeSignatureExpire,
+				"X-TC-Timestamp %d is older than the server can check for replays under its current load; sign the request again with the current time", ts)
+		}
+		if c.n < c.max {
+			break
+		}
+		c.evictOldest()
+	}
+	second := c.seconds[ts]
+	if e, ok := second[key]; ok {
 		switch {
-		case e.action != action:
-			return authError(codeReplayedSignature, "replayed signature: it was accepted for %s and is refused for %s; sign every request anew", e.action, action)
+		case e.action != id:
+			return authError(codeReplayedSignature, "replayed signature: it was accepted for %s and is refused for %s; sign every request anew", c.names[e.action], action)
 		case e.write:
 			return authError(codeReplayedSignature, "replayed signature: this %s request was accepted once already; sign every write anew", action)
 		}
 		return nil
 	}
-	for len(c.entries) >= c.max {
-		c.evictOldest()
-		if ts <= c.floor {
-			return authError(codeSignatureExpire,
-				"X-TC-Timestamp %d is older than the server can check for replays under its current load; sign the request again with the current time", ts)
+	if second == nil {
+		second = map[signatureKey]replayEntry{}
+		c.seconds[ts] = second
+		if len(c.seconds) == 1 || ts < c.oldest {
+			c.oldest = ts
 		}
 	}
-	c.entries[key] = replayEntry{action: action, write: write}
-	if len(c.buckets) == 0 || ts < c.oldest {
-		c.oldest = ts
-	}
-	c.buckets[ts] = append(c.buckets[ts], key)
+	second[key] = replayEntry{action: id, write: write}
+	c.n++
 	return nil
 }
 
-// expire drops the buckets of timestamps before cutoff.
+// expire drops the seconds before cutoff.
 func (c *replayCache) expire(cutoff int64) {
-	if len(c.buckets) == 0 || c.oldest >= cutoff {
+	if len(c.seconds) == 0 || c.oldest >= cutoff {
 		return
 	}
-	if cutoff-c.oldest > int64(len(c.buckets)) {
-		for ts, keys := range c.buckets {
-			if ts < cutoff {
-				c.drop(ts, keys)
-			}
-		}
-	} else {
-		for ts := c.oldest; ts < cutoff; ts++ {
-			if keys, ok := c.buckets[ts]; ok {
-				c.drop(ts, keys)
-			}
+	for ts, m := range c.seconds {
+		if ts < cutoff {
+			c.n -= len(m)
+			delete(c.seconds, ts)
 		}
 	}
 	c.oldest = cutoff
 }
 
-// evictOldest drops the oldest bucket and raises floor to its timestamp.
+// evictOldest drops the oldest second and raises floor to it.
 func (c *replayCache) evictOldest() {
 	for ts := c.oldest; ; ts++ {
-		if keys, ok := c.buckets[ts]; ok {
-			c.drop(ts, keys)
+		if m, ok := c.seconds[ts]; ok {
+			c.n -= len(m)
+			delete(c.seconds, ts)
 			c.floor = max(c.floor, ts)
 			c.oldest = ts + 1
 			return
@@ -293,16 +303,9 @@ func (c *replayCache) evictOldest() {
 	}
 }
 
-func (c *replayCache) drop(ts int64, keys []signatureKey) {
-	for _, k := range keys {
-		delete(c.entries, k)
-	}
-	delete(c.buckets, ts)
-}
-
 // len returns the number of signatures remembered.
 func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.entries)
+	return c.n
 }
