@@ -259,3 +259,36 @@ func TestActionsReadOrWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedActionIsNoReplay: a client that signs x-tc-action sends the
+// same body to two actions in the same second without either being taken
+// for a replay; the same signature for another action still fails.
+func TestSignedActionIsNoReplay(t *testing.T) {
+	srv, _ := newCredServer(t, nil)
+	ts := time.Now().Unix()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	signed := func(action, sentAction string) *http.Request {
+		r, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader("{}"))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(client.HeaderAction, sentAction)
+		r.Header.Set(client.HeaderVersion, "2017-03-12")
+		r.Header.Set(client.HeaderRegion, "ap-guangzhou")
+		r.Header.Set(client.HeaderTimestamp, strconv.FormatInt(ts, 10))
+		headers := "content-type:application/json\nhost:" + host + "\nx-tc-action:" + strings.ToLower(action) + "\n"
+		names := "content-type;host;x-tc-action"
+		date := client.ScopeDate(ts)
+		scope := client.CredentialScope(date, "vpc")
+		sig := client.Signature(client.SigningKey(testKey, date, "vpc"),
+			client.StringToSign(ts, scope, client.CanonicalRequest("POST", "", headers, names, client.HashHex([]byte("{}")))))
+		r.Header.Set("Authorization", client.Authorization(testID, scope, names, sig))
+		return r
+	}
+	for _, action := range []string{"DescribeSecurityGroupLimits", "CreateDefaultSecurityGroup"} {
+		if got := envelopeCode(t, signed(action, action)); got != "" {
+			t.Errorf("%s with x-tc-action signed: code %q, want an answer", action, got)
+		}
+	}
+	if got := envelopeCode(t, signed("DescribeSecurityGroupLimits", "CreateDefaultSecurityGroup")); got != codeSignatureFailure {
+		t.Errorf("a signed x-tc-action changed: code %q, want %s", got, codeSignatureFailure)
+	}
+}
