@@ -160,7 +160,7 @@ func (c *Client) do(ctx context.Context, service, version, action string, body [
 	if c.region != "" {
 		r.Header.Set(HeaderRegion, c.region)
 	}
-	Sign(r, body, c.secretID, c.secretKey, service, c.now())
+	SignWithAction(r, body, c.secretID, c.secretKey, service, c.now())
 	res, err := c.http.Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("call %s: %w", action, err)

@@ -33,6 +33,9 @@ type Options struct {
 	MaxBodyBytes int64            // default DefaultMaxBodyBytes
 	// NewRequestID returns a request's RequestId (default: a random UUID).
 	NewRequestID func() string
+	// ReplayCacheEntries bounds the signatures remembered to refuse
+	// replayed requests (default DefaultReplayCacheEntries).
+	ReplayCacheEntries int
 }
 
 // handler serves the API.
@@ -45,12 +48,18 @@ type handler struct {
 	metrics *metrics
 	actions map[string]action
 	admit   *admission
+	replay  *replayCache // nil only in benchmarks that measure its cost
 }
 
 // NewHandler returns the API's HTTP handler with every route registered:
 // POST / (and GET / with the query form) for actions, GET /healthz and
 // GET /metrics.
 func NewHandler(opts Options) http.Handler {
+	return newHandler(opts, newReplayCache(opts.ReplayCacheEntries))
+}
+
+// newHandler returns the handler with the given replay cache (nil: none).
+func newHandler(opts Options, replay *replayCache) http.Handler {
 	h := &handler{
 		svc:     opts.Service,
 		log:     opts.Logger,
@@ -59,6 +68,7 @@ func NewHandler(opts Options) http.Handler {
 		newID:   opts.NewRequestID,
 		metrics: newMetrics(),
 		actions: actions(),
+		replay:  replay,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -153,21 +163,31 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 		}
 		return nil, newAPIError(codeInvalidParameter, "read request body: %v", err)
 	}
-	auth, cred, err := h.authenticate(r, body)
+	auth, ts, cred, err := h.authenticate(r, body)
 	if err != nil {
+		// Logged with the SecretId that was tried; no account is named,
+		// as none was proven.
+		c.caller.SecretID = auth.secretID
 		return nil, err
 	}
 	region := r.Header.Get(client.HeaderRegion)
 	c.caller = cred.Caller(region, reqID)
 
+	// Actions are dispatched on their name, which is unique across the
+	// services served, whatever service the credential scope names: the
+	// Node.js SDK names the endpoint's first DNS label ("127" for
+	// 127.0.0.1). The signature was verified with the service signed.
 	a, ok := h.actions[c.action]
 	switch {
 	case c.action == "":
 		return nil, newAPIError(codeMissingParameter, "the X-TC-Action header is required")
 	case !ok:
 		return nil, newAPIError(codeInvalidAction, "action %q does not exist", c.action)
-	case a.service != "palisade" && a.service != auth.service:
-		return nil, newAPIError(codeInvalidAction, "action %s does not exist in service %s (it is a %s action)", c.action, auth.service, a.service)
+	}
+	if h.replay != nil {
+		if err := h.replay.check(auth.signature, ts, c.action, a.write, h.now()); err != nil {
+			return nil, err
+		}
 	}
 	if v, want := r.Header.Get(client.HeaderVersion), wire.ServiceVersion(a.service); a.service != "palisade" && v != "" && v != want {
 		return nil, newAPIError(codeNoSuchVersion, "version %q of %s does not exist; use %s", v, a.service, want)
@@ -189,33 +209,34 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 	return a.run(h, c)
 }
 
-// authenticate verifies the TC3-HMAC-SHA256 signature and returns the
-// credential that signed the request.
-func (h *handler) authenticate(r *http.Request, body []byte) (authorization, service.Credential, error) {
+// authenticate verifies the TC3-HMAC-SHA256 signature and returns it, the
+// request's timestamp and the credential that signed the request. On
+// failure the authorization is returned as far as it was parsed.
+func (h *handler) authenticate(r *http.Request, body []byte) (authorization, int64, service.Credential, error) {
 	raw := r.Header.Get("Authorization")
 	if raw == "" {
-		return authorization{}, service.Credential{}, authError(codeInvalidAuthorization, "the Authorization header is required")
+		return authorization{}, 0, service.Credential{}, authError(codeInvalidAuthorization, "the Authorization header is required")
 	}
 	auth, err := parseAuthorization(raw)
 	if err != nil {
-		return auth, service.Credential{}, err
+		return auth, 0, service.Credential{}, err
 	}
 	cred, err := h.svc.LookupCredential(r.Context(), auth.secretID)
 	if err != nil {
 		var se *service.Error
 		if errors.As(err, &se) && se.Kind == service.KindNotFound {
-			return auth, cred, authError(codeSecretIDNotFound, "SecretId %s does not exist", auth.secretID)
+			return auth, 0, cred, authError(codeSecretIDNotFound, "SecretId %s does not exist", auth.secretID)
 		}
-		return auth, cred, err
+		return auth, 0, cred, err
 	}
 	ts, err := requestTimestamp(r, h.now())
 	if err != nil {
-		return auth, cred, err
+		return auth, 0, cred, err
 	}
 	if err := verifySignature(r, body, auth, ts, cred.SecretKey); err != nil {
-		return auth, cred, err
+		return auth, 0, cred, err
 	}
-	return auth, cred, nil
+	return auth, ts, cred, nil
 }
 
 // writeEnvelope writes {"Response": {…result, "RequestId": id}} with HTTP

@@ -20,6 +20,9 @@ const (
 	codeSecretIDNotFound     = "AuthFailure.SecretIdNotFound"
 	codeSignatureExpire      = "AuthFailure.SignatureExpire"
 	codeSignatureFailure     = "AuthFailure.SignatureFailure"
+	// A replayed signature is a signature failure: Tencent defines no
+	// code of its own for it, and every SDK knows this one.
+	codeReplayedSignature = "AuthFailure.SignatureFailure"
 
 	codeInvalidAction      = "InvalidAction"
 	codeNoSuchVersion      = "NoSuchVersion"

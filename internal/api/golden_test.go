@@ -158,7 +158,11 @@ func TestGoldenResponses(t *testing.T) {
 		if strings.Contains(body, "{{") {
 			t.Fatalf("step %d %s: unresolved value in %s", i, s.action, body)
 		}
-		cl := client.New(srv.URL, id, key, region).WithClock(clock)
+		// Each request is signed a second after the one before, as a
+		// client would (the server's clock stays fixed): the replay cache
+		// refuses a write's signature seen before.
+		signedAt := now.Add(time.Duration(i) * time.Second)
+		cl := client.New(srv.URL, id, key, region).WithClock(func() time.Time { return signedAt })
 		raw, err := callRaw(ctx, cl, s.service, s.action, body)
 		if err != nil {
 			t.Fatalf("step %d %s: %v", i, s.action, err)

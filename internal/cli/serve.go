@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,11 @@ type ServeConfig struct {
 	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
 	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
 	Demo              bool             // seed the demo account
+	// TLSCert and TLSKey are PEM files; with both, the API is served over
+	// HTTPS.
+	TLSCert, TLSKey string
+	// InsecureHTTP allows plain HTTP on an address that is not loopback.
+	InsecureHTTP bool
 	// Ready, if set, is called with the bound address once the server
 	// accepts connections.
 	Ready func(addr net.Addr)
@@ -73,6 +79,9 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
+	f.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on an address that is not loopback")
 	return cmd
 }
 
@@ -121,6 +130,10 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	if cfg.HistoryRetention < 0 {
 		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
 	}
+	tlsConfig, err := loadTLS(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return err
+	}
 	st, err := backend.OpenWith(cfg.DSN, backend.Options{MasterKeyFile: cfg.MasterKeyFile, Logger: logger})
 	if err != nil {
 		return err
@@ -148,6 +161,16 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if tlsConfig == nil && !cfg.InsecureHTTP && !isLoopback(ln.Addr()) {
+		ln.Close()
+		return fmt.Errorf("--listen %s: plain HTTP is served only on loopback addresses, and %s is not one; give --tls-cert and --tls-key to serve HTTPS, or --insecure-http to serve plain HTTP anyway",
+			cfg.Listen, ln.Addr())
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	srv := &http.Server{
 		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -161,8 +184,8 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	for _, r := range svc.Regions() {
 		regions = append(regions, r.Name)
 	}
-	fmt.Fprintf(stdout, "Serving the API at http://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to http.\n",
-		ln.Addr(), strings.Join(regions, ", "), ln.Addr())
+	fmt.Fprintf(stdout, "Serving the API at %s://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to %s.\n",
+		scheme, ln.Addr(), strings.Join(regions, ", "), ln.Addr(), scheme)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -184,6 +207,31 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// loadTLS reads the certificate and key files of --tls-cert and
+// --tls-key; with neither it returns nil (plain HTTP).
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "":
+		return nil, errors.New("--tls-key needs --tls-cert")
+	case keyFile == "":
+		return nil, errors.New("--tls-cert needs --tls-key")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// isLoopback reports whether a listening address accepts loopback
+// connections only.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // bootstrap creates the first admin account of an empty store and, when

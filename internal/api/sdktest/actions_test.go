@@ -32,6 +32,7 @@ func TestGroupActions(t *testing.T) {
 		t.Errorf("created %s project %s default %v created %q tags %d", *g.SecurityGroupId, *g.ProjectId, *g.IsDefault, *g.CreatedTime, len(g.TagSet))
 	}
 	app := *g.SecurityGroupId
+	nextSecond() // the same request again within one second is a replay
 	_, err = c.CreateSecurityGroup(create)
 	wantCode(t, "CreateSecurityGroup with a taken name", err, "InvalidParameterValue.Duplicate")
 	noName := vpc.NewCreateSecurityGroupRequest()
@@ -128,6 +129,7 @@ func TestGroupActions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateDefaultSecurityGroup: %v", err)
 	}
+	nextSecond()
 	d2, err := c.CreateDefaultSecurityGroup(def)
 	if err != nil || *d2.Response.SecurityGroup.SecurityGroupId != *d1.Response.SecurityGroup.SecurityGroupId || !*d1.Response.SecurityGroup.IsDefault {
 		t.Errorf("CreateDefaultSecurityGroup again: %v", err)
@@ -140,7 +142,9 @@ func TestGroupActions(t *testing.T) {
 	_, err = c.CreateDefaultSecurityGroup(def)
 	wantCode(t, "CreateDefaultSecurityGroup in project -1", err, "InvalidParameterValue.Range")
 
-	// DescribeSecurityGroupLimits
+	// DescribeSecurityGroupLimits, whose body {} CreateDefaultSecurityGroup
+	// signed already.
+	nextSecond()
 	lim, err := c.DescribeSecurityGroupLimits(vpc.NewDescribeSecurityGroupLimitsRequest())
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +182,7 @@ func TestGroupActions(t *testing.T) {
 	// DescribeSecurityGroupAssociationStatistics: all five counts.
 	sreq := vpc.NewDescribeSecurityGroupAssociationStatisticsRequest()
 	sreq.SecurityGroupIds = common.StringPtrs([]string{app})
+	nextSecond() // the body was signed for DescribeSecurityGroupReferences
 	sres, err := c.DescribeSecurityGroupAssociationStatistics(sreq)
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +200,7 @@ func TestGroupActions(t *testing.T) {
 	if _, err := c.DeleteSecurityGroup(del); err != nil {
 		t.Errorf("DeleteSecurityGroup: %v", err)
 	}
+	nextSecond() // the same request again within one second is a replay
 	_, err = c.DeleteSecurityGroup(del)
 	wantCode(t, "DeleteSecurityGroup twice", err, "InvalidSecurityGroupID.NotFound")
 	del.SecurityGroupId = &defID
@@ -278,6 +284,7 @@ func TestPolicyActions(t *testing.T) {
 	if got := compact(e.describe(c, g).Ingress)[3]; got != "ACCEPT TCP 8443 0.0.0.0/0 # replaced" {
 		t.Errorf("replaced policy = %q", got)
 	}
+	nextSecond()
 	_, err = c.ReplaceSecurityGroupPolicy(rep)
 	wantCode(t, "replace naming a stale Version", err, "UnsupportedOperation.VersionMismatch")
 	rep.SecurityGroupPolicySet.Version = nil
@@ -479,6 +486,7 @@ func TestTemplateActions(t *testing.T) {
 		t.Fatalf("ModifyServiceTemplateAttribute: %v", err)
 	}
 	dst := vpc.NewDescribeServiceTemplatesRequest()
+	nextSecond() // {} was signed for DescribeAddressTemplateGroups already
 	dsres, err := c.DescribeServiceTemplates(dst)
 	if err != nil {
 		t.Fatal(err)
@@ -499,6 +507,7 @@ func TestTemplateActions(t *testing.T) {
 		t.Fatalf("ModifyServiceTemplateGroupAttribute: %v", err)
 	}
 	dstg := vpc.NewDescribeServiceTemplateGroupsRequest()
+	nextSecond() // {} was signed for DescribeServiceTemplates
 	dsgres, err := c.DescribeServiceTemplateGroups(dstg)
 	if err != nil {
 		t.Fatal(err)
@@ -533,12 +542,14 @@ func TestTemplateActions(t *testing.T) {
 	wantCode(t, "DeleteServiceTemplate in a group", err, "ResourceInUse")
 
 	// Templates are regional: Shanghai does not see them.
+	nextSecond() // X-TC-Region is not signed: to another region it is the same request
 	_, err = e.vpcAs(e.admin, sh).DeleteAddressTemplate(da)
 	wantCode(t, "DeleteAddressTemplate from another region", err, "ResourceNotFound")
 
 	// Free everything, then delete in order.
 	del := vpc.NewDeleteSecurityGroupRequest()
 	del.SecurityGroupId = &g
+	nextSecond() // the body was signed for DescribeSecurityGroupPolicies
 	if _, err := c.DeleteSecurityGroup(del); err != nil {
 		t.Fatal(err)
 	}
@@ -556,6 +567,7 @@ func TestTemplateActions(t *testing.T) {
 	if _, err := c.DeleteServiceTemplate(ds); err != nil {
 		t.Errorf("DeleteServiceTemplate: %v", err)
 	}
+	nextSecond() // the same requests again within one second are replays
 	_, err = c.DeleteServiceTemplate(ds)
 	wantCode(t, "DeleteServiceTemplate twice", err, "ResourceNotFound")
 	_, err = c.DeleteServiceTemplateGroup(dsg)
@@ -579,6 +591,7 @@ func TestTemplateActions(t *testing.T) {
 		func() error { _, err := c.DescribeServiceTemplates(withLimitST(dst, "x")); return err },
 		func() error { _, err := c.DescribeAddressTemplateGroups(withLimitATG(datg, "x")); return err },
 	} {
+		nextSecond() // the same body for three actions
 		wantCode(t, "Describe…Templates with Limit x", f(), "InvalidParameterValue.Malformed")
 	}
 }
@@ -706,9 +719,11 @@ func TestInstanceActions(t *testing.T) {
 	// TerminateInstances → recycle bin; PurgeInstances → terminated.
 	ti := cvm.NewTerminateInstancesRequest()
 	ti.InstanceIds = common.StringPtrs([]string{b})
+	nextSecond() // the body was signed for DescribeInstances already
 	if _, err := c.TerminateInstances(ti); err != nil {
 		t.Fatalf("TerminateInstances: %v", err)
 	}
+	nextSecond() // and back to DescribeInstances
 	res, _ = c.DescribeInstances(di)
 	if s := *res.Response.InstanceSet[0].InstanceState; s != "RECYCLED" {
 		t.Errorf("state after TerminateInstances = %s", s)
@@ -769,6 +784,7 @@ func TestTenancyAndRoles(t *testing.T) {
 	wantCode(t, "describe another account's group", err, "ResourceNotFound")
 	del := vpc.NewDeleteSecurityGroupRequest()
 	del.SecurityGroupId = &g
+	nextSecond() // the body was signed for DescribeSecurityGroupPolicies
 	_, err = bob.DeleteSecurityGroup(del)
 	wantCode(t, "delete another account's group", err, "InvalidSecurityGroupID.NotFound")
 	list, err := bob.DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
@@ -796,6 +812,7 @@ func TestTenancyAndRoles(t *testing.T) {
 	cp.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Ingress: policies("ACCEPT TCP 80 0.0.0.0/0")}
 	_, err = reader.CreateSecurityGroupPolicies(cp)
 	wantCode(t, "readonly CreateSecurityGroupPolicies", err, "UnauthorizedOperation")
+	nextSecond()
 	_, err = reader.DeleteSecurityGroup(del)
 	wantCode(t, "readonly DeleteSecurityGroup", err, "UnauthorizedOperation")
 	_, err = e.cvmAs(e.reader, gz).AssociateSecurityGroups(as)
@@ -847,6 +864,7 @@ func TestGETForm(t *testing.T) {
 	if got := compact(set.Ingress); !slices.Equal(got, []string{"DROP TCP 22 198.51.100.0/24 # via GET", "ACCEPT TCP 80 0.0.0.0/0"}) || *set.Version != "2" {
 		t.Errorf("after GET write: %q version %s", got, *set.Version)
 	}
+	nextSecond()
 	_, err = c.CreateSecurityGroupPolicies(req)
 	wantCode(t, "stale Version by GET", err, "UnsupportedOperation.VersionMismatch")
 

@@ -25,7 +25,8 @@ type success struct {
 
 // TestConcurrentVersionedWrites: 16 goroutines write one group, each naming
 // the Version it read. No update is lost, every failure is a version
-// conflict, and the final policies equal a serial replay of the successes
+// conflict (or, for a request identical to another worker's in the same
+// second, a replayed signature: both change nothing), and the final policies equal a serial replay of the successes
 // in the order of the Versions they named.
 func TestConcurrentVersionedWrites(t *testing.T) {
 	const (
@@ -101,8 +102,8 @@ func TestConcurrentVersionedWrites(t *testing.T) {
 	wg.Wait()
 
 	for f, n := range failures {
-		if !strings.HasPrefix(f, "UnsupportedOperation.VersionMismatch ") {
-			t.Errorf("%d failures %q, want only UnsupportedOperation.VersionMismatch", n, f)
+		if !strings.HasPrefix(f, "UnsupportedOperation.VersionMismatch ") && !strings.HasPrefix(f, "AuthFailure.SignatureFailure replayed signature") {
+			t.Errorf("%d failures %q, want only UnsupportedOperation.VersionMismatch or a replayed signature", n, f)
 		}
 	}
 	if len(successes) == 0 {

@@ -77,7 +77,9 @@ func TestFullDisk(t *testing.T) {
 		}
 	}
 	check("once full")
-	// The same write fails again, and reads go on.
+	// The same write fails again, and reads go on. (Signed in the next
+	// second: the replay cache refuses a write's signature seen before.)
+	nextSecond()
 	_, err := create(len(acked))
 	wantCode(t, "the same write again", err, "InternalError")
 	check("after another failed write")

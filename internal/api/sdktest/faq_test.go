@@ -96,6 +96,7 @@ func TestFAQ5Port25BlockedUntilUnblocked(t *testing.T) {
 		t.Fatalf("UnblockPort25: %v", err)
 	}
 	wantVerdict(t, "smtp after unblocking", e.simulate(ins, "EGRESS", "TCP", "192.0.2.25", 25), "ACCEPT", "SECURITY_GROUP", out, 0)
+	nextSecond() // the same request again within one second is a replay
 	if err := e.call(e.admin, gz, "palisade", "UnblockPort25", nil, nil); err != nil {
 		t.Errorf("UnblockPort25 again: %v", err)
 	}
@@ -275,6 +276,7 @@ func TestFAQ12RecycleBinBlocksDelete(t *testing.T) {
 	if err := e.call(e.admin, gz, "palisade", "PurgeInstances", map[string]any{"InstanceIds": []string{ins}}, nil); err != nil {
 		t.Fatalf("PurgeInstances: %v", err)
 	}
+	nextSecond() // the same request again within one second is a replay
 	if _, err := e.vpc().DeleteSecurityGroup(del); err != nil {
 		t.Errorf("delete after purging the recycle bin: %v", err)
 	}
@@ -284,6 +286,7 @@ func TestFAQ12RecycleBinBlocksDelete(t *testing.T) {
 func TestFAQ13CloneNameClashInTargetRegion(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	src := e.group("web", []string{"ACCEPT TCP 80 0.0.0.0/0"}, nil)
+	nextSecond() // the same request, to another region, within one second is a replay
 	e.groupIn(e.admin, sh, "web", nil, nil)
 
 	clone := vpc.NewCloneSecurityGroupRequest()

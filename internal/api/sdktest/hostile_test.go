@@ -121,15 +121,19 @@ func hostile(t testing.TB, policies int, wantCode string) hostileResult {
 	}
 	// The clients send one encoded body, signed afresh each time (as an
 	// attacker would), so that what is measured is the server's work.
+	var nonce atomic.Int64
 	send := func() (string, error) {
-		r, err := http.NewRequest(http.MethodPost, "http://"+e.endpoint+"/", bytes.NewReader(body))
+		// A field of its own makes each body, and so each signature, new:
+		// the replay cache refuses a write's signature seen before.
+		b := append(fmt.Appendf(nil, `{"Nonce":%d,`, nonce.Add(1)), body[1:]...)
+		r, err := http.NewRequest(http.MethodPost, "http://"+e.endpoint+"/", bytes.NewReader(b))
 		if err != nil {
 			return "", err
 		}
 		r.Header.Set(client.HeaderAction, "CreateSecurityGroupPolicies")
 		r.Header.Set(client.HeaderVersion, version)
 		r.Header.Set(client.HeaderRegion, gz)
-		client.Sign(r, body, e.admin.id, e.admin.key, "vpc", time.Now())
+		client.Sign(r, b, e.admin.id, e.admin.key, "vpc", time.Now())
 		res, err := http.DefaultClient.Do(r)
 		if err != nil {
 			return "", err

@@ -127,6 +127,7 @@ func TestStopStartInstances(t *testing.T) {
 	if _, err := c.TerminateInstances(ti); err != nil {
 		t.Fatal(err)
 	}
+	nextSecond() // the body was signed for TerminateInstances
 	err = start(app)
 	wantCode(t, "StartInstances of a recycled instance", err, "UnsupportedOperation")
 	if !strings.Contains(message(err), app) || !strings.Contains(message(err), "RECYCLED") {
@@ -140,6 +141,7 @@ func TestStopStartInstances(t *testing.T) {
 	if err := e.call(e.admin, gz, "palisade", "PurgeInstances", map[string]any{"InstanceIds": []string{app}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	nextSecond()
 	wantCode(t, "StopInstances of a terminated instance", stop(app), "UnsupportedOperation")
 	if v := e.simulate(dbIns, "INGRESS", "TCP", "10.0.3.1", 3306); v.Verdict != "DROP" {
 		t.Errorf("from a purged member: %+v, want DROP", v)
@@ -208,5 +210,6 @@ func TestPurgeOnlyFromRecycleBin(t *testing.T) {
 	if got, want := states(), []string{"TERMINATED/0", "RUNNING/1", "STOPPED/1"}; !slices.Equal(got, want) {
 		t.Errorf("after purge: %q, want %q", got, want)
 	}
+	nextSecond()
 	wantCode(t, "purge it again", purge(e.admin, bin), "UnsupportedOperation")
 }

@@ -48,6 +48,7 @@ func TestDefaultNameIsReserved(t *testing.T) {
 	}
 
 	var names []string
+	nextSecond() // {} was signed for CreateDefaultSecurityGroup
 	res, err := e.vpc().DescribeSecurityGroups(vpc.NewDescribeSecurityGroupsRequest())
 	if err != nil {
 		t.Fatal(err)

@@ -165,9 +165,11 @@ func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 	inputs := map[string]eval.EffectiveInput{}
 	for i := range packets {
 		if i == packets/2 {
+			nextSecond() // {} was signed for DescribeAccount
 			if err := e.call(e.admin, gz, "palisade", "UnblockPort25", nil, nil); err != nil {
 				t.Fatal(err)
 			}
+			nextSecond() // and {} for UnblockPort25
 			if blocked = e.describeAccount().Port25Blocked; blocked {
 				t.Fatal("UnblockPort25 left the block on")
 			}
@@ -293,6 +295,9 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 	}
 
 	// Templates.
+	// The four listings carry different parameters, so that their
+	// signatures differ when sent within one second (a signature is
+	// accepted for one action only).
 	ats, err := e.vpc().DescribeAddressTemplates(vpc.NewDescribeAddressTemplatesRequest())
 	if err != nil {
 		e.t.Fatal(err)
@@ -302,7 +307,9 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 			in.Addresses[*t.AddressTemplateId] = append(in.Addresses[*t.AddressTemplateId], entryPrefixes(e.t, a)...)
 		}
 	}
-	atgs, err := e.vpc().DescribeAddressTemplateGroups(vpc.NewDescribeAddressTemplateGroupsRequest())
+	atgReq := vpc.NewDescribeAddressTemplateGroupsRequest()
+	atgReq.Limit = common.StringPtr("100")
+	atgs, err := e.vpc().DescribeAddressTemplateGroups(atgReq)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -312,7 +319,9 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 			in.Addresses[*g.AddressTemplateGroupId] = append(in.Addresses[*g.AddressTemplateGroupId], in.Addresses[id]...)
 		}
 	}
-	sts, err := e.vpc().DescribeServiceTemplates(vpc.NewDescribeServiceTemplatesRequest())
+	stReq := vpc.NewDescribeServiceTemplatesRequest()
+	stReq.Offset = common.StringPtr("0")
+	sts, err := e.vpc().DescribeServiceTemplates(stReq)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -321,7 +330,9 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 			in.Services[*t.ServiceTemplateId] = append(in.Services[*t.ServiceTemplateId], serviceEntry(e.t, s))
 		}
 	}
-	stgs, err := e.vpc().DescribeServiceTemplateGroups(vpc.NewDescribeServiceTemplateGroupsRequest())
+	stgReq := vpc.NewDescribeServiceTemplateGroupsRequest()
+	stgReq.Offset, stgReq.Limit = common.StringPtr("0"), common.StringPtr("100")
+	stgs, err := e.vpc().DescribeServiceTemplateGroups(stgReq)
 	if err != nil {
 		e.t.Fatal(err)
 	}

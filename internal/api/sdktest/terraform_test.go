@@ -280,6 +280,7 @@ func TestTerraformRuleSet(t *testing.T) {
 	check("both emptied", nil, nil)
 
 	// Delete: Version "0" with both directions [].
+	nextSecond() // the recreate repeats an earlier request
 	if err := e.modify(base, "", false, tfRequests(basicIn), tfRequests(basicOut)); err != nil {
 		t.Fatalf("recreate: %v", err)
 	}
@@ -466,6 +467,7 @@ func TestTerraformDeleteBoundGroup(t *testing.T) {
 
 	dis := cvm.NewDisassociateSecurityGroupsRequest()
 	dis.SecurityGroupIds, dis.InstanceIds = as.SecurityGroupIds, as.InstanceIds
+	nextSecond() // the body was signed for AssociateSecurityGroups
 	if _, err := e.cvm().DisassociateSecurityGroups(dis); err != nil {
 		t.Fatalf("DisassociateSecurityGroups: %v", err)
 	}
