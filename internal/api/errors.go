@@ -47,6 +47,7 @@ const (
 	codeVersionMismatch    = "UnsupportedOperation.VersionMismatch"
 	codeDuplicatePolicy    = "UnsupportedOperation.DuplicatePolicy"
 	codeUnsupported        = "UnsupportedOperation"
+	codeFailedOperation    = "FailedOperation"
 )
 
 // apiError is a failure decided by the API layer itself (authentication,
@@ -181,6 +182,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeUnsupportedRegion
 	case service.KindInvalid:
 		return codeInvalidParameter
+	case service.KindUnresolvable:
+		return codeFailedOperation
 	}
 	return codeInternalError
 }

@@ -4,7 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/palisade-sg/palisade/internal/catalog"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/service"
 )
 
@@ -164,7 +166,7 @@ type securityGroupTemplateOut struct {
 // describeSecurityGroupTemplates lists the ready-made policy sets that
 // CreateSecurityGroup's Template field names.
 func (h *handler) describeSecurityGroupTemplates(_ *call, _ *emptyRequest) (any, error) {
-	ts := service.GroupTemplates()
+	ts := catalog.GroupTemplates()
 	out := make([]securityGroupTemplateOut, len(ts))
 	indexed := func(ps []policy.Policy) []service.IndexedPolicy {
 		out := make([]service.IndexedPolicy, len(ps))
@@ -198,13 +200,14 @@ type blockedPortsOut struct {
 // describeCommonPorts answers the reference list of common server ports,
 // the port the platform blocks and the ports ISPs commonly block.
 func (h *handler) describeCommonPorts(_ *call, _ *emptyRequest) (any, error) {
-	ports := service.CommonPorts()
+	ports := catalog.CommonPorts()
 	out := make([]commonPortOut, len(ports))
 	for i, p := range ports {
 		out[i] = commonPortOut{Protocol: p.Protocol.String(), Port: p.Ports.String(), Service: p.Service, Description: p.Description, LoginFor: p.LoginFor}
 	}
-	blocked := []blockedPortsOut{{Protocol: "TCP", Port: "25", Direction: "EGRESS", BlockedBy: "PLATFORM"}}
-	isp := service.ISPBlockedPorts()
+	p25 := rules.Port25()
+	blocked := []blockedPortsOut{{Protocol: p25.Protocol.String(), Port: p25.Ports.String(), Direction: policy.Egress.String(), BlockedBy: rules.LayerPlatform.String()}}
+	isp := catalog.ISPBlockedPorts()
 	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP} {
 		list := make([]string, len(isp[proto]))
 		for i, port := range isp[proto] {
