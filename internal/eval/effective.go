@@ -95,7 +95,11 @@ func compileList(l rules.List, withClassifier bool) (*Effective, error) {
 	if err := checkList(l); err != nil {
 		return nil, err
 	}
-	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, len(l.Entries)), w: buildWalk(l.Entries)}
+	w, err := buildWalk(l.Entries)
+	if err != nil {
+		return nil, err
+	}
+	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, len(l.Entries)), w: w}
 	for i := range l.Entries {
 		en := &l.Entries[i]
 		e.decisions[i] = Decision{Verdict: en.Action, Origin: en.Origin, Entry: i}
@@ -115,7 +119,8 @@ func compileList(l rules.List, withClassifier bool) (*Effective, error) {
 	return e, nil
 }
 
-// checkList reports every problem of a list at once.
+// checkList reports every problem of a list at once, but for address sets
+// of the wrong family, which buildWalk reports as it reads each set.
 func checkList(l rules.List) error {
 	var errs []error
 	if !l.Direction.Valid() {
@@ -135,16 +140,6 @@ func checkList(l rules.List) error {
 		for si, s := range en.Services {
 			if !s.Valid() {
 				errs = append(errs, fmt.Errorf("entry %d service %d: invalid %v %v", i, si, s.Protocol, s.Ports))
-			}
-		}
-		if en.V4 != nil {
-			if rs := en.V4.Ranges(); len(rs) > 0 && !rs[len(rs)-1].To().Is4() {
-				errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
-			}
-		}
-		if en.V6 != nil {
-			if rs := en.V6.Ranges(); len(rs) > 0 && !rs[0].From().Is6() {
-				errs = append(errs, fmt.Errorf("entry %d: IPv4 addresses in its IPv6 set", i))
 			}
 		}
 	}

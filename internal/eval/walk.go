@@ -2,6 +2,8 @@ package eval
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 
 	"go4.org/netipx"
 
@@ -136,16 +138,27 @@ type servicesKey struct {
 	n     int
 }
 
-func buildWalk(entries []rules.Entry) walk {
+// buildWalk builds the walk of a list's entries. It fails on an address set
+// holding the other family, naming every such entry.
+func buildWalk(entries []rules.Entry) (walk, error) {
 	b := walkBuilder{w: walk{steps: make([]step, len(entries)), svcs: make([]svc, 0, len(entries)+4)}}
+	var errs []error
 	for i := range entries {
 		en := &entries[i]
 		st := &b.w.steps[i]
 		st.s0, st.s1 = b.services(en.Services)
-		st.a0, st.a1 = b.set(en.V4, false)
-		st.b0, st.b1 = b.set(en.V6, true)
+		var ok4, ok6 bool
+		shared := en.Source.Kind != rules.SourceCIDR // a reference's sets may recur
+		st.a0, st.a1, ok4 = b.set(en.V4, false, shared)
+		st.b0, st.b1, ok6 = b.set(en.V6, true, shared)
+		if !ok4 {
+			errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
+		}
+		if !ok6 {
+			errs = append(errs, fmt.Errorf("entry %d: IPv4 addresses in its IPv6 set", i))
+		}
 	}
-	return b.w
+	return b.w, errors.Join(errs...)
 }
 
 // services returns the services of an entry, added once per slice shared
@@ -196,37 +209,49 @@ func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) {
 	b.w.svcs = append(b.w.svcs, s)
 }
 
-// set returns the ranges of an address set of one family, added once per
-// set: netipx keeps them sorted and merged.
-func (b *walkBuilder) set(s *netipx.IPSet, is6 bool) (uint32, uint32) {
+// set returns the ranges of an address set of one family: netipx keeps them
+// sorted and merged. A shared set's ranges are added once and reused. It
+// reports false, adding nothing, when the set holds an address of the other
+// family.
+func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bool) {
 	w := &b.w
+	n4, n6 := uint32(len(w.r4)), uint32(len(w.r6))
 	if s == nil {
 		if is6 {
-			return uint32(len(w.r6)), uint32(len(w.r6))
+			return n6, n6, true
 		}
-		return uint32(len(w.r4)), uint32(len(w.r4))
+		return n4, n4, true
 	}
-	if r, ok := b.sets[s]; ok {
-		return r[0], r[1]
+	if r, ok := b.sets[s]; ok && shared {
+		return r[0], r[1], true
+	}
+	rs := s.Ranges()
+	if len(rs) > 0 && (rs[0].From().Is6() != is6 || rs[len(rs)-1].To().Is6() != is6) {
+		if is6 {
+			return n6, n6, false
+		}
+		return n4, n4, false
 	}
 	var lo, hi uint32
 	if is6 {
-		lo = uint32(len(w.r6))
-		for _, r := range s.Ranges() {
+		lo = n6
+		for _, r := range rs {
 			w.r6 = append(w.r6, range6{split16(r.From().As16()), split16(r.To().As16())})
 		}
 		hi = uint32(len(w.r6))
 	} else {
-		lo = uint32(len(w.r4))
-		for _, r := range s.Ranges() {
+		lo = n4
+		for _, r := range rs {
 			f, t := r.From().As4(), r.To().As4()
 			w.r4 = append(w.r4, range4{binary.BigEndian.Uint32(f[:]), binary.BigEndian.Uint32(t[:])})
 		}
 		hi = uint32(len(w.r4))
 	}
-	if b.sets == nil {
-		b.sets = make(map[*netipx.IPSet][2]uint32)
+	if shared {
+		if b.sets == nil {
+			b.sets = make(map[*netipx.IPSet][2]uint32)
+		}
+		b.sets[s] = [2]uint32{lo, hi}
 	}
-	b.sets[s] = [2]uint32{lo, hi}
-	return lo, hi
+	return lo, hi, true
 }

@@ -60,9 +60,9 @@ func TestWalkSets(t *testing.T) {
 		s4, _ := b4.IPSet()
 		s6, _ := b6.IPSet()
 		var b walkBuilder
-		a0, a1 := b.set(s4, false)
-		c0, c1 := b.set(s6, true)
-		if x0, x1 := b.set(s4, false); x0 != a0 || x1 != a1 {
+		a0, a1, _ := b.set(s4, false, true)
+		c0, c1, _ := b.set(s6, true, true)
+		if x0, x1, _ := b.set(s4, false, true); x0 != a0 || x1 != a1 {
 			t.Fatalf("round %d: a set added twice is not shared", round)
 		}
 		r4, r6 := b.w.r4[a0:a1], b.w.r6[c0:c1]
