@@ -79,6 +79,10 @@ func TestPolicyWarnings(t *testing.T) {
 		{name: "TCP ALL is not about a port", dir: policy.Ingress, rule: "ACCEPT TCP ALL 10.0.0.0/8"},
 		{name: "UDP ALL is not about a port", dir: policy.Egress, rule: "ACCEPT UDP ALL 10.0.0.0/8", blocked: true},
 		{name: "ALL ALL is not about a port", dir: policy.Ingress, rule: "ACCEPT ALL ALL 10.0.0.0/8"},
+		{name: "ingress TCP 25 is not blocked", dir: policy.Ingress, rule: "ACCEPT TCP 25 10.0.0.0/8", blocked: true},
+		{name: "egress DROP of 25 is no warning", dir: policy.Egress, rule: "DROP TCP 25 0.0.0.0/0", blocked: true},
+		{name: "group reference is not the Internet", dir: policy.Ingress, rule: "ACCEPT TCP 22 sg-00000002"},
+		{name: "address template is not read", dir: policy.Ingress, rule: "ACCEPT TCP 22 ipm-00000002"},
 
 		// Service templates: the same checks on the template's entries.
 		{name: "template with tcp:25 egress blocked", dir: policy.Egress, rule: "ACCEPT ppm-00000001 0.0.0.0/0",

@@ -12,16 +12,6 @@ import (
 	"github.com/palisade-sg/palisade/internal/rules"
 )
 
-// Layer is the stage of an effective rule list that decided a packet.
-type Layer = rules.Layer
-
-// The layers, in the order they are evaluated.
-const (
-	LayerPlatform      = rules.LayerPlatform
-	LayerSecurityGroup = rules.LayerSecurityGroup
-	LayerDefault       = rules.LayerDefault
-)
-
 // Query is the packet whose verdict is asked, seen from the instance: the
 // peer's address (the source of inbound traffic, the destination of
 // outbound), the IP protocol number and the destination port (ignored unless
@@ -40,8 +30,8 @@ func (q Query) normal() Query {
 
 // Decision is the verdict on a packet and what decided it: the deciding
 // entry's Origin (its layer and, for a group's policy, GroupID and
-// PolicyIndex; PolicyIndex is −1 outside LayerSecurityGroup) and its index
-// in the list, −1 for the implicit final DROP.
+// PolicyIndex, which is −1 outside rules.LayerSecurityGroup) and its index
+// in the list, −1 for the implicit final DROP (rules.DefaultOrigin).
 type Decision struct {
 	Verdict policy.Action
 	rules.Origin
@@ -49,7 +39,7 @@ type Decision struct {
 }
 
 func (d Decision) String() string {
-	if d.Layer == LayerSecurityGroup {
+	if d.Layer == rules.LayerSecurityGroup {
 		return fmt.Sprintf("%v by %s policy %d", d.Verdict, d.GroupID, d.PolicyIndex)
 	}
 	return fmt.Sprintf("%v by %v", d.Verdict, d.Layer)
@@ -131,7 +121,7 @@ func checkList(l rules.List) error {
 		if en.Origin.Direction != l.Direction {
 			errs = append(errs, fmt.Errorf("entry %d: direction %v in a list of %v", i, en.Origin.Direction, l.Direction))
 		}
-		if en.Origin.Layer != LayerPlatform && en.Origin.Layer != LayerSecurityGroup {
+		if en.Origin.Layer != rules.LayerPlatform && en.Origin.Layer != rules.LayerSecurityGroup {
 			errs = append(errs, fmt.Errorf("entry %d: invalid layer %v", i, en.Origin.Layer))
 		}
 		if !en.Action.Valid() {

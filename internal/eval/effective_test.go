@@ -109,7 +109,7 @@ var (
 // anything: its index must name an entry with the decision's origin and
 // action, or be −1 for the default.
 func entryProblem(e *eval.Effective, d eval.Decision) string {
-	if d.Layer == eval.LayerDefault {
+	if d.Layer == rules.LayerDefault {
 		if d.Entry != -1 {
 			return fmt.Sprintf("default decision names entry %d", d.Entry)
 		}

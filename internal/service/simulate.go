@@ -62,9 +62,9 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 
 	out := Decision{Verdict: verdict.Verdict, Trace: make([]string, 0, len(lines)+1)}
 	switch verdict.Layer {
-	case eval.LayerPlatform:
+	case rules.LayerPlatform:
 		out.Layer = LayerPlatform
-	case eval.LayerSecurityGroup:
+	case rules.LayerSecurityGroup:
 		idx := verdict.PolicyIndex
 		out.Layer, out.SecurityGroupID, out.PolicyIndex = LayerSecurityGroup, verdict.GroupID, &idx
 	default:

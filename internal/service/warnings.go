@@ -18,6 +18,12 @@ const (
 	WarningExposedPort    = analysis.WarningExposedPort
 )
 
+// written locates a policy a write created or replaced.
+type written struct {
+	dir   policy.Direction
+	index int
+}
+
 // policyWarnings returns the warnings about the written policies. The
 // service templates they use are read in tx, in one read, so that a
 // template policy is checked against the template's entries as they are
