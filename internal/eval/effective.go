@@ -29,13 +29,18 @@ func (q Query) normal() Query {
 }
 
 // Decision is the verdict on a packet and what decided it: the deciding
-// entry's Origin (its layer and, for a group's policy, GroupID and
-// PolicyIndex, which is −1 outside rules.LayerSecurityGroup) and its index
-// in the list, −1 for the implicit final DROP (rules.DefaultOrigin).
+// entry's index in the list (−1 for the implicit final DROP) and, from its
+// Origin, its layer, its platform rule (for rules.LayerPlatform) or the
+// group and policy index (for rules.LayerSecurityGroup; GroupID is empty
+// and PolicyIndex −1 otherwise). The entry itself, with its whole Origin,
+// is Effective.Entry(Entry). It is small, so that Decide stays cheap.
 type Decision struct {
-	Verdict policy.Action
-	rules.Origin
-	Entry int
+	Verdict     policy.Action
+	Layer       rules.Layer
+	Platform    rules.PlatformRule
+	GroupID     string
+	PolicyIndex int
+	Entry       int
 }
 
 func (d Decision) String() string {
@@ -92,7 +97,8 @@ func compileList(l rules.List, withClassifier bool) (*Effective, error) {
 	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, len(l.Entries)), w: w}
 	for i := range l.Entries {
 		en := &l.Entries[i]
-		e.decisions[i] = Decision{Verdict: en.Action, Origin: en.Origin, Entry: i}
+		o := &en.Origin
+		e.decisions[i] = Decision{Verdict: en.Action, Layer: o.Layer, Platform: o.Platform, GroupID: o.GroupID, PolicyIndex: o.PolicyIndex, Entry: i}
 	}
 	if withClassifier || len(l.Entries) > classifierOrigins {
 		var rs []Rule
@@ -239,7 +245,7 @@ func (e *Effective) Decide(q Query) Decision {
 
 // defaultDecision is the implicit final DROP's.
 func (e *Effective) defaultDecision() Decision {
-	return Decision{Verdict: policy.Drop, Origin: rules.DefaultOrigin(e.dir), Entry: -1}
+	return Decision{Verdict: policy.Drop, Layer: rules.LayerDefault, PolicyIndex: -1, Entry: -1}
 }
 
 // Trace returns the verdict on q and the walk that led to it: one line per
@@ -271,3 +277,12 @@ func (e *Effective) Len() int { return len(e.entries) }
 
 // Entry returns entry i of the list, as a Decision's Entry names it.
 func (e *Effective) Entry(i int) *rules.Entry { return &e.entries[i] }
+
+// Origin returns the origin of the entry that made decision d:
+// rules.DefaultOrigin for the implicit final DROP.
+func (e *Effective) Origin(d Decision) rules.Origin {
+	if d.Entry < 0 || d.Entry >= len(e.entries) {
+		return rules.DefaultOrigin(e.dir)
+	}
+	return e.entries[d.Entry].Origin
+}

@@ -110,7 +110,7 @@ var (
 // action, or be −1 for the default.
 func entryProblem(e *eval.Effective, d eval.Decision) string {
 	if d.Layer == rules.LayerDefault {
-		if d.Entry != -1 {
+		if d.Entry != -1 || e.Origin(d) != rules.DefaultOrigin(e.Entry(0).Origin.Direction) && e.Len() > 0 {
 			return fmt.Sprintf("default decision names entry %d", d.Entry)
 		}
 		return ""
@@ -118,7 +118,8 @@ func entryProblem(e *eval.Effective, d eval.Decision) string {
 	if d.Entry < 0 || d.Entry >= e.Len() {
 		return fmt.Sprintf("entry %d out of the list's %d", d.Entry, e.Len())
 	}
-	if en := e.Entry(d.Entry); en.Origin != d.Origin || en.Action != d.Verdict {
+	o := e.Origin(d)
+	if en := e.Entry(d.Entry); en.Origin != o || en.Action != d.Verdict || o.Layer != d.Layer || o.Platform != d.Platform || o.GroupID != d.GroupID || o.PolicyIndex != d.PolicyIndex {
 		return fmt.Sprintf("entry %d is %+v %v, decision %+v", d.Entry, en.Origin, en.Action, d)
 	}
 	return ""

@@ -161,7 +161,7 @@ func matches(in Input, p policy.Policy, peer netip.Addr, is6 bool, proto uint8, 
 		for _, m := range in.Members[p.Peer.ID] {
 			for _, s := range m.Addresses {
 				a, err := netip.ParseAddr(s)
-				if err != nil {
+				if err != nil || a.Zone() != "" {
 					return false, fmt.Errorf("member address %q of %s does not parse", s, p.Peer.ID)
 				}
 				if m.State != terminated && a.Unmap() == peer {
