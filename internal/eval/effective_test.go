@@ -110,7 +110,7 @@ var (
 // action, or be −1 for the default.
 func entryProblem(e *eval.Effective, d eval.Decision) string {
 	if d.Layer == rules.LayerDefault {
-		if d.Entry != -1 || e.Origin(d) != rules.DefaultOrigin(e.Entry(0).Origin.Direction) && e.Len() > 0 {
+		if o := e.Origin(d); d.Entry != -1 || o.Layer != rules.LayerDefault || o.PolicyIndex != -1 {
 			return fmt.Sprintf("default decision names entry %d", d.Entry)
 		}
 		return ""
