@@ -51,6 +51,8 @@ func TestSimulateCorruptStore(t *testing.T) {
 	}
 	ipm, err := svc.CreateAddressTemplate(ctx, c, service.TemplateInput{Name: "blocked", Entries: []service.TemplateEntry{{Value: "192.0.2.0/24"}}})
 	must(err)
+	ppm, err := svc.CreateServiceTemplate(ctx, c, service.TemplateInput{Name: "web", Entries: []service.TemplateEntry{{Value: "tcp:80"}}})
+	must(err)
 	ref, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "ref"})
 	must(err)
 	g, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{
@@ -82,6 +84,7 @@ func TestSimulateCorruptStore(t *testing.T) {
 	}{
 		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"192.0.2.0/33"}]`, ipm.ID}},
 		{`UPDATE instances SET private_ips = ? WHERE id = ?`, []any{"10.0.0.300", member}},
+		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"tcp:80-"}]`, ppm.ID}},
 		// A write the store records, so that no compiled list is reused.
 		{`UPDATE accounts SET revision = revision + 1 WHERE id = ?`, []any{a.AccountID}},
 	} {
@@ -100,6 +103,14 @@ func TestSimulateCorruptStore(t *testing.T) {
 		if !strings.Contains(se.Message, want) {
 			t.Errorf("error %q does not name %s", se.Message, want)
 		}
+	}
+
+	// A policy written with the broken service template is not checked
+	// against a partial expansion: the write fails, naming the entry.
+	_, err = svc.CreateSecurityGroupPolicies(ctx, c, service.PoliciesInput{SecurityGroupID: ref.ID,
+		Set: service.PolicySetInput{Egress: []service.PolicyInput{raw("ACCEPT " + ppm.ID + " 0.0.0.0/0")}}})
+	if !errors.As(err, &se) || se.Kind != service.KindUnresolvable || !strings.Contains(se.Message, `"tcp:80-"`) {
+		t.Errorf("CreateSecurityGroupPolicies = %v; want an error naming the stored entry", err)
 	}
 
 	_, _, err = svc.DescribeInstances(ctx, c, service.InstanceQuery{})

@@ -71,8 +71,12 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 }
 
 // serviceTemplates reads service templates and service template groups, in
-// one read, and expands each to its services.
+// one read, and expands each to its services. A stored entry that does not
+// parse, or a template that does not exist, is a KindUnresolvable error.
 func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[string][]rules.Service, error) {
+	unresolvable := func(id, format string, args ...any) error {
+		return &Error{Kind: KindUnresolvable, Resource: ResourceServiceTemplate, ID: id, Message: fmt.Sprintf(format, args...)}
+	}
 	out := make(map[string][]rules.Service, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -90,7 +94,7 @@ func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[strin
 		for _, e := range t.Entries {
 			se, err := policy.ParseServiceEntry(e.Value)
 			if err != nil {
-				return fmt.Errorf("service template %s: %w", t.ID, err)
+				return unresolvable(t.ID, "stored entry %q of service template %s does not parse: %v", e.Value, t.ID, err)
 			}
 			out[id] = append(out[id], rules.Service{Protocol: se.Protocol, Ports: se.Ports})
 		}
@@ -99,7 +103,7 @@ func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[strin
 	for _, id := range ids {
 		t := byID[id]
 		if t == nil {
-			return nil, fmt.Errorf("service template %s does not exist", id)
+			return nil, unresolvable(id, "service template %s does not exist", id)
 		}
 		if !strings.HasPrefix(id, policy.PrefixServiceTemplateGroup) {
 			if err := add(id, t); err != nil {
@@ -110,7 +114,7 @@ func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[strin
 		for _, m := range t.Entries {
 			mt := byID[m.Value]
 			if mt == nil {
-				return nil, fmt.Errorf("member %s of service template group %s does not exist", m.Value, id)
+				return nil, unresolvable(m.Value, "member %s of service template group %s does not exist", m.Value, id)
 			}
 			if err := add(id, mt); err != nil {
 				return nil, err
