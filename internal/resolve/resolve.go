@@ -93,6 +93,7 @@ func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, g
 		err:  &Error{InstanceID: ins.ID},
 		addr: map[string]resolved{},
 		svc:  map[string]services{},
+		cidr: map[netip.Prefix]rules.Addresses{},
 	}
 	plat, err := b.platform(ctx, r, platform)
 	if err != nil {
@@ -165,6 +166,7 @@ type builder struct {
 	err  *Error
 	addr map[string]resolved // by referenced group or address template id
 	svc  map[string]services // by service template id
+	cidr map[netip.Prefix]rules.Addresses
 }
 
 func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p) }
@@ -175,13 +177,17 @@ func (b *builder) entry(l *rules.List, gid string, i int, p policy.Policy) {
 	at := func(value, reason string) {
 		b.problem(Problem{GroupID: gid, Direction: l.Direction, PolicyIndex: i, Value: value, Reason: reason})
 	}
-	if err := p.Validate(); err != nil {
-		at(p.String(), err.Error())
-		return
-	}
 	bad := false
 	var addrs rules.Addresses
-	if p.Peer.IsReference() {
+	switch {
+	case p.Peer.Kind == policy.PeerCIDR || p.Peer.Kind == policy.PeerCIDR6:
+		// One set per prefix, shared by the entries naming it.
+		if a, ok := b.cidr[p.Peer.Prefix]; ok {
+			addrs = a
+		} else if a, err := rules.PrefixAddresses(p.Peer.Prefix); err == nil {
+			b.cidr[p.Peer.Prefix], addrs = a, a
+		}
+	case p.Peer.IsReference():
 		r := b.addr[p.Peer.ID]
 		for _, is := range r.issues {
 			at(is.value, is.reason)

@@ -116,6 +116,19 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 	return out, nil
 }
 
+// isPrefix reports whether a are the literal addresses of prefix p.
+func isPrefix(a Addresses, p netip.Prefix) bool {
+	set, other := a.V4, a.V6
+	if p.Addr().Is6() {
+		set, other = a.V6, a.V4
+	}
+	if a.Source.Kind != SourceCIDR || other != nil || set == nil || !set.ContainsPrefix(p) {
+		return false
+	}
+	rs := set.Ranges()
+	return len(rs) == 1 && rs[0] == netipx.RangeOfPrefix(p.Masked())
+}
+
 // PolicyServices returns the services of a policy without a service
 // template: its Protocol and Ports.
 func PolicyServices(p policy.Policy) []Service {
@@ -125,9 +138,11 @@ func PolicyServices(p policy.Policy) []Service {
 // PolicyEntry returns the entry of policy index of group groupID in a list
 // of direction dir. services are the expansion of p's service template when
 // p names one, and ignored otherwise (the entry then has p's own protocol
-// and ports). addrs are the resolved addresses of p's peer when it is a
-// reference, and ignored for a CIDR peer, whose addresses are its prefix.
-// It fails on an invalid policy or service.
+// and ports). addrs are the resolved addresses of p's peer: for a
+// reference, its resolution; for a CIDR peer, either the zero Addresses,
+// and they are built from the prefix, or PrefixAddresses of the peer's
+// prefix, which a caller may share between entries. It fails on an invalid
+// policy or service, or addresses that are not the peer's.
 func PolicyEntry(dir policy.Direction, groupID string, index int, p policy.Policy, services []Service, addrs Addresses) (Entry, error) {
 	if !dir.Valid() {
 		return Entry{}, fmt.Errorf("invalid direction %d", dir)
@@ -156,11 +171,13 @@ func PolicyEntry(dir policy.Direction, groupID string, index int, p policy.Polic
 		if addrs.Source != want {
 			return Entry{}, fmt.Errorf("addresses of %v %s given for peer %v", addrs.Source.Kind, addrs.Source.ID, p.Peer)
 		}
-	} else {
+	} else if addrs.V4 == nil && addrs.V6 == nil {
 		var err error
 		if addrs, err = PrefixAddresses(p.Peer.Prefix); err != nil {
 			return Entry{}, fmt.Errorf("peer: %w", err)
 		}
+	} else if !isPrefix(addrs, p.Peer.Prefix) {
+		return Entry{}, fmt.Errorf("addresses given for peer %v are not its prefix", p.Peer)
 	}
 	e.V4, e.V6, e.Source = addrs.V4, addrs.V6, addrs.Source
 	return e, nil
