@@ -64,6 +64,8 @@ const (
 	codeTagInvalid          = "InvalidParameter.Tag"
 	codeTagResourcesPerCall = "LimitExceeded.ResourceNumPerRequest"
 	codeTagsPerResource     = "LimitExceeded.ResourceAttachedTags"
+
+	codeFailedOperation = "FailedOperation"
 )
 
 // apiError is a failure decided by the API layer itself (authentication,
@@ -251,6 +253,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeUnsupportedRegion
 	case service.KindInvalid:
 		return codeInvalidParameter
+	case service.KindUnresolvable:
+		return codeFailedOperation
 	}
 	return codeInternalError
 }

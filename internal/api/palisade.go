@@ -4,7 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/palisade-sg/palisade/internal/catalog"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/wire"
 )
@@ -113,7 +115,7 @@ func (h *handler) simulateTraffic(c *call, req *wire.SimulateTrafficRequest) (an
 // describeSecurityGroupTemplates lists the ready-made policy sets that
 // CreateSecurityGroup's Template field names.
 func (h *handler) describeSecurityGroupTemplates(_ *call, _ *wire.DescribeSecurityGroupTemplatesRequest) (any, error) {
-	ts := service.GroupTemplates()
+	ts := catalog.GroupTemplates()
 	out := make([]wire.SecurityGroupTemplate, len(ts))
 	indexed := func(ps []policy.Policy) []service.IndexedPolicy {
 		out := make([]service.IndexedPolicy, len(ps))
@@ -132,13 +134,14 @@ func (h *handler) describeSecurityGroupTemplates(_ *call, _ *wire.DescribeSecuri
 // describeCommonPorts answers the reference list of common server ports,
 // the port the platform blocks and the ports ISPs commonly block.
 func (h *handler) describeCommonPorts(_ *call, _ *wire.DescribeCommonPortsRequest) (any, error) {
-	ports := service.CommonPorts()
+	ports := catalog.CommonPorts()
 	out := make([]wire.CommonPort, len(ports))
 	for i, p := range ports {
 		out[i] = wire.CommonPort{Protocol: p.Protocol.String(), Port: p.Ports.String(), Service: p.Service, Description: p.Description, LoginFor: p.LoginFor}
 	}
-	blocked := []wire.BlockedPorts{{Protocol: "TCP", Port: "25", Direction: "EGRESS", BlockedBy: "PLATFORM"}}
-	isp := service.ISPBlockedPorts()
+	p25 := rules.Port25()
+	blocked := []wire.BlockedPorts{{Protocol: p25.Protocol.String(), Port: p25.Ports.String(), Direction: policy.Egress.String(), BlockedBy: rules.LayerPlatform.String()}}
+	isp := catalog.ISPBlockedPorts()
 	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP} {
 		list := make([]string, len(isp[proto]))
 		for i, port := range isp[proto] {

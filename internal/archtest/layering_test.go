@@ -1,6 +1,8 @@
-// Package archtest checks the dependency rules of STYLE.md: the rule model,
-// the evaluator and the analysis engine import no I/O, and no package imports
-// one above it in the layering.
+// Package archtest checks the dependency rules of STYLE.md: the pure
+// packages (the rule model, the rule list, its resolution, the evaluator,
+// the reference evaluator, the catalogue and the analysis engine) import no
+// I/O and only one another, and no package imports one above it in the
+// layering.
 package archtest
 
 import (
@@ -19,30 +21,55 @@ const module = "github.com/palisade-sg/palisade/"
 // pure packages may not import these (nor anything that does I/O through them).
 var ioImports = []string{"os", "os/exec", "net/http", "net", "database/sql", "io/fs", "syscall", "log", "log/slog"}
 
+// pure lists the pure packages and the packages of the module each may
+// import: pure packages only, and resolve the store's types as well.
+var pure = map[string][]string{
+	"policy":    nil,
+	"catalog":   {"internal/policy"},
+	"rules":     {"internal/policy"},
+	"eval":      {"internal/policy", "internal/rules"},
+	"analysis":  {"internal/policy", "internal/rules", "internal/catalog"},
+	"reference": {"internal/policy"}, // the oracle shares nothing with rules, resolve and eval
+	"resolve":   {"internal/policy", "internal/rules", "internal/store"},
+}
+
 func TestPurePackagesImportNoIO(t *testing.T) {
-	for _, dir := range []string{"policy", "eval", "analysis"} {
+	for dir, allowed := range pure {
 		for _, imp := range imports(t, filepath.Join("..", dir)) {
 			for _, bad := range ioImports {
 				if imp == bad {
 					t.Errorf("internal/%s imports %s; it must stay pure", dir, imp)
 				}
 			}
-			if strings.HasPrefix(imp, module) && !strings.HasPrefix(imp, module+"internal/policy") && !strings.HasPrefix(imp, module+"internal/eval") {
-				t.Errorf("internal/%s imports %s; pure packages import only policy and eval", dir, imp)
+			if strings.HasPrefix(imp, module) && !slices.Contains(allowed, strings.TrimPrefix(imp, module)) {
+				t.Errorf("internal/%s imports %s; it may import only %v", dir, imp, allowed)
 			}
+		}
+	}
+}
+
+// TestRulesImports checks that the rule list imports nothing but the
+// standard library, policy and netipx.
+func TestRulesImports(t *testing.T) {
+	for _, imp := range imports(t, filepath.Join("..", "rules")) {
+		if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "go4.org/netipx" && imp != module+"internal/policy" {
+			t.Errorf("internal/rules imports %s; it may import only policy and go4.org/netipx", imp)
 		}
 	}
 }
 
 func TestLayering(t *testing.T) {
 	// Each package may not import the packages listed for it.
+	above := []string{"internal/service", "internal/api", "internal/cli"}
 	forbidden := map[string][]string{
-		"policy":  {"internal/eval", "internal/service", "internal/store", "internal/api", "internal/cli"},
-		"eval":    {"internal/service", "internal/store", "internal/api", "internal/cli"},
 		"store":   {"internal/service", "internal/api", "internal/cli"},
 		"service": {"internal/api", "internal/cli"},
 		"api":     {"internal/cli", "internal/store/sqlite"},
 	}
+	for dir := range pure {
+		forbidden[dir] = above
+	}
+	forbidden["policy"] = append(slices.Clone(above), "internal/eval", "internal/store")
 	for dir, bad := range forbidden {
 		for _, imp := range imports(t, filepath.Join("..", dir)) {
 			for _, b := range bad {

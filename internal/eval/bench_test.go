@@ -1,15 +1,18 @@
 package eval_test
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"testing"
 
-	"go4.org/netipx"
-
 	"github.com/palisade-sg/palisade/internal/classbench"
 	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/resolve"
+	"github.com/palisade-sg/palisade/internal/resolve/resolvetest"
+	"github.com/palisade-sg/palisade/internal/rules"
+	"github.com/palisade-sg/palisade/internal/store"
 )
 
 // benchPackets is the length of the trace a benchmark cycles through.
@@ -98,35 +101,31 @@ func BenchmarkCompile(b *testing.B) {
 	}
 }
 
-// realisticInstance is the effective input of a typical instance: three
-// groups of 20 policies in the direction at hand, four of them referencing
-// groups of 50 instances, two an address template with a range, two a
-// service template, the port 25 block and two platform addresses.
-func realisticInstance(dir policy.Direction) eval.EffectiveInput {
-	in := eval.EffectiveInput{
-		Direction:         dir,
-		Port25Blocked:     true,
-		PlatformAddresses: []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fd00:ec2::/64")},
-		Addresses:         map[string][]netip.Prefix{},
-		Services: map[string][]eval.Service{
-			"ppm-00000web": {
-				{Protocol: policy.TCP, Ports: policy.MustParsePortSet("80,443")},
-				{Protocol: policy.TCP, Ports: policy.MustParsePortSet("8000-8080")},
-				{Protocol: policy.UDP, Ports: policy.MustParsePortSet("53")},
-			},
+// realisticInstance is the stored data of a typical instance: three groups
+// of 20 policies in each direction, four of them referencing groups of 50
+// instances, two an address template with a range, two a service template,
+// the port 25 block and two platform addresses.
+func realisticInstance() *resolvetest.Data {
+	d := &resolvetest.Data{
+		Account:  store.Account{ID: "acc-00000001"},
+		Instance: store.Instance{ID: "ins-00000001", AccountID: "acc-00000001", Region: "ap-guangzhou"},
+		Groups:   map[string]policy.PolicySet{},
+		Platform: []string{"169.254.0.0/16", "fd00:ec2::/64"},
+		Templates: []store.Template{
+			template("ppm-00000web", store.KindService, "tcp:80,443", "tcp:8000-8080", "udp:53"),
+			template("ipm-0000tpl1", store.KindAddress, "192.0.2.10-192.0.2.77", "198.51.100.0/24", "2001:db8:77::/48"),
 		},
 	}
 	for r := range 4 {
 		id := fmt.Sprintf("sg-0000ref%d", r)
 		for i := range 50 {
 			a := netip.AddrFrom4([4]byte{10, byte(100 + r), byte(i / 20), byte(10 + i)})
-			in.Addresses[id] = append(in.Addresses[id], netip.PrefixFrom(a, 32))
+			d.Members = append(d.Members, store.Member{GroupID: id, InstanceID: fmt.Sprintf("ins-%04d%04d", r, i), State: "RUNNING", PrivateIPs: []string{a.String()}})
 		}
 	}
-	rng, _ := netipx.ParseIPRange("192.0.2.10-192.0.2.77")
-	in.Addresses["ipm-0000tpl1"] = append(rng.Prefixes(), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("2001:db8:77::/48"))
 	for g := range 3 {
-		bg := eval.BoundGroup{ID: fmt.Sprintf("sg-0000grp%d", g)}
+		gid := fmt.Sprintf("sg-0000grp%d", g)
+		var ps []policy.Policy
 		for i := range 20 {
 			var s string
 			switch {
@@ -143,39 +142,46 @@ func realisticInstance(dir policy.Direction) eval.EffectiveInput {
 			default:
 				s = fmt.Sprintf("ACCEPT TCP %d,%d 10.%d.%d.0/24", 22+i, 8000+i, g, i)
 			}
-			p, err := policy.ParsePolicy(s)
-			if err != nil {
-				panic(err)
-			}
-			bg.Policies = append(bg.Policies, p)
+			ps = append(ps, pol(s))
 		}
-		in.Groups = append(in.Groups, bg)
+		d.Instance.GroupIDs = append(d.Instance.GroupIDs, gid)
+		d.Groups[gid] = policy.PolicySet{Version: 1, Ingress: ps, Egress: ps}
 	}
-	return in
+	return d
 }
 
 // effectiveCompilers are the two ways an effective list is held: the walk
-// CompileEffective builds for lists of default-quota size, and the
-// classifier it adds for longer ones.
+// CompileList builds for lists of default-quota size, and the classifier
+// it adds for longer ones.
 var effectiveCompilers = []struct {
 	name    string
-	compile func(eval.EffectiveInput) (*eval.Effective, error)
-}{{"walk", eval.CompileEffective}, {"classifier", eval.CompileEffectiveClassifier}}
+	compile func(rules.List) (*eval.Effective, error)
+}{{"walk", eval.CompileList}, {"classifier", eval.CompileListClassifier}}
 
-// BenchmarkCompileEffective times compiling a typical instance's effective
-// list, the work of the first simulation after a change.
+// BenchmarkCompileEffective times compiling a typical instance's ingress
+// list, and resolving both its lists from the stored data first: together,
+// the work of the first simulation after a change.
 func BenchmarkCompileEffective(b *testing.B) {
-	in := realisticInstance(policy.Ingress)
+	data := realisticInstance()
+	l := lists(b, data).Ingress
 	for _, ec := range effectiveCompilers {
 		b.Run(ec.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := ec.compile(in); err != nil {
+				if _, err := ec.compile(l); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
+	b.Run("resolve", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := resolve.Instance(context.Background(), data, data.Instance.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkEffectiveDecide times one decision on a typical instance.
@@ -186,8 +192,9 @@ func BenchmarkEffectiveDecide(b *testing.B) {
 		{Peer: netip.MustParseAddr("8.8.8.8"), Proto: 17, Port: 9999},
 		{Peer: netip.MustParseAddr("2001:db8::1"), Proto: 6, Port: 1009},
 	}
+	l := lists(b, realisticInstance()).Ingress
 	for _, ec := range effectiveCompilers {
-		e, err := ec.compile(realisticInstance(policy.Ingress))
+		e, err := ec.compile(l)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/reference"
+	"github.com/palisade-sg/palisade/internal/resolve"
+	"github.com/palisade-sg/palisade/internal/resolve/resolvetest"
+	"github.com/palisade-sg/palisade/internal/rules"
+	"github.com/palisade-sg/palisade/internal/store"
 )
 
 func pol(s string) policy.Policy {
@@ -19,27 +25,105 @@ func pol(s string) policy.Policy {
 	return p
 }
 
-func group(id string, policies ...string) eval.BoundGroup {
-	g := eval.BoundGroup{ID: id}
-	for _, s := range policies {
-		g.Policies = append(g.Policies, pol(s))
-	}
-	return g
-}
-
 func q(peer string, proto uint8, port uint16) eval.Query {
 	return eval.Query{Peer: addr(peer), Proto: proto, Port: port}
 }
 
-func sgDecision(id string, i int, v policy.Action) eval.Decision {
-	return eval.Decision{Verdict: v, Layer: eval.LayerSecurityGroup, GroupID: id, PolicyIndex: i}
+// stored builds an instance's stored data: account "acc-00000001" with the
+// port 25 block as given, instance "ins-00000001" bound to groups in order,
+// each group given as its id and policies (the same ones in both
+// directions).
+func stored(blocked bool, groups ...group) *resolvetest.Data {
+	d := &resolvetest.Data{
+		Account:  store.Account{ID: "acc-00000001", Port25Unblocked: !blocked},
+		Instance: store.Instance{ID: "ins-00000001", AccountID: "acc-00000001", Region: "ap-guangzhou"},
+		Groups:   map[string]policy.PolicySet{},
+	}
+	for _, g := range groups {
+		var ps []policy.Policy
+		for _, s := range g.policies {
+			ps = append(ps, pol(s))
+		}
+		d.Instance.GroupIDs = append(d.Instance.GroupIDs, g.id)
+		d.Groups[g.id] = policy.PolicySet{Version: 1, Ingress: ps, Egress: ps}
+	}
+	return d
+}
+
+type group struct {
+	id       string
+	policies []string
+}
+
+func grp(id string, policies ...string) group { return group{id, policies} }
+
+func template(id, kind string, entries ...string) store.Template {
+	t := store.Template{ID: id, Kind: kind}
+	for _, e := range entries {
+		t.Entries = append(t.Entries, store.TemplateEntry{Value: e})
+	}
+	return t
+}
+
+// lists resolves the data's lists through resolve.
+func lists(tb testing.TB, d *resolvetest.Data) *resolve.Lists {
+	tb.Helper()
+	l, err := resolve.Instance(context.Background(), d, d.Instance.ID)
+	if err != nil {
+		tb.Fatalf("resolve: %v", err)
+	}
+	return l
+}
+
+// compiled returns the list of dir compiled both ways: the walk and the
+// classifier.
+func compiled(tb testing.TB, l *resolve.Lists, dir policy.Direction) (walk, classifier *eval.Effective) {
+	tb.Helper()
+	walk, err := eval.CompileList(*l.List(dir))
+	if err != nil {
+		tb.Fatalf("CompileList: %v", err)
+	}
+	classifier, err = eval.CompileListClassifier(*l.List(dir))
+	if err != nil {
+		tb.Fatalf("CompileListClassifier: %v", err)
+	}
+	return walk, classifier
+}
+
+// asReference is a decision in the reference's terms.
+func asReference(d eval.Decision) reference.Decision {
+	return reference.Decision{Verdict: d.Verdict, Layer: d.Layer.String(), GroupID: d.GroupID, PolicyIndex: d.PolicyIndex}
+}
+
+func sgDecision(id string, i int, v policy.Action) reference.Decision {
+	return reference.Decision{Verdict: v, Layer: reference.LayerSecurityGroup, GroupID: id, PolicyIndex: i}
 }
 
 var (
-	platformAccept = eval.Decision{Verdict: policy.Accept, Layer: eval.LayerPlatform, PolicyIndex: -1}
-	platformDrop   = eval.Decision{Verdict: policy.Drop, Layer: eval.LayerPlatform, PolicyIndex: -1}
-	defaultDrop    = eval.Decision{Verdict: policy.Drop, Layer: eval.LayerDefault, PolicyIndex: -1}
+	platformAccept = reference.Decision{Verdict: policy.Accept, Layer: reference.LayerPlatform, PolicyIndex: -1}
+	platformDrop   = reference.Decision{Verdict: policy.Drop, Layer: reference.LayerPlatform, PolicyIndex: -1}
+	defaultDrop    = reference.Decision{Verdict: policy.Drop, Layer: reference.LayerDefault, PolicyIndex: -1}
 )
+
+// entryProblem says what is wrong with the entry a decision names, if
+// anything: its index must name an entry with the decision's origin and
+// action, or be −1 for the default.
+func entryProblem(e *eval.Effective, d eval.Decision) string {
+	if d.Layer == rules.LayerDefault {
+		if o := e.Origin(d); d.Entry != -1 || o.Layer != rules.LayerDefault || o.PolicyIndex != -1 {
+			return fmt.Sprintf("default decision names entry %d", d.Entry)
+		}
+		return ""
+	}
+	if d.Entry < 0 || d.Entry >= e.Len() {
+		return fmt.Sprintf("entry %d out of the list's %d", d.Entry, e.Len())
+	}
+	o := e.Origin(d)
+	if en := e.Entry(d.Entry); en.Origin != o || en.Action != d.Verdict || o.Layer != d.Layer || o.Platform != d.Platform || o.GroupID != d.GroupID || o.PolicyIndex != d.PolicyIndex {
+		return fmt.Sprintf("entry %d is %+v %v, decision %+v", d.Entry, en.Origin, en.Action, d)
+	}
+	return ""
+}
 
 func TestEffective(t *testing.T) {
 	const (
@@ -49,9 +133,9 @@ func TestEffective(t *testing.T) {
 		tmpl = "ipm-0000tpl1"
 		svc  = "ppm-0000svc1"
 	)
-	groups := []eval.BoundGroup{
-		group("sg-00empty1"), // no policies: falls through
-		group(web,
+	data := stored(true,
+		grp("sg-00empty1"), // no policies: falls through
+		grp(web,
 			"ACCEPT TCP 80,443 0.0.0.0/0",
 			"ACCEPT TCP 80,443 ::/0",
 			"DROP TCP 22 10.9.0.0/16",
@@ -60,31 +144,26 @@ func TestEffective(t *testing.T) {
 			"ACCEPT ICMPv6 ALL ::/0",
 			"ACCEPT TCP 25 0.0.0.0/0",
 		),
-		group(db,
+		grp(db,
 			"ACCEPT TCP 22 10.0.0.0/8",    // shadowed by web's
 			"ACCEPT TCP 3306 "+peer,       // group reference, both families
 			"ACCEPT ALL ALL "+tmpl,        // address template
 			"ACCEPT "+svc+" 192.0.2.0/24", // service template
 			"DROP GRE ALL 0.0.0.0/0",
 		),
+	)
+	data.Platform = []string{"169.254.0.0/16", "fd00:ec2::254/128"}
+	data.Members = []store.Member{{GroupID: peer, InstanceID: "ins-0000peer", State: "RUNNING", PrivateIPs: []string{"10.20.0.5"}, IPv6s: []string{"2001:db8::5"}}}
+	data.Templates = []store.Template{
+		template(tmpl, store.KindAddress, "198.51.100.0/25", "198.51.100.128-198.51.100.191"),
+		template(svc, store.KindService, "udp:53", "tcp:8000-8080"),
 	}
-	in := eval.EffectiveInput{
-		Port25Blocked:     true,
-		PlatformAddresses: []netip.Prefix{pfx("169.254.0.0/16"), pfx("fd00:ec2::254/128")},
-		Groups:            groups,
-		Addresses: map[string][]netip.Prefix{
-			peer: {pfx("10.20.0.5/32"), pfx("2001:db8::5/128")},
-			tmpl: {pfx("198.51.100.0/25"), pfx("198.51.100.128/26")},
-		},
-		Services: map[string][]eval.Service{
-			svc: {{Protocol: policy.UDP, Ports: policy.MustParsePortSet("53")}, {Protocol: policy.TCP, Ports: policy.MustParsePortSet("8000-8080")}},
-		},
-	}
+	resolved := lists(t, data)
 	tests := []struct {
 		name string
 		dir  policy.Direction
 		q    eval.Query
-		want eval.Decision
+		want reference.Decision
 	}{
 		{"web v4", policy.Ingress, q("203.0.113.9", 6, 443), sgDecision(web, 0, policy.Accept)},
 		{"web v6", policy.Ingress, q("2001:db8:1::9", 6, 80), sgDecision(web, 1, policy.Accept)},
@@ -119,105 +198,117 @@ func TestEffective(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := in
-			in.Direction = tt.dir
-			e, err := eval.CompileEffective(in)
-			if err != nil {
-				t.Fatal(err)
+			walk, classifier := compiled(t, resolved, tt.dir)
+			for _, e := range []*eval.Effective{walk, classifier} {
+				d := e.Decide(tt.q)
+				if got := asReference(d); got != tt.want {
+					t.Errorf("Decide(%+v) (classifier %v) = %v, want %v", tt.q, e.UsesClassifier(), got, tt.want)
+				}
+				if problem := entryProblem(e, d); problem != "" {
+					t.Errorf("Decide(%+v) (classifier %v): %s", tt.q, e.UsesClassifier(), problem)
+				}
 			}
-			if got := e.Decide(tt.q); got != tt.want {
-				t.Errorf("Decide(%+v) = %v, want %v", tt.q, got, tt.want)
-			}
-			c, err := eval.CompileEffectiveClassifier(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.Decide(tt.q); got != tt.want {
-				t.Errorf("Decide(%+v) through the classifier = %v, want %v", tt.q, got, tt.want)
-			}
-			ref, err := eval.ReferenceDecide(in, tt.q)
+			ref, err := reference.Decide(data.Reference(tt.dir), tt.q.Peer, tt.q.Proto, tt.q.Port)
 			if err != nil || ref != tt.want {
-				t.Errorf("ReferenceDecide(%+v) = %v, %v; want %v", tt.q, ref, err, tt.want)
+				t.Errorf("reference.Decide(%+v) = %v, %v; want %v", tt.q, ref, err, tt.want)
 			}
-			d, lines := e.Trace(tt.q)
-			if problem := traceProblem(e, tt.want, lines); d != tt.want || problem != "" {
+			d, lines := walk.Trace(tt.q)
+			if problem := traceProblem(walk, tt.want, lines); asReference(d) != tt.want || problem != "" {
 				t.Errorf("Trace(%+v) = %v %q, want %v: %s", tt.q, d, lines, tt.want, problem)
 			}
 		})
 	}
 
 	t.Run("port 25 lifted", func(t *testing.T) {
-		in := in
-		in.Direction, in.Port25Blocked = policy.Egress, false
-		e, err := eval.CompileEffective(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := e.Decide(q("203.0.113.9", 6, 25)), sgDecision(web, 6, policy.Accept); got != want {
+		data.Account.Port25Unblocked = true
+		defer func() { data.Account.Port25Unblocked = false }()
+		e, _ := compiled(t, lists(t, data), policy.Egress)
+		if got, want := asReference(e.Decide(q("203.0.113.9", 6, 25))), sgDecision(web, 6, policy.Accept); got != want {
 			t.Errorf("Decide = %v, want %v", got, want)
 		}
 	})
 }
 
 func TestEffectiveTrace(t *testing.T) {
-	in := eval.EffectiveInput{
-		Direction: policy.Ingress,
-		Groups: []eval.BoundGroup{
-			group("sg-0000000a", "DROP TCP 22 10.0.0.0/8"),
-			group("sg-0000000b", "ACCEPT TCP 22 0.0.0.0/0", "DROP ALL ALL 0.0.0.0/0"),
-		},
-	}
-	e, err := eval.CompileEffective(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := stored(false,
+		grp("sg-0000000a", "DROP TCP 22 10.0.0.0/8"),
+		grp("sg-0000000b", "ACCEPT TCP 22 0.0.0.0/0", "DROP ALL ALL 0.0.0.0/0"),
+	)
+	e, _ := compiled(t, lists(t, data), policy.Ingress)
 	d, lines := e.Trace(q("192.0.2.1", 6, 22))
 	want := []string{
 		"SECURITY_GROUP: sg-0000000a policy 0 (DROP TCP 22 from 10.0.0.0/8): no match",
 		"SECURITY_GROUP: sg-0000000b policy 0 (ACCEPT TCP 22 from 0.0.0.0/0): ACCEPT",
 	}
-	if d != sgDecision("sg-0000000b", 0, policy.Accept) || strings.Join(lines, "\n") != strings.Join(want, "\n") {
+	if asReference(d) != sgDecision("sg-0000000b", 0, policy.Accept) || strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Trace = %v\n%s\nwant\n%s", d, strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	_, lines = e.Trace(q("2001:db8::1", 6, 22))
 	if last := lines[len(lines)-1]; last != "DEFAULT: no policy matches: DROP" || len(lines) != 4 {
 		t.Errorf("Trace(v6) = %q, want every policy then the default", lines)
 	}
+
+	data = stored(true)
+	data.Platform = []string{"169.254.0.0/16"}
+	e, _ = compiled(t, lists(t, data), policy.Egress)
+	_, lines = e.Trace(q("169.254.169.254", 6, 80))
+	want = []string{
+		"PLATFORM: outbound TCP 25 is blocked for the account: no match",
+		"PLATFORM: platform service address 169.254.0.0/16: ACCEPT",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Trace = \n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
 }
 
-func TestEffectiveErrors(t *testing.T) {
+func TestCompileListErrors(t *testing.T) {
+	v6 := mustEntries(t, policy.Ingress, "ACCEPT TCP 22 ::/0")
+	swapped := v6[0]
+	swapped.V4, swapped.V6 = swapped.V6, nil
+	badSvc := v6[0]
+	badSvc.Services = []rules.Service{{Protocol: policy.ICMP, Ports: policy.MustParsePortSet("80")}}
+	noAction := v6[0]
+	noAction.Action = 0
 	tests := []struct {
 		name string
-		in   eval.EffectiveInput
+		l    rules.List
 	}{
-		{"no direction", eval.EffectiveInput{}},
-		{"unresolved group", eval.EffectiveInput{Direction: policy.Ingress, Groups: []eval.BoundGroup{group("sg-0000000a", "ACCEPT TCP 22 sg-0000000b")}}},
-		{"unresolved template", eval.EffectiveInput{Direction: policy.Ingress, Groups: []eval.BoundGroup{group("sg-0000000a", "ACCEPT ALL ALL ipmg-0000000b")}}},
-		{"unresolved service", eval.EffectiveInput{Direction: policy.Ingress, Groups: []eval.BoundGroup{group("sg-0000000a", "ACCEPT ppm-0000000b 0.0.0.0/0")}}},
-		{"bad service", eval.EffectiveInput{Direction: policy.Ingress, Groups: []eval.BoundGroup{group("sg-0000000a", "ACCEPT ppm-0000000b 0.0.0.0/0")},
-			Services: map[string][]eval.Service{"ppm-0000000b": {{Protocol: policy.ICMP, Ports: policy.MustParsePortSet("80")}}}}},
-		{"bad platform address", eval.EffectiveInput{Direction: policy.Ingress, PlatformAddresses: []netip.Prefix{{}}}},
-		{"invalid policy", eval.EffectiveInput{Direction: policy.Ingress, Groups: []eval.BoundGroup{{ID: "sg-0000000a", Policies: []policy.Policy{{}}}}}},
+		{"no direction", rules.List{}},
+		{"entry of the other direction", rules.List{Direction: policy.Egress, Entries: v6}},
+		{"IPv6 addresses in the IPv4 set", rules.List{Direction: policy.Ingress, Entries: []rules.Entry{swapped}}},
+		{"bad service", rules.List{Direction: policy.Ingress, Entries: []rules.Entry{badSvc}}},
+		{"no action", rules.List{Direction: policy.Ingress, Entries: []rules.Entry{noAction}}},
+		{"no layer", rules.List{Direction: policy.Ingress, Entries: []rules.Entry{{Origin: rules.Origin{Direction: policy.Ingress}, Action: policy.Accept}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := eval.CompileEffective(tt.in); err == nil {
-				t.Error("CompileEffective succeeded, want an error")
-			}
-			if _, err := eval.ReferenceDecide(tt.in, q("10.0.0.1", 6, 22)); err == nil {
-				t.Error("ReferenceDecide succeeded, want an error")
+			if _, err := eval.CompileList(tt.l); err == nil {
+				t.Error("CompileList succeeded, want an error")
 			}
 		})
 	}
 }
 
+// mustEntries returns the entries of plain policies (CIDR peers, no
+// templates) of group sg-00000001.
+func mustEntries(tb testing.TB, dir policy.Direction, policies ...string) []rules.Entry {
+	tb.Helper()
+	var out []rules.Entry
+	for i, s := range policies {
+		e, err := rules.PolicyEntry(dir, "sg-00000001", i, pol(s), nil, rules.Addresses{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 func TestEffectiveDecideAllocs(t *testing.T) {
-	for _, compile := range []func(eval.EffectiveInput) (*eval.Effective, error){eval.CompileEffective, eval.CompileEffectiveClassifier} {
-		for _, in := range []eval.EffectiveInput{randomEffective(rand.New(rand.NewPCG(5, 5))), realisticInstance(policy.Ingress)} {
-			e, err := compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, data := range []*resolvetest.Data{randomStored(rand.New(rand.NewPCG(5, 5))), realisticInstance()} {
+		l := lists(t, data)
+		walk, classifier := compiled(t, l, policy.Ingress)
+		for _, e := range []*eval.Effective{walk, classifier} {
 			qs := []eval.Query{q("10.0.0.1", 6, 22), q("2001:db8::1", 58, 0), q("::ffff:10.0.0.1", 17, 53), q("10.101.1.35", 6, 6379)}
 			i := 0
 			if n := testing.AllocsPerRun(1000, func() { e.Decide(qs[i%len(qs)]); i++ }); n != 0 {
@@ -230,108 +321,137 @@ func TestEffectiveDecideAllocs(t *testing.T) {
 // TestEffectiveLong checks that a list longer than the walk's limit goes
 // through the classifier and still agrees with the reference.
 func TestEffectiveLong(t *testing.T) {
-	in := eval.EffectiveInput{Direction: policy.Egress, Port25Blocked: true}
+	var groups []group
 	for g := range 6 {
-		bg := eval.BoundGroup{ID: fmt.Sprintf("sg-0000lng%d", g)}
+		gr := group{id: fmt.Sprintf("sg-0000lng%d", g)}
 		for i := range 200 {
-			bg.Policies = append(bg.Policies, pol(fmt.Sprintf("%s TCP %d 10.%d.%d.0/24", []string{"ACCEPT", "DROP"}[i%2], 1+i%50, g, i)))
+			gr.policies = append(gr.policies, fmt.Sprintf("%s TCP %d 10.%d.%d.0/24", []string{"ACCEPT", "DROP"}[i%2], 1+i%50, g, i))
 		}
-		in.Groups = append(in.Groups, bg)
+		groups = append(groups, gr)
 	}
-	e, err := eval.CompileEffective(in)
+	data := stored(true, groups...)
+	e, err := eval.CompileList(lists(t, data).Egress)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !e.UsesClassifier() {
 		t.Fatalf("%d entries: want the classifier", e.Len())
 	}
+	in := data.Reference(policy.Egress)
 	rng := rand.New(rand.NewPCG(9, 9))
 	for range 20000 {
 		qq := eval.Query{Peer: netip.AddrFrom4([4]byte{10, byte(rng.IntN(7)), byte(rng.IntN(210)), 1}), Proto: 6, Port: uint16(rng.IntN(60))}
-		want, err := eval.ReferenceDecide(in, qq)
+		want, err := reference.Decide(in, qq.Peer, qq.Proto, qq.Port)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := e.Decide(qq); got != want {
+		if got := asReference(e.Decide(qq)); got != want {
 			t.Fatalf("Decide(%+v) = %v, want %v", qq, got, want)
 		}
 	}
 }
 
-// randomEffective builds an input with random groups of random policies
-// over a small address space, so that peers, ports and protocols overlap.
-func randomEffective(rng *rand.Rand) eval.EffectiveInput {
-	id := func(prefix string, n int) string { return fmt.Sprintf("%s%08d", prefix, n) }
-	v4 := []string{"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "0.0.0.0/0", "192.168.0.0/16", "192.168.5.5/32"}
-	v6 := []string{"2001:db8::/32", "2001:db8:1::/48", "2001:db8:1::3/128", "::/0", "fe80::/10"}
-	prefixes := func() []netip.Prefix {
-		var ps []netip.Prefix
-		for range rng.IntN(4) {
-			if rng.IntN(2) == 0 {
-				ps = append(ps, pfx(v4[rng.IntN(len(v4))]))
-			} else {
-				ps = append(ps, pfx(v6[rng.IntN(len(v6))]))
-			}
-		}
-		return ps
-	}
-	portSets := []string{"ALL", "22", "80,443", "8000-8080", "22,80-90,443", "53", "25", "1-1024"}
-	protocols := []policy.Protocol{policy.TCP, policy.UDP, policy.ICMP, policy.ICMPv6, policy.GRE, policy.AnyProtocol}
-	service := func() eval.Service {
-		p := protocols[rng.IntN(len(protocols))]
-		s := eval.Service{Protocol: p, Ports: policy.AllPorts()}
-		if p.HasPorts() {
-			s.Ports = policy.MustParsePortSet(portSets[rng.IntN(len(portSets))])
-		}
-		return s
-	}
+// Pools the random data draws from, small so that peers, ports and
+// protocols overlap.
+var (
+	randV4      = []string{"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "0.0.0.0/0", "192.168.0.0/16", "192.168.5.5/32"}
+	randV6      = []string{"2001:db8::/32", "2001:db8:1::/48", "2001:db8:1::3/128", "::/0", "fe80::/10"}
+	randAddrs   = []string{"10.1.2.3", "10.1.2.4", "192.168.5.5", "10.2.0.1", "2001:db8:1::3", "2001:db8:1::4", "fe80::1"}
+	randEntries = []string{"10.1.2.0/24", "10.1.2.3", "10.1.2.2-10.1.2.5", "192.168.0.0/16", "0.0.0.0/0", "2001:db8:1::/48", "2001:db8:1::3-2001:db8:1::9", "::/0", "fe80::1"}
+	randSvcs    = []string{"tcp:22", "udp:53", "tcp:80,443", "tcp:8000-8080", "tcp:22,80-90,443", "icmp", "icmpv6", "gre", "all", "tcp", "udp:1-1024", "tcp:25"}
+	randStates  = []string{"RUNNING", "RUNNING", "STOPPED", "RECYCLED", "TERMINATED"}
+)
 
-	in := eval.EffectiveInput{
-		Direction:     policy.Direction(1 + rng.IntN(2)),
-		Port25Blocked: rng.IntN(2) == 0,
-		Addresses:     map[string][]netip.Prefix{},
-		Services:      map[string][]eval.Service{},
+// randomStored builds an instance's stored data with random groups of
+// random policies, referenced groups with random members and random
+// templates and template groups.
+func randomStored(rng *rand.Rand) *resolvetest.Data {
+	id := func(prefix string, n int) string { return fmt.Sprintf("%s%08d", prefix, n) }
+	pick := func(pool []string) string { return pool[rng.IntN(len(pool))] }
+	d := &resolvetest.Data{
+		Account:  store.Account{ID: "acc-00000001", Port25Unblocked: rng.IntN(2) == 0},
+		Instance: store.Instance{ID: "ins-00000001", AccountID: "acc-00000001", Region: "ap-guangzhou"},
+		Groups:   map[string]policy.PolicySet{},
 	}
 	if rng.IntN(2) == 0 {
-		in.PlatformAddresses = prefixes()
+		for range rng.IntN(4) {
+			if rng.IntN(2) == 0 {
+				d.Platform = append(d.Platform, pick(randV4))
+			} else {
+				d.Platform = append(d.Platform, pick(randV6))
+			}
+		}
 	}
+	// Referenced groups, templates and template groups: every one that a
+	// policy may name exists.
+	for n := range 4 {
+		ref := id("sg-", n)
+		for i := range rng.IntN(4) {
+			m := store.Member{GroupID: ref, InstanceID: id("ins-", 100+10*n+i), State: pick(randStates)}
+			for range 1 + rng.IntN(2) {
+				a := pick(randAddrs)
+				if strings.Contains(a, ":") {
+					m.IPv6s = append(m.IPv6s, a)
+				} else {
+					m.PrivateIPs = append(m.PrivateIPs, a)
+				}
+			}
+			d.Members = append(d.Members, m)
+		}
+	}
+	for n := range 4 {
+		var entries []string
+		for range rng.IntN(4) {
+			entries = append(entries, pick(randEntries))
+		}
+		d.Templates = append(d.Templates, template(id("ipm-", n), store.KindAddress, entries...))
+		entries = nil
+		for range rng.IntN(3) {
+			entries = append(entries, pick(randSvcs))
+		}
+		d.Templates = append(d.Templates, template(id("ppm-", n), store.KindService, entries...))
+	}
+	for n := range 3 {
+		var members, smembers []string
+		for range rng.IntN(3) {
+			members = append(members, id("ipm-", rng.IntN(4)))
+			smembers = append(smembers, id("ppm-", rng.IntN(4)))
+		}
+		d.Templates = append(d.Templates, template(id("ipmg-", n), store.KindAddressGroup, members...),
+			template(id("ppmg-", n), store.KindServiceGroup, smembers...))
+	}
+
+	portSets := []string{"ALL", "22", "80,443", "8000-8080", "22,80-90,443", "53", "25", "1-1024"}
+	protocols := []policy.Protocol{policy.TCP, policy.UDP, policy.ICMP, policy.ICMPv6, policy.GRE, policy.AnyProtocol}
 	refKinds := []struct {
 		kind   policy.PeerKind
 		prefix string
-	}{{policy.PeerSecurityGroup, "sg-"}, {policy.PeerAddressTemplate, "ipm-"}, {policy.PeerAddressTemplateGroup, "ipmg-"}}
-	for g := range rng.IntN(5) {
-		bg := eval.BoundGroup{ID: id("sg-", 100+g)}
+		n      int
+	}{{policy.PeerSecurityGroup, "sg-", 4}, {policy.PeerAddressTemplate, "ipm-", 4}, {policy.PeerAddressTemplateGroup, "ipmg-", 3}}
+	randomPolicies := func() []policy.Policy {
+		var out []policy.Policy
 		for range rng.IntN(12) {
 			var p policy.Policy
 			switch k := rng.IntN(5); k {
 			case 0:
-				p.Peer = policy.CIDRPeer(pfx(v6[rng.IntN(len(v6))]))
+				p.Peer = policy.CIDRPeer(pfx(pick(randV6)))
 			case 1, 2:
-				p.Peer = policy.CIDRPeer(pfx(v4[rng.IntN(len(v4))]))
+				p.Peer = policy.CIDRPeer(pfx(pick(randV4)))
 			default:
 				rk := refKinds[rng.IntN(len(refKinds))]
-				n := rng.IntN(4)
-				peer, err := policy.ReferencePeer(rk.kind, id(rk.prefix, n))
+				peer, err := policy.ReferencePeer(rk.kind, id(rk.prefix, rng.IntN(rk.n)))
 				if err != nil {
 					panic(err)
 				}
 				p.Peer = peer
-				if _, ok := in.Addresses[peer.ID]; !ok {
-					in.Addresses[peer.ID] = prefixes()
-				}
 			}
 			if rng.IntN(4) == 0 {
-				p.ServiceID = id([]string{"ppm-", "ppmg-"}[rng.IntN(2)], rng.IntN(3))
-				if _, ok := in.Services[p.ServiceID]; !ok {
-					var svcs []eval.Service
-					for range rng.IntN(3) {
-						svcs = append(svcs, service())
-					}
-					in.Services[p.ServiceID] = svcs
-				}
+				p.ServiceID = []string{id("ppm-", rng.IntN(4)), id("ppmg-", rng.IntN(3))}[rng.IntN(2)]
 			} else {
-				s := service()
-				p.Protocol, p.Ports = s.Protocol, s.Ports
+				p.Protocol, p.Ports = protocols[rng.IntN(len(protocols))], policy.AllPorts()
+				if p.Protocol.HasPorts() {
+					p.Ports = policy.MustParsePortSet(portSets[rng.IntN(len(portSets))])
+				}
 				// ICMP needs an IPv4 peer and ICMPv6 an IPv6 one when the
 				// peer is a CIDR block.
 				if p.Protocol == policy.ICMP && p.Peer.Kind == policy.PeerCIDR6 || p.Protocol == policy.ICMPv6 && p.Peer.Kind == policy.PeerCIDR {
@@ -339,16 +459,21 @@ func randomEffective(rng *rand.Rand) eval.EffectiveInput {
 				}
 			}
 			p.Action = policy.Action(1 + rng.IntN(2))
-			bg.Policies = append(bg.Policies, p)
+			out = append(out, p)
 		}
-		in.Groups = append(in.Groups, bg)
+		return out
 	}
-	return in
+	for g := range rng.IntN(5) {
+		gid := id("sg-", 100+g)
+		d.Instance.GroupIDs = append(d.Instance.GroupIDs, gid)
+		d.Groups[gid] = policy.PolicySet{Version: 1, Ingress: randomPolicies(), Egress: randomPolicies()}
+	}
+	return d
 }
 
 func randomQuery(rng *rand.Rand) eval.Query {
-	peers := []string{"10.1.2.3", "10.1.2.4", "10.2.0.1", "192.168.5.5", "192.168.5.6", "8.8.8.8", "0.0.0.0",
-		"2001:db8:1::3", "2001:db8:1::4", "2001:db8:2::1", "fe80::1", "2001:db9::1", "::", "::ffff:10.1.2.3", "fe80::1%eth0"}
+	peers := []string{"10.1.2.3", "10.1.2.4", "10.1.2.5", "10.2.0.1", "192.168.5.5", "192.168.5.6", "8.8.8.8", "0.0.0.0",
+		"2001:db8:1::3", "2001:db8:1::4", "2001:db8:1::a", "2001:db8:2::1", "fe80::1", "2001:db9::1", "::", "::ffff:10.1.2.3", "fe80::1%eth0"}
 	protos := []uint8{1, 6, 17, 47, 58, 0, 132, 255}
 	ports := []uint16{0, 1, 21, 22, 23, 25, 53, 79, 80, 81, 443, 1024, 1025, 8000, 8080, 8081, 65535}
 	qq := eval.Query{
@@ -362,39 +487,41 @@ func randomQuery(rng *rand.Rand) eval.Query {
 	return qq
 }
 
-// TestEffectiveDifferential compares the compiled effective list with the
-// reference walk over random inputs and queries.
+// TestEffectiveDifferential compares, over random stored data and queries,
+// the reference's decision from the stored data with the compiled list's
+// (resolve, then the walk and the classifier).
 func TestEffectiveDifferential(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 13))
 	for round := range 2000 {
-		in := randomEffective(rng)
-		walk, err := eval.CompileEffective(in)
-		if err != nil {
-			t.Fatalf("round %d: CompileEffective = %v", round, err)
-		}
-		classifier, err := eval.CompileEffectiveClassifier(in)
-		if err != nil {
-			t.Fatalf("round %d: CompileEffectiveClassifier = %v", round, err)
-		}
-		if walk.UsesClassifier() || !classifier.UsesClassifier() {
-			t.Fatalf("round %d: classifier used %v and %v, want false and true", round, walk.UsesClassifier(), classifier.UsesClassifier())
-		}
-		for range 100 {
-			qq := randomQuery(rng)
-			want, err := eval.ReferenceDecide(in, qq)
-			if err != nil {
-				t.Fatal(err)
+		data := randomStored(rng)
+		l := lists(t, data)
+		for _, dir := range []policy.Direction{policy.Ingress, policy.Egress} {
+			walk, classifier := compiled(t, l, dir)
+			if walk.UsesClassifier() || !classifier.UsesClassifier() {
+				t.Fatalf("round %d: classifier used %v and %v, want false and true", round, walk.UsesClassifier(), classifier.UsesClassifier())
 			}
-			for _, e := range []*eval.Effective{walk, classifier} {
-				if got := e.Decide(qq); got != want {
-					t.Fatalf("round %d (classifier %v): Decide(%+v) = %v, want %v\ninput %+v", round, e.UsesClassifier(), qq, got, want, in)
+			in := data.Reference(dir)
+			for range 50 {
+				qq := randomQuery(rng)
+				want, err := reference.Decide(in, qq.Peer, qq.Proto, qq.Port)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if round%10 == 0 {
-				got, lines := walk.Trace(qq)
-				if problem := traceProblem(walk, want, lines); got != want || problem != "" {
-					t.Fatalf("round %d: Trace(%+v) = %v %q, want %v: %s", round, qq, got, lines, want, problem)
+				for _, e := range []*eval.Effective{walk, classifier} {
+					d := e.Decide(qq)
+					if got := asReference(d); got != want {
+						t.Fatalf("round %d %v (classifier %v): Decide(%+v) = %v, want %v\ndata %+v", round, dir, e.UsesClassifier(), qq, got, want, data)
+					}
+					if problem := entryProblem(e, d); problem != "" {
+						t.Fatalf("round %d %v (classifier %v): Decide(%+v): %s", round, dir, e.UsesClassifier(), qq, problem)
+					}
+				}
+				if round%10 == 0 {
+					got, lines := walk.Trace(qq)
+					if problem := traceProblem(walk, want, lines); asReference(got) != want || problem != "" {
+						t.Fatalf("round %d: Trace(%+v) = %v %q, want %v: %s", round, qq, got, lines, want, problem)
+					}
 				}
 			}
 		}
@@ -405,7 +532,7 @@ func TestEffectiveDifferential(t *testing.T) {
 // anything: every line but the last must say "no match", and the last must
 // name d's layer, policy and verdict (or be the default's line, after every
 // entry).
-func traceProblem(e *eval.Effective, d eval.Decision, lines []string) string {
+func traceProblem(e *eval.Effective, d reference.Decision, lines []string) string {
 	if len(lines) == 0 {
 		return "no lines"
 	}
@@ -417,14 +544,14 @@ func traceProblem(e *eval.Effective, d eval.Decision, lines []string) string {
 	last := lines[len(lines)-1]
 	var prefix string
 	switch d.Layer {
-	case eval.LayerDefault:
+	case reference.LayerDefault:
 		if last != "DEFAULT: no policy matches: DROP" || len(lines) != e.Len()+1 {
 			return "default trace does not list every entry then the default"
 		}
 		return ""
-	case eval.LayerPlatform:
+	case reference.LayerPlatform:
 		prefix = "PLATFORM: "
-	case eval.LayerSecurityGroup:
+	case reference.LayerSecurityGroup:
 		prefix = fmt.Sprintf("SECURITY_GROUP: %s policy %d (", d.GroupID, d.PolicyIndex)
 	}
 	if !strings.HasPrefix(last, prefix) || !strings.HasSuffix(last, ": "+d.Verdict.String()) {

@@ -1,9 +1,11 @@
 package eval
 
-// CompileEffectiveClassifier compiles the list with a Classifier whatever
-// its length, so that tests cover both ways Decide answers.
-func CompileEffectiveClassifier(in EffectiveInput) (*Effective, error) {
-	return compileEffective(in, true)
+import "github.com/palisade-sg/palisade/internal/rules"
+
+// CompileListClassifier compiles the list with a Classifier whatever its
+// length, so that tests cover both ways Decide answers.
+func CompileListClassifier(l rules.List) (*Effective, error) {
+	return compileList(l, true)
 }
 
 // UsesClassifier reports whether Decide goes through a Classifier.

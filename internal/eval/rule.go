@@ -6,6 +6,10 @@
 // method answers a packet without allocating. Linear is the plain first-match
 // scan used as the reference the Classifier is tested against.
 //
+// CompileList compiles an instance's effective rule list (a rules.List) into
+// an Effective, which decides a query — the peer, protocol and port seen
+// from the instance — without allocating and names the deciding entry.
+//
 // The package does no I/O.
 package eval
 

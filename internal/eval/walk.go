@@ -1,22 +1,24 @@
 package eval
 
 import (
-	"cmp"
 	"encoding/binary"
-	"net/netip"
-	"slices"
+	"errors"
+	"fmt"
+
+	"go4.org/netipx"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
 )
 
 // walk is the compact form of an effective list: for each entry, in order,
 // the services it matches (protocol, families and destination port range)
-// and the addresses of its peers as sorted, merged ranges per family. A
-// decision tries the entries in order: a few comparisons for the services,
-// then a binary search of the ranges. Building it costs time linear in the
-// list and its addresses (plus sorting each address set once); entries
-// naming the same reference or service template share its ranges or
-// services.
+// and the addresses of its peers as the sorted, merged ranges of its
+// netipx.IPSet per family. A decision tries the entries in order: a few
+// comparisons for the services, then a binary search of the ranges.
+// Building it costs time linear in the list and its addresses; entries
+// sharing an address set or a services slice (one reference, one service
+// template) share its ranges or services.
 type walk struct {
 	steps []step // one per entry
 	svcs  []svc
@@ -121,63 +123,71 @@ func contains6(rs []range6, a [2]uint64) bool {
 	return lo > 0 && !less6(rs[lo-1].hi, a)
 }
 
-// walkBuilder builds a walk, sharing the ranges of each reference and the
-// services of each service template among the entries that name them.
+// walkBuilder builds a walk, sharing the ranges of each address set and the
+// services of each services slice among the entries that hold them (the
+// entries of one reference or one service template).
 type walkBuilder struct {
-	w     walk
-	addrs map[string][4]uint32 // reference id → a0, a1, b0, b1
-	svcs  map[string][2]uint32 // service template id → s0, s1
+	w    walk
+	sets map[*netipx.IPSet][2]uint32 // address set → its ranges in r4 or r6
+	svcs map[servicesKey][2]uint32   // services slice → s0, s1
 }
 
-func buildWalk(in EffectiveInput, origins []origin) walk {
-	b := walkBuilder{w: walk{steps: make([]step, len(origins)), svcs: make([]svc, 0, len(origins)+4)}}
-	for i := range origins {
-		o := &origins[i]
+// servicesKey names a services slice: its first element and length.
+type servicesKey struct {
+	first *rules.Service
+	n     int
+}
+
+// buildWalk builds the walk of a list's entries. It fails on an address set
+// holding the other family, naming every such entry.
+func buildWalk(entries []rules.Entry) (walk, error) {
+	b := walkBuilder{w: walk{steps: make([]step, len(entries)), svcs: make([]svc, 0, len(entries)+4)}}
+	var errs []error
+	for i := range entries {
+		en := &entries[i]
 		st := &b.w.steps[i]
-		switch o.group {
-		case platformPort25:
-			st.s0, st.s1 = b.service(policy.TCP, policy.Ports(policy.PortRange{Lo: 25, Hi: 25}))
-			st.a0, st.a1, st.b0, st.b1 = b.prefixes(everywhere(false), everywhere(true))
-		case platformAddress:
-			st.s0, st.s1 = b.service(policy.AnyProtocol, policy.AllPorts())
-			st.a0, st.a1, st.b0, st.b1 = b.prefixes(o.prefix)
-		default:
-			p := &o.policy
-			if p.ServiceID != "" {
-				st.s0, st.s1 = b.template(p.ServiceID, in.Services[p.ServiceID])
-			} else {
-				st.s0, st.s1 = b.service(p.Protocol, p.Ports)
-			}
-			if p.Peer.IsReference() {
-				st.a0, st.a1, st.b0, st.b1 = b.reference(p.Peer.ID, in.Addresses[p.Peer.ID])
-			} else {
-				st.a0, st.a1, st.b0, st.b1 = b.prefixes(p.Peer.Prefix)
-			}
+		st.s0, st.s1 = b.services(en.Services)
+		var ok4, ok6 bool
+		shared := en.Source.Kind != rules.SourceCIDR // a reference's sets may recur
+		st.a0, st.a1, ok4 = b.set(en.V4, false, shared)
+		st.b0, st.b1, ok6 = b.set(en.V6, true, shared)
+		if !ok4 {
+			errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
+		}
+		if !ok6 {
+			errs = append(errs, fmt.Errorf("entry %d: IPv4 addresses in its IPv6 set", i))
 		}
 	}
-	return b.w
+	return b.w, errors.Join(errs...)
 }
 
-// template returns the services of a service template, added once.
-func (b *walkBuilder) template(id string, services []Service) (uint32, uint32) {
-	if r, ok := b.svcs[id]; ok {
+// services returns the services of an entry, added once per slice shared
+// by several entries.
+func (b *walkBuilder) services(ss []rules.Service) (uint32, uint32) {
+	if len(ss) == 0 {
+		n := uint32(len(b.w.svcs))
+		return n, n
+	}
+	k := servicesKey{&ss[0], len(ss)}
+	if r, ok := b.svcs[k]; ok {
 		return r[0], r[1]
 	}
 	s0 := uint32(len(b.w.svcs))
-	for _, s := range services {
+	for _, s := range ss {
 		b.service(s.Protocol, s.Ports)
 	}
 	s1 := uint32(len(b.w.svcs))
-	if b.svcs == nil {
-		b.svcs = make(map[string][2]uint32)
+	if len(ss) > 1 {
+		if b.svcs == nil {
+			b.svcs = make(map[servicesKey][2]uint32)
+		}
+		b.svcs[k] = [2]uint32{s0, s1}
 	}
-	b.svcs[id] = [2]uint32{s0, s1}
 	return s0, s1
 }
 
 // service appends one protocol's services: one per port range.
-func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) (uint32, uint32) {
-	s0 := uint32(len(b.w.svcs))
+func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) {
 	v4, v6 := p.Families()
 	s := svc{proto: AnyProto, lo: 0, hi: 65535}
 	if v4 {
@@ -194,102 +204,54 @@ func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) (uint32, 
 			s.lo, s.hi = r.Lo, r.Hi
 			b.w.svcs = append(b.w.svcs, s)
 		}
-	} else {
-		b.w.svcs = append(b.w.svcs, s)
+		return
 	}
-	return s0, uint32(len(b.w.svcs))
+	b.w.svcs = append(b.w.svcs, s)
 }
 
-// reference returns the ranges of a referenced address set, added once.
-func (b *walkBuilder) reference(id string, ps []netip.Prefix) (uint32, uint32, uint32, uint32) {
-	if r, ok := b.addrs[id]; ok {
-		return r[0], r[1], r[2], r[3]
-	}
-	a0, a1, b0, b1 := b.prefixes(ps...)
-	if b.addrs == nil {
-		b.addrs = make(map[string][4]uint32)
-	}
-	b.addrs[id] = [4]uint32{a0, a1, b0, b1}
-	return a0, a1, b0, b1
-}
-
-// prefixes appends the ranges of a set of prefixes, sorted and merged per
-// family; invalid prefixes are skipped.
-func (b *walkBuilder) prefixes(ps ...netip.Prefix) (a0, a1, b0, b1 uint32) {
+// set returns the ranges of an address set of one family: netipx keeps them
+// sorted and merged. A shared set's ranges are added once and reused. It
+// reports false, adding nothing, when the set holds an address of the other
+// family.
+func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bool) {
 	w := &b.w
-	a0, b0 = uint32(len(w.r4)), uint32(len(w.r6))
-	for _, p := range ps {
-		if !p.IsValid() {
-			continue
+	n4, n6 := uint32(len(w.r4)), uint32(len(w.r6))
+	if s == nil {
+		if is6 {
+			return n6, n6, true
 		}
-		p = p.Masked()
-		if p.Addr().Is4() {
-			a := p.Addr().As4()
-			lo := binary.BigEndian.Uint32(a[:])
-			w.r4 = append(w.r4, range4{lo, lo | ^uint32(0)>>p.Bits()})
-		} else {
-			lo := split16(p.Addr().As16())
-			m := masks6(uint8(p.Bits()))
-			w.r6 = append(w.r6, range6{lo, [2]uint64{lo[0] | ^m[0], lo[1] | ^m[1]}})
+		return n4, n4, true
+	}
+	if r, ok := b.sets[s]; ok && shared {
+		return r[0], r[1], true
+	}
+	rs := s.Ranges()
+	if len(rs) > 0 && (rs[0].From().Is6() != is6 || rs[len(rs)-1].To().Is6() != is6) {
+		if is6 {
+			return n6, n6, false
 		}
+		return n4, n4, false
 	}
-	w.r4 = append(w.r4[:a0], merge4(w.r4[a0:])...)
-	w.r6 = append(w.r6[:b0], merge6(w.r6[b0:])...)
-	return a0, uint32(len(w.r4)), b0, uint32(len(w.r6))
-}
-
-// merge4 sorts rs and merges overlapping and adjacent ranges, in place.
-func merge4(rs []range4) []range4 {
-	if len(rs) < 2 {
-		return rs
-	}
-	slices.SortFunc(rs, func(x, y range4) int { return cmp.Compare(x.lo, y.lo) })
-	out := rs[:1]
-	for _, r := range rs[1:] {
-		last := &out[len(out)-1]
-		if last.hi == ^uint32(0) || r.lo <= last.hi+1 {
-			last.hi = max(last.hi, r.hi)
-			continue
+	var lo, hi uint32
+	if is6 {
+		lo = n6
+		for _, r := range rs {
+			w.r6 = append(w.r6, range6{split16(r.From().As16()), split16(r.To().As16())})
 		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func merge6(rs []range6) []range6 {
-	if len(rs) < 2 {
-		return rs
-	}
-	slices.SortFunc(rs, func(x, y range6) int {
-		if less6(x.lo, y.lo) {
-			return -1
+		hi = uint32(len(w.r6))
+	} else {
+		lo = n4
+		for _, r := range rs {
+			f, t := r.From().As4(), r.To().As4()
+			w.r4 = append(w.r4, range4{binary.BigEndian.Uint32(f[:]), binary.BigEndian.Uint32(t[:])})
 		}
-		if less6(y.lo, x.lo) {
-			return 1
+		hi = uint32(len(w.r4))
+	}
+	if shared {
+		if b.sets == nil {
+			b.sets = make(map[*netipx.IPSet][2]uint32)
 		}
-		return 0
-	})
-	out := rs[:1]
-	for _, r := range rs[1:] {
-		last := &out[len(out)-1]
-		if next, ok := inc6(last.hi); !ok || !less6(next, r.lo) {
-			if less6(last.hi, r.hi) {
-				last.hi = r.hi
-			}
-			continue
-		}
-		out = append(out, r)
+		b.sets[s] = [2]uint32{lo, hi}
 	}
-	return out
-}
-
-// inc6 returns a+1, and false if a is the last address.
-func inc6(a [2]uint64) ([2]uint64, bool) {
-	if a[1] != ^uint64(0) {
-		return [2]uint64{a[0], a[1] + 1}, true
-	}
-	if a[0] != ^uint64(0) {
-		return [2]uint64{a[0] + 1, 0}, true
-	}
-	return a, false
+	return lo, hi, true
 }

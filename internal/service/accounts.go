@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -84,7 +85,7 @@ func (s *Service) UnblockPort25(ctx context.Context, c Caller) error {
 			return err
 		}
 		return tx.AddAccountEvent(ctx, store.AccountEvent{AccountID: a.ID, Time: now, Kind: "UnblockPort25", SecretID: c.SecretID, RequestID: c.RequestID,
-			Detail: "outbound TCP 25 unblocked for the account"})
+			Detail: rules.Port25Rule() + " unblocked for the account"})
 	})
 }
 

@@ -254,3 +254,11 @@ func projectIDs(values []string) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// appendNew appends id to ids unless it is there.
+func appendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
+}

@@ -38,6 +38,10 @@ const (
 	KindForbidden
 	// KindUnsupportedRegion: the request's region is not configured.
 	KindUnsupportedRegion
+	// KindUnresolvable: stored data an answer depends on does not resolve
+	// (a value that does not parse, a referenced template that does not
+	// exist); nothing is answered from it. The message names the problems.
+	KindUnresolvable
 )
 
 func (k Kind) String() string {
@@ -62,6 +66,8 @@ func (k Kind) String() string {
 		return "Forbidden"
 	case KindUnsupportedRegion:
 		return "UnsupportedRegion"
+	case KindUnresolvable:
+		return "Unresolvable"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/catalog"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -110,7 +111,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 	case in.Template != "" && in.Policies != nil:
 		return SecurityGroup{}, nil, fieldError("Template", in.Template, policy.Coexist, "cannot be given together with SecurityGroupPolicySet")
 	case in.Template != "":
-		t, ok := groupTemplate(in.Template)
+		t, ok := catalog.Lookup(in.Template)
 		if !ok {
 			return SecurityGroup{}, nil, fieldError("Template", in.Template, policy.Malformed, "is not a known template")
 		}
@@ -179,7 +180,7 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 			return err
 		}
 		now := s.now()
-		all := stamp([]policy.Policy{mustPolicy("ACCEPT ALL ALL 0.0.0.0/0")}, now)
+		all := stamp(catalog.DefaultGroupPolicies(), now)
 		out = store.Group{ID: id, AccountID: c.AccountID, Region: c.Region, ProjectID: projectID, Name: defaultGroupName,
 			Description: defaultGroupDescription, IsDefault: true, Created: now, Updated: now,
 			Policies: policy.PolicySet{Version: 1, Ingress: all, Egress: slices.Clone(all)}}

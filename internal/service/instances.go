@@ -13,27 +13,42 @@ import (
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-func toInstance(in store.Instance) Instance {
+// toInstance converts a stored instance. A stored address that does not
+// parse is an error naming the instance and the value: it is never dropped
+// silently.
+func toInstance(in store.Instance) (Instance, error) {
 	out := Instance{ID: in.ID, AccountID: in.AccountID, Name: in.Name, OSType: in.OSType, Region: in.Region, Zone: in.Zone,
 		ProjectID: in.ProjectID, HostID: in.HostID, Interface: in.Interface, State: InstanceState(in.State),
 		SecurityGroupIDs: slices.Clone(in.GroupIDs), CreatedTime: in.Created}
 	if out.SecurityGroupIDs == nil {
 		out.SecurityGroupIDs = []string{}
 	}
+	bad := func(field, a string) error {
+		return &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: in.ID,
+			Message: fmt.Sprintf("instance %s: stored %s %q does not parse", in.ID, field, a)}
+	}
 	for _, a := range in.PrivateIPs {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			out.PrivateIPAddresses = append(out.PrivateIPAddresses, ip)
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return Instance{}, bad("private address", a)
 		}
+		out.PrivateIPAddresses = append(out.PrivateIPAddresses, ip)
 	}
 	for _, a := range in.IPv6s {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			out.IPv6Addresses = append(out.IPv6Addresses, ip)
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return Instance{}, bad("IPv6 address", a)
 		}
+		out.IPv6Addresses = append(out.IPv6Addresses, ip)
 	}
-	if ip, err := netip.ParseAddr(in.PublicIP); err == nil {
+	if in.PublicIP != "" {
+		ip, err := netip.ParseAddr(in.PublicIP)
+		if err != nil {
+			return Instance{}, bad("public address", in.PublicIP)
+		}
 		out.PublicIPAddress = ip
 	}
-	return out
+	return out, nil
 }
 
 func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
@@ -295,7 +310,9 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 	}
 	out := make([]Instance, len(recs))
 	for i, r := range recs {
-		out[i] = toInstance(r)
+		if out[i], err = toInstance(r); err != nil {
+			return nil, 0, err
+		}
 	}
 	return out, total, nil
 }

@@ -15,12 +15,6 @@ import (
 
 const setField = "SecurityGroupPolicySet"
 
-// written locates a policy a write created or replaced.
-type written struct {
-	dir   policy.Direction
-	index int
-}
-
 func dirField(d policy.Direction) string { return setField + "." + d.Field() }
 
 func parseVersion(v string) (*uint64, error) {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
 )
 
@@ -69,19 +70,7 @@ type GroupPolicies struct {
 }
 
 // Warning is advice about a written policy; it never blocks the write.
-type Warning struct {
-	Code        string // WarningISPBlockedPort, WarningPort25Blocked, WarningExposedPort
-	Direction   policy.Direction
-	PolicyIndex int
-	Message     string
-}
-
-// Warning codes.
-const (
-	WarningISPBlockedPort = "ISP_BLOCKED_PORT"
-	WarningPort25Blocked  = "PORT25_BLOCKED"
-	WarningExposedPort    = "EXPOSED_PORT"
-)
+type Warning = analysis.Warning
 
 // WriteResult is what a policy write returns: the group's new Version and
 // warnings about the policies written.
@@ -176,15 +165,6 @@ type AssociationStatistics struct {
 type GroupReferences struct {
 	SecurityGroupID          string
 	ReferredSecurityGroupIDs []string
-}
-
-// GroupTemplate is a ready-made policy set a group can be created from.
-type GroupTemplate struct {
-	Name        string // "open-common"
-	Title       string // short human title
-	Description string
-	Ingress     []policy.Policy
-	Egress      []policy.Policy
 }
 
 // InstanceState is an instance's lifecycle state.

@@ -3,101 +3,32 @@ package service
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/palisade-sg/palisade/internal/eval"
+	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-// ispBlockedPorts returns the ports ISPs commonly block (seed point 5).
-func ispBlockedPorts(p policy.Protocol) []uint16 {
-	switch p {
-	case policy.TCP:
-		return []uint16{42, 135, 137, 138, 139, 445, 593, 1025, 1434, 1068, 3127, 3128, 3129, 3130, 4444, 5554, 9996}
-	case policy.UDP:
-		return []uint16{1026, 1027, 1434, 1068, 5554, 9996, 1028, 1433, 135, 136, 137, 138, 139}
-	}
-	return nil
-}
+// Warning codes (see analysis.PolicyWarnings).
+const (
+	WarningISPBlockedPort = analysis.WarningISPBlockedPort
+	WarningPort25Blocked  = analysis.WarningPort25Blocked
+	WarningExposedPort    = analysis.WarningExposedPort
+)
 
-// sensitivePorts are login, database and cache ports that should not be open
-// to the whole Internet.
-func sensitivePorts() []uint16 {
-	return []uint16{22, 3389, 3306, 1433, 6379, 5432, 27017, 9200, 11211, 23, 445}
-}
-
-func isAnywhere(p policy.Peer) bool {
-	return (p.Kind == policy.PeerCIDR || p.Kind == policy.PeerCIDR6) && p.Prefix.Bits() == 0
-}
-
-// coversTCP reports whether a protocol and its ports admit TCP port.
-func coversTCP(s eval.Service, port uint16) bool {
-	return s.Protocol == policy.AnyProtocol || s.Protocol == policy.TCP && s.Ports.Contains(port)
-}
-
-// warningsFor returns the warnings about one policy, whose protocols and
-// ports are svcs: its own Protocol and Ports, or the entries of its service
-// template (group). Each kind of warning is given at most once per policy:
-//
-//   - ISP_BLOCKED_PORT: a TCP or UDP entry naming an ISP-blocked port. An
-//     entry with every port (TCP ALL, UDP ALL, protocol ALL) is not warned
-//     about: it names no port in particular, and every such rule would warn.
-//   - PORT25_BLOCKED: an egress ACCEPT admitting TCP 25 (TCP with 25 in its
-//     ports, TCP ALL, protocol ALL) while the account's block is on.
-//   - EXPOSED_PORT: an ingress ACCEPT from 0.0.0.0/0 or ::/0 admitting TCP
-//     sensitive ports (protocol ALL admits every one), listed together.
-func warningsFor(d policy.Direction, index int, p policy.Policy, svcs []eval.Service, port25Blocked bool) []Warning {
-	var out []Warning
-	add := func(code, format string, args ...any) {
-		out = append(out, Warning{Code: code, Direction: d, PolicyIndex: index,
-			Message: fmt.Sprintf("%s policy %d (%s): ", d.Field(), index, p.Describe(d)) + fmt.Sprintf(format, args...)})
-	}
-	var isp []string
-	for _, s := range svcs {
-		if s.Ports.All() {
-			continue
-		}
-		var hit []string
-		for _, port := range ispBlockedPorts(s.Protocol) {
-			if s.Ports.Contains(port) {
-				hit = append(hit, fmt.Sprint(port))
-			}
-		}
-		if len(hit) > 0 {
-			isp = appendNew(isp, fmt.Sprintf("%s port %s", s.Protocol, strings.Join(hit, ",")))
-		}
-	}
-	if len(isp) > 0 {
-		verb := "is"
-		if len(isp) > 1 {
-			verb = "are"
-		}
-		add(WarningISPBlockedPort, "%s %s commonly blocked by ISPs; avoid using it", strings.Join(isp, " and "), verb)
-	}
-	if d == policy.Egress && port25Blocked && p.Action == policy.Accept &&
-		slices.ContainsFunc(svcs, func(s eval.Service) bool { return coversTCP(s, 25) }) {
-		add(WarningPort25Blocked, "outbound TCP 25 is blocked by the platform for this account until UnblockPort25; the policy has no effect on it")
-	}
-	if d == policy.Ingress && p.Action == policy.Accept && isAnywhere(p.Peer) {
-		var hit []string
-		for _, port := range sensitivePorts() {
-			if slices.ContainsFunc(svcs, func(s eval.Service) bool { return coversTCP(s, port) }) {
-				hit = append(hit, fmt.Sprint(port))
-			}
-		}
-		if len(hit) > 0 {
-			add(WarningExposedPort, "opens sensitive port(s) %s to the whole Internet (%s); restrict the source if you can", strings.Join(hit, ","), p.Peer)
-		}
-	}
-	return out
+// written locates a policy a write created or replaced.
+type written struct {
+	dir   policy.Direction
+	index int
 }
 
 // policyWarnings returns the warnings about the written policies. The
-// service templates they use are resolved in tx, in one read, so that a
+// service templates they use are read in tx, in one read, so that a
 // template policy is checked against the template's entries as they are
-// now (a later edit of the template is not warned about).
+// now (a later edit of the template is not warned about). A template entry
+// that does not parse is an error.
 func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID string, set policy.PolicySet, ws []written) ([]Warning, error) {
 	if len(ws) == 0 {
 		return nil, nil
@@ -119,18 +50,76 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 			svcRefs = appendNew(svcRefs, id)
 		}
 	}
-	r := resolution{services: map[string][]eval.Service{}}
-	if err := r.templates(ctx, tx, nil, svcRefs, &simDeps{}); err != nil {
+	svcs, err := serviceTemplates(ctx, tx, svcRefs)
+	if err != nil {
 		return nil, err
 	}
 	var out []Warning
 	for _, w := range ws {
 		p := set.List(w.dir)[w.index]
-		svcs := []eval.Service{{Protocol: p.Protocol, Ports: p.Ports}}
-		if p.ServiceID != "" {
-			svcs = r.services[p.ServiceID]
+		e, err := rules.PolicyEntry(w.dir, "", w.index, p, svcs[p.ServiceID], rules.Addresses{Source: rules.PeerSource(p.Peer)})
+		if err != nil {
+			return nil, fmt.Errorf("%s policy %d: %w", w.dir.Field(), w.index, err)
 		}
-		out = append(out, warningsFor(w.dir, w.index, p, svcs, blocked)...)
+		ws, err := analysis.PolicyWarnings(&e, blocked)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ws...)
+	}
+	return out, nil
+}
+
+// serviceTemplates reads service templates and service template groups, in
+// one read, and expands each to its services. A stored entry that does not
+// parse, or a template that does not exist, is a KindUnresolvable error.
+func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[string][]rules.Service, error) {
+	unresolvable := func(id, format string, args ...any) error {
+		return &Error{Kind: KindUnresolvable, Resource: ResourceServiceTemplate, ID: id, Message: fmt.Sprintf(format, args...)}
+	}
+	out := make(map[string][]rules.Service, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := tx.ResolveTemplates(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*store.Template, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	// add appends the services of template t to those of id.
+	add := func(id string, t *store.Template) error {
+		for _, e := range t.Entries {
+			se, err := policy.ParseServiceEntry(e.Value)
+			if err != nil {
+				return unresolvable(t.ID, "stored entry %q of service template %s does not parse: %v", e.Value, t.ID, err)
+			}
+			out[id] = append(out[id], rules.Service{Protocol: se.Protocol, Ports: se.Ports})
+		}
+		return nil
+	}
+	for _, id := range ids {
+		t := byID[id]
+		if t == nil {
+			return nil, unresolvable(id, "service template %s does not exist", id)
+		}
+		if !strings.HasPrefix(id, policy.PrefixServiceTemplateGroup) {
+			if err := add(id, t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for _, m := range t.Entries {
+			mt := byID[m.Value]
+			if mt == nil {
+				return nil, unresolvable(m.Value, "member %s of service template group %s does not exist", m.Value, id)
+			}
+			if err := add(id, mt); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }

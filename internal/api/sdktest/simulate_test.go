@@ -1,7 +1,6 @@
 package sdktest
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -11,19 +10,18 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	cvm "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/cvm/v20170312"
 	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
-	"go4.org/netipx"
 
-	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/reference"
 )
 
 // TestSimulateTrafficAgreesWithReference builds random groups (CIDR, IPv6,
 // group-reference and template peers, service templates, every protocol),
 // binds them in random order to instances, and checks that SimulateTraffic
 // through the API decides several hundred random packets exactly as the
-// evaluator's reference walk of the effective list does — verdict, layer,
-// group and policy index. The reference's input is rebuilt from what the
-// API describes, independently of the service's own simulation.
+// reference evaluator does — verdict, layer, group and policy index. The
+// reference's input is rebuilt from what the API describes, independently
+// of the service's own resolution and simulation.
 func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 	const (
 		groups  = 24
@@ -162,7 +160,7 @@ func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 	}
 	mismatches := 0
 	seen := map[string]int{}
-	inputs := map[string]eval.EffectiveInput{}
+	inputs := map[string]reference.Input{}
 	for i := range packets {
 		if i == packets/2 {
 			nextSecond() // {} was signed for DescribeAccount
@@ -184,11 +182,11 @@ func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 		key := fmt.Sprint(ins, dir, blocked)
 		in, ok := inputs[key]
 		if !ok {
-			in = e.effectiveInput(ins, dir, platform, blocked)
+			in = e.referenceInput(ins, dir, platform, blocked)
 			inputs[key] = in
 		}
 		seen[got.Layer+" "+got.Verdict]++
-		want, err := eval.ReferenceDecide(in, eval.Query{Peer: netip.MustParseAddr(peer), Proto: pktProtos[proto], Port: uint16(port)})
+		want, err := reference.Decide(in, netip.MustParseAddr(peer), pktProtos[proto], uint16(port))
 		if err != nil {
 			t.Fatalf("reference: %v", err)
 		}
@@ -196,7 +194,7 @@ func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 		if got.PolicyIndex != nil {
 			wantIdx = *got.PolicyIndex
 		}
-		if got.Verdict != want.Verdict.String() || got.Layer != want.Layer.String() || got.SecurityGroupId != want.GroupID || wantIdx != want.PolicyIndex {
+		if got.Verdict != want.Verdict.String() || got.Layer != want.Layer || got.SecurityGroupId != want.GroupID || wantIdx != want.PolicyIndex {
 			mismatches++
 			if mismatches <= 10 {
 				t.Errorf("packet %d: %s %s %s %s:%d: API %s %s %q %d, reference %v\n trace %q", i, ins, dir, proto, peer, port,
@@ -259,42 +257,39 @@ func (e *env) describeAccount() account {
 	return a
 }
 
-// effectiveInput rebuilds, from what the API describes, the evaluator's
-// input for one instance and direction.
-func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, port25Blocked bool) eval.EffectiveInput {
+// referenceInput rebuilds, from what the API describes, the reference
+// evaluator's input for one instance and direction: the stored data as
+// strings, parsed by the reference itself.
+func (e *env) referenceInput(instanceID, dir string, platform []netip.Prefix, port25Blocked bool) reference.Input {
 	e.t.Helper()
 	d, err := policy.ParseDirection(dir)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	in := eval.EffectiveInput{Direction: d, Port25Blocked: port25Blocked, PlatformAddresses: platform,
-		Addresses: map[string][]netip.Prefix{}, Services: map[string][]eval.Service{}}
+	in := reference.Input{Direction: d, Port25Blocked: port25Blocked,
+		Members: map[string][]reference.Member{}, Templates: map[string][]string{}}
+	for _, p := range platform {
+		in.PlatformAddresses = append(in.PlatformAddresses, p.String())
+	}
 
-	// Instances: their groups and addresses.
+	// Instances: their groups, states and addresses.
 	res, err := e.cvm().DescribeInstances(withLimit100(cvm.NewDescribeInstancesRequest()))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	members := map[string][]netip.Prefix{}
 	var bound []string
 	for _, ins := range res.Response.InstanceSet {
 		if *ins.InstanceId == instanceID {
 			bound = common.StringValues(ins.SecurityGroupIds)
 		}
-		if *ins.InstanceState == "TERMINATED" {
-			continue
-		}
-		var addrs []netip.Prefix
-		for _, a := range append(common.StringValues(ins.PrivateIpAddresses), common.StringValues(ins.IPv6Addresses)...) {
-			ad := netip.MustParseAddr(a)
-			addrs = append(addrs, netip.PrefixFrom(ad, ad.BitLen()))
-		}
+		m := reference.Member{State: *ins.InstanceState,
+			Addresses: append(common.StringValues(ins.PrivateIpAddresses), common.StringValues(ins.IPv6Addresses)...)}
 		for _, g := range common.StringValues(ins.SecurityGroupIds) {
-			members[g] = append(members[g], addrs...)
+			in.Members[g] = append(in.Members[g], m)
 		}
 	}
 
-	// Templates.
+	// Templates: their entries as described, template groups their members.
 	// The four listings carry different parameters, so that their
 	// signatures differ when sent within one second (a signature is
 	// accepted for one action only).
@@ -303,9 +298,7 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 		e.t.Fatal(err)
 	}
 	for _, t := range ats.Response.AddressTemplateSet {
-		for _, a := range common.StringValues(t.AddressSet) {
-			in.Addresses[*t.AddressTemplateId] = append(in.Addresses[*t.AddressTemplateId], entryPrefixes(e.t, a)...)
-		}
+		in.Templates[*t.AddressTemplateId] = common.StringValues(t.AddressSet)
 	}
 	atgReq := vpc.NewDescribeAddressTemplateGroupsRequest()
 	atgReq.Limit = common.StringPtr("100")
@@ -314,10 +307,7 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 		e.t.Fatal(err)
 	}
 	for _, g := range atgs.Response.AddressTemplateGroupSet {
-		in.Addresses[*g.AddressTemplateGroupId] = []netip.Prefix{}
-		for _, id := range common.StringValues(g.AddressTemplateIdSet) {
-			in.Addresses[*g.AddressTemplateGroupId] = append(in.Addresses[*g.AddressTemplateGroupId], in.Addresses[id]...)
-		}
+		in.Templates[*g.AddressTemplateGroupId] = common.StringValues(g.AddressTemplateIdSet)
 	}
 	stReq := vpc.NewDescribeServiceTemplatesRequest()
 	stReq.Offset = common.StringPtr("0")
@@ -326,9 +316,7 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 		e.t.Fatal(err)
 	}
 	for _, t := range sts.Response.ServiceTemplateSet {
-		for _, s := range common.StringValues(t.ServiceSet) {
-			in.Services[*t.ServiceTemplateId] = append(in.Services[*t.ServiceTemplateId], serviceEntry(e.t, s))
-		}
+		in.Templates[*t.ServiceTemplateId] = common.StringValues(t.ServiceSet)
 	}
 	stgReq := vpc.NewDescribeServiceTemplateGroupsRequest()
 	stgReq.Offset, stgReq.Limit = common.StringPtr("0"), common.StringPtr("100")
@@ -337,10 +325,7 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 		e.t.Fatal(err)
 	}
 	for _, g := range stgs.Response.ServiceTemplateGroupSet {
-		in.Services[*g.ServiceTemplateGroupId] = []eval.Service{}
-		for _, id := range common.StringValues(g.ServiceTemplateIdSet) {
-			in.Services[*g.ServiceTemplateGroupId] = append(in.Services[*g.ServiceTemplateGroupId], in.Services[id]...)
-		}
+		in.Templates[*g.ServiceTemplateGroupId] = common.StringValues(g.ServiceTemplateIdSet)
 	}
 
 	// The bound groups' policies, parsed from the wire.
@@ -350,7 +335,7 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 		if d == policy.Egress {
 			list = set.Egress
 		}
-		bg := eval.BoundGroup{ID: gid}
+		g := reference.Group{ID: gid}
 		for _, p := range list {
 			pp, err := policy.ParseRaw(policy.Raw{
 				Protocol: *p.Protocol, Port: *p.Port, CidrBlock: *p.CidrBlock, Ipv6CidrBlock: *p.Ipv6CidrBlock,
@@ -361,14 +346,9 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 			if err != nil {
 				e.t.Fatalf("described policy of %s does not parse: %v", gid, err)
 			}
-			if pp.Peer.Kind == policy.PeerSecurityGroup {
-				if _, ok := in.Addresses[pp.Peer.ID]; !ok {
-					in.Addresses[pp.Peer.ID] = append([]netip.Prefix{}, members[pp.Peer.ID]...)
-				}
-			}
-			bg.Policies = append(bg.Policies, pp)
+			g.Policies = append(g.Policies, pp)
 		}
-		in.Groups = append(in.Groups, bg)
+		in.Groups = append(in.Groups, g)
 	}
 	return in
 }
@@ -376,41 +356,6 @@ func (e *env) effectiveInput(instanceID, dir string, platform []netip.Prefix, po
 func withLimit100(r *cvm.DescribeInstancesRequest) *cvm.DescribeInstancesRequest {
 	r.Limit = common.Int64Ptr(100)
 	return r
-}
-
-// entryPrefixes reads an address template entry: an address, a CIDR or a
-// range a-b.
-func entryPrefixes(t testing.TB, s string) []netip.Prefix {
-	t.Helper()
-	if strings.Contains(s, "-") {
-		r, err := netipx.ParseIPRange(s)
-		if err != nil {
-			t.Fatalf("template entry %q: %v", s, err)
-		}
-		return r.Prefixes()
-	}
-	if strings.Contains(s, "/") {
-		return []netip.Prefix{netip.MustParsePrefix(s).Masked()}
-	}
-	a := netip.MustParseAddr(s)
-	return []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}
-}
-
-// serviceEntry reads a service template entry: PROTO[:PORTS].
-func serviceEntry(t testing.TB, s string) eval.Service {
-	t.Helper()
-	name, ports, hasPorts := strings.Cut(s, ":")
-	p, err := policy.ParseProtocol(name)
-	if err != nil {
-		t.Fatalf("service entry %q: %v", s, err)
-	}
-	ps := policy.AllPorts()
-	if hasPorts {
-		if ps, err = policy.ParsePortSet(ports); err != nil {
-			t.Fatalf("service entry %q: %v", s, errors.Unwrap(err))
-		}
-	}
-	return eval.Service{Protocol: p, Ports: ps}
 }
 
 // Template helpers.

@@ -1,4 +1,8 @@
-package service
+// Package catalog holds Palisade's reference data: the ready-made policy
+// sets a group can be created from, the common server ports, the ports ISPs
+// commonly block and the ports too sensitive to open to the Internet. It is
+// pure data; every value returned is a fresh copy.
+package catalog
 
 import (
 	"slices"
@@ -67,7 +71,8 @@ func GroupTemplates() []GroupTemplate {
 	}
 }
 
-func groupTemplate(name string) (GroupTemplate, bool) {
+// Lookup returns the group template of that name.
+func Lookup(name string) (GroupTemplate, bool) {
 	for _, t := range GroupTemplates() {
 		if t.Name == name {
 			return t, true
@@ -81,9 +86,18 @@ func groupTemplate(name string) (GroupTemplate, bool) {
 func mustPolicy(s string) policy.Policy {
 	p, err := policy.ParsePolicy(s)
 	if err != nil {
-		panic("service: " + err.Error())
+		panic("catalog: " + err.Error())
 	}
 	return p
+}
+
+// GroupTemplate is a ready-made policy set a group can be created from.
+type GroupTemplate struct {
+	Name        string // "open-common"
+	Title       string // short human title
+	Description string
+	Ingress     []policy.Policy
+	Egress      []policy.Policy
 }
 
 // CommonPort is one entry of the reference list of common server ports
@@ -133,5 +147,29 @@ func CommonPorts() []CommonPort {
 // ISPBlockedPorts returns, for TCP and UDP, the ports that ISPs commonly
 // block even where the platform does not (seed point 5).
 func ISPBlockedPorts() map[policy.Protocol][]uint16 {
-	return map[policy.Protocol][]uint16{policy.TCP: ispBlockedPorts(policy.TCP), policy.UDP: ispBlockedPorts(policy.UDP)}
+	return map[policy.Protocol][]uint16{policy.TCP: ISPBlocked(policy.TCP), policy.UDP: ISPBlocked(policy.UDP)}
+}
+
+// ISPBlocked returns the ports of protocol p that ISPs commonly block (seed
+// point 5); none for protocols without ports.
+func ISPBlocked(p policy.Protocol) []uint16 {
+	switch p {
+	case policy.TCP:
+		return []uint16{42, 135, 137, 138, 139, 445, 593, 1025, 1434, 1068, 3127, 3128, 3129, 3130, 4444, 5554, 9996}
+	case policy.UDP:
+		return []uint16{1026, 1027, 1434, 1068, 5554, 9996, 1028, 1433, 135, 136, 137, 138, 139}
+	}
+	return nil
+}
+
+// SensitivePorts returns the TCP login, database and cache ports that should
+// not be open to the whole Internet.
+func SensitivePorts() []uint16 {
+	return []uint16{22, 3389, 3306, 1433, 6379, 5432, 27017, 9200, 11211, 23, 445}
+}
+
+// DefaultGroupPolicies returns the policies of a project's default group,
+// for each direction: all IPv4 traffic.
+func DefaultGroupPolicies() []policy.Policy {
+	return []policy.Policy{mustPolicy("ACCEPT ALL ALL 0.0.0.0/0")}
 }

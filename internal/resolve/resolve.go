@@ -1,0 +1,389 @@
+// Package resolve builds an instance's effective rule lists (rules.List,
+// one per direction) from what is stored: its bound groups' policies, the
+// members of the groups they reference, the templates they use, the
+// platform addresses and the account's port 25 block. It reads through a
+// narrow Reader (store.Tx satisfies it) in a fixed number of reads, and
+// fails closed: a stored value that does not parse, a reference that does
+// not resolve or an invalid policy refuses both lists with an *Error naming
+// every problem, so that nothing is decided from data that cannot be read.
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+// Reader is what resolution reads. Each method is one read.
+type Reader interface {
+	GetAccount(ctx context.Context, id string) (store.Account, error)
+	GetInstancePolicies(ctx context.Context, id string) (store.Instance, []store.GroupPolicies, error)
+	ListMembers(ctx context.Context, groupIDs []string) ([]store.Member, error)
+	ResolveTemplates(ctx context.Context, ids []string) ([]store.Template, error)
+	ListPlatformAddresses(ctx context.Context) ([]string, error)
+}
+
+// terminated is the stored state of an instance whose bindings are
+// released: its addresses belong to no group.
+const terminated = "TERMINATED"
+
+// Lists are an instance's effective rule lists and what they depend on.
+type Lists struct {
+	Ingress, Egress rules.List
+	Deps            Deps
+}
+
+// List returns the list of direction d.
+func (l *Lists) List(d policy.Direction) *rules.List {
+	if d == policy.Egress {
+		return &l.Egress
+	}
+	return &l.Ingress
+}
+
+// Deps names what an instance's lists were resolved from, besides the
+// platform addresses: a change to any of them may change the lists.
+type Deps struct {
+	Account, Region, Instance string
+	Groups                    []string // bound, in binding order
+	Refs                      []string // groups their policies reference, in first-use order
+	Members                   []string // instances bound to Refs when resolved, sorted
+	Templates                 []string // templates and template groups used, members included, sorted
+}
+
+// Instance reads instance id and its account, then resolves its lists
+// (see Build).
+func Instance(ctx context.Context, r Reader, id string) (*Lists, error) {
+	ins, groups, err := r.GetInstancePolicies(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", id, err)
+	}
+	a, err := r.GetAccount(ctx, ins.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("account %s of instance %s: %w", ins.AccountID, id, err)
+	}
+	return Build(ctx, r, a, ins, groups)
+}
+
+// Build resolves the lists of instance ins of account a, bound to groups
+// (in binding order, as GetInstancePolicies returns them), reading the
+// stored platform addresses, the members of referenced groups and the
+// templates used — at most three reads.
+//
+// A referenced template or template group that does not exist, a template
+// group member that is missing or of the wrong kind, an entry or member
+// address that does not parse and an invalid stored policy are problems:
+// Build then returns an *Error listing every one. A referenced security
+// group is read through its bindings only: a group with none resolves to
+// no address (the store refuses deleting a group that a policy
+// references, so a missing group and an empty one read alike).
+func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*Lists, error) {
+	b := builder{
+		out:  &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
+		err:  &Error{InstanceID: ins.ID},
+		addr: map[string]resolved{},
+		svc:  map[string]services{},
+		cidr: map[netip.Prefix]rules.Addresses{},
+	}
+	plat, err := b.platform(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var sgRefs, addrRefs, svcRefs []string
+	for _, g := range groups {
+		for _, ps := range [][]policy.Policy{g.Policies.Ingress, g.Policies.Egress} {
+			for _, p := range ps {
+				switch {
+				case p.Peer.Kind == policy.PeerSecurityGroup:
+					sgRefs = appendNew(sgRefs, p.Peer.ID)
+				case p.Peer.IsReference():
+					addrRefs = appendNew(addrRefs, p.Peer.ID)
+				}
+				if p.ServiceID != "" {
+					svcRefs = appendNew(svcRefs, p.ServiceID)
+				}
+			}
+		}
+	}
+	if err := b.members(ctx, r, sgRefs); err != nil {
+		return nil, err
+	}
+	if err := b.templates(ctx, r, addrRefs, svcRefs); err != nil {
+		return nil, err
+	}
+	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+		l := b.out.List(d)
+		l.Direction = d
+		entries, err := rules.Platform(d, !a.Port25Unblocked, plat)
+		if err != nil && d == policy.Ingress { // the same for both directions
+			b.problem(Problem{PolicyIndex: -1, Reason: err.Error()})
+		}
+		n := len(entries)
+		for _, g := range groups {
+			n += len(g.Policies.List(d))
+		}
+		l.Entries = slices.Grow(entries, n-len(entries))
+		for _, g := range groups {
+			for i, p := range g.Policies.List(d) {
+				b.entry(l, g.ID, i, p)
+			}
+		}
+	}
+	if len(b.err.Problems) > 0 {
+		return nil, b.err
+	}
+	return b.out, nil
+}
+
+// resolved is a reference's addresses, or why it has none.
+type resolved struct {
+	addrs  rules.Addresses
+	issues []issue
+}
+
+// services is a service template's expansion, or why it has none.
+type services struct {
+	list   []rules.Service
+	issues []issue
+}
+
+// issue is a problem of a referenced resource, reported for every policy
+// that refers to it.
+type issue struct{ value, reason string }
+
+type builder struct {
+	out  *Lists
+	err  *Error
+	addr map[string]resolved // by referenced group or address template id
+	svc  map[string]services // by service template id
+	cidr map[netip.Prefix]rules.Addresses
+}
+
+func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p) }
+
+// entry appends the entry of policy i of group gid to l, or reports why it
+// cannot.
+func (b *builder) entry(l *rules.List, gid string, i int, p policy.Policy) {
+	at := func(value, reason string) {
+		b.problem(Problem{GroupID: gid, Direction: l.Direction, PolicyIndex: i, Value: value, Reason: reason})
+	}
+	bad := false
+	var addrs rules.Addresses
+	switch {
+	case p.Peer.Kind == policy.PeerCIDR || p.Peer.Kind == policy.PeerCIDR6:
+		// One set per prefix, shared by the entries naming it.
+		if a, ok := b.cidr[p.Peer.Prefix]; ok {
+			addrs = a
+		} else if a, err := rules.PrefixAddresses(p.Peer.Prefix); err == nil {
+			b.cidr[p.Peer.Prefix], addrs = a, a
+		}
+	case p.Peer.IsReference():
+		r := b.addr[p.Peer.ID]
+		for _, is := range r.issues {
+			at(is.value, is.reason)
+		}
+		bad = len(r.issues) > 0
+		addrs = r.addrs
+	}
+	var svcs []rules.Service
+	if p.ServiceID != "" {
+		s := b.svc[p.ServiceID]
+		for _, is := range s.issues {
+			at(is.value, is.reason)
+		}
+		bad = bad || len(s.issues) > 0
+		svcs = s.list
+	}
+	if bad {
+		return
+	}
+	e, err := rules.PolicyEntry(l.Direction, gid, i, p, svcs, addrs)
+	if err != nil {
+		at(p.String(), err.Error())
+		return
+	}
+	l.Entries = append(l.Entries, e)
+}
+
+// platform returns the stored platform addresses, in one read.
+func (b *builder) platform(ctx context.Context, r Reader) ([]netip.Prefix, error) {
+	stored, err := r.ListPlatformAddresses(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("platform addresses: %w", err)
+	}
+	out := make([]netip.Prefix, 0, len(stored))
+	for _, s := range stored {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			b.problem(Problem{PolicyIndex: -1, Value: s, Reason: "stored platform address does not parse"})
+			continue
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// members resolves referenced groups to the private addresses of the
+// instances bound to them, except terminated ones, in one read, and records
+// the instances read.
+func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
+	deps := &b.out.Deps
+	deps.Refs = slices.Clone(refs)
+	if len(refs) == 0 {
+		return nil
+	}
+	list, err := r.ListMembers(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("members of %s: %w", strings.Join(refs, ", "), err)
+	}
+	sets := make(map[string]*netipx.IPSetBuilder, len(refs))
+	issues := map[string][]issue{}
+	for _, id := range refs {
+		sets[id] = new(netipx.IPSetBuilder)
+	}
+	for _, m := range list {
+		deps.Members = append(deps.Members, m.InstanceID)
+		if m.State == terminated {
+			continue
+		}
+		sb := sets[m.GroupID]
+		if sb == nil {
+			continue
+		}
+		for _, ips := range [][]string{m.PrivateIPs, m.IPv6s} {
+			for _, s := range ips {
+				a, err := netip.ParseAddr(s)
+				if err != nil || a.Zone() != "" {
+					issues[m.GroupID] = append(issues[m.GroupID], issue{s, fmt.Sprintf("address of instance %s, a member of %s, does not parse", m.InstanceID, m.GroupID)})
+					continue
+				}
+				sb.Add(a.Unmap())
+			}
+		}
+	}
+	slices.Sort(deps.Members)
+	deps.Members = slices.Compact(deps.Members)
+	for _, id := range refs {
+		addrs, err := rules.Split(rules.Source{Kind: rules.SourceSecurityGroup, ID: id}, sets[id])
+		if err != nil {
+			issues[id] = append(issues[id], issue{id, err.Error()})
+		}
+		b.addr[id] = resolved{addrs: addrs, issues: issues[id]}
+	}
+	return nil
+}
+
+// templates resolves address and service templates and template groups in
+// one read, and records every template used, members of template groups
+// included.
+func (b *builder) templates(ctx context.Context, r Reader, addrRefs, svcRefs []string) error {
+	if len(addrRefs)+len(svcRefs) == 0 {
+		return nil
+	}
+	ids := slices.Concat(addrRefs, svcRefs)
+	list, err := r.ResolveTemplates(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("templates %s: %w", strings.Join(ids, ", "), err)
+	}
+	byID := make(map[string]*store.Template, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	deps := &b.out.Deps
+	for _, id := range addrRefs {
+		var sb netipx.IPSetBuilder
+		entries, issues := expand(byID, id, store.KindAddressGroup, store.KindAddress, &deps.Templates)
+		for _, e := range entries {
+			rg, err := policy.ParseAddressEntry(e.value)
+			if err != nil {
+				issues = append(issues, issue{e.value, fmt.Sprintf("entry of address template %s does not parse", e.template)})
+				continue
+			}
+			sb.AddRange(rg)
+		}
+		kind := rules.SourceAddressTemplate
+		if strings.HasPrefix(id, policy.PrefixAddressTemplateGroup) {
+			kind = rules.SourceAddressTemplateGroup
+		}
+		addrs, err := rules.Split(rules.Source{Kind: kind, ID: id}, &sb)
+		if err != nil {
+			issues = append(issues, issue{id, err.Error()})
+		}
+		b.addr[id] = resolved{addrs: addrs, issues: issues}
+	}
+	for _, id := range svcRefs {
+		entries, issues := expand(byID, id, store.KindServiceGroup, store.KindService, &deps.Templates)
+		svcs := make([]rules.Service, 0, len(entries))
+		for _, e := range entries {
+			se, err := policy.ParseServiceEntry(e.value)
+			if err != nil {
+				issues = append(issues, issue{e.value, fmt.Sprintf("entry of service template %s does not parse", e.template)})
+				continue
+			}
+			svcs = append(svcs, rules.Service{Protocol: se.Protocol, Ports: se.Ports})
+		}
+		b.svc[id] = services{list: svcs, issues: issues}
+	}
+	slices.Sort(deps.Templates)
+	deps.Templates = slices.Compact(deps.Templates)
+	return nil
+}
+
+// entryOf is a template entry and the template it is in.
+type entryOf struct{ template, value string }
+
+// expand returns the entries of template id, or of every member of it if
+// it is a template group (of kind groupKind, whose members are of kind
+// memberKind), noting every template used in used. A template that does not
+// exist, or is not of the kind its id says, is an issue.
+func expand(byID map[string]*store.Template, id, groupKind, memberKind string, used *[]string) ([]entryOf, []issue) {
+	*used = append(*used, id)
+	t := byID[id]
+	if t == nil {
+		return nil, []issue{{id, "referenced template does not exist"}}
+	}
+	var out []entryOf
+	var issues []issue
+	if t.Kind != groupKind {
+		if t.Kind != memberKind {
+			return nil, []issue{{id, fmt.Sprintf("referenced template is of kind %s, want %s", t.Kind, memberKind)}}
+		}
+		for _, e := range t.Entries {
+			out = append(out, entryOf{id, e.Value})
+		}
+		return out, nil
+	}
+	for _, m := range t.Entries {
+		*used = append(*used, m.Value)
+		mt := byID[m.Value]
+		switch {
+		case mt == nil:
+			issues = append(issues, issue{m.Value, fmt.Sprintf("member of template group %s does not exist", id)})
+		case mt.Kind != memberKind:
+			issues = append(issues, issue{m.Value, fmt.Sprintf("member of template group %s is of kind %s, want %s", id, mt.Kind, memberKind)})
+		default:
+			for _, e := range mt.Entries {
+				out = append(out, entryOf{mt.ID, e.Value})
+			}
+		}
+	}
+	return out, issues
+}
+
+// appendNew appends id to ids unless it is there.
+func appendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
+}

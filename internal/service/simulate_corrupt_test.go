@@ -1,0 +1,120 @@
+package service_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
+)
+
+// TestSimulateCorruptStore writes values that do not parse straight into
+// the rows of a real SQLite store — an address template's entry and a
+// member instance's address, both behind policies — and checks that
+// SimulateTraffic refuses to decide, naming each group, policy and value,
+// rather than deciding with the values skipped (which would open a DROP),
+// and that DescribeInstances names the instance and its bad address.
+func TestSimulateCorruptStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(st, service.Options{})
+	a, err := svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := svc.CreatePlatformKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(id string) service.Caller {
+		cr, err := svc.LookupCredential(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Caller("ap-guangzhou", "req")
+	}
+	c, plat := lookup(a.SecretID), lookup(pk.SecretID)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ipm, err := svc.CreateAddressTemplate(ctx, c, service.TemplateInput{Name: "blocked", Entries: []service.TemplateEntry{{Value: "192.0.2.0/24"}}})
+	must(err)
+	ppm, err := svc.CreateServiceTemplate(ctx, c, service.TemplateInput{Name: "web", Entries: []service.TemplateEntry{{Value: "tcp:80"}}})
+	must(err)
+	ref, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "ref"})
+	must(err)
+	g, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{
+		raw("DROP TCP 22 " + ref.ID), raw("DROP ALL ALL " + ipm.ID), raw("ACCEPT ALL ALL 0.0.0.0/0"),
+	}}})
+	must(err)
+	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: a.AccountID, Instances: []service.InstanceSpec{
+		{InstanceName: "member", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.5"}, SecurityGroupIDs: []string{ref.ID}},
+		{InstanceName: "target", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.9"}, SecurityGroupIDs: []string{g.ID}},
+	}})
+	must(err)
+	member, target := ids[0], ids[1]
+
+	// Before the corruption the DROPs decide.
+	in := service.SimulateInput{InstanceID: target, Direction: "INGRESS", Protocol: "TCP", Address: "192.0.2.7", Port: 80}
+	d, err := svc.SimulateTraffic(ctx, c, in)
+	if err != nil || d.Verdict.String() != "DROP" || d.SecurityGroupID != g.ID || *d.PolicyIndex != 1 {
+		t.Fatalf("SimulateTraffic before = %+v, %v; want DROP by %s policy 1", d, err, g.ID)
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"192.0.2.0/33"}]`, ipm.ID}},
+		{`UPDATE instances SET private_ips = ? WHERE id = ?`, []any{"10.0.0.300", member}},
+		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"tcp:80-"}]`, ppm.ID}},
+		// A write the store records, so that no compiled list is reused.
+		{`UPDATE accounts SET revision = revision + 1 WHERE id = ?`, []any{a.AccountID}},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+
+	d, err = svc.SimulateTraffic(ctx, c, in)
+	var se *service.Error
+	if !errors.As(err, &se) || se.Kind != service.KindUnresolvable {
+		t.Fatalf("SimulateTraffic after = %+v, %v; want a KindUnresolvable error", d, err)
+	}
+	t.Logf("SimulateTraffic: %s", se.Message)
+	for _, want := range []string{target, g.ID + " Ingress policy 0", `"10.0.0.300"`, member, g.ID + " Ingress policy 1", `"192.0.2.0/33"`, ipm.ID} {
+		if !strings.Contains(se.Message, want) {
+			t.Errorf("error %q does not name %s", se.Message, want)
+		}
+	}
+
+	// A policy written with the broken service template is not checked
+	// against a partial expansion: the write fails, naming the entry.
+	_, err = svc.CreateSecurityGroupPolicies(ctx, c, service.PoliciesInput{SecurityGroupID: ref.ID,
+		Set: service.PolicySetInput{Egress: []service.PolicyInput{raw("ACCEPT " + ppm.ID + " 0.0.0.0/0")}}})
+	if !errors.As(err, &se) || se.Kind != service.KindUnresolvable || !strings.Contains(se.Message, `"tcp:80-"`) {
+		t.Errorf("CreateSecurityGroupPolicies = %v; want an error naming the stored entry", err)
+	}
+
+	_, _, err = svc.DescribeInstances(ctx, c, service.InstanceQuery{})
+	if !errors.As(err, &se) || se.Kind != service.KindUnresolvable || !strings.Contains(se.Message, member) || !strings.Contains(se.Message, `"10.0.0.300"`) {
+		t.Errorf("DescribeInstances = %v; want an error naming %s and its address", err, member)
+	}
+}
