@@ -20,8 +20,8 @@ import (
 
 	"github.com/palisade-sg/palisade/client"
 	"github.com/palisade-sg/palisade/internal/service"
-	"github.com/palisade-sg/palisade/wire"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // BenchmarkReplayCache measures the API's throughput over loopback, with
