@@ -15,7 +15,7 @@ import (
 
 // Warning is advice about a written policy; it never blocks the write.
 type Warning struct {
-	Code        string // WarningISPBlockedPort, WarningPort25Blocked, WarningExposedPort
+	Code        string // WarningISPBlockedPort, WarningPort25Blocked, WarningExposedPort, WarningWidenedCIDR
 	Direction   policy.Direction
 	PolicyIndex int
 	Message     string
@@ -26,6 +26,7 @@ const (
 	WarningISPBlockedPort = "ISP_BLOCKED_PORT"
 	WarningPort25Blocked  = "PORT25_BLOCKED"
 	WarningExposedPort    = "EXPOSED_PORT"
+	WarningWidenedCIDR    = "WIDENED_CIDR"
 )
 
 // PolicyWarnings returns the warnings about one written policy, given as
@@ -40,6 +41,8 @@ const (
 //   - PORT25_BLOCKED: an ACCEPT admitting some of what a platform DROP rule
 //     of the entry's direction drops (rules.Platform: outbound TCP 25 while
 //     the account's block is on).
+//   - WIDENED_CIDR: a CIDR peer written as a prefix of the unspecified
+//     address (0.0.0.0/8, ::/16), which means the whole family.
 //   - EXPOSED_PORT: an ingress ACCEPT from 0.0.0.0/0 or ::/0 admitting TCP
 //     sensitive ports (protocol ALL admits every one), listed together.
 func PolicyWarnings(e *rules.Entry, port25Blocked bool) ([]Warning, error) {
@@ -48,6 +51,10 @@ func PolicyWarnings(e *rules.Entry, port25Blocked bool) ([]Warning, error) {
 	add := func(code, format string, args ...any) {
 		out = append(out, Warning{Code: code, Direction: d, PolicyIndex: index,
 			Message: fmt.Sprintf("%s policy %d (%s): ", d.Field(), index, p.Describe(d)) + fmt.Sprintf(format, args...)})
+	}
+	if written, ok := p.Peer.Widened(); ok {
+		add(WarningWidenedCIDR, "%s was widened to %s: a prefix of the unspecified address is the whole address family, as in the cloud; write %s if that is meant, or the network you had in mind",
+			written, p.Peer.Prefix, p.Peer.Prefix)
 	}
 	var isp []string
 	for _, s := range e.Services {

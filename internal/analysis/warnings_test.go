@@ -14,6 +14,7 @@ const (
 	WarningISPBlockedPort = analysis.WarningISPBlockedPort
 	WarningPort25Blocked  = analysis.WarningPort25Blocked
 	WarningExposedPort    = analysis.WarningExposedPort
+	WarningWidenedCIDR    = analysis.WarningWidenedCIDR
 )
 
 // TestPolicyWarnings checks the warning table: direction × action × protocol ×
@@ -82,6 +83,13 @@ func TestPolicyWarnings(t *testing.T) {
 		{name: "ingress TCP 25 is not blocked", dir: policy.Ingress, rule: "ACCEPT TCP 25 10.0.0.0/8", blocked: true},
 		{name: "egress DROP of 25 is no warning", dir: policy.Egress, rule: "DROP TCP 25 0.0.0.0/0", blocked: true},
 		{name: "group reference is not the Internet", dir: policy.Ingress, rule: "ACCEPT TCP 22 sg-00000002"},
+		{name: "0.0.0.0/8 is widened", dir: policy.Ingress, rule: "ACCEPT TCP 80 0.0.0.0/8", want: []string{WarningWidenedCIDR},
+			message: map[string]string{WarningWidenedCIDR: "0.0.0.0/8 was widened to 0.0.0.0/0"}},
+		{name: "::/16 is widened", dir: policy.Egress, rule: "ACCEPT UDP 53 ::/16", want: []string{WarningWidenedCIDR},
+			message: map[string]string{WarningWidenedCIDR: "::/16 was widened to ::/0"}},
+		{name: "widened and exposed", dir: policy.Ingress, rule: "ACCEPT TCP 22 0.0.0.0/1", want: []string{WarningWidenedCIDR, WarningExposedPort}},
+		{name: "0.0.0.0/0 is not widened", dir: policy.Ingress, rule: "ACCEPT TCP 80 0.0.0.0/0"},
+		{name: "0.0.0.0 alone is widened", dir: policy.Ingress, rule: "ACCEPT TCP 80 0.0.0.0", want: []string{WarningWidenedCIDR}},
 		{name: "address template is not read", dir: policy.Ingress, rule: "ACCEPT TCP 22 ipm-00000002"},
 
 		// Service templates: the same checks on the template's entries.

@@ -53,7 +53,12 @@ func FuzzParseCIDR(f *testing.F) {
 			}
 			q, err := parse(p.String())
 			c, errc := parse(p.Canonical())
-			if err != nil || q != p || errc != nil || !c.Equal(p) {
+			// A widened prefix (0.0.0.0/3) reads back as the whole family
+			// without the note of what was written.
+			if _, widened := p.Widened(); !widened && q != p {
+				t.Fatalf("round trip %q: %v -> %v", s, p, q)
+			}
+			if err != nil || !q.Equal(p) || q.String() != p.String() || errc != nil || !c.Equal(p) {
 				t.Fatalf("round trip %q: %v -> %v, %v", s, p, q, err)
 			}
 		}

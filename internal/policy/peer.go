@@ -47,7 +47,16 @@ type Peer struct {
 	Prefix netip.Prefix // masked; for PeerCIDR and PeerCIDR6
 	ID     string       // for references: sg-, ipm-, ipmg-
 	text   string       // as written, for CIDR kinds; "" means canonical
+	// widened is the prefix as written when parsing widened it to its
+	// whole family (0.0.0.0/8 is 0.0.0.0/0); it is not part of the peer's
+	// value (Equal and String ignore it).
+	widened string
 }
+
+// Widened returns the prefix as it was written when parsing widened it to
+// the whole address family, as the cloud does with any prefix of the
+// unspecified address (0.0.0.0/8 and ::/16 mean 0.0.0.0/0 and ::/0).
+func (p Peer) Widened() (string, bool) { return p.widened, p.widened != "" }
 
 // CIDRPeer returns the peer of an IPv4 or IPv6 prefix (masked).
 func CIDRPeer(p netip.Prefix) Peer {
@@ -84,7 +93,11 @@ func ParseCIDR6(s string) (Peer, error) {
 // unspecified address (0.0.0.0/n, ::/n) is the whole family, as in the cloud.
 func cidrPeer(kind PeerKind, p netip.Prefix, written string) Peer {
 	if p.Addr().IsUnspecified() {
-		return Peer{Kind: kind, Prefix: netip.PrefixFrom(p.Addr(), 0)}
+		out := Peer{Kind: kind, Prefix: netip.PrefixFrom(p.Addr(), 0)}
+		if p.Bits() != 0 {
+			out.widened = strings.TrimSpace(written)
+		}
+		return out
 	}
 	peer := Peer{Kind: kind, Prefix: p}
 	if t := strings.TrimSpace(written); t != peer.Canonical() {

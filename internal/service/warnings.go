@@ -16,6 +16,7 @@ const (
 	WarningISPBlockedPort = analysis.WarningISPBlockedPort
 	WarningPort25Blocked  = analysis.WarningPort25Blocked
 	WarningExposedPort    = analysis.WarningExposedPort
+	WarningWidenedCIDR    = analysis.WarningWidenedCIDR
 )
 
 // written locates a policy a write created or replaced.

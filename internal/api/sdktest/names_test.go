@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -104,5 +105,26 @@ func TestNamesRefuseLookalikes(t *testing.T) {
 	}
 	if n := len(res.Response.SecurityGroupSet); n != 1 {
 		t.Errorf("%d groups after the refused names, want only web-prod", n)
+	}
+}
+
+// A CIDR written as a prefix of the unspecified address is the whole
+// family, as in the cloud, and the write says so.
+func TestWidenedCIDRIsWarned(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.group("web", nil, nil)
+	var out struct {
+		Warnings []struct{ Code, Direction, Message string }
+	}
+	err := e.call(e.admin, gz, "vpc", "CreateSecurityGroupPolicies", map[string]any{"SecurityGroupId": g,
+		"SecurityGroupPolicySet": map[string]any{"Ingress": []map[string]any{{"Protocol": "TCP", "Port": "80", "CidrBlock": "0.0.0.0/8", "Action": "ACCEPT"}}}}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Warnings) != 1 || out.Warnings[0].Code != "WIDENED_CIDR" || !strings.Contains(out.Warnings[0].Message, "0.0.0.0/8 was widened to 0.0.0.0/0") {
+		t.Errorf("warnings = %+v, want one WIDENED_CIDR naming 0.0.0.0/8", out.Warnings)
+	}
+	if got := compact(e.describe(e.vpc(), g).Ingress); len(got) != 1 || got[0] != "ACCEPT TCP 80 0.0.0.0/0" {
+		t.Errorf("stored %q, want the whole family", got)
 	}
 }
