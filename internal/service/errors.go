@@ -1,8 +1,11 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/palisade-sg/palisade/internal/store"
 )
 
 // Kind classifies a domain error so that a front end can choose its error
@@ -38,6 +41,9 @@ const (
 	KindForbidden
 	// KindUnsupportedRegion: the request's region is not configured.
 	KindUnsupportedRegion
+	// KindBusy: the store stayed busy (lock conflicts) through every
+	// retry; nothing changed and the request may be sent again.
+	KindBusy
 )
 
 func (k Kind) String() string {
@@ -62,6 +68,8 @@ func (k Kind) String() string {
 		return "Forbidden"
 	case KindUnsupportedRegion:
 		return "UnsupportedRegion"
+	case KindBusy:
+		return "Busy"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -90,7 +98,11 @@ type Error struct {
 	Limit    int      // the quota's value, for KindLimitExceeded
 	Blockers []string // for KindInUse and KindUnsupported: what holds or prevents it
 	Message  string   // human explanation, complete on its own
+	cause    error    // the store error it translates, if any
 }
+
+// Unwrap returns the store error the domain error translates, if any.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	msg := e.Message
@@ -113,4 +125,27 @@ func forbidden(format string, args ...any) *Error {
 
 func limitExceeded(quota string, limit int, format string, args ...any) *Error {
 	return &Error{Kind: KindLimitExceeded, Quota: quota, Limit: limit, Message: fmt.Sprintf(format, args...)}
+}
+
+// fromStore translates the store's sentinel errors a request can meet when
+// it races another (a version or unique key taken between the service's
+// check and its write, a store busy through every retry) into domain
+// errors, which keep the store error as their cause. Domain errors and any
+// other error pass through.
+func fromStore(err error) error {
+	var e *Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		return &Error{Kind: KindBusy, cause: err, Message: "the store is busy; nothing changed, retry the request"}
+	case errors.Is(err, store.ErrVersionMismatch):
+		return &Error{Kind: KindVersionMismatch, cause: err,
+			Message: fmt.Sprintf("%v: the resource changed while the request ran; nothing changed, read it again and retry", err)}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Kind: KindDuplicate, cause: err,
+			Message: fmt.Sprintf("%v: a resource with that name or id was created while the request ran; nothing changed", err)}
+	}
+	return err
 }

@@ -90,13 +90,29 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntry, error) {
 	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
+		// The cached lists, if the feed since they were last found valid
+		// holds nothing they depend on: one read.
+		var head int64
+		if e := s.cache.get(id, c.AccountID, c.Region); e != nil {
+			h, changes, err := tx.Changes(ctx, e.revision, c.AccountID, simChanges)
+			switch {
+			case err == nil:
+				if out = s.cache.valid(e, h, changes); out != nil {
+					return nil
+				}
+			case !errors.Is(err, store.ErrCompacted):
+				return err
+			}
+			head = h
+		} else {
+			var err error
+			if head, err = tx.Revision(ctx); err != nil {
+				return err
+			}
+		}
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
-		}
-		if e := s.cache.lookup(id, c.AccountID, c.Region, a.Revision); e != nil {
-			out = e
-			return nil
 		}
 		in, groups, err := tx.GetInstancePolicies(ctx, id)
 		if errors.Is(err, store.ErrNotFound) || err == nil && (in.AccountID != c.AccountID && c.AccountID != "" || in.Region != c.Region) {
@@ -107,8 +123,11 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		out, err = s.resolve(ctx, tx, a, in, groups)
-		return err
+		if out, err = s.resolve(ctx, tx, a, in, groups); err != nil {
+			return err
+		}
+		out.revision = head
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -126,7 +145,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 	if err != nil {
 		return nil, err
 	}
-	e := &simEntry{revision: a.Revision, deps: simDeps{account: a.ID, region: ins.Region, instance: ins.ID, groups: slices.Clone(ins.GroupIDs)}}
+	e := &simEntry{deps: simDeps{account: a.ID, region: ins.Region, instance: ins.ID, groups: slices.Clone(ins.GroupIDs)}}
 	r := resolution{addresses: map[string][]netip.Prefix{}, services: map[string][]eval.Service{}}
 	var sgRefs, addrRefs, svcRefs []string
 	for _, g := range groups {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
@@ -22,13 +23,28 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// Options tune a store; zero fields take defaults.
+type Options struct {
+	// BusyTimeout is how long one attempt waits for another process's
+	// write lock before the transaction is retried (default 10s).
+	BusyTimeout time.Duration
+}
+
 // Open opens (creating if needed) the SQLite database at path and brings its
 // schema up to date.
 func Open(path string) (*sqlstore.DB, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("sqlite: a file path is required")
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)", o.BusyTimeout.Milliseconds()) + "&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w, err := sql.Open("sqlite", base+"?"+common+"&_txlock=immediate")
 	if err != nil {
