@@ -47,6 +47,9 @@ const (
 	codeVersionMismatch    = "UnsupportedOperation.VersionMismatch"
 	codeDuplicatePolicy    = "UnsupportedOperation.DuplicatePolicy"
 	codeUnsupported        = "UnsupportedOperation"
+	// codeRequestLimit answers a request the store was too busy to run:
+	// the SDK retries it when its rate-limit retry is enabled.
+	codeRequestLimit = "RequestLimitExceeded"
 )
 
 // apiError is a failure decided by the API layer itself (authentication,
@@ -181,6 +184,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeUnsupportedRegion
 	case service.KindInvalid:
 		return codeInvalidParameter
+	case service.KindBusy:
+		return codeRequestLimit
 	}
 	return codeInternalError
 }

@@ -34,6 +34,7 @@ func TestToWire(t *testing.T) {
 		{"forbidden", "palisade", "RegisterInstances", &service.Error{Kind: service.KindForbidden}, "UnauthorizedOperation"},
 		{"region", "vpc", "DescribeSecurityGroups", &service.Error{Kind: service.KindUnsupportedRegion}, "UnsupportedRegion"},
 		{"invalid", "cvm", "DisassociateSecurityGroups", &service.Error{Kind: service.KindInvalid}, "InvalidParameter"},
+		{"store busy", "vpc", "CreateSecurityGroupPolicies", &service.Error{Kind: service.KindBusy}, "RequestLimitExceeded"},
 		{"wrapped service error", "vpc", "DeleteSecurityGroup", fmt.Errorf("delete: %w", sgNotFound), "InvalidSecurityGroupID.NotFound"},
 		{"malformed field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "x", Kind: policy.Malformed}, "InvalidParameterValue.Malformed"},
 		{"range field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "0", Kind: policy.OutOfRange}, "InvalidParameterValue.Range"},
