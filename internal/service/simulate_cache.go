@@ -61,8 +61,8 @@ func affects(c *store.Change, d *simDeps) bool {
 // Bounds of the simulation cache.
 const (
 	simEntries = 100_000 // compiled instances kept
-	// simChanges is the most feed entries one validation reads; more since
-	// an entry was last validated means compiling it again.
+	// simChanges is the most feed entries one validation reads: an entry
+	// last validated more revisions ago is compiled again.
 	simChanges = 256
 )
 
@@ -96,10 +96,11 @@ func (c *simCache) get(id, account, region string) *simEntry {
 	return e
 }
 
-// valid returns e as valid at head when none of changes, the feed entries
-// after e's revision up to head, affects it, and nil otherwise.
+// valid returns e as valid at head when changes are the feed entries after
+// e's revision up to head (read with limit simChanges) and none affects it,
+// and nil otherwise.
 func (c *simCache) valid(e *simEntry, head int64, changes []store.Change) *simEntry {
-	if len(changes) >= simChanges {
+	if head-e.revision > simChanges {
 		return nil
 	}
 	for i := range changes {

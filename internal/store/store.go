@@ -115,13 +115,13 @@ type Tx interface {
 	CountBindings(ctx context.Context, groupIDs []string) (map[string]int, error)
 
 	// The change feed. Revision returns the current revision: that of the
-	// latest change, 0 before any. Changes returns it too, with the changes
-	// after since in revision order — only those of accountID and the
-	// platform-wide ones when accountID is not "" — at most limit of them
-	// (limit <= 0: all); when limit are returned more may follow. since
-	// older than the oldest change kept, or newer than the current
-	// revision, is ErrCompacted (the current revision is returned with it).
-	// One statement.
+	// latest change, 0 before any. Changes returns it too (head), with the
+	// changes of revisions since+1 to since+limit (limit <= 0: to head) in
+	// revision order — only those of accountID and the platform-wide ones
+	// (AccountID "") when accountID is not "". When head is past
+	// since+limit, more may follow: ask again from since+limit. since older
+	// than the oldest change kept, or newer than head, is ErrCompacted, with
+	// head. One statement, reading at most limit entries.
 	Revision(ctx context.Context) (int64, error)
 	Changes(ctx context.Context, since int64, accountID string, limit int) (head int64, changes []Change, err error)
 

@@ -83,7 +83,7 @@ func TestTxRetriesWhileLocked(t *testing.T) {
 		holdFor time.Duration // 0: until the transaction returns
 		wantErr error
 	}{
-		{"lock released during the retries", 40 * time.Millisecond, nil},
+		{"lock released during the retries", 20 * time.Millisecond, nil},
 		{"lock held throughout", 0, store.ErrBusy},
 	}
 	for _, tt := range tests {

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -73,9 +75,11 @@ const (
 	// even when the feed is empty; each scalar subquery reads one end of
 	// the primary key.
 	changesHead = `SELECT h.head, h.low, ` + changeCols + ` FROM (SELECT COALESCE((SELECT MAX(revision) FROM changes), 0) AS head, ` +
-		`COALESCE((SELECT MIN(revision) FROM changes), 0) AS low) h LEFT JOIN changes c ON c.revision > ? AND ? >= h.low - 1 AND ? <= h.head`
-	changesQuery        = changesHead + ` ORDER BY c.revision LIMIT ?`
-	accountChangesQuery = changesHead + ` AND c.account_id IN (?, '') ORDER BY c.revision LIMIT ?`
+		`COALESCE((SELECT MIN(revision) FROM changes), 0) AS low) h LEFT JOIN changes c ON c.revision > ? AND c.revision <= ? AND ? >= h.low - 1 AND ? <= h.head`
+	// No ORDER BY: SQLite would sort through a temporary b-tree even though
+	// it reads the range in key order; Changes sorts the few rows instead.
+	changesQuery        = changesHead
+	accountChangesQuery = changesHead + ` AND c.account_id IN (?, '')`
 )
 
 // writeQueries are prepared on the writer pool only.
@@ -120,12 +124,13 @@ func (t *tx) Revision(ctx context.Context) (int64, error) {
 }
 
 func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit int) (int64, []store.Change, error) {
-	if limit <= 0 {
-		limit = 1 << 31
+	upto := int64(math.MaxInt64)
+	if limit > 0 && since < math.MaxInt64-int64(limit) {
+		upto = since + int64(limit)
 	}
-	q, args := changesQuery, []any{since, since, since, limit}
+	q, args := changesQuery, []any{since, upto, since, since}
 	if accountID != "" {
-		q, args = accountChangesQuery, []any{since, since, since, accountID, limit}
+		q, args = accountChangesQuery, []any{since, upto, since, since, accountID}
 	}
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
@@ -156,6 +161,7 @@ func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit i
 	if since > head || since < low-1 {
 		return head, nil, fmt.Errorf("changes since %d (kept %d to %d): %w", since, low, head, store.ErrCompacted)
 	}
+	slices.SortFunc(out, func(a, b store.Change) int { return cmp.Compare(a.Revision, b.Revision) })
 	return head, out, nil
 }
 
