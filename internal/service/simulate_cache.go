@@ -62,7 +62,8 @@ func affects(c *store.Change, d *simDeps) bool {
 const (
 	simEntries = 100_000 // compiled instances kept
 	// simChanges is the most feed entries one validation reads: an entry
-	// last validated more revisions ago is compiled again.
+	// last validated more revisions ago (of any account) is compiled
+	// again, which by then costs about as much as reading the feed.
 	simChanges = 256
 )
 

@@ -103,10 +103,10 @@ func TestTxRetriesWhileLocked(t *testing.T) {
 					t.Error(err)
 				}
 			}
+			start := time.Now()
 			if tt.holdFor > 0 {
 				time.AfterFunc(tt.holdFor, release)
 			}
-			start := time.Now()
 			calls := 0
 			err = s.Tx(ctx, func(tx store.Tx) error {
 				calls++

@@ -271,9 +271,9 @@ func testWait(t *testing.T, s store.Store) {
 		}},
 		{"timeout", func(t *testing.T) {
 			cur := revision(t, s)
+			start := time.Now()
 			wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 			defer cancel()
-			start := time.Now()
 			if _, err := s.Wait(wctx, cur); !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("Wait with nothing written = %v, want DeadlineExceeded", err)
 			}
