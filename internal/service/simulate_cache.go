@@ -61,10 +61,12 @@ func affects(c *store.Change, d *simDeps) bool {
 // Bounds of the simulation cache.
 const (
 	simEntries = 100_000 // compiled instances kept
-	// simChanges is the most feed entries one validation reads: an entry
+	// simChanges is the most feed revisions one validation reads: an entry
 	// last validated more revisions ago (of any account) is compiled
-	// again, which by then costs about as much as reading the feed.
-	simChanges = 256
+	// again. Reading an entry of the account costs a few microseconds, a
+	// compilation a few hundred: past this many, reading the feed could
+	// cost as much as compiling again.
+	simChanges = 128
 )
 
 // simCache keeps each instance's compiled effective lists with the store
@@ -97,9 +99,9 @@ func (c *simCache) get(id, account, region string) *simEntry {
 	return e
 }
 
-// valid returns e as valid at head when changes are the feed entries after
-// e's revision up to head (read with limit simChanges) and none affects it,
-// and nil otherwise.
+// valid returns e as valid at head when changes, the feed entries after e's
+// revision read with limit simChanges, are all of them up to head and none
+// affects e, and nil otherwise.
 func (c *simCache) valid(e *simEntry, head int64, changes []store.Change) *simEntry {
 	if head-e.revision > simChanges {
 		return nil

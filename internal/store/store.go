@@ -116,12 +116,13 @@ type Tx interface {
 
 	// The change feed. Revision returns the current revision: that of the
 	// latest change, 0 before any. Changes returns it too (head), with the
-	// changes of revisions since+1 to since+limit (limit <= 0: to head) in
-	// revision order — only those of accountID and the platform-wide ones
-	// (AccountID "") when accountID is not "". When head is past
-	// since+limit, more may follow: ask again from since+limit. since older
-	// than the oldest change kept, or newer than head, is ErrCompacted, with
-	// head. One statement, reading at most limit entries.
+	// changes after since up to head in revision order — only those of
+	// accountID and the platform-wide ones (AccountID "") when accountID is
+	// not "". When more than limit revisions follow since (limit <= 0: no
+	// limit), it returns none of them, only head: read everything again or
+	// ask with a larger limit. Otherwise since older than the oldest change
+	// kept, or newer than head, is ErrCompacted, with head. One statement,
+	// reading at most limit entries.
 	Revision(ctx context.Context) (int64, error)
 	Changes(ctx context.Context, since int64, accountID string, limit int) (head int64, changes []Change, err error)
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/store"
@@ -64,18 +65,44 @@ func idList(ids []string) string {
 	return joinList(ids)
 }
 
+// Flags of a feed row.
 const (
-	insertChangeQuery = `INSERT INTO changes (revision, time, account_id, account_ids, account_row, group_ids, member_group_ids, instance_ids, template_ids, host_ids, platform) ` +
-		`VALUES (COALESCE((SELECT MAX(revision) FROM changes), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING revision`
+	flagAccountRow = 1
+	flagPlatform   = 2
+)
+
+// encodeIDs and decodeIDs write and read the ids column: six sections
+// separated by ';' (accounts, groups, members, instances, templates, hosts),
+// each a sorted list joined by ','.
+func (w *touched) encodeIDs() string {
+	return strings.Join([]string{idList(w.accounts), idList(w.groups), idList(w.members), idList(w.instances), idList(w.templates), idList(w.hosts)}, ";")
+}
+
+func decodeIDs(s string, c *store.Change) error {
+	parts := strings.Split(s, ";")
+	if len(parts) != 6 {
+		return fmt.Errorf("change %d: ids %q: want 6 sections, not %d", c.Revision, s, len(parts))
+	}
+	c.Accounts, c.Groups, c.Members = splitList(parts[0]), splitList(parts[1]), splitList(parts[2])
+	c.Instances, c.Templates, c.Hosts = splitList(parts[3]), splitList(parts[4]), splitList(parts[5])
+	return nil
+}
+
+const (
+	insertChangeQuery = `INSERT INTO changes (revision, time, account_id, flags, ids) ` +
+		`VALUES (COALESCE((SELECT MAX(revision) FROM changes), 0) + 1, ?, ?, ?, ?) RETURNING revision`
 	pruneChangesQuery = `DELETE FROM changes WHERE revision < ? AND (revision <= ? OR time < ?)`
 	revisionQuery     = `SELECT COALESCE((SELECT MAX(revision) FROM changes), 0)`
 
-	changeCols = `c.revision, c.time, c.account_id, c.account_ids, c.account_row, c.group_ids, c.member_group_ids, c.instance_ids, c.template_ids, c.host_ids, c.platform`
-	// changesHead is the current revision and the oldest kept, in one row
-	// even when the feed is empty; each scalar subquery reads one end of
-	// the primary key.
-	changesHead = `SELECT h.head, h.low, ` + changeCols + ` FROM (SELECT COALESCE((SELECT MAX(revision) FROM changes), 0) AS head, ` +
-		`COALESCE((SELECT MIN(revision) FROM changes), 0) AS low) h LEFT JOIN changes c ON c.revision > ? AND c.revision <= ? AND ? >= h.low - 1 AND ? <= h.head`
+	// changesHead is, in one row even when the feed is empty, the current
+	// revision and — only when some but no more than the limit follow
+	// since — the first revision kept after since (each a scalar subquery seeking one
+	// key), joined with the changes after since up to head when since is
+	// not compacted (the first kept after it is since+1); else an empty
+	// range.
+	changesHead = `SELECT h.head, h.next, c.revision, c.time, c.flags, c.ids FROM (SELECT m.head, CASE WHEN m.head <= ? AND m.head > ? THEN ` +
+		`(SELECT MIN(revision) FROM changes WHERE revision > ?) END AS next FROM (SELECT COALESCE((SELECT MAX(revision) FROM changes), 0) AS head) m) h ` +
+		`LEFT JOIN changes c ON c.revision > ? AND c.revision <= CASE WHEN h.next = ? + 1 THEN h.head ELSE ? END`
 	// No ORDER BY: SQLite would sort through a temporary b-tree even though
 	// it reads the range in key order; Changes sorts the few rows instead.
 	changesQuery        = changesHead
@@ -89,14 +116,20 @@ func writeQueries() []string { return []string{insertChangeQuery} }
 // the feed every pruneEvery revisions. It returns the entry's revision.
 func (t *tx) commitChange(ctx context.Context) (int64, error) {
 	w := &t.touched
-	accounts := idList(w.accounts)
-	accountID := accounts
-	if w.platform || len(splitList(accounts)) != 1 {
+	ids := w.encodeIDs()
+	accountID, _, _ := strings.Cut(ids, ";")
+	if w.platform || strings.Contains(accountID, ",") {
 		accountID = ""
 	}
+	flags := 0
+	if w.accountRow {
+		flags |= flagAccountRow
+	}
+	if w.platform {
+		flags |= flagPlatform
+	}
 	now := time.Now()
-	args := []any{toMicros(now), accountID, accounts, boolInt(w.accountRow), idList(w.groups), idList(w.members),
-		idList(w.instances), idList(w.templates), idList(w.hosts), boolInt(w.platform)}
+	args := []any{toMicros(now), accountID, flags, ids}
 	var row *sql.Row
 	if s := t.db.prepared[t.pool][insertChangeQuery]; s != nil {
 		row = t.q.StmtContext(ctx, s).QueryRowContext(ctx, args...)
@@ -128,38 +161,48 @@ func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit i
 	if limit > 0 && since < math.MaxInt64-int64(limit) {
 		upto = since + int64(limit)
 	}
-	q, args := changesQuery, []any{since, upto, since, since}
+	s, u := any(since), any(upto) // boxed once
+	q, args := changesQuery, []any{u, s, s, s, s, s}
 	if accountID != "" {
-		q, args = accountChangesQuery, []any{since, upto, since, since, accountID}
+		q, args = accountChangesQuery, []any{u, s, s, s, s, s, accountID}
 	}
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
 	}
 	defer rows.Close()
-	var head, low int64
+	var head int64
+	var next sql.NullInt64
 	var out []store.Change
 	for rows.Next() {
-		var rev, tm, accountRow, platform sql.NullInt64
-		var account, accounts, groups, members, instances, templates, hosts sql.NullString
-		if err := rows.Scan(&head, &low, &rev, &tm, &account, &accounts, &accountRow, &groups, &members, &instances, &templates, &hosts, &platform); err != nil {
+		var rev, tm, flags sql.NullInt64
+		var ids sql.NullString
+		if err := rows.Scan(&head, &next, &rev, &tm, &flags, &ids); err != nil {
 			return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
 		}
 		if !rev.Valid {
 			continue
 		}
-		out = append(out, store.Change{
-			Revision: rev.Int64, Time: fromMicros(tm.Int64), AccountID: account.String, Accounts: splitList(accounts.String),
-			AccountRow: accountRow.Int64 != 0, Groups: splitList(groups.String), Members: splitList(members.String),
-			Instances: splitList(instances.String), Templates: splitList(templates.String), Hosts: splitList(hosts.String),
-			Platform: platform.Int64 != 0,
-		})
+		c := store.Change{Revision: rev.Int64, Time: fromMicros(tm.Int64), AccountRow: flags.Int64&flagAccountRow != 0, Platform: flags.Int64&flagPlatform != 0}
+		if err := decodeIDs(ids.String, &c); err != nil {
+			return 0, nil, err
+		}
+		if len(c.Accounts) == 1 && !c.Platform {
+			c.AccountID = c.Accounts[0]
+		}
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
 	}
-	if since > head || since < low-1 {
-		return head, nil, fmt.Errorf("changes since %d (kept %d to %d): %w", since, low, head, store.ErrCompacted)
+	// The feed is kept from some revision to head without a gap: since is
+	// compacted when a change follows it but not since+1. More than the
+	// limit after since: head alone.
+	if since <= head && head > upto {
+		return head, nil, nil
+	}
+	if since > head || since < head && next.Int64 != since+1 {
+		return head, nil, fmt.Errorf("changes since %d (head %d, next kept %d): %w", since, head, next.Int64, store.ErrCompacted)
 	}
 	slices.SortFunc(out, func(a, b store.Change) int { return cmp.Compare(a.Revision, b.Revision) })
 	return head, out, nil

@@ -224,8 +224,12 @@ func testFeedFilters(t *testing.T, s store.Store) {
 		store.Change{AccountID: "acc-00000002", Accounts: acct("acc-00000002"), Groups: []string{"sg-0000000b"}})
 	view(t, s, func(tx store.Tx) error {
 		head, got, err := tx.Changes(ctx, 0, "", 2)
-		if err != nil || head != 5 || len(got) != 2 || got[0].Revision != 1 || got[1].Revision != 2 {
-			t.Errorf("Changes(0, limit 2) = %d, %+v, %v; want head 5 and revisions 1 and 2", head, got, err)
+		if err != nil || head != 5 || len(got) != 0 {
+			t.Errorf("Changes(0, limit 2) = %d, %+v, %v; want head 5 and no change (5 follow)", head, got, err)
+		}
+		head, got, err = tx.Changes(ctx, 3, "", 2)
+		if err != nil || head != 5 || len(got) != 2 || got[0].Revision != 4 || got[1].Revision != 5 {
+			t.Errorf("Changes(3, limit 2) = %d, %+v, %v; want head 5 and revisions 4 and 5", head, got, err)
 		}
 		head, got, err = tx.Changes(ctx, 5, "acc-00000001", 0)
 		if err != nil || head != 5 || len(got) != 0 {
