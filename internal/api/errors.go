@@ -66,6 +66,9 @@ const (
 	codeTagsPerResource     = "LimitExceeded.ResourceAttachedTags"
 
 	codeFailedOperation = "FailedOperation"
+	// codeRequestLimit answers a request the store was too busy to run:
+	// the SDK retries it when its rate-limit retry is enabled.
+	codeRequestLimit = "RequestLimitExceeded"
 )
 
 // apiError is a failure decided by the API layer itself (authentication,
@@ -255,6 +258,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeInvalidParameter
 	case service.KindUnresolvable:
 		return codeFailedOperation
+	case service.KindBusy:
+		return codeRequestLimit
 	}
 	return codeInternalError
 }

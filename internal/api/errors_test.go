@@ -35,6 +35,7 @@ func TestToWire(t *testing.T) {
 		{"region", "vpc", "DescribeSecurityGroups", &service.Error{Kind: service.KindUnsupportedRegion}, "UnsupportedRegion"},
 		{"invalid", "cvm", "DisassociateSecurityGroups", &service.Error{Kind: service.KindInvalid}, "InvalidParameter"},
 		{"unresolvable", "palisade", "SimulateTraffic", &service.Error{Kind: service.KindUnresolvable, Message: "effective rules of ins-00000001 do not resolve"}, "FailedOperation"},
+		{"store busy", "vpc", "CreateSecurityGroupPolicies", &service.Error{Kind: service.KindBusy}, "RequestLimitExceeded"},
 		{"wrapped service error", "vpc", "DeleteSecurityGroup", fmt.Errorf("delete: %w", sgNotFound), "InvalidSecurityGroupID.NotFound"},
 		{"malformed field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "x", Kind: policy.Malformed}, "InvalidParameterValue.Malformed"},
 		{"range field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "0", Kind: policy.OutOfRange}, "InvalidParameterValue.Range"},

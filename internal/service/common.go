@@ -195,10 +195,12 @@ func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
 	return s.st.View(ctx, fn)
 }
 
-// update runs fn in one write transaction; the simulation cache learns what
-// it changed.
+// update runs fn in one write transaction, which the store may run again on
+// a lock conflict (fn must not accumulate state across runs). The store
+// records what it changed in its feed, where the simulation cache reads it;
+// the store's errors of a race become domain errors.
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.cache.update(ctx, s.st, fn)
+	return fromStore(s.st.Tx(ctx, fn))
 }
 
 // effectiveQuotas returns the account's quotas: overrides over the defaults.

@@ -1,8 +1,11 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/palisade-sg/palisade/internal/store"
 )
 
 // Kind classifies a domain error so that a front end can choose its error
@@ -42,6 +45,9 @@ const (
 	// (a value that does not parse, a referenced template that does not
 	// exist); nothing is answered from it. The message names the problems.
 	KindUnresolvable
+	// KindBusy: the store stayed busy (lock conflicts) through every
+	// retry; nothing changed and the request may be sent again.
+	KindBusy
 )
 
 func (k Kind) String() string {
@@ -68,6 +74,8 @@ func (k Kind) String() string {
 		return "UnsupportedRegion"
 	case KindUnresolvable:
 		return "Unresolvable"
+	case KindBusy:
+		return "Busy"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -96,7 +104,11 @@ type Error struct {
 	Limit    int      // the quota's value, for KindLimitExceeded
 	Blockers []string // for KindInUse and KindUnsupported: what holds or prevents it
 	Message  string   // human explanation, complete on its own
+	cause    error    // the store error it translates, if any
 }
+
+// Unwrap returns the store error the domain error translates, if any.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	msg := e.Message
@@ -119,4 +131,27 @@ func forbidden(format string, args ...any) *Error {
 
 func limitExceeded(quota string, limit int, format string, args ...any) *Error {
 	return &Error{Kind: KindLimitExceeded, Quota: quota, Limit: limit, Message: fmt.Sprintf(format, args...)}
+}
+
+// fromStore translates the store's sentinel errors a request can meet when
+// it races another (a version or unique key taken between the service's
+// check and its write, a store busy through every retry) into domain
+// errors, which keep the store error as their cause. Domain errors and any
+// other error pass through.
+func fromStore(err error) error {
+	var e *Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		return &Error{Kind: KindBusy, cause: err, Message: "the store is busy; nothing changed, retry the request"}
+	case errors.Is(err, store.ErrVersionMismatch):
+		return &Error{Kind: KindVersionMismatch, cause: err,
+			Message: fmt.Sprintf("%v: the resource changed while the request ran; nothing changed, read it again and retry", err)}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Kind: KindDuplicate, cause: err,
+			Message: fmt.Sprintf("%v: a resource with that name or id was created while the request ran; nothing changed", err)}
+	}
+	return err
 }

@@ -129,6 +129,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 	}
 	var ids []string
 	err = s.update(ctx, func(tx store.Tx) error {
+		ids = nil
 		if _, err := tx.GetAccount(ctx, in.AccountID); errors.Is(err, store.ErrNotFound) {
 			e := notFound(ResourceAccount, in.AccountID)
 			e.Field = "AccountId"
@@ -169,10 +170,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 			}
 			ids = append(ids, rec.ID)
 		}
-		if err := s.checkInstancesPerGroup(ctx, tx, added, q); err != nil {
-			return err
-		}
-		return tx.BumpRevision(ctx, in.AccountID)
+		return s.checkInstancesPerGroup(ctx, tx, added, q)
 	})
 	if err != nil {
 		return nil, err
@@ -336,7 +334,6 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
-		var accounts []string
 		for i, id := range ids {
 			field := fmt.Sprintf("InstanceIds.%d", i)
 			if slices.Index(ids, id) != i {
@@ -355,12 +352,6 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 			}
 			in.Updated = s.now()
 			if err := tx.UpdateInstance(ctx, in); err != nil {
-				return err
-			}
-			accounts = appendNew(accounts, in.AccountID)
-		}
-		for _, a := range accounts {
-			if err := tx.BumpRevision(ctx, a); err != nil {
 				return err
 			}
 		}
@@ -527,9 +518,6 @@ func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, grou
 				return err
 			}
 		}
-		if err := s.checkInstancesPerGroup(ctx, tx, added, q); err != nil {
-			return err
-		}
-		return tx.BumpRevision(ctx, c.AccountID)
+		return s.checkInstancesPerGroup(ctx, tx, added, q)
 	})
 }

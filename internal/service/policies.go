@@ -192,9 +192,6 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 		if err := s.recordPolicies(ctx, tx, c, g.ID, action, before, set); err != nil {
 			return err
 		}
-		if err := tx.BumpRevision(ctx, c.AccountID); err != nil {
-			return err
-		}
 		res.Version = set.Version
 		res.Warnings, err = s.policyWarnings(ctx, tx, c.AccountID, set, ws)
 		return err

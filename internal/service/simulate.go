@@ -93,13 +93,29 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntry, error) {
 	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
+		// The cached lists, if the feed since they were last found valid
+		// holds nothing they depend on: one read.
+		var head int64
+		if e := s.cache.get(id, c.AccountID, c.Region); e != nil {
+			h, changes, err := tx.Changes(ctx, e.revision, c.AccountID, simChanges)
+			switch {
+			case err == nil:
+				if out = s.cache.valid(e, h, changes); out != nil {
+					return nil
+				}
+			case !errors.Is(err, store.ErrCompacted):
+				return err
+			}
+			head = h
+		} else {
+			var err error
+			if head, err = tx.Revision(ctx); err != nil {
+				return err
+			}
+		}
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
-		}
-		if e := s.cache.lookup(id, c.AccountID, c.Region, a.Revision); e != nil {
-			out = e
-			return nil
 		}
 		// The lookup by id, account and region answers another account's
 		// instance exactly as a missing one.
@@ -110,8 +126,11 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		out, err = s.resolve(ctx, tx, a, in, groups)
-		return err
+		if out, err = s.resolve(ctx, tx, a, in, groups); err != nil {
+			return err
+		}
+		out.revision = head
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -135,7 +154,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 		return nil, err
 	}
 	d := &lists.Deps
-	e := &simEntry{revision: a.Revision, deps: simDeps{account: d.Account, region: d.Region, instance: d.Instance,
+	e := &simEntry{deps: simDeps{account: d.Account, region: d.Region, instance: d.Instance,
 		groups: d.Groups, refs: d.Refs, members: d.Members, templates: d.Templates}}
 	if e.ingress, err = eval.CompileList(lists.Ingress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Ingress, ins.ID, err)

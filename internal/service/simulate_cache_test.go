@@ -2,9 +2,8 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -13,59 +12,36 @@ import (
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
-// TestRecorderCoversTx makes every method of store.Tx a decision: either
-// the recorder notes what it changes, or it changes nothing effective lists
-// depend on. A method added to store.Tx fails this test until it is
-// classified here (and, if it writes, handled by the recorder).
-func TestRecorderCoversTx(t *testing.T) {
-	recorded := []string{
-		"UpdateAccount", "BumpRevision", "AddPlatformAddress", "DeletePlatformAddress",
-		"CreateGroup", "UpdateGroup", "DeleteGroup", "CreateInstance", "UpdateInstance",
-		"CreateTemplate", "UpdateTemplate", "DeleteTemplate",
-	}
-	irrelevant := []string{
-		// Reads.
-		"GetAccount", "FindAccountByName", "CountAccounts", "ListAccountEvents", "QuotaOverrides", "GetCredential", "GetHost",
-		"ListPlatformAddresses", "GetGroup", "GetGroupByName", "GetDefaultGroup", "ListGroups", "CountGroups",
-		"Referrers", "ListHistory", "GetInstance", "ListInstances", "CountBindings", "GetTemplate", "ListTemplates",
-		"GetInstancePolicies", "ListMembers", "ResolveTemplates", "GetAccountGroup", "GetAccountInstance", "GetAccountTemplate",
-		// Writes no verdict depends on.
-		"CreateAccount", "AddAccountEvent", "SetQuotaOverride", "CreateCredential", "CreateHost", "AddHistory", "PruneHistory",
-	}
-	tx := reflect.TypeFor[store.Tx]()
-	for i := range tx.NumMethod() {
-		name := tx.Method(i).Name
-		if slices.Contains(recorded, name) == slices.Contains(irrelevant, name) {
-			t.Errorf("store.Tx.%s: classify it as recorded or irrelevant", name)
-		}
-	}
-}
-
 func TestChangeAffects(t *testing.T) {
 	d := simDeps{account: "acc-a", instance: "ins-self", groups: []string{"sg-bound1", "sg-bound2"}, refs: []string{"sg-ref"},
 		members: []string{"ins-m1", "ins-m2"}, templates: []string{"ipm-used", "ppm-used"}}
 	tests := []struct {
 		name string
-		ch   change
+		ch   store.Change
 		want bool
 	}{
-		{"nothing", change{}, false},
-		{"account row", change{accounts: []string{"acc-a"}}, true},
-		{"another account's row", change{accounts: []string{"acc-b"}}, false},
-		{"bound group", change{groups: []string{"sg-bound2"}}, true},
-		{"referenced group", change{groups: []string{"sg-ref"}}, true},
-		{"other group", change{groups: []string{"sg-other"}}, false},
-		{"the instance", change{instances: []instanceChange{{id: "ins-self"}}}, true},
-		{"a member", change{instances: []instanceChange{{id: "ins-m2", groups: []string{"sg-x"}}}}, true},
-		{"an instance joining the reference", change{instances: []instanceChange{{id: "ins-new", groups: []string{"sg-x", "sg-ref"}}}}, true},
-		{"an instance elsewhere", change{instances: []instanceChange{{id: "ins-new", groups: []string{"sg-bound1"}}}}, false},
-		{"template used", change{templates: []string{"ppm-used"}}, true},
-		{"other template", change{templates: []string{"ppm-other"}}, false},
+		{"nothing", store.Change{AccountID: "acc-a", Accounts: []string{"acc-a"}}, false},
+		{"account row", store.Change{AccountID: "acc-a", Accounts: []string{"acc-a"}, AccountRow: true}, true},
+		{"account row among several", store.Change{Accounts: []string{"acc-a", "acc-b"}, AccountRow: true}, true},
+		{"another account's row", store.Change{AccountID: "acc-b", Accounts: []string{"acc-b"}, AccountRow: true}, false},
+		{"platform addresses", store.Change{Platform: true}, true},
+		{"a host", store.Change{Hosts: []string{"host-1"}}, false},
+		{"bound group", store.Change{Groups: []string{"sg-bound2"}}, true},
+		{"referenced group", store.Change{Groups: []string{"sg-ref"}}, true},
+		{"other group", store.Change{Groups: []string{"sg-other"}}, false},
+		{"the instance", store.Change{Instances: []string{"ins-self"}}, true},
+		{"a member's addresses or a binding to the reference", store.Change{Instances: []string{"ins-m2"}, Members: []string{"sg-x", "sg-ref"}}, true},
+		{"members of a bound group", store.Change{Instances: []string{"ins-new"}, Members: []string{"sg-bound1"}}, false},
+		{"a member renamed", store.Change{Instances: []string{"ins-m1"}}, false},
+		{"template used", store.Change{Templates: []string{"ppm-used"}}, true},
+		{"other template", store.Change{Templates: []string{"ppm-other"}}, false},
 	}
 	for _, tt := range tests {
-		if got := tt.ch.affects(&d); got != tt.want {
-			t.Errorf("%s: affects = %v, want %v", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := affects(&tt.ch, &d); got != tt.want {
+				t.Errorf("affects(%+v) = %v, want %v", tt.ch, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -146,8 +122,32 @@ func TestSimulatePromotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	write(New(st2, Options{}), theirs.ID)
-	if e := compiled(); e.ingress == second.ingress {
-		t.Error("after a write through another replica: not recompiled")
+	replica := New(st2, Options{})
+	write(replica, theirs.ID)
+	third := compiled()
+	if third.ingress != second.ingress || third.revision <= second.revision {
+		t.Errorf("after a write through another replica to another group: recompiled (revision %d → %d)", second.revision, third.revision)
+	}
+	write(replica, mine.ID)
+	fourth := compiled()
+	if fourth.ingress == third.ingress {
+		t.Error("after a write through another replica to the instance's group: not recompiled")
+	}
+	if d, err := s.SimulateTraffic(ctx, c, SimulateInput{InstanceID: ids[0], Direction: "EGRESS", Protocol: "TCP", Address: "192.0.2.1", Port: port}); err != nil ||
+		d.Verdict != policy.Accept || d.SecurityGroupID != mine.ID {
+		t.Errorf("SimulateTraffic of the replica's policy = %+v, %v; want ACCEPT by %s", d, err, mine.ID)
+	}
+	// A feed compacted past the entry's revision: compiled again.
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `DELETE FROM changes`); err != nil {
+		t.Fatal(err)
+	}
+	write(replica, theirs.ID)
+	if e := compiled(); e.ingress == fourth.ingress {
+		t.Error("after the feed was compacted: not recompiled")
 	}
 }

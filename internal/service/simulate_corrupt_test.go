@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,12 +86,15 @@ func TestSimulateCorruptStore(t *testing.T) {
 		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"192.0.2.0/33"}]`, ipm.ID}},
 		{`UPDATE instances SET private_ips = ? WHERE id = ?`, []any{"10.0.0.300", member}},
 		{`UPDATE templates SET entries = ? WHERE id = ?`, []any{`[{"v":"tcp:80-"}]`, ppm.ID}},
-		// A write the store records, so that no compiled list is reused.
-		{`UPDATE accounts SET revision = revision + 1 WHERE id = ?`, []any{a.AccountID}},
 	} {
 		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
 		}
+	}
+	// A write the feed records for every instance, so that no compiled list
+	// is reused (the raw updates above bypass the feed).
+	if err := svc.AddPlatformAddress(ctx, netip.MustParsePrefix("192.0.2.254/32")); err != nil {
+		t.Fatal(err)
 	}
 
 	d, err = svc.SimulateTraffic(ctx, c, in)

@@ -178,10 +178,7 @@ func TestSimulateAfterWrites(t *testing.T) {
 					return err
 				}
 				in.PrivateIPs = []string{"10.0.0.55"}
-				if err := tx.UpdateInstance(ctx, in); err != nil {
-					return err
-				}
-				return tx.BumpRevision(ctx, in.AccountID)
+				return tx.UpdateInstance(ctx, in)
 			})
 		}, []check{
 			{"INGRESS", "TCP", "10.0.0.5", 3306, "DROP SECURITY_GROUP " + second + "#0"},

@@ -195,11 +195,7 @@ func (s *Service) modifyTemplate(ctx context.Context, c Caller, k templateKind, 
 			return err
 		}
 		t.Updated = s.now()
-		if err := tx.UpdateTemplate(ctx, t); err != nil {
-			return err
-		}
-		// Rules using the template now match differently.
-		return tx.BumpRevision(ctx, c.AccountID)
+		return tx.UpdateTemplate(ctx, t)
 	})
 }
 

@@ -24,17 +24,34 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrVersionMismatch: a conditional update found another version.
 	ErrVersionMismatch = errors.New("version mismatch")
+	// ErrCompacted: the changes asked for are older than the feed keeps;
+	// the follower must read everything again.
+	ErrCompacted = errors.New("changes compacted")
+	// ErrBusy: a transaction met lock conflicts or serialisation failures
+	// on every attempt; the request may be retried later.
+	ErrBusy = errors.New("store busy")
 )
 
 // Store is a transactional store.
 type Store interface {
 	// Tx runs fn in one read-write transaction, committed when fn returns
 	// nil and rolled back otherwise. Writers are serialised; a writer waits
-	// for another rather than failing.
+	// for another rather than failing. A transaction that writes anything
+	// commits one feed entry (a Change) with the next revision.
+	//
+	// On a transient lock conflict or serialisation failure the whole
+	// transaction, fn included, runs again, a bounded number of times, and
+	// then fails with ErrBusy: fn must leave nothing behind outside the
+	// transaction that a second run would not overwrite.
 	Tx(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; it may run concurrently with
 	// writers and other readers. Writes in View fail.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Wait returns the current revision as soon as it is past after, or
+	// with ctx's error when ctx ends first. It is woken by every commit of
+	// this Store and polls for commits by other processes on the same
+	// database.
+	Wait(ctx context.Context, after int64) (int64, error)
 	// Close releases the store.
 	Close() error
 }
@@ -49,9 +66,6 @@ type Tx interface {
 	FindAccountByName(ctx context.Context, name string) (Account, error)
 	UpdateAccount(ctx context.Context, a Account) error
 	CountAccounts(ctx context.Context) (int, error)
-	// BumpRevision increments an account's revision, which changes whenever
-	// anything the account's traffic decisions depend on changes.
-	BumpRevision(ctx context.Context, accountID string) error
 	AddAccountEvent(ctx context.Context, e AccountEvent) error
 	ListAccountEvents(ctx context.Context, accountID string) ([]AccountEvent, error)
 	QuotaOverrides(ctx context.Context, accountID string) (map[string]int, error)
@@ -65,8 +79,8 @@ type Tx interface {
 	CreateHost(ctx context.Context, h Host) error
 	GetHost(ctx context.Context, id string) (Host, error)
 
-	// Platform service addresses (prefix strings). Changing them bumps every
-	// account's revision.
+	// Platform service addresses (prefix strings). Changing them is a
+	// platform-wide change.
 	AddPlatformAddress(ctx context.Context, prefix string) error
 	DeletePlatformAddress(ctx context.Context, prefix string) error
 	ListPlatformAddresses(ctx context.Context) ([]string, error)
@@ -116,6 +130,18 @@ type Tx interface {
 	// bound to it.
 	CountBindings(ctx context.Context, groupIDs []string) (map[string]int, error)
 
+	// The change feed. Revision returns the current revision: that of the
+	// latest change, 0 before any. Changes returns it too (head), with the
+	// changes after since up to head in revision order — only those of
+	// accountID and the platform-wide ones (AccountID "") when accountID is
+	// not "". When more than limit revisions follow since (limit <= 0: no
+	// limit), it returns none of them, only head: read everything again or
+	// ask with a larger limit. Otherwise since older than the oldest change
+	// kept, or newer than head, is ErrCompacted, with head. One statement,
+	// reading at most limit entries.
+	Revision(ctx context.Context) (int64, error)
+	Changes(ctx context.Context, since int64, accountID string, limit int) (head int64, changes []Change, err error)
+
 	// Templates (address, service and their groups).
 	CreateTemplate(ctx context.Context, t Template) error
 	GetTemplate(ctx context.Context, id string) (Template, error)
@@ -150,8 +176,46 @@ type Account struct {
 	Port25Unblocked bool
 	Port25By        string // SecretId that lifted the block
 	Port25At        time.Time
-	Revision        int64 // maintained by the store; ignored on write
 	Created         time.Time
+}
+
+// Change is one entry of the change feed: what one committed write
+// transaction touched. The store assigns it, inside the transaction, the
+// next revision of one counter for the whole store; every list is sorted
+// and holds each id once.
+type Change struct {
+	// Revision orders the feed; it increases by one with each write.
+	Revision int64
+	// Time is when the write committed.
+	Time time.Time
+	// AccountID is the account the write touched, or "" when it is
+	// platform-wide or touched several accounts (listed in Accounts) or
+	// none (a host or a platform credential created).
+	AccountID string
+	// Accounts are every account whose rows the write touched: the account
+	// itself, its credentials, quotas, events, groups, instances,
+	// templates.
+	Accounts []string
+	// AccountRow: an account's own row was created or written (its port 25
+	// block), which every verdict of that account depends on.
+	AccountRow bool
+	// Groups are the security groups created, deleted, or whose policies
+	// or attributes were written.
+	Groups []string
+	// Members are the groups whose members changed: an instance bound to or
+	// unbound from them, or a bound instance's addresses or state written
+	// (the instance's bindings before and after the write).
+	Members []string
+	// Instances are the instances created or written.
+	Instances []string
+	// Templates are the templates and template groups created, written or
+	// deleted.
+	Templates []string
+	// Hosts are the hosts created.
+	Hosts []string
+	// Platform: the platform addresses changed, which every account's
+	// verdicts depend on.
+	Platform bool
 }
 
 // AccountEvent is one entry of an account's history.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/api"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
@@ -42,6 +43,7 @@ type env struct {
 	t        testing.TB
 	svc      *service.Service
 	endpoint string // 127.0.0.1:PORT
+	dbPath   string // the SQLite file
 
 	account  string
 	admin    cred
@@ -58,15 +60,29 @@ type envOptions struct {
 	quotas            service.Quotas
 	logger            *slog.Logger
 	store             sqlite.Options // durability, master key, size cap
+	// busyTimeout is how long one transaction attempt waits for another
+	// process's lock (default the store's).
+	busyTimeout time.Duration
+	// wrap, if set, wraps the store the service runs on.
+	wrap func(store.Store) store.Store
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()
-	st, err := sqlite.OpenWith(filepath.Join(t.TempDir(), "palisade.db"), opts.store)
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	so := opts.store
+	if opts.busyTimeout > 0 {
+		so.BusyTimeout = opts.busyTimeout
+	}
+	db, err := sqlite.OpenWith(path, so)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	var st store.Store = db
+	if opts.wrap != nil {
+		st = opts.wrap(st)
+	}
 	svc := service.New(st, service.Options{Quotas: opts.quotas})
 	for _, p := range opts.platformAddresses {
 		if err := svc.AddPlatformAddress(context.Background(), p); err != nil {
@@ -87,7 +103,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	t.Cleanup(srv.Close)
 
 	ctx := context.Background()
-	e := &env{t: t, svc: svc, endpoint: strings.TrimPrefix(srv.URL, "http://")}
+	e := &env{t: t, svc: svc, endpoint: strings.TrimPrefix(srv.URL, "http://"), dbPath: path}
 	a, err := svc.CreateAccount(ctx, "alice")
 	if err != nil {
 		t.Fatalf("create account: %v", err)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestConnectionPragmas checks that the writer's and the readers'
@@ -22,7 +23,7 @@ func TestConnectionPragmas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			writer, reader := dsns(path, tt.sync, tt.maxPages)
+			writer, reader := dsns(path, tt.sync, tt.maxPages, 10*time.Second)
 			for _, dsn := range []string{writer, reader} {
 				db, err := sql.Open("sqlite", dsn)
 				if err != nil {

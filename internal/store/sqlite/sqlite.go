@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
@@ -92,6 +93,9 @@ type Options struct {
 	// Logger receives warnings: file modes tightened, a master key created
 	// (default: discard).
 	Logger *slog.Logger
+	// BusyTimeout is how long one attempt waits for another process's
+	// write lock before the transaction is retried (default 10s).
+	BusyTimeout time.Duration
 }
 
 // Open opens (creating if needed) the SQLite database at path with the
@@ -124,7 +128,10 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 	if err := prepareFiles(path, log); err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	writer, reader := dsns(path, sync, o.MaxPageCount)
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	writer, reader := dsns(path, sync, o.MaxPageCount, o.BusyTimeout)
 	w, err := sql.Open("sqlite", writer)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -174,8 +181,8 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 }
 
 // dsns returns the driver's DSNs of the writer and of the readers.
-func dsns(path string, sync Synchronous, maxPages int) (writer, reader string) {
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync.String() + ")&_pragma=cache_size(-65536)"
+func dsns(path string, sync Synchronous, maxPages int, busy time.Duration) (writer, reader string) {
+	common := "_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync.String() + ")&_pragma=cache_size(-65536)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + common
 	writer = base + "&_txlock=immediate"
 	if maxPages > 0 {

@@ -29,7 +29,26 @@ func (t *tx) CreateGroup(ctx context.Context, g store.Group) error {
 	if err := t.setTags(ctx, g.ID, g.Tags); err != nil {
 		return err
 	}
-	return t.setRefs(ctx, g.ID, policyRefs(g.Policies))
+	if err := t.setRefs(ctx, g.ID, policyRefs(g.Policies)); err != nil {
+		return err
+	}
+	t.touchGroup(g.AccountID, g.ID)
+	return nil
+}
+
+func (t *tx) touchGroup(accountID, id string) {
+	t.touched.account(accountID)
+	t.touched.groups = append(t.touched.groups, id)
+}
+
+// owner returns the account of a row of table (security_groups, templates,
+// instances) by id.
+func (t *tx) owner(ctx context.Context, what, table, id string) (string, error) {
+	var a string
+	if err := t.row(ctx, `SELECT account_id FROM `+table+` WHERE id = ?`, id).Scan(&a); err != nil {
+		return "", notFound(err, what, id)
+	}
+	return a, nil
 }
 
 func (t *tx) setTags(ctx context.Context, groupID string, tags []store.Tag) error {
@@ -144,10 +163,24 @@ func (t *tx) UpdateGroup(ctx context.Context, g store.Group, prevVersion uint64)
 	if err := t.setTags(ctx, g.ID, g.Tags); err != nil {
 		return err
 	}
-	return t.setRefs(ctx, g.ID, policyRefs(g.Policies))
+	if err := t.setRefs(ctx, g.ID, policyRefs(g.Policies)); err != nil {
+		return err
+	}
+	account := g.AccountID
+	if account == "" {
+		if account, err = t.owner(ctx, "update group", "security_groups", g.ID); err != nil {
+			return err
+		}
+	}
+	t.touchGroup(account, g.ID)
+	return nil
 }
 
 func (t *tx) DeleteGroup(ctx context.Context, id string) error {
+	account, err := t.owner(ctx, "delete group", "security_groups", id)
+	if err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, `DELETE FROM group_tags WHERE group_id = ?`, id); err != nil {
 		return fmt.Errorf("delete group %s: %w", id, err)
 	}
@@ -155,7 +188,11 @@ func (t *tx) DeleteGroup(ctx context.Context, id string) error {
 		return fmt.Errorf("delete group %s: %w", id, err)
 	}
 	res, err := t.exec(ctx, `DELETE FROM security_groups WHERE id = ?`, id)
-	return mustAffect(res, err, "delete group", id)
+	if err := mustAffect(res, err, "delete group", id); err != nil {
+		return err
+	}
+	t.touchGroup(account, id)
+	return nil
 }
 
 func (t *tx) CountGroups(ctx context.Context, accountID, region string, projectID int64) (int, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -16,7 +17,13 @@ func (t *tx) CreateInstance(ctx context.Context, in store.Instance) error {
 	if err != nil {
 		return fmt.Errorf("create instance %s: %w", in.ID, err)
 	}
-	return t.setBindings(ctx, in.ID, in.GroupIDs)
+	if err := t.setBindings(ctx, in.ID, in.GroupIDs); err != nil {
+		return err
+	}
+	t.touched.account(in.AccountID)
+	t.touched.instances = append(t.touched.instances, in.ID)
+	t.touched.members = append(t.touched.members, in.GroupIDs...)
+	return nil
 }
 
 func (t *tx) setBindings(ctx context.Context, instanceID string, groupIDs []string) error {
@@ -86,12 +93,35 @@ func (t *tx) bindings(ctx context.Context, ids []string) (map[string][]string, e
 }
 
 func (t *tx) UpdateInstance(ctx context.Context, in store.Instance) error {
+	old, err := t.GetInstance(ctx, in.ID)
+	if err != nil {
+		return fmt.Errorf("update instance %s: %w", in.ID, err)
+	}
 	res, err := t.exec(ctx, `UPDATE instances SET zone = ?, project_id = ?, name = ?, os_type = ?, private_ips = ?, ipv6s = ?, public_ip = ?, host_id = ?, interface = ?, state = ?, updated = ? WHERE id = ?`,
 		in.Zone, in.ProjectID, in.Name, in.OSType, joinList(in.PrivateIPs), joinList(in.IPv6s), in.PublicIP, in.HostID, in.Interface, in.State, toMicros(in.Updated), in.ID)
 	if err := mustAffect(res, err, "update instance", in.ID); err != nil {
 		return err
 	}
-	return t.setBindings(ctx, in.ID, in.GroupIDs)
+	if err := t.setBindings(ctx, in.ID, in.GroupIDs); err != nil {
+		return err
+	}
+	t.touched.account(old.AccountID)
+	t.touched.instances = append(t.touched.instances, in.ID)
+	if memberChanged(old, in) {
+		t.touched.members = append(append(t.touched.members, old.GroupIDs...), in.GroupIDs...)
+	}
+	return nil
+}
+
+// memberChanged reports whether writing in over old changes what old's or
+// in's groups have as members: the bound groups (as a set), the instance's
+// addresses or its state.
+func memberChanged(old, in store.Instance) bool {
+	a, b := slices.Clone(old.GroupIDs), slices.Clone(in.GroupIDs)
+	slices.Sort(a)
+	slices.Sort(b)
+	return !slices.Equal(a, b) || old.State != in.State ||
+		!slices.Equal(old.PrivateIPs, in.PrivateIPs) || !slices.Equal(old.IPv6s, in.IPv6s)
 }
 
 func (t *tx) ListInstances(ctx context.Context, f store.InstanceFilter) ([]store.Instance, int, error) {

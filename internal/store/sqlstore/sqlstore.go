@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -24,7 +25,8 @@ type Dialect struct {
 	Numbered bool
 	// IsUnique reports whether err is a unique or primary key violation.
 	IsUnique func(error) bool
-	// IsBusy reports whether err is a transient lock conflict worth a retry.
+	// IsBusy reports whether err is a transient lock conflict or
+	// serialisation failure: Tx runs the transaction again.
 	IsBusy func(error) bool
 }
 
@@ -48,6 +50,9 @@ type DB struct {
 	policies policyCache
 	// prepared holds, by pool, the statements of preparedQueries.
 	prepared map[*sql.DB]map[string]*sql.Stmt
+	// wake is closed, and replaced, at each commit of a change.
+	wakeMu sync.Mutex
+	wake   chan struct{}
 }
 
 // preparedQueries are the queries prepared once per connection rather than
@@ -56,7 +61,7 @@ type DB struct {
 // holds because every Tx method reads its rows and closes them before it
 // returns.
 func preparedQueries() []string {
-	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery}
+	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery, revisionQuery, changesQuery, accountChangesQuery}
 	for n := 1; n <= maxPreparedIn; n *= 2 {
 		qs = append(qs, membersQuery(n), templatesQuery(n))
 	}
@@ -70,13 +75,17 @@ func New(ctx context.Context, writer, reader *sql.DB, d Dialect, secrets Secrets
 	if secrets == nil {
 		return nil, errors.New("no secrets sealer: SecretKeys are never stored in plain text")
 	}
-	db := &DB{w: writer, r: reader, d: d, secrets: secrets, prepared: map[*sql.DB]map[string]*sql.Stmt{}}
+	db := &DB{w: writer, r: reader, d: d, secrets: secrets, prepared: map[*sql.DB]map[string]*sql.Stmt{}, wake: make(chan struct{})}
 	for _, pool := range []*sql.DB{writer, reader} {
 		if db.prepared[pool] != nil {
 			continue
 		}
 		db.prepared[pool] = map[string]*sql.Stmt{}
-		for _, q := range preparedQueries() {
+		qs := preparedQueries()
+		if pool == writer {
+			qs = append(qs, writeQueries()...)
+		}
+		for _, q := range qs {
 			s, err := pool.PrepareContext(ctx, db.rebind(q))
 			if err != nil {
 				db.closeStatements()
@@ -106,9 +115,26 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Tx implements store.Store.
+// Tx implements store.Store: it runs the transaction again, after a short
+// jittered pause, when it fails on a transient lock conflict (Dialect.IsBusy),
+// and reports store.ErrBusy after txAttempts runs.
 func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, db.w, false, fn)
+	for n := 1; ; n++ {
+		err := db.run(ctx, db.w, false, fn)
+		if err == nil || db.d.IsBusy == nil || !db.d.IsBusy(err) || ctx.Err() != nil {
+			return err
+		}
+		if n == txAttempts {
+			return fmt.Errorf("transaction, %d attempts: %w: %w", n, store.ErrBusy, err)
+		}
+		pause := time.NewTimer(backoff(n))
+		select {
+		case <-pause.C:
+		case <-ctx.Done():
+			pause.Stop()
+			return err
+		}
+	}
 }
 
 // View implements store.Store.
@@ -126,8 +152,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		_ = sqlTx.Rollback()
 		return err
 	}
+	changed := !readOnly && t.touched.wrote
+	if changed {
+		if _, err := t.commitChange(ctx); err != nil {
+			_ = sqlTx.Rollback()
+			return err
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if changed {
+		db.notify()
 	}
 	return nil
 }

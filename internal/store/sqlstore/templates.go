@@ -38,7 +38,16 @@ func (t *tx) CreateTemplate(ctx context.Context, tp store.Template) error {
 	if err != nil {
 		return fmt.Errorf("create template %s: %w", tp.ID, err)
 	}
-	return t.setRefs(ctx, tp.ID, templateRefs(tp))
+	if err := t.setRefs(ctx, tp.ID, templateRefs(tp)); err != nil {
+		return err
+	}
+	t.touchTemplate(tp.AccountID, tp.ID)
+	return nil
+}
+
+func (t *tx) touchTemplate(accountID, id string) {
+	t.touched.account(accountID)
+	t.touched.templates = append(t.touched.templates, id)
 }
 
 func scanTemplate(r scanner) (store.Template, error) {
@@ -79,15 +88,33 @@ func (t *tx) UpdateTemplate(ctx context.Context, tp store.Template) error {
 	if err := mustAffect(res, err, "update template", tp.ID); err != nil {
 		return err
 	}
-	return t.setRefs(ctx, tp.ID, templateRefs(tp))
+	if err := t.setRefs(ctx, tp.ID, templateRefs(tp)); err != nil {
+		return err
+	}
+	account := tp.AccountID
+	if account == "" {
+		if account, err = t.owner(ctx, "update template", "templates", tp.ID); err != nil {
+			return err
+		}
+	}
+	t.touchTemplate(account, tp.ID)
+	return nil
 }
 
 func (t *tx) DeleteTemplate(ctx context.Context, id string) error {
+	account, err := t.owner(ctx, "delete template", "templates", id)
+	if err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, `DELETE FROM refs WHERE from_id = ?`, id); err != nil {
 		return fmt.Errorf("delete template %s: %w", id, err)
 	}
 	res, err := t.exec(ctx, `DELETE FROM templates WHERE id = ?`, id)
-	return mustAffect(res, err, "delete template", id)
+	if err := mustAffect(res, err, "delete template", id); err != nil {
+		return err
+	}
+	t.touchTemplate(account, id)
+	return nil
 }
 
 func (t *tx) ListTemplates(ctx context.Context, f store.TemplateFilter) ([]store.Template, int, error) {

@@ -15,6 +15,9 @@ type tx struct {
 	q        *sql.Tx
 	pool     *sql.DB
 	readOnly bool
+	// touched is what the transaction's writes touched, committed as its
+	// feed entry.
+	touched touched
 }
 
 var errReadOnly = errors.New("write in a read-only transaction")
@@ -23,6 +26,7 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	if t.readOnly {
 		return nil, errReadOnly
 	}
+	t.touched.wrote = true
 	res, err := t.q.ExecContext(ctx, t.db.rebind(q), args...)
 	if err != nil && t.db.d.IsUnique != nil && t.db.d.IsUnique(err) {
 		return nil, fmt.Errorf("%w: %v", store.ErrConflict, err)
@@ -69,16 +73,18 @@ func notFound(err error, what, id string) error {
 // ---- accounts ----
 
 func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
-	_, err := t.exec(ctx, `INSERT INTO accounts (id, name, port25_unblocked, port25_by, port25_at, revision, created) VALUES (?, ?, ?, ?, ?, 0, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO accounts (id, name, port25_unblocked, port25_by, port25_at, created) VALUES (?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Name, boolInt(a.Port25Unblocked), a.Port25By, toMicros(a.Port25At), toMicros(a.Created))
 	if err != nil {
 		return fmt.Errorf("create account %s: %w", a.ID, err)
 	}
+	t.touched.account(a.ID)
+	t.touched.accountRow = true
 	return nil
 }
 
 const (
-	accountColumns  = `id, name, port25_unblocked, port25_by, port25_at, revision, created`
+	accountColumns  = `id, name, port25_unblocked, port25_by, port25_at, created`
 	getAccountQuery = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`
 )
 
@@ -94,7 +100,7 @@ func (t *tx) scanAccount(ctx context.Context, key, query string, args ...any) (s
 	var a store.Account
 	var unblocked int
 	var at, created int64
-	err := t.row(ctx, query, args...).Scan(&a.ID, &a.Name, &unblocked, &a.Port25By, &at, &a.Revision, &created)
+	err := t.row(ctx, query, args...).Scan(&a.ID, &a.Name, &unblocked, &a.Port25By, &at, &created)
 	if err != nil {
 		return a, notFound(err, "account", key)
 	}
@@ -103,9 +109,14 @@ func (t *tx) scanAccount(ctx context.Context, key, query string, args ...any) (s
 }
 
 func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
-	res, err := t.exec(ctx, `UPDATE accounts SET name = ?, port25_unblocked = ?, port25_by = ?, port25_at = ?, revision = revision + 1 WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE accounts SET name = ?, port25_unblocked = ?, port25_by = ?, port25_at = ? WHERE id = ?`,
 		a.Name, boolInt(a.Port25Unblocked), a.Port25By, toMicros(a.Port25At), a.ID)
-	return mustAffect(res, err, "update account", a.ID)
+	if err := mustAffect(res, err, "update account", a.ID); err != nil {
+		return err
+	}
+	t.touched.account(a.ID)
+	t.touched.accountRow = true
+	return nil
 }
 
 func (t *tx) CountAccounts(ctx context.Context) (int, error) {
@@ -116,17 +127,13 @@ func (t *tx) CountAccounts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (t *tx) BumpRevision(ctx context.Context, accountID string) error {
-	res, err := t.exec(ctx, `UPDATE accounts SET revision = revision + 1 WHERE id = ?`, accountID)
-	return mustAffect(res, err, "bump revision of account", accountID)
-}
-
 func (t *tx) AddAccountEvent(ctx context.Context, e store.AccountEvent) error {
 	_, err := t.exec(ctx, `INSERT INTO account_events (account_id, time, kind, secret_id, request_id, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.AccountID, toMicros(e.Time), e.Kind, e.SecretID, e.RequestID, e.Detail)
 	if err != nil {
 		return fmt.Errorf("add event to account %s: %w", e.AccountID, err)
 	}
+	t.touched.account(e.AccountID)
 	return nil
 }
 
@@ -174,6 +181,7 @@ func (t *tx) SetQuotaOverride(ctx context.Context, accountID, name string, value
 	if _, err := t.exec(ctx, `INSERT INTO quotas (account_id, name, value) VALUES (?, ?, ?)`, accountID, name, value); err != nil {
 		return fmt.Errorf("set quota %s of account %s: %w", name, accountID, err)
 	}
+	t.touched.account(accountID)
 	return nil
 }
 
@@ -196,6 +204,7 @@ func (t *tx) CreateCredential(ctx context.Context, c store.Credential) error {
 	if err != nil {
 		return fmt.Errorf("create credential %s: %w", c.SecretID, err)
 	}
+	t.touched.account(c.AccountID)
 	return nil
 }
 
@@ -222,6 +231,7 @@ func (t *tx) CreateHost(ctx context.Context, h store.Host) error {
 	if _, err := t.exec(ctx, `INSERT INTO hosts (id, name, created) VALUES (?, ?, ?)`, h.ID, h.Name, toMicros(h.Created)); err != nil {
 		return fmt.Errorf("create host %s: %w", h.ID, err)
 	}
+	t.touched.hosts = append(t.touched.hosts, h.ID)
 	return nil
 }
 
@@ -241,9 +251,7 @@ func (t *tx) AddPlatformAddress(ctx context.Context, prefix string) error {
 	if _, err := t.exec(ctx, `INSERT INTO platform_addresses (prefix, created) VALUES (?, 0)`, prefix); err != nil {
 		return fmt.Errorf("add platform address %s: %w", prefix, err)
 	}
-	if _, err := t.exec(ctx, `UPDATE accounts SET revision = revision + 1`); err != nil {
-		return fmt.Errorf("add platform address %s: %w", prefix, err)
-	}
+	t.touched.platform = true
 	return nil
 }
 
@@ -252,9 +260,7 @@ func (t *tx) DeletePlatformAddress(ctx context.Context, prefix string) error {
 	if err := mustAffect(res, err, "delete platform address", prefix); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `UPDATE accounts SET revision = revision + 1`); err != nil {
-		return fmt.Errorf("delete platform address %s: %w", prefix, err)
-	}
+	t.touched.platform = true
 	return nil
 }
 
@@ -326,6 +332,7 @@ func (t *tx) AddHistory(ctx context.Context, h store.History) error {
 	if err != nil {
 		return fmt.Errorf("add history of group %s: %w", h.GroupID, err)
 	}
+	t.touched.account(h.AccountID)
 	return nil
 }
 

@@ -1,0 +1,264 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+// Retention of the change feed: the last keepRevisions entries, and none
+// older than keepAge, pruned by the write whose revision is a multiple of
+// pruneEvery. The newest entry is always kept.
+const (
+	keepRevisions = 100_000
+	keepAge       = 7 * 24 * time.Hour
+	pruneEvery    = 1_000
+)
+
+// waitPoll is how often Wait looks for commits made through another Store
+// on the same database.
+const waitPoll = 100 * time.Millisecond
+
+// Retry of a transaction on a transient lock conflict: at most txAttempts
+// runs, separated by a jittered backoff doubling from txBackoff.
+const (
+	txAttempts = 5
+	txBackoff  = 5 * time.Millisecond
+)
+
+// touched is what a write transaction's write methods touched: the feed
+// entry it commits. The lists may hold repeats until sorted.
+type touched struct {
+	wrote      bool
+	accounts   []string
+	accountRow bool
+	groups     []string
+	members    []string
+	instances  []string
+	templates  []string
+	hosts      []string
+	platform   bool
+}
+
+func (w *touched) account(id string) {
+	w.wrote = true
+	if id != "" {
+		w.accounts = append(w.accounts, id)
+	}
+}
+
+// idList sorts ids, drops repeats and empty ids, and joins them.
+func idList(ids []string) string {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > 0 && ids[0] == "" {
+		ids = ids[1:]
+	}
+	return joinList(ids)
+}
+
+// Flags of a feed row.
+const (
+	flagAccountRow = 1
+	flagPlatform   = 2
+)
+
+// encodeIDs and decodeIDs write and read the ids column: six sections
+// separated by ';' (accounts, groups, members, instances, templates, hosts),
+// each a sorted list joined by ','.
+func (w *touched) encodeIDs() string {
+	return strings.Join([]string{idList(w.accounts), idList(w.groups), idList(w.members), idList(w.instances), idList(w.templates), idList(w.hosts)}, ";")
+}
+
+func decodeIDs(s string, c *store.Change) error {
+	parts := strings.Split(s, ";")
+	if len(parts) != 6 {
+		return fmt.Errorf("change %d: ids %q: want 6 sections, not %d", c.Revision, s, len(parts))
+	}
+	c.Accounts, c.Groups, c.Members = splitList(parts[0]), splitList(parts[1]), splitList(parts[2])
+	c.Instances, c.Templates, c.Hosts = splitList(parts[3]), splitList(parts[4]), splitList(parts[5])
+	return nil
+}
+
+const (
+	insertChangeQuery = `INSERT INTO changes (revision, time, account_id, flags, ids) ` +
+		`VALUES (COALESCE((SELECT MAX(revision) FROM changes), 0) + 1, ?, ?, ?, ?) RETURNING revision`
+	pruneChangesQuery = `DELETE FROM changes WHERE revision < ? AND (revision <= ? OR time < ?)`
+	revisionQuery     = `SELECT COALESCE((SELECT MAX(revision) FROM changes), 0)`
+
+	// changesHead is, in one row even when the feed is empty, the current
+	// revision and — only when some but no more than the limit follow
+	// since — the first revision kept after since (each a scalar subquery seeking one
+	// key), joined with the changes after since up to head when since is
+	// not compacted (the first kept after it is since+1); else an empty
+	// range.
+	changesHead = `SELECT h.head, h.next, c.revision, c.time, c.flags, c.ids FROM (SELECT m.head, CASE WHEN m.head <= ? AND m.head > ? THEN ` +
+		`(SELECT MIN(revision) FROM changes WHERE revision > ?) END AS next FROM (SELECT COALESCE((SELECT MAX(revision) FROM changes), 0) AS head) m) h ` +
+		`LEFT JOIN changes c ON c.revision > ? AND c.revision <= CASE WHEN h.next = ? + 1 THEN h.head ELSE ? END`
+	// No ORDER BY: SQLite would sort through a temporary b-tree even though
+	// it reads the range in key order; Changes sorts the few rows instead.
+	changesQuery        = changesHead
+	accountChangesQuery = changesHead + ` AND c.account_id IN (?, '')`
+)
+
+// writeQueries are prepared on the writer pool only.
+func writeQueries() []string { return []string{insertChangeQuery} }
+
+// commitChange inserts the feed entry of what t touched, in t, and prunes
+// the feed every pruneEvery revisions. It returns the entry's revision.
+func (t *tx) commitChange(ctx context.Context) (int64, error) {
+	w := &t.touched
+	ids := w.encodeIDs()
+	accountID, _, _ := strings.Cut(ids, ";")
+	if w.platform || strings.Contains(accountID, ",") {
+		accountID = ""
+	}
+	flags := 0
+	if w.accountRow {
+		flags |= flagAccountRow
+	}
+	if w.platform {
+		flags |= flagPlatform
+	}
+	now := time.Now()
+	args := []any{toMicros(now), accountID, flags, ids}
+	var row *sql.Row
+	if s := t.db.prepared[t.pool][insertChangeQuery]; s != nil {
+		row = t.q.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	} else {
+		row = t.q.QueryRowContext(ctx, t.db.rebind(insertChangeQuery), args...)
+	}
+	var rev int64
+	if err := row.Scan(&rev); err != nil {
+		return 0, fmt.Errorf("record change: %w", err)
+	}
+	if rev%pruneEvery == 0 {
+		if _, err := t.q.ExecContext(ctx, t.db.rebind(pruneChangesQuery), rev, rev-keepRevisions, toMicros(now.Add(-keepAge))); err != nil {
+			return 0, fmt.Errorf("prune changes: %w", err)
+		}
+	}
+	return rev, nil
+}
+
+func (t *tx) Revision(ctx context.Context) (int64, error) {
+	var rev int64
+	if err := t.row(ctx, revisionQuery).Scan(&rev); err != nil {
+		return 0, fmt.Errorf("revision: %w", err)
+	}
+	return rev, nil
+}
+
+func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit int) (int64, []store.Change, error) {
+	upto := int64(math.MaxInt64)
+	if limit > 0 && since < math.MaxInt64-int64(limit) {
+		upto = since + int64(limit)
+	}
+	s, u := any(since), any(upto) // boxed once
+	q, args := changesQuery, []any{u, s, s, s, s, s}
+	if accountID != "" {
+		q, args = accountChangesQuery, []any{u, s, s, s, s, s, accountID}
+	}
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
+	}
+	defer rows.Close()
+	var head int64
+	var next sql.NullInt64
+	var out []store.Change
+	for rows.Next() {
+		var rev, tm, flags sql.NullInt64
+		var ids sql.NullString
+		if err := rows.Scan(&head, &next, &rev, &tm, &flags, &ids); err != nil {
+			return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
+		}
+		if !rev.Valid {
+			continue
+		}
+		c := store.Change{Revision: rev.Int64, Time: fromMicros(tm.Int64), AccountRow: flags.Int64&flagAccountRow != 0, Platform: flags.Int64&flagPlatform != 0}
+		if err := decodeIDs(ids.String, &c); err != nil {
+			return 0, nil, err
+		}
+		if len(c.Accounts) == 1 && !c.Platform {
+			c.AccountID = c.Accounts[0]
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("changes since %d: %w", since, err)
+	}
+	// The feed is kept from some revision to head without a gap: since is
+	// compacted when a change follows it but not since+1. More than the
+	// limit after since: head alone.
+	if since <= head && head > upto {
+		return head, nil, nil
+	}
+	if since > head || since < head && next.Int64 != since+1 {
+		return head, nil, fmt.Errorf("changes since %d (head %d, next kept %d): %w", since, head, next.Int64, store.ErrCompacted)
+	}
+	slices.SortFunc(out, func(a, b store.Change) int { return cmp.Compare(a.Revision, b.Revision) })
+	return head, out, nil
+}
+
+// waiters returns the channel closed at the next commit of a change.
+func (db *DB) waiters() chan struct{} {
+	db.wakeMu.Lock()
+	defer db.wakeMu.Unlock()
+	return db.wake
+}
+
+func (db *DB) notify() {
+	db.wakeMu.Lock()
+	defer db.wakeMu.Unlock()
+	close(db.wake)
+	db.wake = make(chan struct{})
+}
+
+// Wait implements store.Store.
+func (db *DB) Wait(ctx context.Context, after int64) (int64, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		woken := db.waiters()
+		var head int64
+		err := db.View(ctx, func(t store.Tx) error {
+			var err error
+			head, err = t.Revision(ctx)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, fmt.Errorf("wait for revision %d: %w", after, err)
+		}
+		if head > after {
+			return head, nil
+		}
+		timer := time.NewTimer(waitPoll)
+		select {
+		case <-woken:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return head, ctx.Err()
+		}
+		timer.Stop()
+	}
+}
+
+// backoff is the pause before attempt n+1 (n >= 1): txBackoff doubling,
+// jittered over its upper half.
+func backoff(n int) time.Duration {
+	d := txBackoff << (n - 1)
+	return d/2 + rand.N(d/2+1)
+}
