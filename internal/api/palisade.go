@@ -87,7 +87,7 @@ func (h *handler) simulateTraffic(c *call, req *wire.SimulateTrafficRequest) (an
 	if err != nil {
 		return nil, err
 	}
-	in := service.SimulateInput{InstanceID: id, Direction: strings.TrimSpace(dir), Protocol: strings.TrimSpace(proto), Address: strings.TrimSpace(addr)}
+	in := service.SimulateInput{InstanceID: id, Direction: strings.TrimSpace(dir), Protocol: strings.TrimSpace(proto), Address: strings.TrimSpace(addr), Port: service.NoPort}
 	if req.Port != nil && req.Port.Text() != "" {
 		p, err := integer("Port", req.Port)
 		if err != nil {

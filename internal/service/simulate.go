@@ -40,9 +40,19 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 		return Decision{}, fieldError("Address", in.Address, policy.Malformed, "is not an IP address")
 	}
 	addr = addr.Unmap()
+	if v4, v6 := proto.Families(); addr.Is4() && !v4 || addr.Is6() && !v6 {
+		family, other := "IPv4", policy.ICMP
+		if addr.Is6() {
+			family, other = "IPv6", policy.ICMPv6
+		}
+		return Decision{}, fieldError("Address", in.Address, policy.Malformed, "is an %s address, and %s is not %s's protocol: use %s", family, proto, family, other)
+	}
 	var port uint16
 	if proto.HasPorts() {
-		if in.Port < 1 || in.Port > 65535 {
+		switch {
+		case in.Port == NoPort:
+			return Decision{}, fieldError("Port", "", policy.Missing, "is required for %s", proto)
+		case in.Port < 1 || in.Port > 65535:
 			return Decision{}, fieldError("Port", fmt.Sprint(in.Port), policy.OutOfRange, "must be 1-65535 for %s", proto)
 		}
 		port = uint16(in.Port)

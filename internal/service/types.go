@@ -340,8 +340,11 @@ type SimulateInput struct {
 	Direction  string // INGRESS or EGRESS
 	Protocol   string // TCP, UDP, ICMP, ICMPv6, GRE, ALL
 	Address    string // the peer's IP
-	Port       int    // destination port; ignored unless TCP or UDP
+	Port       int    // destination port, or NoPort; ignored unless TCP or UDP
 }
+
+// NoPort is SimulateInput.Port when the request gives none.
+const NoPort = -1
 
 // Decision is SimulateTraffic's answer.
 type Decision struct {

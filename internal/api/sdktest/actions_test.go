@@ -746,20 +746,29 @@ func TestSimulateTrafficErrors(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	ins := e.register(gz, instance{name: "a", ip: "10.0.0.31"})[0]
 	tests := []struct {
-		name   string
-		params map[string]any
-		want   string
+		name    string
+		params  map[string]any
+		want    string
+		message string // the message has it; a value the request did not send must not appear
 	}{
-		{"missing instance", map[string]any{"InstanceId": "ins-00000000", "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 22}, "InvalidInstanceId.NotFound"},
-		{"bad direction", map[string]any{"InstanceId": ins, "Direction": "SIDEWAYS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 22}, "InvalidParameterValue.Malformed"},
-		{"bad protocol", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "SCTP", "Address": "192.0.2.1", "Port": 22}, "InvalidParameterValue.Malformed"},
-		{"bad address", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2", "Port": 22}, "InvalidParameterValue.Malformed"},
-		{"port out of range", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 70000}, "InvalidParameterValue.Range"},
-		{"no address", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Port": 22}, "MissingParameter"},
+		{"no port for TCP", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2.1"}, "MissingParameter", "Port: is required for TCP"},
+		{"port 0 for UDP", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "UDP", "Address": "192.0.2.1", "Port": 0}, "InvalidParameterValue.Range", `"0"`},
+		{"ICMP with an IPv6 address", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "ICMP", "Address": "2001:db8::1"}, "InvalidParameterValue.Malformed", "use ICMPv6"},
+		{"ICMPv6 with an IPv4 address", map[string]any{"InstanceId": ins, "Direction": "EGRESS", "Protocol": "ICMPv6", "Address": "192.0.2.1"}, "InvalidParameterValue.Malformed", "use ICMP"},
+		{"missing instance", map[string]any{"InstanceId": "ins-00000000", "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 22}, "InvalidInstanceId.NotFound", ""},
+		{"bad direction", map[string]any{"InstanceId": ins, "Direction": "SIDEWAYS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 22}, "InvalidParameterValue.Malformed", ""},
+		{"bad protocol", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "SCTP", "Address": "192.0.2.1", "Port": 22}, "InvalidParameterValue.Malformed", ""},
+		{"bad address", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2", "Port": 22}, "InvalidParameterValue.Malformed", ""},
+		{"port out of range", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Address": "192.0.2.1", "Port": 70000}, "InvalidParameterValue.Range", ""},
+		{"no address", map[string]any{"InstanceId": ins, "Direction": "INGRESS", "Protocol": "TCP", "Port": 22}, "MissingParameter", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantCode(t, "SimulateTraffic", e.call(e.admin, gz, "palisade", "SimulateTraffic", tt.params, nil), tt.want)
+			err := e.call(e.admin, gz, "palisade", "SimulateTraffic", tt.params, nil)
+			wantCode(t, "SimulateTraffic", err, tt.want)
+			if msg := message(err); !strings.Contains(msg, tt.message) || tt.params["Port"] == nil && strings.Contains(msg, `"0"`) {
+				t.Errorf("SimulateTraffic message %q, want it to say %q and no value the request did not send", msg, tt.message)
+			}
 		})
 	}
 	// Readonly credentials may simulate; Palisade actions answer under any
