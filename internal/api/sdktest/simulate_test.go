@@ -177,6 +177,13 @@ func TestSimulateTrafficAgreesWithReference(t *testing.T) {
 		proto := protoNames[rng.IntN(len(protoNames))]
 		peer := peers[rng.IntN(len(peers))]
 		port := pktPorts[rng.IntN(len(pktPorts))]
+		// ICMP is IPv4's and ICMPv6 IPv6's: SimulateTraffic refuses the
+		// mismatch, so a packet takes its family's.
+		if is6 := strings.Contains(peer, ":"); proto == "ICMP" && is6 {
+			proto = "ICMPv6"
+		} else if proto == "ICMPv6" && !is6 {
+			proto = "ICMP"
+		}
 		got := e.simulate(ins, dir, proto, peer, port)
 
 		key := fmt.Sprint(ins, dir, blocked)
