@@ -322,21 +322,64 @@ func (b *builder) templates(ctx context.Context, r Reader, addrRefs, svcRefs []s
 		b.addr[id] = resolved{addrs: addrs, issues: issues}
 	}
 	for _, id := range svcRefs {
-		entries, issues := expand(byID, id, store.KindServiceGroup, store.KindService, &deps.Templates)
-		svcs := make([]rules.Service, 0, len(entries))
-		for _, e := range entries {
-			se, err := policy.ParseServiceEntry(e.value)
-			if err != nil {
-				issues = append(issues, issue{e.value, fmt.Sprintf("entry of service template %s does not parse", e.template)})
-				continue
-			}
-			svcs = append(svcs, rules.Service{Protocol: se.Protocol, Ports: se.Ports})
-		}
+		svcs, issues := expandServices(byID, id, &deps.Templates)
 		b.svc[id] = services{list: svcs, issues: issues}
 	}
 	slices.Sort(deps.Templates)
 	deps.Templates = slices.Compact(deps.Templates)
 	return nil
+}
+
+// expandServices returns the services of service template (or template
+// group) id, and the issues met.
+func expandServices(byID map[string]*store.Template, id string, used *[]string) ([]rules.Service, []issue) {
+	entries, issues := expand(byID, id, store.KindServiceGroup, store.KindService, used)
+	svcs := make([]rules.Service, 0, len(entries))
+	for _, e := range entries {
+		se, err := policy.ParseServiceEntry(e.value)
+		if err != nil {
+			issues = append(issues, issue{e.value, fmt.Sprintf("entry of service template %s does not parse", e.template)})
+			continue
+		}
+		svcs = append(svcs, rules.Service{Protocol: se.Protocol, Ports: se.Ports})
+	}
+	return svcs, issues
+}
+
+// TemplateReader reads templates: store.Tx satisfies it.
+type TemplateReader interface {
+	ResolveTemplates(ctx context.Context, ids []string) ([]store.Template, error)
+}
+
+// ServiceTemplates reads the service templates and template groups ids, in
+// one read, and expands each to its services, as Build does for the
+// policies that use them. A template that does not exist, a member of the
+// wrong kind or an entry that does not parse is a Problem (GroupID empty,
+// PolicyIndex −1): the services of a template with problems must not be
+// used.
+func ServiceTemplates(ctx context.Context, r TemplateReader, ids []string) (map[string][]rules.Service, []Problem, error) {
+	out := make(map[string][]rules.Service, len(ids))
+	if len(ids) == 0 {
+		return out, nil, nil
+	}
+	list, err := r.ResolveTemplates(ctx, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("templates %s: %w", strings.Join(ids, ", "), err)
+	}
+	byID := make(map[string]*store.Template, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	var problems []Problem
+	var used []string
+	for _, id := range ids {
+		svcs, issues := expandServices(byID, id, &used)
+		for _, is := range issues {
+			problems = append(problems, Problem{PolicyIndex: -1, Value: is.value, Reason: is.reason + " (service template " + id + ")"})
+		}
+		out[id] = svcs
+	}
+	return out, problems, nil
 }
 
 // entryOf is a template entry and the template it is in.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/resolve"
 	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -71,56 +72,23 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 	return out, nil
 }
 
-// serviceTemplates reads service templates and service template groups, in
-// one read, and expands each to its services. A stored entry that does not
-// parse, or a template that does not exist, is a KindUnresolvable error.
+// serviceTemplates expands service templates and service template groups,
+// in one read, through resolve (the expansion the effective lists use). A
+// template that does not resolve is a KindUnresolvable error naming it.
 func serviceTemplates(ctx context.Context, tx store.Tx, ids []string) (map[string][]rules.Service, error) {
-	unresolvable := func(id, format string, args ...any) error {
-		return &Error{Kind: KindUnresolvable, Resource: ResourceServiceTemplate, ID: id, Message: fmt.Sprintf(format, args...)}
-	}
-	out := make(map[string][]rules.Service, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	list, err := tx.ResolveTemplates(ctx, ids)
+	out, problems, err := resolve.ServiceTemplates(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*store.Template, len(list))
-	for i := range list {
-		byID[list[i].ID] = &list[i]
-	}
-	// add appends the services of template t to those of id.
-	add := func(id string, t *store.Template) error {
-		for _, e := range t.Entries {
-			se, err := policy.ParseServiceEntry(e.Value)
-			if err != nil {
-				return unresolvable(t.ID, "stored entry %q of service template %s does not parse: %v", e.Value, t.ID, err)
-			}
-			out[id] = append(out[id], rules.Service{Protocol: se.Protocol, Ports: se.Ports})
+	if len(problems) > 0 {
+		msgs := make([]string, 0, min(len(problems), maxProblems))
+		for _, p := range problems[:min(len(problems), maxProblems)] {
+			msgs = append(msgs, p.Error())
 		}
-		return nil
-	}
-	for _, id := range ids {
-		t := byID[id]
-		if t == nil {
-			return nil, unresolvable(id, "service template %s does not exist", id)
+		if n := len(problems) - len(msgs); n > 0 {
+			msgs = append(msgs, fmt.Sprintf("and %d more", n))
 		}
-		if !strings.HasPrefix(id, policy.PrefixServiceTemplateGroup) {
-			if err := add(id, t); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		for _, m := range t.Entries {
-			mt := byID[m.Value]
-			if mt == nil {
-				return nil, unresolvable(m.Value, "member %s of service template group %s does not exist", m.Value, id)
-			}
-			if err := add(id, mt); err != nil {
-				return nil, err
-			}
-		}
+		return nil, &Error{Kind: KindUnresolvable, Resource: ResourceServiceTemplate, Message: "service templates do not resolve: " + strings.Join(msgs, "; ")}
 	}
 	return out, nil
 }
