@@ -15,6 +15,7 @@ import (
 // Every action through the official SDK: its success and its error paths.
 
 func TestGroupActions(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	c := e.vpc()
 
@@ -393,6 +394,7 @@ func TestPolicyActions(t *testing.T) {
 }
 
 func TestTemplateActions(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	c := e.vpc()
 
@@ -612,6 +614,7 @@ func withLimitATG(r *vpc.DescribeAddressTemplateGroupsRequest, l string) *vpc.De
 }
 
 func TestInstanceActions(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	c := e.cvm()
 	ids := e.register(gz,
@@ -782,6 +785,7 @@ func TestSimulateTrafficErrors(t *testing.T) {
 // Another account's resources are simply not found, and a readonly
 // credential cannot write.
 func TestTenancyAndRoles(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	g := e.group("mine", []string{"ACCEPT TCP 22 0.0.0.0/0"}, nil)
 	ins := e.register(gz, instance{name: "a", ip: "10.0.0.41"})[0]

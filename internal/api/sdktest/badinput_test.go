@@ -15,6 +15,7 @@ import (
 // policy, through every policy write, and checks the code and that the
 // stored policies and Version are unchanged.
 func TestBadInputChangesNothing(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	c := e.vpc()
 	g := e.group("target", []string{"ACCEPT TCP 22 10.0.0.0/8 # ssh", "DROP ALL ALL 0.0.0.0/0"}, []string{"ACCEPT ALL ALL 0.0.0.0/0"})

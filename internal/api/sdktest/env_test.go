@@ -67,6 +67,15 @@ type envOptions struct {
 	wrap func(store.Store) store.Store
 }
 
+// skipShort skips one of the long suites under -short, which runs a quick
+// subset; the full run (and CI) runs every one.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a long suite: run without -short")
+	}
+}
+
 func newEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "palisade.db")

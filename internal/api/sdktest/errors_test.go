@@ -19,6 +19,7 @@ import (
 // one request that must fail, and checks the code. The table must name every
 // action.
 func TestEveryActionErrorPath(t *testing.T) {
+	skipShort(t)
 	e := newEnv(t, envOptions{})
 	g := e.group("err-g", []string{"ACCEPT TCP 22 10.0.0.0/8"}, nil)
 	g2 := e.group("err-g2", nil, nil)

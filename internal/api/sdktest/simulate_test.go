@@ -23,6 +23,7 @@ import (
 // reference's input is rebuilt from what the API describes, independently
 // of the service's own resolution and simulation.
 func TestSimulateTrafficAgreesWithReference(t *testing.T) {
+	skipShort(t)
 	const (
 		groups  = 24
 		packets = 1000
