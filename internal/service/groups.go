@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/catalog"
+	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -187,12 +188,12 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 		if err := tx.CreateGroup(ctx, out); err != nil {
 			return err
 		}
-		snap, err := snapshotOf(out.Policies)
+		snap, err := history.Snapshot(out.Policies)
 		if err != nil {
 			return err
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: id, AccountID: c.AccountID, Version: 1, Time: now, SecretID: c.SecretID,
-			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": setJSON(out.Policies)}), Snapshot: snap})
+			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": history.SetOf(out.Policies)}), Snapshot: snap})
 	})
 	if err != nil {
 		return SecurityGroup{}, err
@@ -497,7 +498,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) 
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: s.now(),
 			SecretID: c.SecretID, RequestID: c.RequestID, Action: "DeleteSecurityGroup",
-			Detail: mustJSON(map[string]any{"Name": g.Name, "Before": setJSON(g.Policies)})})
+			Detail: mustJSON(map[string]any{"Name": g.Name, "Before": history.SetOf(g.Policies)})})
 	})
 }
 
@@ -667,13 +668,13 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 	if err := tx.CreateGroup(ctx, *g); err != nil {
 		return err
 	}
-	snap, err := snapshotOf(g.Policies)
+	snap, err := history.Snapshot(g.Policies)
 	if err != nil {
 		return err
 	}
 	return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Created,
 		SecretID: c.SecretID, RequestID: c.RequestID, Action: "CreateSecurityGroup",
-		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": setJSON(g.Policies)}), Snapshot: snap})
+		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": history.SetOf(g.Policies)}), Snapshot: snap})
 }
 
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -203,50 +202,6 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 		return WriteResult{}, err
 	}
 	return res, nil
-}
-
-// recordPolicies records a write to a group's policy set: the diff from
-// before to after and, every few versions, a snapshot of after, pruning
-// then the rows older than the retention needs.
-func (s *Service) recordPolicies(ctx context.Context, tx store.Tx, c Caller, groupID, action string, before, after policy.PolicySet) error {
-	detail, err := json.Marshal(historyDiff{Changes: diffSets(before, after)})
-	if err != nil {
-		return fmt.Errorf("history of %s: %w", groupID, err)
-	}
-	h := store.History{GroupID: groupID, AccountID: c.AccountID, Version: after.Version, Time: s.now(),
-		SecretID: c.SecretID, RequestID: c.RequestID, Action: action, Detail: string(detail)}
-	snap := after.Version%uint64(min(snapshotEvery, s.retention)) == 0
-	if snap {
-		if h.Snapshot, err = snapshotOf(after); err != nil {
-			return fmt.Errorf("history of %s: %w", groupID, err)
-		}
-	}
-	if err := tx.AddHistory(ctx, h); err != nil {
-		return err
-	}
-	if retain := uint64(s.retention); snap && after.Version > retain {
-		if _, err := tx.PruneHistory(ctx, groupID, after.Version-retain+1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type policySetJSON struct {
-	Version string
-	Ingress []policy.Raw
-	Egress  []policy.Raw
-}
-
-func setJSON(s policy.PolicySet) policySetJSON {
-	out := policySetJSON{Version: strconv.FormatUint(s.Version, 10), Ingress: []policy.Raw{}, Egress: []policy.Raw{}}
-	for _, p := range s.Ingress {
-		out.Ingress = append(out.Ingress, p.Raw())
-	}
-	for _, p := range s.Egress {
-		out.Egress = append(out.Egress, p.Raw())
-	}
-	return out
 }
 
 // ruleKey identifies a policy for duplicate detection: its rule and its
