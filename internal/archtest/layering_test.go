@@ -83,6 +83,28 @@ func TestLayering(t *testing.T) {
 	}
 }
 
+// TestServiceLeaves checks that the packages split out of the service stay
+// below it: the kernel imports of Palisade only the rule model and the
+// store's types, the templates the kernel as well; neither imports the
+// service, the API or the CLI.
+func TestServiceLeaves(t *testing.T) {
+	allowed := map[string][]string{
+		"service/kernel":    {"internal/policy", "internal/store"},
+		"service/templates": {"internal/policy", "internal/store", "internal/service/kernel"},
+	}
+	for dir, ok := range allowed {
+		imps := imports(t, filepath.Join("..", dir))
+		if len(imps) == 0 {
+			t.Errorf("internal/%s: no Go files found", dir)
+		}
+		for _, imp := range imps {
+			if strings.HasPrefix(imp, module) && !slices.Contains(ok, strings.TrimPrefix(imp, module)) {
+				t.Errorf("internal/%s imports %s; it may import only %v of Palisade", dir, imp, ok)
+			}
+		}
+	}
+}
+
 // imports lists the imports of the non-test Go files directly in dir. A
 // missing directory has none.
 func imports(t *testing.T, dir string) []string {

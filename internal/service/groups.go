@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-sg/palisade/internal/catalog"
 	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -66,7 +67,7 @@ func checkTagList(f tagFields, tags []Tag) ([]store.Tag, error) {
 // checkTagCount refuses more tags on one group than the quota allows.
 func checkTagCount(n int, q Quotas) error {
 	if n > q.TagsPerResource {
-		return limitExceeded(QuotaTagsPerResource, q.TagsPerResource, "%d tags; a security group may have at most %d", n, q.TagsPerResource)
+		return kernel.LimitExceeded(QuotaTagsPerResource, q.TagsPerResource, "%d tags; a security group may have at most %d", n, q.TagsPerResource)
 	}
 	return nil
 }
@@ -96,7 +97,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 	if err := s.tenant(c, true); err != nil {
 		return SecurityGroup{}, nil, err
 	}
-	if err := errors.Join(checkName("GroupName", in.Name, true), checkDescription("GroupDescription", in.Description)); err != nil {
+	if err := errors.Join(checkName("GroupName", in.Name, true), kernel.CheckDescription("GroupDescription", in.Description)); err != nil {
 		return SecurityGroup{}, nil, err
 	}
 	if in.ProjectID < 0 {
@@ -207,7 +208,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	if err := s.tenant(c, false); err != nil {
 		return nil, 0, err
 	}
-	offset, limit, err := page(q.Page)
+	offset, limit, err := kernel.Bounds(q.Page)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -228,7 +229,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
 		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with SecurityGroupIds")
 	}
-	if err := errors.Join(checkCount("SecurityGroupIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+	if err := errors.Join(kernel.CheckCount("SecurityGroupIds", len(q.IDs), kernel.MaxLimit), kernel.CheckFilters(q.Filters)); err != nil {
 		return nil, 0, err
 	}
 	for i, id := range q.IDs {
@@ -243,15 +244,15 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		seen[flt.Name] = true
 		switch name := flt.Name; {
 		case name == "security-group-id":
-			f.IDs = intersect(f.IDs, flt.Values, first)
+			f.IDs = kernel.Intersect(f.IDs, flt.Values, first)
 		case name == "security-group-name":
-			f.Names = intersect(f.Names, flt.Values, first)
+			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case name == "project-id":
 			ids, err := projectIDs(flt.Values)
 			if err != nil {
 				return nil, 0, err
 			}
-			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
+			f.ProjectIDs = kernel.Intersect(f.ProjectIDs, ids, first)
 		case name == "tag-key":
 			f.TagKeys = append(f.TagKeys, flt.Values)
 		case strings.HasPrefix(name, "tag:") && len(name) > len("tag:"):
@@ -318,7 +319,7 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 // policyFilter builds the predicate of DescribeSecurityGroupPolicies'
 // filters: different filters ANDed, values ORed.
 func policyFilter(filters []Filter) (func(policy.Direction, policy.Policy) bool, error) {
-	if err := checkFilters(filters); err != nil {
+	if err := kernel.CheckFilters(filters); err != nil {
 		return nil, err
 	}
 	type pred func(policy.Direction, policy.Policy, string) bool
@@ -408,7 +409,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 		errs = append(errs, checkName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
-		errs = append(errs, checkDescription("GroupDescription", *in.Description))
+		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -544,7 +545,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		errs = append(errs, checkName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
-		errs = append(errs, checkDescription("GroupDescription", *in.Description))
+		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
 	}
 	if in.ProjectID != nil && *in.ProjectID < 0 {
 		errs = append(errs, fieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
@@ -646,7 +647,7 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 		return err
 	}
 	if n >= q.GroupsPerRegion {
-		return limitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
+		return kernel.LimitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
 	}
 	if err := checkTagCount(len(g.Tags), q); err != nil {
@@ -714,7 +715,7 @@ func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[st
 	if len(ids) == 0 {
 		return nil, nil, fieldError("SecurityGroupIds", "", policy.Missing, "is required")
 	}
-	if err := checkCount("SecurityGroupIds", len(ids), maxLimit); err != nil {
+	if err := kernel.CheckCount("SecurityGroupIds", len(ids), kernel.MaxLimit); err != nil {
 		return nil, nil, err
 	}
 	var bound map[string]int

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -52,7 +53,7 @@ func toInstance(in store.Instance) (Instance, error) {
 }
 
 func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
-	if err := checkCount(field, len(in), maxAddresses); err != nil {
+	if err := kernel.CheckCount(field, len(in), maxAddresses); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -74,7 +75,7 @@ func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
 // (platform callers only) and returns their ids in order.
 func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterInstancesInput) ([]string, error) {
 	if c.Role != RolePlatform {
-		return nil, forbidden("RegisterInstances needs a platform credential")
+		return nil, kernel.Forbidden("RegisterInstances needs a platform credential")
 	}
 	region, err := s.checkRegion(c.Region)
 	if err != nil {
@@ -86,7 +87,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 	if len(in.Instances) == 0 {
 		return nil, fieldError("Instances", "", policy.Missing, "is required")
 	}
-	if err := checkCount("Instances", len(in.Instances), maxLimit); err != nil {
+	if err := kernel.CheckCount("Instances", len(in.Instances), kernel.MaxLimit); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -184,7 +185,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 // the quota, every group the owner's in the region.
 func (s *Service) checkGroupList(ctx context.Context, tx store.Tx, owner Caller, field string, ids []string, q Quotas) error {
 	if len(ids) > q.GroupsPerInstance {
-		return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance, "an instance may have at most %d security groups; %d given", q.GroupsPerInstance, len(ids))
+		return kernel.LimitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance, "an instance may have at most %d security groups; %d given", q.GroupsPerInstance, len(ids))
 	}
 	for i, id := range ids {
 		f := fmt.Sprintf("%s.%d", field, i)
@@ -215,7 +216,7 @@ func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added
 	}
 	for _, id := range ids {
 		if added[id] > 0 && counts[id] > q.InstancesPerGroup {
-			return limitExceeded(QuotaInstancesPerGroup, q.InstancesPerGroup, "security group %s would have %d instances; the limit is %d", id, counts[id], q.InstancesPerGroup)
+			return kernel.LimitExceeded(QuotaInstancesPerGroup, q.InstancesPerGroup, "security group %s would have %d instances; the limit is %d", id, counts[id], q.InstancesPerGroup)
 		}
 	}
 	return nil
@@ -240,7 +241,7 @@ func checkIDList(field string, ids []string) error {
 	if len(ids) == 0 {
 		return fieldError(field, "", policy.Missing, "is required")
 	}
-	if err := checkCount(field, len(ids), maxLimit); err != nil {
+	if err := kernel.CheckCount(field, len(ids), kernel.MaxLimit); err != nil {
 		return err
 	}
 	return nil
@@ -252,14 +253,14 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 	if err := s.tenant(c, false); err != nil {
 		return nil, 0, err
 	}
-	offset, limit, err := page(q.Page)
+	offset, limit, err := kernel.Bounds(q.Page)
 	if err != nil {
 		return nil, 0, err
 	}
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
 		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with InstanceIds")
 	}
-	if err := errors.Join(checkCount("InstanceIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+	if err := errors.Join(kernel.CheckCount("InstanceIds", len(q.IDs), kernel.MaxLimit), kernel.CheckFilters(q.Filters)); err != nil {
 		return nil, 0, err
 	}
 	f := store.InstanceFilter{AccountID: c.AccountID, Region: c.Region, IDs: q.IDs, Offset: offset, Limit: limit}
@@ -272,17 +273,17 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 		}
 		switch flt.Name {
 		case "instance-id":
-			f.IDs = intersect(f.IDs, flt.Values, first)
+			f.IDs = kernel.Intersect(f.IDs, flt.Values, first)
 		case "instance-name":
-			f.Names = intersect(f.Names, flt.Values, first)
+			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case "zone":
-			f.Zones = intersect(f.Zones, flt.Values, first)
+			f.Zones = kernel.Intersect(f.Zones, flt.Values, first)
 		case "instance-state":
 			var vs []string
 			for _, v := range flt.Values {
 				vs = append(vs, strings.ToUpper(v))
 			}
-			f.States = intersect(f.States, vs, first)
+			f.States = kernel.Intersect(f.States, vs, first)
 		case "security-group-id":
 			f.GroupSets = append(f.GroupSets, flt.Values)
 		case "project-id":
@@ -290,7 +291,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 			if err != nil {
 				return nil, 0, err
 			}
-			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
+			f.ProjectIDs = kernel.Intersect(f.ProjectIDs, ids, first)
 		default:
 			return nil, 0, fieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of DescribeInstances")
 		}
@@ -514,7 +515,7 @@ func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, grou
 			}
 			next := change(slices.Clone(in.GroupIDs))
 			if len(next) > q.GroupsPerInstance && len(next) > len(in.GroupIDs) {
-				return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance,
+				return kernel.LimitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance,
 					"instance %s would have %d security groups; the limit is %d", in.ID, len(next), q.GroupsPerInstance)
 			}
 			for _, g := range next {

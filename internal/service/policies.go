@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 		p, err := policy.ParseRaw(pi.Raw)
 		if err != nil {
 			if bad++; bad <= maxReportedPolicies {
-				errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
+				errs = append(errs, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			}
 			continue
 		}
@@ -102,7 +103,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 // they exceed the caller's quota of policies per direction. Only a request
 // larger than the default quota costs a read of the account's quotas.
 func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direction, n int) error {
-	if n <= s.quotas.PoliciesPerDirection {
+	if n <= s.base.Quotas.PoliciesPerDirection {
 		return nil
 	}
 	var q Quotas
@@ -115,7 +116,7 @@ func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direc
 		return err
 	}
 	if n > q.PoliciesPerDirection {
-		return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+		return kernel.LimitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
 			"the request has %d %s policies; a direction holds at most %d", n, d, q.PoliciesPerDirection)
 	}
 	return nil
@@ -220,7 +221,7 @@ func (s *Service) validateSet(ctx context.Context, tx store.Tx, g store.Group, s
 	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
 		list := set.List(d)
 		if len(list) > q.PoliciesPerDirection {
-			return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+			return kernel.LimitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
 				"%s of %s would have %d policies; the limit is %d per direction", d.Field(), g.ID, len(list), q.PoliciesPerDirection)
 		}
 		seen := make(map[string]int, len(list))
@@ -247,7 +248,7 @@ func (s *Service) validateSet(ctx context.Context, tx store.Tx, g store.Group, s
 		}
 	}
 	if len(refGroups) > q.ReferencedGroupsPerGroup {
-		return limitExceeded(QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup,
+		return kernel.LimitExceeded(QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup,
 			"%s would reference %d security groups; the limit is %d", g.ID, len(refGroups), q.ReferencedGroupsPerGroup)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 )
 
 // UpdateType is what ReplaceSecurityGroupPolicies changes: the content of
@@ -114,14 +115,14 @@ func (s *Service) reorder(ctx context.Context, c Caller, in ReplacePoliciesInput
 		if in.UpdateType == UpdatePriority && !rawEmpty(targets[i].Raw) {
 			p, err := policy.ParseRaw(targets[i].Raw)
 			if err != nil {
-				return WriteResult{}, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err)
+				return WriteResult{}, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err)
 			}
 			given[i] = &p
 		}
 		if !rawEmpty(sources[i].Raw) {
 			p, err := policy.ParseRaw(sources[i].Raw)
 			if err != nil {
-				return WriteResult{}, relabel(fmt.Sprintf("%s.%s.%d", originalField, d.Field(), i), err)
+				return WriteResult{}, kernel.Relabel(fmt.Sprintf("%s.%s.%d", originalField, d.Field(), i), err)
 			}
 			claimed[i] = &p
 		}

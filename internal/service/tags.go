@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -31,7 +32,7 @@ func (s *Service) DescribeGroupTags(ctx context.Context, c Caller, ids []string)
 	if err := s.tenant(c, false); err != nil {
 		return nil, err
 	}
-	if err := checkCount("ResourceIds", len(ids), maxTagResources); err != nil {
+	if err := kernel.CheckCount("ResourceIds", len(ids), maxTagResources); err != nil {
 		return nil, err
 	}
 	for i, id := range ids {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/templates"
 )
 
 // Tag is a key/value label on a security group.
@@ -13,18 +15,11 @@ type Tag struct {
 	Key, Value string
 }
 
-// Filter is one of a Describe call's filters: different filters are ANDed,
-// the values of one filter ORed.
-type Filter struct {
-	Name   string
-	Values []string
-}
+// Filter is one of a Describe call's filters (see kernel.Filter).
+type Filter = kernel.Filter
 
-// Page selects part of a listing. Limit 0 means the default (20); the most is
-// 100. Offset beyond the end yields an empty page.
-type Page struct {
-	Offset, Limit int
-}
+// Page selects part of a listing (see kernel.Page).
+type Page = kernel.Page
 
 // SecurityGroup is a security group without its policies.
 type SecurityGroup struct {
@@ -242,87 +237,19 @@ type ModifyInstancesInput struct {
 	SecurityGroupIDs []string
 }
 
-// TemplateEntry is one entry of an address or service template: an address
-// ("10.0.0.1", "10.0.0.0/8", "10.0.0.1-10.0.0.100", IPv6 alike) or a service
-// ("tcp:80", "udp:53", "tcp:8000-8080", "tcp:80,443", "icmp", "all").
-type TemplateEntry struct {
-	Value       string
-	Description string
-}
-
-// AddressTemplate is an ipm- template.
-type AddressTemplate struct {
-	ID          string
-	Name        string
-	Region      string
-	Entries     []TemplateEntry
-	CreatedTime time.Time
-}
-
-// AddressTemplateGroup is an ipmg- group of address templates.
-type AddressTemplateGroup struct {
-	ID          string
-	Name        string
-	Region      string
-	TemplateIDs []string
-	Templates   []AddressTemplate // the members, in TemplateIDs order
-	CreatedTime time.Time
-}
-
-// ServiceTemplate is a ppm- template.
-type ServiceTemplate struct {
-	ID          string
-	Name        string
-	Region      string
-	Entries     []TemplateEntry
-	CreatedTime time.Time
-}
-
-// ServiceTemplateGroup is a ppmg- group of service templates.
-type ServiceTemplateGroup struct {
-	ID          string
-	Name        string
-	Region      string
-	TemplateIDs []string
-	Templates   []ServiceTemplate
-	CreatedTime time.Time
-}
-
-// TemplateInput creates an address or service template.
-type TemplateInput struct {
-	Name    string
-	Entries []TemplateEntry
-}
-
-// ModifyTemplateInput modifies an address or service template; nil leaves a
-// field unchanged.
-type ModifyTemplateInput struct {
-	ID      string
-	Name    *string
-	Entries []TemplateEntry
-}
-
-// TemplateGroupInput creates an address or service template group.
-type TemplateGroupInput struct {
-	Name        string
-	TemplateIDs []string
-}
-
-// ModifyTemplateGroupInput modifies a template group; nil leaves a field
-// unchanged.
-type ModifyTemplateGroupInput struct {
-	ID          string
-	Name        *string
-	TemplateIDs []string
-}
-
-// TemplateQuery lists templates or template groups. Filters:
-// address-template-name/-id, address-ip; address-template-group-name/-id;
-// service-template-name/-id, service-port; service-template-group-name/-id.
-type TemplateQuery struct {
-	Filters []Filter
-	Page    Page
-}
+// Template types are those of package templates.
+type (
+	TemplateEntry            = templates.Entry
+	AddressTemplate          = templates.AddressTemplate
+	AddressTemplateGroup     = templates.AddressTemplateGroup
+	ServiceTemplate          = templates.ServiceTemplate
+	ServiceTemplateGroup     = templates.ServiceTemplateGroup
+	TemplateInput            = templates.Input
+	ModifyTemplateInput      = templates.ModifyInput
+	TemplateGroupInput       = templates.GroupInput
+	ModifyTemplateGroupInput = templates.ModifyGroupInput
+	TemplateQuery            = templates.Query
+)
 
 // Layer is the stage of the effective rule list that decided a packet.
 type Layer string
