@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,14 +49,6 @@ func (s *Service) view(ctx context.Context, fn func(store.Tx) error) error {
 // it changed.
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.cache.update(ctx, s.st, fn)
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%q", err.Error())
-	}
-	return string(b)
 }
 
 // noneLeft reports whether filters narrowed a set of values to nothing, so

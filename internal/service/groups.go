@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -24,52 +25,8 @@ const (
 func toGroup(g store.Group) SecurityGroup {
 	out := SecurityGroup{ID: g.ID, Name: g.Name, Description: g.Description, ProjectID: g.ProjectID, Region: g.Region,
 		IsDefault: g.IsDefault, Version: g.Policies.Version, CreatedTime: g.Created, UpdateTime: g.Updated}
-	for _, t := range g.Tags {
-		out.Tags = append(out.Tags, Tag{Key: t.Key, Value: t.Value})
-	}
+	out.Tags = tagging.FromStore(g.Tags)
 	return out
-}
-
-func checkTags(tags []Tag) ([]store.Tag, error) {
-	return checkTagList(tagFields{"Tags", "Key", "Value"}, tags)
-}
-
-// tagFields names a request's list of tags and the key and value fields of
-// its elements, for error messages ("Tags.0.Key", "ReplaceTags.0.TagKey").
-type tagFields struct{ list, key, value string }
-
-func (f tagFields) keyAt(i int) string   { return fmt.Sprintf("%s.%d.%s", f.list, i, f.key) }
-func (f tagFields) valueAt(i int) string { return fmt.Sprintf("%s.%d.%s", f.list, i, f.value) }
-
-// checkTagList validates tags, named as f says: every key non-blank, at most
-// 127 bytes and given once, every value at most 255 bytes.
-func checkTagList(f tagFields, tags []Tag) ([]store.Tag, error) {
-	var out []store.Tag
-	seen := map[string]bool{}
-	for i, t := range tags {
-		field := f.keyAt(i)
-		switch {
-		case strings.TrimSpace(t.Key) == "":
-			return nil, fieldError(field, "", policy.Missing, "is required")
-		case len(t.Key) > 127:
-			return nil, fieldError(field, t.Key, policy.TooLong, "the limit is 127 characters")
-		case len(t.Value) > 255:
-			return nil, fieldError(f.valueAt(i), t.Value, policy.TooLong, "the limit is 255 characters")
-		case seen[t.Key]:
-			return nil, fieldError(field, t.Key, policy.Malformed, "is given twice")
-		}
-		seen[t.Key] = true
-		out = append(out, store.Tag{Key: t.Key, Value: t.Value})
-	}
-	return out, nil
-}
-
-// checkTagCount refuses more tags on one group than the quota allows.
-func checkTagCount(n int, q Quotas) error {
-	if n > q.TagsPerResource {
-		return kernel.LimitExceeded(QuotaTagsPerResource, q.TagsPerResource, "%d tags; a security group may have at most %d", n, q.TagsPerResource)
-	}
-	return nil
 }
 
 // newGroup checks the quota and the name and stores a new group, filling
@@ -103,7 +60,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 	if in.ProjectID < 0 {
 		return SecurityGroup{}, nil, fieldError("ProjectId", strconv.FormatInt(in.ProjectID, 10), policy.OutOfRange, "must not be negative")
 	}
-	tags, err := checkTags(in.Tags)
+	tags, err := tagging.Check(in.Tags)
 	if err != nil {
 		return SecurityGroup{}, nil, err
 	}
@@ -194,7 +151,7 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 			return err
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: id, AccountID: c.AccountID, Version: 1, Time: now, SecretID: c.SecretID,
-			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": history.SetOf(out.Policies)}), Snapshot: snap})
+			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: kernel.MustJSON(map[string]any{"After": history.SetOf(out.Policies)}), Snapshot: snap})
 	})
 	if err != nil {
 		return SecurityGroup{}, err
@@ -445,7 +402,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Updated,
 			SecretID: c.SecretID, RequestID: c.RequestID, Action: "ModifySecurityGroupAttribute",
-			Detail: mustJSON(map[string]any{"Before": before, "After": map[string]string{"Name": g.Name, "Description": g.Description}})})
+			Detail: kernel.MustJSON(map[string]any{"Before": before, "After": map[string]string{"Name": g.Name, "Description": g.Description}})})
 	})
 }
 
@@ -499,7 +456,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) 
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: s.now(),
 			SecretID: c.SecretID, RequestID: c.RequestID, Action: "DeleteSecurityGroup",
-			Detail: mustJSON(map[string]any{"Name": g.Name, "Before": history.SetOf(g.Policies)})})
+			Detail: kernel.MustJSON(map[string]any{"Name": g.Name, "Before": history.SetOf(g.Policies)})})
 	})
 }
 
@@ -550,7 +507,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 	if in.ProjectID != nil && *in.ProjectID < 0 {
 		errs = append(errs, fieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
 	}
-	tags, err := checkTags(in.Tags)
+	tags, err := tagging.Check(in.Tags)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -559,7 +516,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 	}
 	var out store.Group
 	err = s.update(ctx, func(tx store.Tx) error {
-		src, err := s.loadGroupIn(ctx, tx, c.AccountID, srcRegion, "SecurityGroupId", in.SecurityGroupID)
+		src, err := kernel.LoadGroup(ctx, tx, c.AccountID, srcRegion, "SecurityGroupId", in.SecurityGroupID)
 		if err != nil {
 			return err
 		}
@@ -594,7 +551,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		if in.CloneTags {
 			g.Tags = slices.Clone(src.Tags)
 		}
-		g.Tags = mergeTags(g.Tags, tags)
+		g.Tags = tagging.Merge(g.Tags, tags)
 		if len(g.Policies.Ingress)+len(g.Policies.Egress) > 0 {
 			g.Policies.Version = 1
 		}
@@ -608,20 +565,6 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		return SecurityGroup{}, err
 	}
 	return toGroup(out), nil
-}
-
-// mergeTags returns tags with each of set applied: a key already there
-// takes set's value in place, a new key is appended.
-func mergeTags(tags, set []store.Tag) []store.Tag {
-	out := slices.Clone(tags)
-	for _, t := range set {
-		if i := slices.IndexFunc(out, func(o store.Tag) bool { return o.Key == t.Key }); i >= 0 {
-			out[i].Value = t.Value
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
 }
 
 // reservedName is the error for a group other than a project's default
@@ -650,7 +593,7 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 		return kernel.LimitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
 	}
-	if err := checkTagCount(len(g.Tags), q); err != nil {
+	if err := tagging.CheckCount(len(g.Tags), q); err != nil {
 		return err
 	}
 	if !g.IsDefault && isDefaultName(g.Name) {
@@ -675,7 +618,7 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 	}
 	return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Created,
 		SecretID: c.SecretID, RequestID: c.RequestID, Action: "CreateSecurityGroup",
-		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": history.SetOf(g.Policies)}), Snapshot: snap})
+		Detail: kernel.MustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": history.SetOf(g.Policies)}), Snapshot: snap})
 }
 
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.

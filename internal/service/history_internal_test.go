@@ -8,6 +8,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
@@ -69,7 +70,7 @@ func TestHistoryRowSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy := len(mustJSON(map[string]any{"Before": history.SetOf(before), "After": history.SetOf(after)}))
+	legacy := len(kernel.MustJSON(map[string]any{"Before": history.SetOf(before), "After": history.SetOf(after)}))
 	diff := len(rows[1].Detail)
 	snap, err := history.Snapshot(after)
 	if err != nil {

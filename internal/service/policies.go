@@ -133,21 +133,7 @@ func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, i
 	if err := checkID(field, policy.PrefixSecurityGroup, id); err != nil {
 		return store.Group{}, err
 	}
-	return s.loadGroupIn(ctx, tx, c.AccountID, c.Region, field, id)
-}
-
-// loadGroupIn finds a group of an account in a region. The store's query
-// itself filters by account and region, so another account's group is not
-// found exactly as a missing one is: neither the answer nor its timing
-// tells them apart.
-func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
-	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
-	if errors.Is(err, store.ErrNotFound) {
-		e := notFound(ResourceSecurityGroup, id)
-		e.Field = field
-		return store.Group{}, e
-	}
-	return g, err
+	return kernel.LoadGroup(ctx, tx, c.AccountID, c.Region, field, id)
 }
 
 // writePolicies runs one write to a group's policy set in one transaction:
@@ -265,7 +251,7 @@ func peerRef(p policy.Policy) string {
 // account and region.
 func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, field, id string) error {
 	if strings.HasPrefix(id, policy.PrefixSecurityGroup) {
-		_, err := s.loadGroupIn(ctx, tx, g.AccountID, g.Region, field, id)
+		_, err := kernel.LoadGroup(ctx, tx, g.AccountID, g.Region, field, id)
 		return err
 	}
 	kind, resource := templateKindOf(id)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/service/templates"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -90,9 +91,11 @@ type Options struct {
 }
 
 // Service is Palisade's control plane. It is safe for concurrent use. The
-// template actions are those of the embedded templates.Service.
+// template and tag actions are those of the embedded templates.Service and
+// tagging.Tags.
 type Service struct {
 	*templates.Service
+	*tagging.Tags
 	st    store.Store
 	log   *slog.Logger
 	now   func() time.Time // base.Now
@@ -124,6 +127,7 @@ func New(st store.Store, opts Options) *Service {
 		s.retention = DefaultHistoryRetention
 	}
 	s.Service = templates.New(s.base, st, s.update)
+	s.Tags = tagging.New(s.base, st, s.update)
 	return s
 }
 

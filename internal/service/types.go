@@ -7,13 +7,12 @@ import (
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/service/templates"
 )
 
 // Tag is a key/value label on a security group.
-type Tag struct {
-	Key, Value string
-}
+type Tag = tagging.Tag
 
 // Filter is one of a Describe call's filters (see kernel.Filter).
 type Filter = kernel.Filter

@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -210,4 +212,27 @@ func (b *Base) EffectiveQuotas(ctx context.Context, tx store.Tx, accountID strin
 		*spec.Field(&q) = over[spec.Name]
 	}
 	return MergeQuotas(b.Quotas, q), nil
+}
+
+// LoadGroup finds a group of an account in a region. The store's query
+// itself filters by account and region, so another account's group is not
+// found exactly as a missing one is: neither the answer nor its timing
+// tells them apart.
+func LoadGroup(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
+	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
+	if errors.Is(err, store.ErrNotFound) {
+		e := NotFound(ResourceSecurityGroup, id)
+		e.Field = field
+		return store.Group{}, e
+	}
+	return g, err
+}
+
+// MustJSON returns the JSON of v, or the quoted error if it has none.
+func MustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%q", err.Error())
+	}
+	return string(b)
 }
