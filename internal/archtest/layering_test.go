@@ -86,12 +86,14 @@ func TestLayering(t *testing.T) {
 // TestServiceLeaves checks that the packages split out of the service stay
 // below it: the kernel imports of Palisade only the rule model and the
 // store's types, the templates the rule list and the kernel as well, the
-// tags the kernel; none imports the service, the API or the CLI.
+// tags the kernel, the policy-set edits only the rule model and the kernel;
+// none imports the service, the API or the CLI, nor does I/O of its own.
 func TestServiceLeaves(t *testing.T) {
 	allowed := map[string][]string{
 		"service/kernel":    {"internal/policy", "internal/store"},
 		"service/templates": {"internal/policy", "internal/rules", "internal/store", "internal/service/kernel"},
 		"service/tagging":   {"internal/policy", "internal/store", "internal/service/kernel"},
+		"service/policyset": {"internal/policy", "internal/service/kernel"},
 	}
 	for dir, ok := range allowed {
 		imps := imports(t, filepath.Join("..", dir))
@@ -99,6 +101,9 @@ func TestServiceLeaves(t *testing.T) {
 			t.Errorf("internal/%s: no Go files found", dir)
 		}
 		for _, imp := range imps {
+			if slices.Contains(ioImports, imp) {
+				t.Errorf("internal/%s imports %s; it does no I/O but through the store's interface", dir, imp)
+			}
 			if strings.HasPrefix(imp, module) && !slices.Contains(ok, strings.TrimPrefix(imp, module)) {
 				t.Errorf("internal/%s imports %s; it may import only %v of Palisade", dir, imp, ok)
 			}

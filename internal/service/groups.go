@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/policyset"
 	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -246,7 +247,7 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 	if err := s.tenant(c, false); err != nil {
 		return GroupPolicies{}, err
 	}
-	match, err := policyFilter(in.Filters)
+	match, err := policyset.Filter(in.Filters)
 	if err != nil {
 		return GroupPolicies{}, err
 	}
@@ -271,89 +272,6 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 		}
 	}
 	return out, nil
-}
-
-// policyFilter builds the predicate of DescribeSecurityGroupPolicies'
-// filters: different filters ANDed, values ORed.
-func policyFilter(filters []Filter) (func(policy.Direction, policy.Policy) bool, error) {
-	if err := kernel.CheckFilters(filters); err != nil {
-		return nil, err
-	}
-	type pred func(policy.Direction, policy.Policy, string) bool
-	var preds []func(policy.Direction, policy.Policy) bool
-	for _, f := range filters {
-		var p pred
-		switch f.Name {
-		case "security-group-id":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return x.Peer.Kind == policy.PeerSecurityGroup && x.Peer.ID == v
-			}
-		case "ip":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return (x.Peer.Kind == policy.PeerCIDR || x.Peer.Kind == policy.PeerCIDR6) && strings.Contains(x.Peer.String(), v)
-			}
-		case "address-module":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return (x.Peer.Kind == policy.PeerAddressTemplate || x.Peer.Kind == policy.PeerAddressTemplateGroup) && x.Peer.ID == v
-			}
-		case "service-module":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool { return x.ServiceID != "" && x.ServiceID == v }
-		case "protocol-type":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return x.ServiceID == "" && strings.EqualFold(x.Protocol.String(), v)
-			}
-		case "port":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				if x.ServiceID != "" {
-					return false
-				}
-				if strings.EqualFold(v, "ALL") {
-					return x.Ports.All()
-				}
-				if n, err := strconv.ParseUint(v, 10, 16); err == nil && !x.Ports.All() && x.Ports.Contains(uint16(n)) {
-					return true
-				}
-				return strings.Contains(x.Ports.String(), v)
-			}
-		case "poly":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return strings.EqualFold(v, "ALL") || strings.EqualFold(x.Action.String(), v)
-			}
-		case "direction":
-			p = func(d policy.Direction, _ policy.Policy, v string) bool {
-				switch strings.ToUpper(v) {
-				case "ALL":
-					return true
-				case "INBOUND", "INGRESS":
-					return d == policy.Ingress
-				case "OUTBOUND", "EGRESS":
-					return d == policy.Egress
-				}
-				return false
-			}
-		case "description":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool { return strings.Contains(x.Description, v) }
-		default:
-			return nil, fieldError("Filters.Name", f.Name, policy.Malformed, "is not a filter of DescribeSecurityGroupPolicies")
-		}
-		values := f.Values
-		preds = append(preds, func(d policy.Direction, x policy.Policy) bool {
-			for _, v := range values {
-				if p(d, x, v) {
-					return true
-				}
-			}
-			return false
-		})
-	}
-	return func(d policy.Direction, x policy.Policy) bool {
-		for _, p := range preds {
-			if !p(d, x) {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 // ModifySecurityGroupAttribute renames a group or changes its description.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/policyset"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -298,15 +298,11 @@ func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in 
 		at = pi.Index
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, "CreateSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
-		list := set.List(d)
-		pos := len(list)
-		if at != nil {
-			if *at > len(list) {
-				return nil, fieldError(indexField(d, 0), strconv.Itoa(*at), policy.OutOfRange, "is beyond the %d %s policies", len(list), d.Field())
-			}
-			pos = *at
+		list, pos, err := policyset.Insert(set.List(d), at, pols)
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
 		}
-		set.SetList(d, slices.Concat(list[:pos], pols, list[pos:]))
+		set.SetList(d, list)
 		ws := make([]written, len(pols))
 		for i := range pols {
 			ws[i] = written{d, pos + i}
@@ -334,57 +330,28 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 		}
 	}
 	var content []policy.Policy
-	if !byIndex {
-		if content, err = s.parseInputs(ctx, c, d, inputs); err != nil {
-			return WriteResult{}, err
+	var indexes []int
+	if byIndex {
+		for _, pi := range inputs {
+			indexes = append(indexes, *pi.Index)
 		}
+	} else if content, err = s.parseInputs(ctx, c, d, inputs); err != nil {
+		return WriteResult{}, err
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, "DeleteSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
-		list := set.List(d)
-		drop := make(map[int]bool, len(inputs))
-		for i, pi := range inputs {
-			if byIndex {
-				if *pi.Index < 0 || *pi.Index >= len(list) {
-					return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
-				}
-				drop[*pi.Index] = true
-				continue
-			}
-			j := matchContent(list, drop, content[i])
-			if j < 0 {
-				return nil, &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: fmt.Sprintf("%s.%d", dirField(d), i),
-					Message: fmt.Sprintf("no %s policy %s", d.Field(), content[i].Describe(d))}
-			}
-			drop[j] = true
+		var kept []policy.Policy
+		var err error
+		if byIndex {
+			kept, err = policyset.DeleteAt(set.List(d), indexes)
+		} else {
+			kept, err = policyset.DeleteContent(set.List(d), content)
 		}
-		kept := make([]policy.Policy, 0, len(list))
-		for j, p := range list {
-			if !drop[j] {
-				kept = append(kept, p)
-			}
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
 		}
 		set.SetList(d, kept)
 		return nil, nil
 	})
-}
-
-// matchContent returns the index of the first policy of list, not yet
-// dropped, with want's rule, preferring one whose description is also
-// want's (two policies may differ only in their description); -1 if none.
-func matchContent(list []policy.Policy, drop map[int]bool, want policy.Policy) int {
-	first := -1
-	for j, p := range list {
-		if drop[j] || !p.SameRule(want) {
-			continue
-		}
-		if p.Description == want.Description {
-			return j
-		}
-		if first < 0 {
-			first = j
-		}
-	}
-	return first
 }
 
 // ReplaceSecurityGroupPolicy replaces exactly one policy, chosen by its
@@ -417,6 +384,7 @@ func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, actio
 		return WriteResult{}, err
 	}
 	seen := map[int]bool{}
+	indexes := make([]int, len(inputs))
 	for i, pi := range inputs {
 		if pi.Index == nil {
 			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: it chooses the policy to replace")
@@ -425,16 +393,16 @@ func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, actio
 			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "names the same policy twice")
 		}
 		seen[*pi.Index] = true
+		indexes[i] = *pi.Index
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, action, version, func(set *policy.PolicySet) ([]written, error) {
-		list := slices.Clone(set.List(d))
-		ws := make([]written, len(inputs))
-		for i, pi := range inputs {
-			if *pi.Index < 0 || *pi.Index >= len(list) {
-				return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
-			}
-			list[*pi.Index] = pols[i]
-			ws[i] = written{d, *pi.Index}
+		list, err := policyset.ReplaceAt(set.List(d), indexes, pols)
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
+		}
+		ws := make([]written, len(indexes))
+		for i, at := range indexes {
+			ws[i] = written{d, at}
 		}
 		set.SetList(d, list)
 		return ws, nil
