@@ -2,16 +2,12 @@ package service
 
 import (
 	"context"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/instances"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
-
-const maxAddresses = 10 // private IPv4 or IPv6 addresses of one instance
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -37,6 +33,14 @@ func (s *Service) checkRegion(region string) (Region, error) { return s.base.Che
 
 func (s *Service) tenant(c Caller, write bool) error { return s.base.Tenant(c, write) }
 
+func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
+	return instances.Load(ctx, tx, accountID, region, field, id)
+}
+
+func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, id string) (store.Group, error) {
+	return kernel.LoadOwnGroup(ctx, tx, c, field, id)
+}
+
 func (s *Service) effectiveQuotas(ctx context.Context, tx store.Tx, accountID string) (Quotas, error) {
 	return s.base.EffectiveQuotas(ctx, tx, accountID)
 }
@@ -51,27 +55,5 @@ func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.cache.update(ctx, s.st, fn)
 }
 
-// noneLeft reports whether filters narrowed a set of values to nothing, so
-// that nothing can match.
-func noneLeft[T any](vs []T) bool { return vs != nil && len(vs) == 0 }
-
-// projectIDs parses the values of a project-id filter.
-func projectIDs(values []string) ([]int64, error) {
-	out := make([]int64, 0, len(values))
-	for _, v := range values {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return nil, fieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
 // appendNew appends id to ids unless it is there.
-func appendNew(ids []string, id string) []string {
-	if slices.Contains(ids, id) {
-		return ids
-	}
-	return append(ids, id)
-}
+func appendNew(ids []string, id string) []string { return kernel.AppendNew(ids, id) }

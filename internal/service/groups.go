@@ -206,7 +206,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		case name == "security-group-name":
 			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case name == "project-id":
-			ids, err := projectIDs(flt.Values)
+			ids, err := kernel.ProjectIDs(flt.Values)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -222,7 +222,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
 		}
 	}
-	if noneLeft(f.IDs) || noneLeft(f.Names) || noneLeft(f.ProjectIDs) {
+	if kernel.NoneLeft(f.IDs) || kernel.NoneLeft(f.Names) || kernel.NoneLeft(f.ProjectIDs) {
 		return nil, 0, nil
 	}
 	var gs []store.Group

@@ -128,14 +128,6 @@ func indexField(d policy.Direction, i int) string {
 
 func rawEmpty(r policy.Raw) bool { return r == policy.Raw{} }
 
-// loadGroup finds a group of the caller's account in the caller's region.
-func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, id string) (store.Group, error) {
-	if err := checkID(field, policy.PrefixSecurityGroup, id); err != nil {
-		return store.Group{}, err
-	}
-	return kernel.LoadGroup(ctx, tx, c.AccountID, c.Region, field, id)
-}
-
 // writePolicies runs one write to a group's policy set in one transaction:
 // version check, mutation, validation, Version+1, history, warnings.
 func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action string, version *uint64,

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/service/instances"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/service/templates"
@@ -91,11 +92,12 @@ type Options struct {
 }
 
 // Service is Palisade's control plane. It is safe for concurrent use. The
-// template and tag actions are those of the embedded templates.Service and
-// tagging.Tags.
+// template, tag and instance actions are those of the embedded
+// templates.Service, tagging.Tags and instances.Registry.
 type Service struct {
 	*templates.Service
 	*tagging.Tags
+	*instances.Registry
 	st    store.Store
 	log   *slog.Logger
 	now   func() time.Time // base.Now
@@ -128,6 +130,7 @@ func New(st store.Store, opts Options) *Service {
 	}
 	s.Service = templates.New(s.base, st, s.update)
 	s.Tags = tagging.New(s.base, st, s.update)
+	s.Registry = instances.New(s.base, st, s.update)
 	return s
 }
 

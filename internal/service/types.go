@@ -1,11 +1,11 @@
 package service
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/instances"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/service/templates"
@@ -161,80 +161,24 @@ type GroupReferences struct {
 	ReferredSecurityGroupIDs []string
 }
 
-// InstanceState is an instance's lifecycle state.
-type InstanceState string
+// Instance types are those of package instances.
+type (
+	InstanceState          = instances.State
+	Instance               = instances.Instance
+	InstanceSpec           = instances.Spec
+	RegisterInstancesInput = instances.RegisterInput
+	InstanceQuery          = instances.Query
+	BindInput              = instances.BindInput
+	ModifyInstancesInput   = instances.ModifyInput
+)
 
 // The lifecycle states.
 const (
-	StateRunning    InstanceState = "RUNNING"
-	StateStopped    InstanceState = "STOPPED"
-	StateRecycled   InstanceState = "RECYCLED"   // in the recycle bin: keeps its bindings
-	StateTerminated InstanceState = "TERMINATED" // bindings released
+	StateRunning    = instances.StateRunning
+	StateStopped    = instances.StateStopped
+	StateRecycled   = instances.StateRecycled
+	StateTerminated = instances.StateTerminated
 )
-
-// Instance is a compute instance and its ordered security groups.
-type Instance struct {
-	ID                 string
-	AccountID          string
-	Name               string
-	OSType             string // linux or windows
-	Region, Zone       string
-	ProjectID          int64
-	PrivateIPAddresses []netip.Addr // IPv4
-	IPv6Addresses      []netip.Addr
-	PublicIPAddress    netip.Addr // zero when none
-	HostID             string
-	Interface          string
-	State              InstanceState
-	SecurityGroupIDs   []string // binding order = priority order
-	CreatedTime        time.Time
-}
-
-// InstanceSpec is one instance of RegisterInstances, as text fields.
-type InstanceSpec struct {
-	InstanceName       string
-	OsType             string // linux (default) or windows
-	Zone               string
-	ProjectID          int64
-	PrivateIpAddresses []string
-	Ipv6Addresses      []string
-	PublicIpAddress    string
-	HostID             string
-	Interface          string
-	// SecurityGroupIDs optionally binds groups of the region at
-	// registration, in order.
-	SecurityGroupIDs []string
-}
-
-// RegisterInstancesInput is RegisterInstances' request; the region is the
-// caller's.
-type RegisterInstancesInput struct {
-	AccountID string
-	Instances []InstanceSpec
-}
-
-// InstanceQuery is DescribeInstances' request. Filters: instance-id,
-// instance-name, zone, project-id, instance-state, security-group-id.
-type InstanceQuery struct {
-	IDs     []string
-	Filters []Filter
-	Page    Page
-}
-
-// BindInput is the request of AssociateSecurityGroups and
-// DisassociateSecurityGroups.
-type BindInput struct {
-	SecurityGroupIDs []string
-	InstanceIDs      []string
-}
-
-// ModifyInstancesInput is ModifyInstancesAttribute's request; nil leaves a
-// field unchanged. SecurityGroupIDs sets each instance's whole ordered list.
-type ModifyInstancesInput struct {
-	InstanceIDs      []string
-	InstanceName     *string
-	SecurityGroupIDs []string
-}
 
 // Template types are those of package templates.
 type (

@@ -155,3 +155,28 @@ func Intersect[T comparable](cur, next []T, first bool) []T {
 	}
 	return out
 }
+
+// NoneLeft reports whether filters narrowed a set of values to nothing, so
+// that nothing can match.
+func NoneLeft[T any](vs []T) bool { return vs != nil && len(vs) == 0 }
+
+// ProjectIDs parses the values of a project-id filter.
+func ProjectIDs(values []string) ([]int64, error) {
+	out := make([]int64, 0, len(values))
+	for _, v := range values {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, FieldError("Filters.Values", v, policy.Malformed, "project-id must be a number")
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// AppendNew appends id to ids unless it is there.
+func AppendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
+}

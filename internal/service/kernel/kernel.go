@@ -236,3 +236,11 @@ func MustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// LoadOwnGroup finds a group of the caller's account in the caller's region.
+func LoadOwnGroup(ctx context.Context, tx store.Tx, c Caller, field, id string) (store.Group, error) {
+	if err := CheckID(field, policy.PrefixSecurityGroup, id); err != nil {
+		return store.Group{}, err
+	}
+	return LoadGroup(ctx, tx, c.AccountID, c.Region, field, id)
+}
