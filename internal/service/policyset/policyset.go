@@ -56,7 +56,7 @@ func (e *Error) Error() string {
 	case PastEnd:
 		return fmt.Sprintf("policy %d: index %d is beyond the %d policies", e.Input, e.Index, e.Len)
 	case NoMatch:
-		return fmt.Sprintf("policy %d: no policy %s", e.Input, e.Want.Describe(policy.Ingress))
+		return fmt.Sprintf("policy %d: no policy with its content", e.Input)
 	case NotTheOne:
 		return fmt.Sprintf("policy %d: not the policy at index %d", e.Input, e.Index)
 	case Changed:
