@@ -22,7 +22,8 @@ const module = "github.com/palisade-sg/palisade/"
 var ioImports = []string{"os", "os/exec", "net/http", "net", "database/sql", "io/fs", "syscall", "log", "log/slog"}
 
 // pure lists the pure packages and the packages of the module each may
-// import: pure packages only, and resolve the store's types as well.
+// import: pure packages only, and resolve and history the store's types as
+// well.
 var pure = map[string][]string{
 	"policy":    nil,
 	"catalog":   {"internal/policy"},
@@ -31,6 +32,7 @@ var pure = map[string][]string{
 	"analysis":  {"internal/policy", "internal/rules", "internal/catalog"},
 	"reference": {"internal/policy"}, // the oracle shares nothing with rules, resolve and eval
 	"resolve":   {"internal/policy", "internal/rules", "internal/store"},
+	"history":   {"internal/policy", "internal/store"},
 }
 
 func TestPurePackagesImportNoIO(t *testing.T) {
@@ -76,6 +78,34 @@ func TestLayering(t *testing.T) {
 				if strings.HasPrefix(imp, module+b) {
 					t.Errorf("internal/%s imports %s, against the layering", dir, imp)
 				}
+			}
+		}
+	}
+}
+
+// TestServiceLeaves checks that the packages split out of the service stay
+// below it: each imports of Palisade only what its row allows (the kernel
+// only the rule model and the store's types), none imports the service, the
+// API or the CLI, and none does I/O of its own.
+func TestServiceLeaves(t *testing.T) {
+	allowed := map[string][]string{
+		"service/kernel":    {"internal/policy", "internal/store"},
+		"service/templates": {"internal/policy", "internal/rules", "internal/store", "internal/service/kernel"},
+		"service/tagging":   {"internal/policy", "internal/store", "internal/service/kernel"},
+		"service/policyset": {"internal/policy", "internal/service/kernel"},
+		"service/instances": {"internal/policy", "internal/store", "internal/service/kernel"},
+	}
+	for dir, ok := range allowed {
+		imps := imports(t, filepath.Join("..", dir))
+		if len(imps) == 0 {
+			t.Errorf("internal/%s: no Go files found", dir)
+		}
+		for _, imp := range imps {
+			if slices.Contains(ioImports, imp) {
+				t.Errorf("internal/%s imports %s; it does no I/O but through the store's interface", dir, imp)
+			}
+			if strings.HasPrefix(imp, module) && !slices.Contains(ok, strings.TrimPrefix(imp, module)) {
+				t.Errorf("internal/%s imports %s; it may import only %v of Palisade", dir, imp, ok)
 			}
 		}
 	}

@@ -4,6 +4,13 @@
 // protection, the outbound TCP 25 block, platform service addresses, history
 // and traffic simulation. Each write is one store transaction.
 //
+// Parts of it live in leaf packages below it, which import none of it:
+// kernel (Caller, Error and its kinds, quotas, regions, request-field
+// checks), templates, tagging and instances (their actions, promoted
+// through the Service embedding their types), policyset (the pure edits of
+// a policy list) and internal/history (the policy-set history's encoding).
+// This package keeps the type names its callers use as aliases.
+//
 // Front ends (the API, the CLI, the console) authenticate a request, build a
 // Caller and call one method. The service enforces roles, tenancy (another
 // account's resources are simply not found) and regionality (groups,

@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/catalog"
+	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/policyset"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -22,52 +26,8 @@ const (
 func toGroup(g store.Group) SecurityGroup {
 	out := SecurityGroup{ID: g.ID, Name: g.Name, Description: g.Description, ProjectID: g.ProjectID, Region: g.Region,
 		IsDefault: g.IsDefault, Version: g.Policies.Version, CreatedTime: g.Created, UpdateTime: g.Updated}
-	for _, t := range g.Tags {
-		out.Tags = append(out.Tags, Tag{Key: t.Key, Value: t.Value})
-	}
+	out.Tags = tagging.FromStore(g.Tags)
 	return out
-}
-
-func checkTags(tags []Tag) ([]store.Tag, error) {
-	return checkTagList(tagFields{"Tags", "Key", "Value"}, tags)
-}
-
-// tagFields names a request's list of tags and the key and value fields of
-// its elements, for error messages ("Tags.0.Key", "ReplaceTags.0.TagKey").
-type tagFields struct{ list, key, value string }
-
-func (f tagFields) keyAt(i int) string   { return fmt.Sprintf("%s.%d.%s", f.list, i, f.key) }
-func (f tagFields) valueAt(i int) string { return fmt.Sprintf("%s.%d.%s", f.list, i, f.value) }
-
-// checkTagList validates tags, named as f says: every key non-blank, at most
-// 127 bytes and given once, every value at most 255 bytes.
-func checkTagList(f tagFields, tags []Tag) ([]store.Tag, error) {
-	var out []store.Tag
-	seen := map[string]bool{}
-	for i, t := range tags {
-		field := f.keyAt(i)
-		switch {
-		case strings.TrimSpace(t.Key) == "":
-			return nil, fieldError(field, "", policy.Missing, "is required")
-		case len(t.Key) > 127:
-			return nil, fieldError(field, t.Key, policy.TooLong, "the limit is 127 characters")
-		case len(t.Value) > 255:
-			return nil, fieldError(f.valueAt(i), t.Value, policy.TooLong, "the limit is 255 characters")
-		case seen[t.Key]:
-			return nil, fieldError(field, t.Key, policy.Malformed, "is given twice")
-		}
-		seen[t.Key] = true
-		out = append(out, store.Tag{Key: t.Key, Value: t.Value})
-	}
-	return out, nil
-}
-
-// checkTagCount refuses more tags on one group than the quota allows.
-func checkTagCount(n int, q Quotas) error {
-	if n > q.TagsPerResource {
-		return limitExceeded(QuotaTagsPerResource, q.TagsPerResource, "%d tags; a security group may have at most %d", n, q.TagsPerResource)
-	}
-	return nil
 }
 
 // newGroup checks the quota and the name and stores a new group, filling
@@ -95,13 +55,13 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 	if err := s.tenant(c, true); err != nil {
 		return SecurityGroup{}, nil, err
 	}
-	if err := errors.Join(checkName("GroupName", in.Name, true), checkDescription("GroupDescription", in.Description)); err != nil {
+	if err := errors.Join(checkName("GroupName", in.Name, true), kernel.CheckDescription("GroupDescription", in.Description)); err != nil {
 		return SecurityGroup{}, nil, err
 	}
 	if in.ProjectID < 0 {
 		return SecurityGroup{}, nil, fieldError("ProjectId", strconv.FormatInt(in.ProjectID, 10), policy.OutOfRange, "must not be negative")
 	}
-	tags, err := checkTags(in.Tags)
+	tags, err := tagging.Check(in.Tags)
 	if err != nil {
 		return SecurityGroup{}, nil, err
 	}
@@ -187,12 +147,12 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 		if err := tx.CreateGroup(ctx, out); err != nil {
 			return err
 		}
-		snap, err := snapshotOf(out.Policies)
+		snap, err := history.Snapshot(out.Policies)
 		if err != nil {
 			return err
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: id, AccountID: c.AccountID, Version: 1, Time: now, SecretID: c.SecretID,
-			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: mustJSON(map[string]any{"After": setJSON(out.Policies)}), Snapshot: snap})
+			RequestID: c.RequestID, Action: "CreateDefaultSecurityGroup", Detail: kernel.MustJSON(map[string]any{"After": history.SetOf(out.Policies)}), Snapshot: snap})
 	})
 	if err != nil {
 		return SecurityGroup{}, err
@@ -206,7 +166,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	if err := s.tenant(c, false); err != nil {
 		return nil, 0, err
 	}
-	offset, limit, err := page(q.Page)
+	offset, limit, err := kernel.Bounds(q.Page)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -227,7 +187,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
 		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with SecurityGroupIds")
 	}
-	if err := errors.Join(checkCount("SecurityGroupIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+	if err := errors.Join(kernel.CheckCount("SecurityGroupIds", len(q.IDs), kernel.MaxLimit), kernel.CheckFilters(q.Filters)); err != nil {
 		return nil, 0, err
 	}
 	for i, id := range q.IDs {
@@ -242,15 +202,15 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		seen[flt.Name] = true
 		switch name := flt.Name; {
 		case name == "security-group-id":
-			f.IDs = intersect(f.IDs, flt.Values, first)
+			f.IDs = kernel.Intersect(f.IDs, flt.Values, first)
 		case name == "security-group-name":
-			f.Names = intersect(f.Names, flt.Values, first)
+			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case name == "project-id":
-			ids, err := projectIDs(flt.Values)
+			ids, err := kernel.ProjectIDs(flt.Values)
 			if err != nil {
 				return nil, 0, err
 			}
-			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
+			f.ProjectIDs = kernel.Intersect(f.ProjectIDs, ids, first)
 		case name == "tag-key":
 			f.TagKeys = append(f.TagKeys, flt.Values)
 		case strings.HasPrefix(name, "tag:") && len(name) > len("tag:"):
@@ -262,7 +222,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
 		}
 	}
-	if noneLeft(f.IDs) || noneLeft(f.Names) || noneLeft(f.ProjectIDs) {
+	if kernel.NoneLeft(f.IDs) || kernel.NoneLeft(f.Names) || kernel.NoneLeft(f.ProjectIDs) {
 		return nil, 0, nil
 	}
 	var gs []store.Group
@@ -287,7 +247,7 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 	if err := s.tenant(c, false); err != nil {
 		return GroupPolicies{}, err
 	}
-	match, err := policyFilter(in.Filters)
+	match, err := policyset.Filter(in.Filters)
 	if err != nil {
 		return GroupPolicies{}, err
 	}
@@ -314,89 +274,6 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 	return out, nil
 }
 
-// policyFilter builds the predicate of DescribeSecurityGroupPolicies'
-// filters: different filters ANDed, values ORed.
-func policyFilter(filters []Filter) (func(policy.Direction, policy.Policy) bool, error) {
-	if err := checkFilters(filters); err != nil {
-		return nil, err
-	}
-	type pred func(policy.Direction, policy.Policy, string) bool
-	var preds []func(policy.Direction, policy.Policy) bool
-	for _, f := range filters {
-		var p pred
-		switch f.Name {
-		case "security-group-id":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return x.Peer.Kind == policy.PeerSecurityGroup && x.Peer.ID == v
-			}
-		case "ip":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return (x.Peer.Kind == policy.PeerCIDR || x.Peer.Kind == policy.PeerCIDR6) && strings.Contains(x.Peer.String(), v)
-			}
-		case "address-module":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return (x.Peer.Kind == policy.PeerAddressTemplate || x.Peer.Kind == policy.PeerAddressTemplateGroup) && x.Peer.ID == v
-			}
-		case "service-module":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool { return x.ServiceID != "" && x.ServiceID == v }
-		case "protocol-type":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return x.ServiceID == "" && strings.EqualFold(x.Protocol.String(), v)
-			}
-		case "port":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				if x.ServiceID != "" {
-					return false
-				}
-				if strings.EqualFold(v, "ALL") {
-					return x.Ports.All()
-				}
-				if n, err := strconv.ParseUint(v, 10, 16); err == nil && !x.Ports.All() && x.Ports.Contains(uint16(n)) {
-					return true
-				}
-				return strings.Contains(x.Ports.String(), v)
-			}
-		case "poly":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool {
-				return strings.EqualFold(v, "ALL") || strings.EqualFold(x.Action.String(), v)
-			}
-		case "direction":
-			p = func(d policy.Direction, _ policy.Policy, v string) bool {
-				switch strings.ToUpper(v) {
-				case "ALL":
-					return true
-				case "INBOUND", "INGRESS":
-					return d == policy.Ingress
-				case "OUTBOUND", "EGRESS":
-					return d == policy.Egress
-				}
-				return false
-			}
-		case "description":
-			p = func(_ policy.Direction, x policy.Policy, v string) bool { return strings.Contains(x.Description, v) }
-		default:
-			return nil, fieldError("Filters.Name", f.Name, policy.Malformed, "is not a filter of DescribeSecurityGroupPolicies")
-		}
-		values := f.Values
-		preds = append(preds, func(d policy.Direction, x policy.Policy) bool {
-			for _, v := range values {
-				if p(d, x, v) {
-					return true
-				}
-			}
-			return false
-		})
-	}
-	return func(d policy.Direction, x policy.Policy) bool {
-		for _, p := range preds {
-			if !p(d, x) {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
 // ModifySecurityGroupAttribute renames a group or changes its description.
 func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in ModifyGroupInput) error {
 	if err := s.tenant(c, true); err != nil {
@@ -407,7 +284,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 		errs = append(errs, checkName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
-		errs = append(errs, checkDescription("GroupDescription", *in.Description))
+		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -443,7 +320,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Updated,
 			SecretID: c.SecretID, RequestID: c.RequestID, Action: "ModifySecurityGroupAttribute",
-			Detail: mustJSON(map[string]any{"Before": before, "After": map[string]string{"Name": g.Name, "Description": g.Description}})})
+			Detail: kernel.MustJSON(map[string]any{"Before": before, "After": map[string]string{"Name": g.Name, "Description": g.Description}})})
 	})
 }
 
@@ -497,7 +374,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) 
 		}
 		return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: s.now(),
 			SecretID: c.SecretID, RequestID: c.RequestID, Action: "DeleteSecurityGroup",
-			Detail: mustJSON(map[string]any{"Name": g.Name, "Before": setJSON(g.Policies)})})
+			Detail: kernel.MustJSON(map[string]any{"Name": g.Name, "Before": history.SetOf(g.Policies)})})
 	})
 }
 
@@ -543,12 +420,12 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		errs = append(errs, checkName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
-		errs = append(errs, checkDescription("GroupDescription", *in.Description))
+		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
 	}
 	if in.ProjectID != nil && *in.ProjectID < 0 {
 		errs = append(errs, fieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
 	}
-	tags, err := checkTags(in.Tags)
+	tags, err := tagging.Check(in.Tags)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -557,7 +434,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 	}
 	var out store.Group
 	err = s.update(ctx, func(tx store.Tx) error {
-		src, err := s.loadGroupIn(ctx, tx, c.AccountID, srcRegion, "SecurityGroupId", in.SecurityGroupID)
+		src, err := kernel.LoadGroup(ctx, tx, c.AccountID, srcRegion, "SecurityGroupId", in.SecurityGroupID)
 		if err != nil {
 			return err
 		}
@@ -592,7 +469,7 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		if in.CloneTags {
 			g.Tags = slices.Clone(src.Tags)
 		}
-		g.Tags = mergeTags(g.Tags, tags)
+		g.Tags = tagging.Merge(g.Tags, tags)
 		if len(g.Policies.Ingress)+len(g.Policies.Egress) > 0 {
 			g.Policies.Version = 1
 		}
@@ -606,20 +483,6 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		return SecurityGroup{}, err
 	}
 	return toGroup(out), nil
-}
-
-// mergeTags returns tags with each of set applied: a key already there
-// takes set's value in place, a new key is appended.
-func mergeTags(tags, set []store.Tag) []store.Tag {
-	out := slices.Clone(tags)
-	for _, t := range set {
-		if i := slices.IndexFunc(out, func(o store.Tag) bool { return o.Key == t.Key }); i >= 0 {
-			out[i].Value = t.Value
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
 }
 
 // reservedName is the error for a group other than a project's default
@@ -645,10 +508,10 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 		return err
 	}
 	if n >= q.GroupsPerRegion {
-		return limitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
+		return kernel.LimitExceeded(QuotaGroupsPerRegion, q.GroupsPerRegion,
 			"project %d already has %d security groups in %s; the limit is %d", g.ProjectID, n, g.Region, q.GroupsPerRegion)
 	}
-	if err := checkTagCount(len(g.Tags), q); err != nil {
+	if err := tagging.CheckCount(len(g.Tags), q); err != nil {
 		return err
 	}
 	if !g.IsDefault && isDefaultName(g.Name) {
@@ -667,13 +530,13 @@ func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id 
 	if err := tx.CreateGroup(ctx, *g); err != nil {
 		return err
 	}
-	snap, err := snapshotOf(g.Policies)
+	snap, err := history.Snapshot(g.Policies)
 	if err != nil {
 		return err
 	}
 	return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: c.AccountID, Version: g.Policies.Version, Time: g.Created,
 		SecretID: c.SecretID, RequestID: c.RequestID, Action: "CreateSecurityGroup",
-		Detail: mustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": setJSON(g.Policies)}), Snapshot: snap})
+		Detail: kernel.MustJSON(map[string]any{"Name": g.Name, "Description": g.Description, "ProjectId": g.ProjectID, "After": history.SetOf(g.Policies)}), Snapshot: snap})
 }
 
 // DescribeSecurityGroupAssociationStatistics counts what uses each group.
@@ -713,7 +576,7 @@ func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[st
 	if len(ids) == 0 {
 		return nil, nil, fieldError("SecurityGroupIds", "", policy.Missing, "is required")
 	}
-	if err := checkCount("SecurityGroupIds", len(ids), maxLimit); err != nil {
+	if err := kernel.CheckCount("SecurityGroupIds", len(ids), kernel.MaxLimit); err != nil {
 		return nil, nil, err
 	}
 	var bound map[string]int

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
 
+	"github.com/palisade-sg/palisade/internal/history"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -15,290 +14,6 @@ import (
 // DefaultHistoryRetention is how many versions of a group's policy set its
 // history keeps by default.
 const DefaultHistoryRetention = 1000
-
-// snapshotEvery is how often, in versions, a history row also carries the
-// whole policy set (more often when the retention is shorter). Between
-// snapshots a row holds only its diff, so a row costs about the size of the
-// policies it changed; rebuilding a version applies at most snapshotEvery-1
-// diffs to a snapshot.
-const snapshotEvery = 100
-
-// Operations of a policyChange.
-const (
-	opInsert  = "insert"
-	opRemove  = "remove"
-	opReplace = "replace"
-)
-
-// historyPolicy is a policy as history records it: its text fields and
-// modify time.
-type historyPolicy struct {
-	policy.Raw
-	ModifyTime string `json:",omitempty"` // RFC 3339; absent in rows written before diffs
-}
-
-// policyChange is one step of a diff, applied in order: at Index of
-// Direction's list (as the earlier steps left it), insert Policy, remove Old
-// or replace Old by Policy.
-type policyChange struct {
-	Direction policy.Direction
-	Op        string
-	Index     int
-	Policy    *historyPolicy `json:",omitempty"`
-	Old       *historyPolicy `json:",omitempty"`
-}
-
-// historyDiff is the Detail of a write to a policy set.
-type historyDiff struct {
-	Changes []policyChange
-}
-
-// historySnapshot is a whole policy set as history records it (the shape of
-// setJSON, which rows written before diffs carry).
-type historySnapshot struct {
-	Version string
-	Ingress []historyPolicy
-	Egress  []historyPolicy
-}
-
-func toHistoryPolicy(p policy.Policy) historyPolicy {
-	hp := historyPolicy{Raw: p.Raw()}
-	if !p.ModifyTime.IsZero() {
-		// The store keeps times to the microsecond: so does history, so
-		// that a rebuilt version equals the stored one.
-		hp.ModifyTime = p.ModifyTime.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
-	}
-	return hp
-}
-
-func (hp historyPolicy) policy() (policy.Policy, error) {
-	p, err := policy.ParseRaw(hp.Raw)
-	if err != nil {
-		return policy.Policy{}, err
-	}
-	if hp.ModifyTime != "" {
-		if p.ModifyTime, err = time.Parse(time.RFC3339Nano, hp.ModifyTime); err != nil {
-			return policy.Policy{}, fmt.Errorf("ModifyTime: %w", err)
-		}
-	}
-	return p, nil
-}
-
-// samePolicy reports whether a and b are equal as stored: text and modify
-// time.
-func samePolicy(a, b policy.Policy) bool {
-	return a.Raw() == b.Raw() && a.ModifyTime.Equal(b.ModifyTime)
-}
-
-// snapshotOf returns the JSON snapshot of s.
-func snapshotOf(s policy.PolicySet) (string, error) {
-	out := historySnapshot{Version: strconv.FormatUint(s.Version, 10), Ingress: []historyPolicy{}, Egress: []historyPolicy{}}
-	for _, p := range s.Ingress {
-		out.Ingress = append(out.Ingress, toHistoryPolicy(p))
-	}
-	for _, p := range s.Egress {
-		out.Egress = append(out.Egress, toHistoryPolicy(p))
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return "", fmt.Errorf("snapshot: %w", err)
-	}
-	return string(b), nil
-}
-
-func parseSnapshot(s string) (policy.PolicySet, error) {
-	var in historySnapshot
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return policy.PolicySet{}, fmt.Errorf("snapshot: %w", err)
-	}
-	v, err := strconv.ParseUint(in.Version, 10, 64)
-	if err != nil {
-		return policy.PolicySet{}, fmt.Errorf("snapshot: Version %q: %w", in.Version, err)
-	}
-	out := policy.PolicySet{Version: v}
-	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
-		list := in.Ingress
-		if d == policy.Egress {
-			list = in.Egress
-		}
-		var ps []policy.Policy
-		for i, hp := range list {
-			p, err := hp.policy()
-			if err != nil {
-				return policy.PolicySet{}, fmt.Errorf("snapshot: %s policy %d: %w", d, i, err)
-			}
-			ps = append(ps, p)
-		}
-		out.SetList(d, ps)
-	}
-	return out, nil
-}
-
-// diffSets returns the changes that turn before into after, direction by
-// direction: the policies between the longest common head and tail are
-// replaced one for one, and those left over inserted or removed. A write of
-// one policy is one change.
-func diffSets(before, after policy.PolicySet) []policyChange {
-	out := []policyChange{}
-	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
-		b, a := before.List(d), after.List(d)
-		head := 0
-		for head < len(b) && head < len(a) && samePolicy(b[head], a[head]) {
-			head++
-		}
-		tail := 0
-		for tail < len(b)-head && tail < len(a)-head && samePolicy(b[len(b)-1-tail], a[len(a)-1-tail]) {
-			tail++
-		}
-		mb, ma := b[head:len(b)-tail], a[head:len(a)-tail]
-		n := min(len(mb), len(ma))
-		for i := range n {
-			if samePolicy(mb[i], ma[i]) {
-				continue
-			}
-			old, p := toHistoryPolicy(mb[i]), toHistoryPolicy(ma[i])
-			out = append(out, policyChange{Direction: d, Op: opReplace, Index: head + i, Policy: &p, Old: &old})
-		}
-		for i := n; i < len(ma); i++ {
-			p := toHistoryPolicy(ma[i])
-			out = append(out, policyChange{Direction: d, Op: opInsert, Index: head + i, Policy: &p})
-		}
-		for i := n; i < len(mb); i++ {
-			old := toHistoryPolicy(mb[i])
-			out = append(out, policyChange{Direction: d, Op: opRemove, Index: head + n, Old: &old})
-		}
-	}
-	return out
-}
-
-// applyChanges applies a diff to set. A change that does not fit set (an
-// index out of range, a removed or replaced policy that is not the one at
-// that index) is an error: the history does not describe set.
-func applyChanges(set *policy.PolicySet, changes []policyChange) error {
-	for i, ch := range changes {
-		if !ch.Direction.Valid() {
-			return fmt.Errorf("change %d: no direction", i)
-		}
-		list := set.List(ch.Direction)
-		parse := func(hp *historyPolicy, what string) (policy.Policy, error) {
-			if hp == nil {
-				return policy.Policy{}, fmt.Errorf("change %d (%s): no %s policy", i, ch.Op, what)
-			}
-			p, err := hp.policy()
-			if err != nil {
-				return policy.Policy{}, fmt.Errorf("change %d (%s): %s policy: %w", i, ch.Op, what, err)
-			}
-			return p, nil
-		}
-		checkOld := func() error {
-			if ch.Index < 0 || ch.Index >= len(list) {
-				return fmt.Errorf("change %d (%s): %s index %d out of range [0, %d)", i, ch.Op, ch.Direction, ch.Index, len(list))
-			}
-			old, err := parse(ch.Old, "old")
-			if err != nil {
-				return err
-			}
-			if !samePolicy(old, list[ch.Index]) {
-				return fmt.Errorf("change %d (%s): %s policy %d is not the one recorded", i, ch.Op, ch.Direction, ch.Index)
-			}
-			return nil
-		}
-		switch ch.Op {
-		case opInsert:
-			if ch.Index < 0 || ch.Index > len(list) {
-				return fmt.Errorf("change %d (insert): %s index %d out of range [0, %d]", i, ch.Direction, ch.Index, len(list))
-			}
-			p, err := parse(ch.Policy, "new")
-			if err != nil {
-				return err
-			}
-			list = append(list[:ch.Index:ch.Index], append([]policy.Policy{p}, list[ch.Index:]...)...)
-		case opRemove:
-			if err := checkOld(); err != nil {
-				return err
-			}
-			list = append(list[:ch.Index:ch.Index], list[ch.Index+1:]...)
-		case opReplace:
-			if err := checkOld(); err != nil {
-				return err
-			}
-			p, err := parse(ch.Policy, "new")
-			if err != nil {
-				return err
-			}
-			list = append(list[:ch.Index:ch.Index], append([]policy.Policy{p}, list[ch.Index+1:]...)...)
-		default:
-			return fmt.Errorf("change %d: unknown operation %q", i, ch.Op)
-		}
-		if len(list) == 0 {
-			list = nil
-		}
-		set.SetList(ch.Direction, list)
-	}
-	return nil
-}
-
-// errVersionNotRetained: the history holds no snapshot at or before the
-// version asked for.
-var errVersionNotRetained = errors.New("version not retained")
-
-// RebuildPolicies returns the policy set of a group at version from its
-// history rows (ListHistory's, in order): the newest snapshot at or before
-// version, with the diffs of the later versions up to version applied.
-// Rows that do not change the policy set (attribute changes, deletion) are
-// passed over. A version older than the oldest snapshot, or newer than the
-// newest row, is an error, and so is a row that cannot be read or does not
-// follow from the one before: history that cannot be rebuilt exactly is
-// never rebuilt approximately.
-func RebuildPolicies(rows []store.History, version uint64) (policy.PolicySet, error) {
-	base := -1
-	for i, h := range rows {
-		if h.Snapshot != "" && h.Version <= version {
-			base = i
-		}
-	}
-	if base < 0 {
-		return policy.PolicySet{}, fmt.Errorf("version %d: %w (no snapshot at or before it)", version, errVersionNotRetained)
-	}
-	set, err := parseSnapshot(rows[base].Snapshot)
-	if err != nil {
-		return policy.PolicySet{}, fmt.Errorf("history row %d (version %d): %w", rows[base].Seq, rows[base].Version, err)
-	}
-	if set.Version != rows[base].Version {
-		return policy.PolicySet{}, fmt.Errorf("history row %d: snapshot of version %d on a row of version %d", rows[base].Seq, set.Version, rows[base].Version)
-	}
-	for _, h := range rows[base+1:] {
-		if h.Version > version {
-			break
-		}
-		var detail map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(h.Detail), &detail); err != nil {
-			return policy.PolicySet{}, fmt.Errorf("history row %d (version %d): detail: %w", h.Seq, h.Version, err)
-		}
-		raw, ok := detail["Changes"]
-		if !ok {
-			if h.Version != set.Version {
-				return policy.PolicySet{}, fmt.Errorf("history row %d: version %d follows %d without a diff", h.Seq, h.Version, set.Version)
-			}
-			continue
-		}
-		if h.Version != set.Version+1 {
-			return policy.PolicySet{}, fmt.Errorf("history row %d: version %d follows %d", h.Seq, h.Version, set.Version)
-		}
-		var changes []policyChange
-		if err := json.Unmarshal(raw, &changes); err != nil {
-			return policy.PolicySet{}, fmt.Errorf("history row %d (version %d): changes: %w", h.Seq, h.Version, err)
-		}
-		if err := applyChanges(&set, changes); err != nil {
-			return policy.PolicySet{}, fmt.Errorf("history row %d (version %d): %w", h.Seq, h.Version, err)
-		}
-		set.Version = h.Version
-	}
-	if set.Version != version {
-		return policy.PolicySet{}, fmt.Errorf("version %d: %w (the newest is %d)", version, errVersionNotRetained, set.Version)
-	}
-	return set, nil
-}
 
 // PolicyVersion returns a group's policy set as it was at version, rebuilt
 // from its history. A version the history no longer holds (or never held)
@@ -317,8 +32,8 @@ func (s *Service) PolicyVersion(ctx context.Context, c Caller, groupID string, v
 		if err != nil {
 			return err
 		}
-		out, err = RebuildPolicies(rows, version)
-		if errors.Is(err, errVersionNotRetained) {
+		out, err = history.Rebuild(rows, version)
+		if errors.Is(err, history.ErrVersionNotRetained) {
 			return &Error{Kind: KindNotFound, Resource: ResourceSecurityGroup, ID: g.ID, Field: "Version",
 				Message: fmt.Sprintf("version %d of %s is not in its history: %v", version, g.ID, err)}
 		}
@@ -328,4 +43,31 @@ func (s *Service) PolicyVersion(ctx context.Context, c Caller, groupID string, v
 		return nil
 	})
 	return out, err
+}
+
+// recordPolicies records a write to a group's policy set: the diff from
+// before to after and, every few versions, a snapshot of after, pruning
+// then the rows older than the retention needs.
+func (s *Service) recordPolicies(ctx context.Context, tx store.Tx, c Caller, groupID, action string, before, after policy.PolicySet) error {
+	detail, err := json.Marshal(history.Diff{Changes: history.Changes(before, after)})
+	if err != nil {
+		return fmt.Errorf("history of %s: %w", groupID, err)
+	}
+	h := store.History{GroupID: groupID, AccountID: c.AccountID, Version: after.Version, Time: s.now(),
+		SecretID: c.SecretID, RequestID: c.RequestID, Action: action, Detail: string(detail)}
+	snap := after.Version%uint64(min(history.SnapshotEvery, s.retention)) == 0
+	if snap {
+		if h.Snapshot, err = history.Snapshot(after); err != nil {
+			return fmt.Errorf("history of %s: %w", groupID, err)
+		}
+	}
+	if err := tx.AddHistory(ctx, h); err != nil {
+		return err
+	}
+	if retain := uint64(s.retention); snap && after.Version > retain {
+		if _, err := tx.PruneHistory(ctx, groupID, after.Version-retain+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

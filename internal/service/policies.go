@@ -2,14 +2,14 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/policyset"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -84,7 +84,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 		p, err := policy.ParseRaw(pi.Raw)
 		if err != nil {
 			if bad++; bad <= maxReportedPolicies {
-				errs = append(errs, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
+				errs = append(errs, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			}
 			continue
 		}
@@ -103,7 +103,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 // they exceed the caller's quota of policies per direction. Only a request
 // larger than the default quota costs a read of the account's quotas.
 func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direction, n int) error {
-	if n <= s.quotas.PoliciesPerDirection {
+	if n <= s.base.Quotas.PoliciesPerDirection {
 		return nil
 	}
 	var q Quotas
@@ -116,7 +116,7 @@ func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direc
 		return err
 	}
 	if n > q.PoliciesPerDirection {
-		return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+		return kernel.LimitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
 			"the request has %d %s policies; a direction holds at most %d", n, d, q.PoliciesPerDirection)
 	}
 	return nil
@@ -127,28 +127,6 @@ func indexField(d policy.Direction, i int) string {
 }
 
 func rawEmpty(r policy.Raw) bool { return r == policy.Raw{} }
-
-// loadGroup finds a group of the caller's account in the caller's region.
-func (s *Service) loadGroup(ctx context.Context, tx store.Tx, c Caller, field, id string) (store.Group, error) {
-	if err := checkID(field, policy.PrefixSecurityGroup, id); err != nil {
-		return store.Group{}, err
-	}
-	return s.loadGroupIn(ctx, tx, c.AccountID, c.Region, field, id)
-}
-
-// loadGroupIn finds a group of an account in a region. The store's query
-// itself filters by account and region, so another account's group is not
-// found exactly as a missing one is: neither the answer nor its timing
-// tells them apart.
-func (s *Service) loadGroupIn(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Group, error) {
-	g, err := tx.GetAccountGroup(ctx, accountID, region, id)
-	if errors.Is(err, store.ErrNotFound) {
-		e := notFound(ResourceSecurityGroup, id)
-		e.Field = field
-		return store.Group{}, e
-	}
-	return g, err
-}
 
 // writePolicies runs one write to a group's policy set in one transaction:
 // version check, mutation, validation, Version+1, history, warnings.
@@ -202,50 +180,6 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 	return res, nil
 }
 
-// recordPolicies records a write to a group's policy set: the diff from
-// before to after and, every few versions, a snapshot of after, pruning
-// then the rows older than the retention needs.
-func (s *Service) recordPolicies(ctx context.Context, tx store.Tx, c Caller, groupID, action string, before, after policy.PolicySet) error {
-	detail, err := json.Marshal(historyDiff{Changes: diffSets(before, after)})
-	if err != nil {
-		return fmt.Errorf("history of %s: %w", groupID, err)
-	}
-	h := store.History{GroupID: groupID, AccountID: c.AccountID, Version: after.Version, Time: s.now(),
-		SecretID: c.SecretID, RequestID: c.RequestID, Action: action, Detail: string(detail)}
-	snap := after.Version%uint64(min(snapshotEvery, s.retention)) == 0
-	if snap {
-		if h.Snapshot, err = snapshotOf(after); err != nil {
-			return fmt.Errorf("history of %s: %w", groupID, err)
-		}
-	}
-	if err := tx.AddHistory(ctx, h); err != nil {
-		return err
-	}
-	if retain := uint64(s.retention); snap && after.Version > retain {
-		if _, err := tx.PruneHistory(ctx, groupID, after.Version-retain+1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type policySetJSON struct {
-	Version string
-	Ingress []policy.Raw
-	Egress  []policy.Raw
-}
-
-func setJSON(s policy.PolicySet) policySetJSON {
-	out := policySetJSON{Version: strconv.FormatUint(s.Version, 10), Ingress: []policy.Raw{}, Egress: []policy.Raw{}}
-	for _, p := range s.Ingress {
-		out.Ingress = append(out.Ingress, p.Raw())
-	}
-	for _, p := range s.Egress {
-		out.Egress = append(out.Egress, p.Raw())
-	}
-	return out
-}
-
 // ruleKey identifies a policy for duplicate detection: its rule and its
 // description. The cloud accepts two policies that differ only in their
 // description (the Terraform provider's rule-set acceptance test writes such
@@ -262,7 +196,7 @@ func (s *Service) validateSet(ctx context.Context, tx store.Tx, g store.Group, s
 	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
 		list := set.List(d)
 		if len(list) > q.PoliciesPerDirection {
-			return limitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
+			return kernel.LimitExceeded(QuotaPoliciesPerDirection, q.PoliciesPerDirection,
 				"%s of %s would have %d policies; the limit is %d per direction", d.Field(), g.ID, len(list), q.PoliciesPerDirection)
 		}
 		seen := make(map[string]int, len(list))
@@ -289,7 +223,7 @@ func (s *Service) validateSet(ctx context.Context, tx store.Tx, g store.Group, s
 		}
 	}
 	if len(refGroups) > q.ReferencedGroupsPerGroup {
-		return limitExceeded(QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup,
+		return kernel.LimitExceeded(QuotaReferencedGroupsPerGroup, q.ReferencedGroupsPerGroup,
 			"%s would reference %d security groups; the limit is %d", g.ID, len(refGroups), q.ReferencedGroupsPerGroup)
 	}
 	return nil
@@ -306,7 +240,7 @@ func peerRef(p policy.Policy) string {
 // account and region.
 func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, field, id string) error {
 	if strings.HasPrefix(id, policy.PrefixSecurityGroup) {
-		_, err := s.loadGroupIn(ctx, tx, g.AccountID, g.Region, field, id)
+		_, err := kernel.LoadGroup(ctx, tx, g.AccountID, g.Region, field, id)
 		return err
 	}
 	kind, resource := templateKindOf(id)
@@ -353,15 +287,11 @@ func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in 
 		at = pi.Index
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, "CreateSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
-		list := set.List(d)
-		pos := len(list)
-		if at != nil {
-			if *at > len(list) {
-				return nil, fieldError(indexField(d, 0), strconv.Itoa(*at), policy.OutOfRange, "is beyond the %d %s policies", len(list), d.Field())
-			}
-			pos = *at
+		list, pos, err := policyset.Insert(set.List(d), at, pols)
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
 		}
-		set.SetList(d, slices.Concat(list[:pos], pols, list[pos:]))
+		set.SetList(d, list)
 		ws := make([]written, len(pols))
 		for i := range pols {
 			ws[i] = written{d, pos + i}
@@ -389,57 +319,28 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 		}
 	}
 	var content []policy.Policy
-	if !byIndex {
-		if content, err = s.parseInputs(ctx, c, d, inputs); err != nil {
-			return WriteResult{}, err
+	var indexes []int
+	if byIndex {
+		for _, pi := range inputs {
+			indexes = append(indexes, *pi.Index)
 		}
+	} else if content, err = s.parseInputs(ctx, c, d, inputs); err != nil {
+		return WriteResult{}, err
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, "DeleteSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
-		list := set.List(d)
-		drop := make(map[int]bool, len(inputs))
-		for i, pi := range inputs {
-			if byIndex {
-				if *pi.Index < 0 || *pi.Index >= len(list) {
-					return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
-				}
-				drop[*pi.Index] = true
-				continue
-			}
-			j := matchContent(list, drop, content[i])
-			if j < 0 {
-				return nil, &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: fmt.Sprintf("%s.%d", dirField(d), i),
-					Message: fmt.Sprintf("no %s policy %s", d.Field(), content[i].Describe(d))}
-			}
-			drop[j] = true
+		var kept []policy.Policy
+		var err error
+		if byIndex {
+			kept, err = policyset.DeleteAt(set.List(d), indexes)
+		} else {
+			kept, err = policyset.DeleteContent(set.List(d), content)
 		}
-		kept := make([]policy.Policy, 0, len(list))
-		for j, p := range list {
-			if !drop[j] {
-				kept = append(kept, p)
-			}
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
 		}
 		set.SetList(d, kept)
 		return nil, nil
 	})
-}
-
-// matchContent returns the index of the first policy of list, not yet
-// dropped, with want's rule, preferring one whose description is also
-// want's (two policies may differ only in their description); -1 if none.
-func matchContent(list []policy.Policy, drop map[int]bool, want policy.Policy) int {
-	first := -1
-	for j, p := range list {
-		if drop[j] || !p.SameRule(want) {
-			continue
-		}
-		if p.Description == want.Description {
-			return j
-		}
-		if first < 0 {
-			first = j
-		}
-	}
-	return first
 }
 
 // ReplaceSecurityGroupPolicy replaces exactly one policy, chosen by its
@@ -472,6 +373,7 @@ func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, actio
 		return WriteResult{}, err
 	}
 	seen := map[int]bool{}
+	indexes := make([]int, len(inputs))
 	for i, pi := range inputs {
 		if pi.Index == nil {
 			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: it chooses the policy to replace")
@@ -480,16 +382,16 @@ func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, actio
 			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "names the same policy twice")
 		}
 		seen[*pi.Index] = true
+		indexes[i] = *pi.Index
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, action, version, func(set *policy.PolicySet) ([]written, error) {
-		list := slices.Clone(set.List(d))
-		ws := make([]written, len(inputs))
-		for i, pi := range inputs {
-			if *pi.Index < 0 || *pi.Index >= len(list) {
-				return nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "there are %d %s policies", len(list), d.Field())
-			}
-			list[*pi.Index] = pols[i]
-			ws[i] = written{d, *pi.Index}
+		list, err := policyset.ReplaceAt(set.List(d), indexes, pols)
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
+		}
+		ws := make([]written, len(indexes))
+		for i, at := range indexes {
+			ws[i] = written{d, at}
 		}
 		set.SetList(d, list)
 		return ws, nil

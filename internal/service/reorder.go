@@ -2,57 +2,30 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/policyset"
 )
 
-// UpdateType is what ReplaceSecurityGroupPolicies changes: the content of
-// the policies at the indexes given (UpdatePolicy, the default), their
-// positions only (UpdatePriority) or both (UpdateBoth). The zero value is
-// invalid.
-type UpdateType int
+// UpdateType is what ReplaceSecurityGroupPolicies changes (see
+// policyset.UpdateType).
+type UpdateType = policyset.UpdateType
 
 // Update types.
 const (
-	UpdatePolicy UpdateType = iota + 1
-	UpdatePriority
-	UpdateBoth
+	UpdatePolicy   = policyset.UpdatePolicy
+	UpdatePriority = policyset.UpdatePriority
+	UpdateBoth     = policyset.UpdateBoth
 )
-
-var updateTypeNames = [...]string{UpdatePolicy: "Policy", UpdatePriority: "Priority", UpdateBoth: "Both"}
 
 // ParseUpdateType reads the wire name of an update type, in any case; ""
 // is UpdatePolicy, the cloud's default.
-func ParseUpdateType(s string) (UpdateType, error) {
-	if s == "" {
-		return UpdatePolicy, nil
-	}
-	for u, name := range updateTypeNames {
-		if name != "" && strings.EqualFold(name, s) {
-			return UpdateType(u), nil
-		}
-	}
-	return 0, fieldError("UpdateType", s, policy.Malformed, "must be Policy, Priority or Both")
-}
-
-// String returns the wire name, or "UpdateType(n)" for an invalid value.
-func (u UpdateType) String() string {
-	if u > 0 && int(u) < len(updateTypeNames) {
-		return updateTypeNames[u]
-	}
-	return "UpdateType(" + strconv.Itoa(int(u)) + ")"
-}
-
-// MarshalText returns the wire name.
-func (u UpdateType) MarshalText() ([]byte, error) {
-	if u <= 0 || int(u) >= len(updateTypeNames) {
-		return nil, fmt.Errorf("marshal %v: not an update type", u)
-	}
-	return []byte(u.String()), nil
-}
+func ParseUpdateType(s string) (UpdateType, error) { return policyset.ParseUpdateType(s) }
 
 // ReplacePoliciesInput is ReplaceSecurityGroupPolicies' request. Original
 // (OriginalSecurityGroupPolicySet) is informative for UpdatePolicy and
@@ -108,71 +81,68 @@ func (s *Service) reorder(ctx context.Context, c Caller, in ReplacePoliciesInput
 			return WriteResult{}, err
 		}
 	}
-	given := make([]*policy.Policy, len(targets))
-	claimed := make([]*policy.Policy, len(sources))
+	moves := make([]policyset.Move, len(targets))
 	for i := range targets {
+		moves[i] = policyset.Move{From: from[i], To: to[i]}
+		if in.UpdateType == UpdateBoth {
+			moves[i].Content = &contents[i]
+		}
 		if in.UpdateType == UpdatePriority && !rawEmpty(targets[i].Raw) {
 			p, err := policy.ParseRaw(targets[i].Raw)
 			if err != nil {
-				return WriteResult{}, relabel(fmt.Sprintf("%s.%d", dirField(d), i), err)
+				return WriteResult{}, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err)
 			}
-			given[i] = &p
+			moves[i].Kept = &p
 		}
 		if !rawEmpty(sources[i].Raw) {
 			p, err := policy.ParseRaw(sources[i].Raw)
 			if err != nil {
-				return WriteResult{}, relabel(fmt.Sprintf("%s.%s.%d", originalField, d.Field(), i), err)
+				return WriteResult{}, kernel.Relabel(fmt.Sprintf("%s.%s.%d", originalField, d.Field(), i), err)
 			}
-			claimed[i] = &p
+			moves[i].Claimed = &p
 		}
 	}
 	return s.writePolicies(ctx, c, in.SecurityGroupID, "ReplaceSecurityGroupPolicies", version, func(set *policy.PolicySet) ([]written, error) {
-		list := set.List(d)
-		n := len(list)
-		moving := make([]bool, n)
-		for i := range from {
-			if from[i] >= n {
-				return nil, fieldError(fmt.Sprintf("%s.%s.%d.PolicyIndex", originalField, d.Field(), i), strconv.Itoa(from[i]), policy.OutOfRange, "there are %d %s policies", n, d.Field())
-			}
-			if to[i] >= n {
-				return nil, fieldError(indexField(d, i), strconv.Itoa(to[i]), policy.OutOfRange, "there are %d %s policies", n, d.Field())
-			}
-			p := list[from[i]]
-			if q := claimed[i]; q != nil && !sameContent(p, *q) {
-				return nil, fieldError(fmt.Sprintf("%s.%s.%d", originalField, d.Field(), i), q.Describe(d), policy.Malformed,
-					"is not the %s policy at index %d, which is %s", d.Field(), from[i], p.Describe(d))
-			}
-			if q := given[i]; q != nil && !sameContent(p, *q) {
-				return nil, &Error{Kind: KindUnsupported, Resource: ResourceSecurityGroup, ID: in.SecurityGroupID, Field: fmt.Sprintf("%s.%d", dirField(d), i),
-					Message: fmt.Sprintf("UpdateType Priority changes only the order, but %s.%d (%s) differs from the policy it moves (%s): use UpdateType Both to change both",
-						dirField(d), i, q.Describe(d), p.Describe(d))}
-			}
-			moving[from[i]] = true
+		out, changed, err := policyset.Reorder(set.List(d), moves)
+		if err != nil {
+			return nil, editError(d, in.SecurityGroupID, err)
 		}
-		out := make([]policy.Policy, n)
-		taken := make([]bool, n)
 		var ws []written
-		for i := range from {
-			p := list[from[i]]
-			if in.UpdateType == UpdateBoth {
-				p = contents[i]
-				ws = append(ws, written{d, to[i]})
-			}
-			out[to[i]], taken[to[i]] = p, true
-		}
-		at := 0
-		for j, p := range list {
-			if moving[j] {
-				continue
-			}
-			for taken[at] {
-				at++
-			}
-			out[at], taken[at] = p, true
+		for _, at := range changed {
+			ws = append(ws, written{d, at})
 		}
 		set.SetList(d, out)
 		return ws, nil
 	})
+}
+
+// editError names the fields of a policyset edit error about direction d of
+// group groupID's policies, and chooses its kind: the one place that maps
+// them.
+func editError(d policy.Direction, groupID string, err error) error {
+	var e *policyset.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	item := fmt.Sprintf("%s.%d", dirField(d), e.Input)
+	if e.Original {
+		item = fmt.Sprintf("%s.%s.%d", originalField, d.Field(), e.Input)
+	}
+	switch e.Kind {
+	case policyset.OutOfRange:
+		return fieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "there are %d %s policies", e.Len, d.Field())
+	case policyset.PastEnd:
+		return fieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "is beyond the %d %s policies", e.Len, d.Field())
+	case policyset.NoMatch:
+		return &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: item, Message: fmt.Sprintf("no %s policy %s", d.Field(), e.Want.Describe(d))}
+	case policyset.NotTheOne:
+		return fieldError(item, e.Want.Describe(d), policy.Malformed, "is not the %s policy at index %d, which is %s", d.Field(), e.Index, e.Have.Describe(d))
+	case policyset.Changed:
+		return &Error{Kind: KindUnsupported, Resource: ResourceSecurityGroup, ID: groupID, Field: item,
+			Message: fmt.Sprintf("UpdateType Priority changes only the order, but %s (%s) differs from the policy it moves (%s): use UpdateType Both to change both",
+				item, e.Want.Describe(d), e.Have.Describe(d))}
+	}
+	return err
 }
 
 // distinctIndexes returns the PolicyIndex of each input, each required,
@@ -195,10 +165,6 @@ func distinctIndexes(field string, inputs []PolicyInput) ([]int, error) {
 	}
 	return out, nil
 }
-
-// sameContent reports whether two policies are the same rule with the same
-// description.
-func sameContent(p, q policy.Policy) bool { return p.SameRule(q) && p.Description == q.Description }
 
 // relabelSet renames the fields of an error about a SecurityGroupPolicySet
 // to OriginalSecurityGroupPolicySet.

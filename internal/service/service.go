@@ -2,50 +2,33 @@ package service
 
 import (
 	"crypto/rand"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/service/instances"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
+	"github.com/palisade-sg/palisade/internal/service/templates"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
 // Role is what a credential may do.
-type Role string
+type Role = kernel.Role
 
-// The roles of a credential.
+// The roles of a credential (see kernel.Role).
 const (
-	// RoleAdmin reads and writes everything in its own account.
-	RoleAdmin Role = "admin"
-	// RoleReadOnly reads everything in its own account and writes nothing.
-	RoleReadOnly Role = "readonly"
-	// RolePlatform belongs to the operator, not to an account: it registers
-	// and purges instances of any account.
-	RolePlatform Role = "platform"
-	// RoleHost is an agent's credential: it reads its own host's desired
-	// state only.
-	RoleHost Role = "host"
+	RoleAdmin    = kernel.RoleAdmin
+	RoleReadOnly = kernel.RoleReadOnly
+	RolePlatform = kernel.RolePlatform
+	RoleHost     = kernel.RoleHost
 )
 
 // ParseRole parses a role name.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleAdmin, RoleReadOnly, RolePlatform, RoleHost:
-		return r, nil
-	}
-	return "", fmt.Errorf("unknown role %q (want admin, readonly, platform or host)", s)
-}
+func ParseRole(s string) (Role, error) { return kernel.ParseRole(s) }
 
-// Caller is the authenticated principal of one request, as the API builds it
-// from the request's credential and headers.
-type Caller struct {
-	AccountID string // "" for the platform role
-	SecretID  string
-	Role      Role
-	HostID    string // for RoleHost
-	Region    string // X-TC-Region
-	RequestID string
-}
+// Caller is the authenticated principal of one request.
+type Caller = kernel.Caller
 
 // Credential is a SecretId/SecretKey pair and what it stands for.
 type Credential struct {
@@ -63,75 +46,34 @@ func (c Credential) Caller(region, requestID string) Caller {
 }
 
 // Region is a region and its zones.
-type Region struct {
-	Name  string   // "ap-guangzhou"
-	Zones []string // "ap-guangzhou-3", …
-}
+type Region = kernel.Region
 
 // DefaultRegions returns the regions that exist unless configured otherwise.
-func DefaultRegions() []Region {
-	return []Region{
-		{Name: "ap-guangzhou", Zones: []string{"ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6"}},
-		{Name: "ap-shanghai", Zones: []string{"ap-shanghai-2", "ap-shanghai-4", "ap-shanghai-5"}},
-	}
-}
+func DefaultRegions() []Region { return kernel.DefaultRegions() }
 
 // Quotas are an account's limits; a zero field means "the default".
-type Quotas struct {
-	GroupsPerRegion          int // security groups per region and project
-	PoliciesPerDirection     int // policies in one direction of one group
-	GroupsPerInstance        int // groups bound to one instance
-	InstancesPerGroup        int // instances bound to one group
-	ReferencedGroupsPerGroup int // distinct groups one group's policies reference
-	TagsPerResource          int // tags on one group
-	TemplatesPerRegion       int // templates of one kind (address, service, and their groups) per region
-	EntriesPerTemplate       int // addresses or services of one template, members of one template group
-}
+type Quotas = kernel.Quotas
 
-// QuotaSpec describes one quota: the one place that names it, gives its
-// default and says where it lives in Quotas.
-type QuotaSpec struct {
-	Name    string // carried by LimitExceeded errors in Error.Quota; the stored override's key
-	Help    string
-	Default int
-	Field   func(*Quotas) *int
-}
+// QuotaSpec describes one quota.
+type QuotaSpec = kernel.QuotaSpec
 
 // Quota names, carried by LimitExceeded errors in Error.Quota.
 const (
-	QuotaGroupsPerRegion          = "GroupsPerRegion"
-	QuotaPoliciesPerDirection     = "PoliciesPerDirection"
-	QuotaGroupsPerInstance        = "GroupsPerInstance"
-	QuotaInstancesPerGroup        = "InstancesPerGroup"
-	QuotaReferencedGroupsPerGroup = "ReferencedGroupsPerGroup"
-	QuotaTagsPerResource          = "TagsPerResource"
-	QuotaTemplatesPerRegion       = "TemplatesPerRegion"
-	QuotaEntriesPerTemplate       = "EntriesPerTemplate"
+	QuotaGroupsPerRegion          = kernel.QuotaGroupsPerRegion
+	QuotaPoliciesPerDirection     = kernel.QuotaPoliciesPerDirection
+	QuotaGroupsPerInstance        = kernel.QuotaGroupsPerInstance
+	QuotaInstancesPerGroup        = kernel.QuotaInstancesPerGroup
+	QuotaReferencedGroupsPerGroup = kernel.QuotaReferencedGroupsPerGroup
+	QuotaTagsPerResource          = kernel.QuotaTagsPerResource
+	QuotaTemplatesPerRegion       = kernel.QuotaTemplatesPerRegion
+	QuotaEntriesPerTemplate       = kernel.QuotaEntriesPerTemplate
 )
 
-// QuotaSpecs lists every quota with its default, the cloud's where it has
-// one.
-func QuotaSpecs() []QuotaSpec {
-	return []QuotaSpec{
-		{QuotaGroupsPerRegion, "security groups per region and project", 50, func(q *Quotas) *int { return &q.GroupsPerRegion }},
-		{QuotaPoliciesPerDirection, "policies per direction of a group", 100, func(q *Quotas) *int { return &q.PoliciesPerDirection }},
-		{QuotaGroupsPerInstance, "security groups bound to one instance", 5, func(q *Quotas) *int { return &q.GroupsPerInstance }},
-		{QuotaInstancesPerGroup, "instances bound to one group", 2000, func(q *Quotas) *int { return &q.InstancesPerGroup }},
-		{QuotaReferencedGroupsPerGroup, "groups one group's policies may reference", 10, func(q *Quotas) *int { return &q.ReferencedGroupsPerGroup }},
-		{QuotaTagsPerResource, "tags on one security group", 50, func(q *Quotas) *int { return &q.TagsPerResource }},
-		{QuotaTemplatesPerRegion, "templates of one kind per region", 1000, func(q *Quotas) *int { return &q.TemplatesPerRegion }},
-		{QuotaEntriesPerTemplate, "addresses or services in one template, members in one template group", 100, func(q *Quotas) *int { return &q.EntriesPerTemplate }},
-	}
-}
+// QuotaSpecs lists every quota with its default.
+func QuotaSpecs() []QuotaSpec { return kernel.QuotaSpecs() }
 
 // DefaultQuotas are the defaults of QuotaSpecs.
-func DefaultQuotas() Quotas {
-	var q Quotas
-	for _, spec := range QuotaSpecs() {
-		*spec.Field(&q) = spec.Default
-	}
-	return q
-}
+func DefaultQuotas() Quotas { return kernel.DefaultQuotas() }
 
 // Options configure a Service. Zero fields take defaults.
 type Options struct {
@@ -149,58 +91,54 @@ type Options struct {
 	HistoryRetention int
 }
 
-// Service is Palisade's control plane. It is safe for concurrent use.
+// Service is Palisade's control plane. It is safe for concurrent use. The
+// template, tag and instance actions are those of the embedded
+// templates.Service, tagging.Tags and instances.Registry.
 type Service struct {
-	st      store.Store
-	log     *slog.Logger
-	now     func() time.Time
-	rand    io.Reader
-	quotas  Quotas
-	regions []Region
-	cache   *simCache
+	*templates.Service
+	*tagging.Tags
+	*instances.Registry
+	st    store.Store
+	log   *slog.Logger
+	now   func() time.Time // base.Now
+	base  kernel.Base
+	cache *simCache
 	// retention is Options.HistoryRetention or its default.
 	retention int
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Clock, rand: opts.Rand, regions: opts.Regions}
+	s := &Service{st: st, log: opts.Logger, now: opts.Clock}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.rand == nil {
-		s.rand = rand.Reader
+	s.base = kernel.Base{Now: s.now, Rand: opts.Rand, Regions: opts.Regions, Quotas: kernel.MergeQuotas(DefaultQuotas(), opts.Quotas)}
+	if s.base.Rand == nil {
+		s.base.Rand = rand.Reader
 	}
-	if len(s.regions) == 0 {
-		s.regions = DefaultRegions()
+	if len(s.base.Regions) == 0 {
+		s.base.Regions = DefaultRegions()
 	}
-	s.quotas = mergeQuotas(DefaultQuotas(), opts.Quotas)
 	s.cache = newSimCache()
 	s.retention = opts.HistoryRetention
 	if s.retention <= 0 {
 		s.retention = DefaultHistoryRetention
 	}
+	s.Service = templates.New(s.base, st, s.update)
+	s.Tags = tagging.New(s.base, st, s.update)
+	s.Registry = instances.New(s.base, st, s.update)
 	return s
 }
 
 // Regions returns the regions that exist.
 func (s *Service) Regions() []Region {
-	out := make([]Region, len(s.regions))
-	for i, r := range s.regions {
+	out := make([]Region, len(s.base.Regions))
+	for i, r := range s.base.Regions {
 		out[i] = Region{Name: r.Name, Zones: append([]string(nil), r.Zones...)}
-	}
-	return out
-}
-
-func mergeQuotas(base, over Quotas) Quotas {
-	out := base
-	for _, spec := range QuotaSpecs() {
-		if v := *spec.Field(&over); v > 0 {
-			*spec.Field(&out) = v
-		}
 	}
 	return out
 }

@@ -1,30 +1,24 @@
 package service
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/instances"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
+	"github.com/palisade-sg/palisade/internal/service/tagging"
+	"github.com/palisade-sg/palisade/internal/service/templates"
 )
 
 // Tag is a key/value label on a security group.
-type Tag struct {
-	Key, Value string
-}
+type Tag = tagging.Tag
 
-// Filter is one of a Describe call's filters: different filters are ANDed,
-// the values of one filter ORed.
-type Filter struct {
-	Name   string
-	Values []string
-}
+// Filter is one of a Describe call's filters (see kernel.Filter).
+type Filter = kernel.Filter
 
-// Page selects part of a listing. Limit 0 means the default (20); the most is
-// 100. Offset beyond the end yields an empty page.
-type Page struct {
-	Offset, Limit int
-}
+// Page selects part of a listing (see kernel.Page).
+type Page = kernel.Page
 
 // SecurityGroup is a security group without its policies.
 type SecurityGroup struct {
@@ -167,162 +161,38 @@ type GroupReferences struct {
 	ReferredSecurityGroupIDs []string
 }
 
-// InstanceState is an instance's lifecycle state.
-type InstanceState string
+// Instance types are those of package instances.
+type (
+	InstanceState          = instances.State
+	Instance               = instances.Instance
+	InstanceSpec           = instances.Spec
+	RegisterInstancesInput = instances.RegisterInput
+	InstanceQuery          = instances.Query
+	BindInput              = instances.BindInput
+	ModifyInstancesInput   = instances.ModifyInput
+)
 
 // The lifecycle states.
 const (
-	StateRunning    InstanceState = "RUNNING"
-	StateStopped    InstanceState = "STOPPED"
-	StateRecycled   InstanceState = "RECYCLED"   // in the recycle bin: keeps its bindings
-	StateTerminated InstanceState = "TERMINATED" // bindings released
+	StateRunning    = instances.StateRunning
+	StateStopped    = instances.StateStopped
+	StateRecycled   = instances.StateRecycled
+	StateTerminated = instances.StateTerminated
 )
 
-// Instance is a compute instance and its ordered security groups.
-type Instance struct {
-	ID                 string
-	AccountID          string
-	Name               string
-	OSType             string // linux or windows
-	Region, Zone       string
-	ProjectID          int64
-	PrivateIPAddresses []netip.Addr // IPv4
-	IPv6Addresses      []netip.Addr
-	PublicIPAddress    netip.Addr // zero when none
-	HostID             string
-	Interface          string
-	State              InstanceState
-	SecurityGroupIDs   []string // binding order = priority order
-	CreatedTime        time.Time
-}
-
-// InstanceSpec is one instance of RegisterInstances, as text fields.
-type InstanceSpec struct {
-	InstanceName       string
-	OsType             string // linux (default) or windows
-	Zone               string
-	ProjectID          int64
-	PrivateIpAddresses []string
-	Ipv6Addresses      []string
-	PublicIpAddress    string
-	HostID             string
-	Interface          string
-	// SecurityGroupIDs optionally binds groups of the region at
-	// registration, in order.
-	SecurityGroupIDs []string
-}
-
-// RegisterInstancesInput is RegisterInstances' request; the region is the
-// caller's.
-type RegisterInstancesInput struct {
-	AccountID string
-	Instances []InstanceSpec
-}
-
-// InstanceQuery is DescribeInstances' request. Filters: instance-id,
-// instance-name, zone, project-id, instance-state, security-group-id.
-type InstanceQuery struct {
-	IDs     []string
-	Filters []Filter
-	Page    Page
-}
-
-// BindInput is the request of AssociateSecurityGroups and
-// DisassociateSecurityGroups.
-type BindInput struct {
-	SecurityGroupIDs []string
-	InstanceIDs      []string
-}
-
-// ModifyInstancesInput is ModifyInstancesAttribute's request; nil leaves a
-// field unchanged. SecurityGroupIDs sets each instance's whole ordered list.
-type ModifyInstancesInput struct {
-	InstanceIDs      []string
-	InstanceName     *string
-	SecurityGroupIDs []string
-}
-
-// TemplateEntry is one entry of an address or service template: an address
-// ("10.0.0.1", "10.0.0.0/8", "10.0.0.1-10.0.0.100", IPv6 alike) or a service
-// ("tcp:80", "udp:53", "tcp:8000-8080", "tcp:80,443", "icmp", "all").
-type TemplateEntry struct {
-	Value       string
-	Description string
-}
-
-// AddressTemplate is an ipm- template.
-type AddressTemplate struct {
-	ID          string
-	Name        string
-	Region      string
-	Entries     []TemplateEntry
-	CreatedTime time.Time
-}
-
-// AddressTemplateGroup is an ipmg- group of address templates.
-type AddressTemplateGroup struct {
-	ID          string
-	Name        string
-	Region      string
-	TemplateIDs []string
-	Templates   []AddressTemplate // the members, in TemplateIDs order
-	CreatedTime time.Time
-}
-
-// ServiceTemplate is a ppm- template.
-type ServiceTemplate struct {
-	ID          string
-	Name        string
-	Region      string
-	Entries     []TemplateEntry
-	CreatedTime time.Time
-}
-
-// ServiceTemplateGroup is a ppmg- group of service templates.
-type ServiceTemplateGroup struct {
-	ID          string
-	Name        string
-	Region      string
-	TemplateIDs []string
-	Templates   []ServiceTemplate
-	CreatedTime time.Time
-}
-
-// TemplateInput creates an address or service template.
-type TemplateInput struct {
-	Name    string
-	Entries []TemplateEntry
-}
-
-// ModifyTemplateInput modifies an address or service template; nil leaves a
-// field unchanged.
-type ModifyTemplateInput struct {
-	ID      string
-	Name    *string
-	Entries []TemplateEntry
-}
-
-// TemplateGroupInput creates an address or service template group.
-type TemplateGroupInput struct {
-	Name        string
-	TemplateIDs []string
-}
-
-// ModifyTemplateGroupInput modifies a template group; nil leaves a field
-// unchanged.
-type ModifyTemplateGroupInput struct {
-	ID          string
-	Name        *string
-	TemplateIDs []string
-}
-
-// TemplateQuery lists templates or template groups. Filters:
-// address-template-name/-id, address-ip; address-template-group-name/-id;
-// service-template-name/-id, service-port; service-template-group-name/-id.
-type TemplateQuery struct {
-	Filters []Filter
-	Page    Page
-}
+// Template types are those of package templates.
+type (
+	TemplateEntry            = templates.Entry
+	AddressTemplate          = templates.AddressTemplate
+	AddressTemplateGroup     = templates.AddressTemplateGroup
+	ServiceTemplate          = templates.ServiceTemplate
+	ServiceTemplateGroup     = templates.ServiceTemplateGroup
+	TemplateInput            = templates.Input
+	ModifyTemplateInput      = templates.ModifyInput
+	TemplateGroupInput       = templates.GroupInput
+	ModifyTemplateGroupInput = templates.ModifyGroupInput
+	TemplateQuery            = templates.Query
+)
 
 // Layer is the stage of the effective rule list that decided a packet.
 type Layer string

@@ -1,4 +1,9 @@
-package service
+// Package instances owns the compute instances registered with Palisade:
+// their registration, lifecycle (running, stopped, in the recycle bin,
+// terminated) and ordered security-group bindings, within the quotas. It
+// is part of the service (package service embeds its Registry) and shares
+// the service's kernel; it imports no part of the service above it.
+package instances
 
 import (
 	"context"
@@ -8,23 +13,118 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
+
+// maxAddresses bounds the private IPv4 or IPv6 addresses of one instance.
+const maxAddresses = 10
+
+// Registry is the instance half of the control plane. It is safe for
+// concurrent use.
+type Registry struct {
+	base kernel.Base
+	st   store.Store
+	// update runs a write transaction as the service does (it keeps the
+	// service's caches current).
+	update func(context.Context, func(store.Tx) error) error
+}
+
+// New returns a Registry over st; writes go through update.
+func New(base kernel.Base, st store.Store, update func(context.Context, func(store.Tx) error) error) *Registry {
+	return &Registry{base: base, st: st, update: update}
+}
+
+// State is an instance's lifecycle state.
+type State string
+
+// The lifecycle states.
+const (
+	StateRunning    State = "RUNNING"
+	StateStopped    State = "STOPPED"
+	StateRecycled   State = "RECYCLED"   // in the recycle bin: keeps its bindings
+	StateTerminated State = "TERMINATED" // bindings released
+)
+
+// Instance is a compute instance and its ordered security groups.
+type Instance struct {
+	ID                 string
+	AccountID          string
+	Name               string
+	OSType             string // linux or windows
+	Region, Zone       string
+	ProjectID          int64
+	PrivateIPAddresses []netip.Addr // IPv4
+	IPv6Addresses      []netip.Addr
+	PublicIPAddress    netip.Addr // zero when none
+	HostID             string
+	Interface          string
+	State              State
+	SecurityGroupIDs   []string // binding order = priority order
+	CreatedTime        time.Time
+}
+
+// Spec is one instance of RegisterInstances, as text fields.
+type Spec struct {
+	InstanceName       string
+	OsType             string // linux (default) or windows
+	Zone               string
+	ProjectID          int64
+	PrivateIpAddresses []string
+	Ipv6Addresses      []string
+	PublicIpAddress    string
+	HostID             string
+	Interface          string
+	// SecurityGroupIDs optionally binds groups of the region at
+	// registration, in order.
+	SecurityGroupIDs []string
+}
+
+// RegisterInput is RegisterInstances' request; the region is the
+// caller's.
+type RegisterInput struct {
+	AccountID string
+	Instances []Spec
+}
+
+// Query is DescribeInstances' request. Filters: instance-id,
+// instance-name, zone, project-id, instance-state, security-group-id.
+type Query struct {
+	IDs     []string
+	Filters []kernel.Filter
+	Page    kernel.Page
+}
+
+// BindInput is the request of AssociateSecurityGroups and
+// DisassociateSecurityGroups.
+type BindInput struct {
+	SecurityGroupIDs []string
+	InstanceIDs      []string
+}
+
+// ModifyInput is ModifyInstancesAttribute's request; nil leaves a
+// field unchanged. SecurityGroupIDs sets each instance's whole ordered list.
+type ModifyInput struct {
+	InstanceIDs      []string
+	InstanceName     *string
+	SecurityGroupIDs []string
+}
 
 // toInstance converts a stored instance. A stored address that does not
 // parse is an error naming the instance and the value: it is never dropped
 // silently.
 func toInstance(in store.Instance) (Instance, error) {
 	out := Instance{ID: in.ID, AccountID: in.AccountID, Name: in.Name, OSType: in.OSType, Region: in.Region, Zone: in.Zone,
-		ProjectID: in.ProjectID, HostID: in.HostID, Interface: in.Interface, State: InstanceState(in.State),
+		ProjectID: in.ProjectID, HostID: in.HostID, Interface: in.Interface, State: State(in.State),
 		SecurityGroupIDs: slices.Clone(in.GroupIDs), CreatedTime: in.Created}
 	if out.SecurityGroupIDs == nil {
 		out.SecurityGroupIDs = []string{}
 	}
 	bad := func(field, a string) error {
-		return &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: in.ID,
+		return &kernel.Error{Kind: kernel.KindUnresolvable, Resource: kernel.ResourceInstance, ID: in.ID,
 			Message: fmt.Sprintf("instance %s: stored %s %q does not parse", in.ID, field, a)}
 	}
 	for _, a := range in.PrivateIPs {
@@ -52,7 +152,7 @@ func toInstance(in store.Instance) (Instance, error) {
 }
 
 func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
-	if err := checkCount(field, len(in), maxAddresses); err != nil {
+	if err := kernel.CheckCount(field, len(in), maxAddresses); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -63,7 +163,7 @@ func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
 			if want6 {
 				family = "IPv6"
 			}
-			return nil, fieldError(fmt.Sprintf("%s.%d", field, i), s, policy.Malformed, "is not an %s address", family)
+			return nil, kernel.FieldError(fmt.Sprintf("%s.%d", field, i), s, policy.Malformed, "is not an %s address", family)
 		}
 		out = append(out, a.String())
 	}
@@ -72,24 +172,24 @@ func parseAddrs(field string, in []string, want6 bool) ([]string, error) {
 
 // RegisterInstances registers instances of an account in the caller's region
 // (platform callers only) and returns their ids in order.
-func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterInstancesInput) ([]string, error) {
-	if c.Role != RolePlatform {
-		return nil, forbidden("RegisterInstances needs a platform credential")
+func (s *Registry) RegisterInstances(ctx context.Context, c kernel.Caller, in RegisterInput) ([]string, error) {
+	if c.Role != kernel.RolePlatform {
+		return nil, kernel.Forbidden("RegisterInstances needs a platform credential")
 	}
-	region, err := s.checkRegion(c.Region)
+	region, err := s.base.CheckRegion(c.Region)
 	if err != nil {
 		return nil, err
 	}
 	if in.AccountID == "" {
-		return nil, fieldError("AccountId", "", policy.Missing, "is required")
+		return nil, kernel.FieldError("AccountId", "", policy.Missing, "is required")
 	}
 	if len(in.Instances) == 0 {
-		return nil, fieldError("Instances", "", policy.Missing, "is required")
+		return nil, kernel.FieldError("Instances", "", policy.Missing, "is required")
 	}
-	if err := checkCount("Instances", len(in.Instances), maxLimit); err != nil {
+	if err := kernel.CheckCount("Instances", len(in.Instances), kernel.MaxLimit); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.base.Now()
 	var recs []store.Instance
 	for i, spec := range in.Instances {
 		f := func(name string) string { return fmt.Sprintf("Instances.%d.%s", i, name) }
@@ -100,15 +200,15 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 			rec.OSType = "linux"
 		}
 		if rec.OSType != "linux" && rec.OSType != "windows" {
-			return nil, fieldError(f("OsType"), spec.OsType, policy.Malformed, "must be linux or windows")
+			return nil, kernel.FieldError(f("OsType"), spec.OsType, policy.Malformed, "must be linux or windows")
 		}
 		if !slices.Contains(region.Zones, spec.Zone) {
-			return nil, fieldError(f("Zone"), spec.Zone, policy.Malformed, "is not a zone of %s (%s)", region.Name, strings.Join(region.Zones, ", "))
+			return nil, kernel.FieldError(f("Zone"), spec.Zone, policy.Malformed, "is not a zone of %s (%s)", region.Name, strings.Join(region.Zones, ", "))
 		}
 		if spec.ProjectID < 0 {
-			return nil, fieldError(f("ProjectId"), strconv.FormatInt(spec.ProjectID, 10), policy.OutOfRange, "must not be negative")
+			return nil, kernel.FieldError(f("ProjectId"), strconv.FormatInt(spec.ProjectID, 10), policy.OutOfRange, "must not be negative")
 		}
-		if err := checkName(f("InstanceName"), spec.InstanceName, false); err != nil {
+		if err := kernel.CheckName(f("InstanceName"), spec.InstanceName, false); err != nil {
 			return nil, err
 		}
 		if rec.PrivateIPs, err = parseAddrs(f("PrivateIpAddresses"), spec.PrivateIpAddresses, false); err != nil {
@@ -120,7 +220,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 		if spec.PublicIpAddress != "" {
 			pub, err := parseAddrs(f("PublicIpAddress"), []string{spec.PublicIpAddress}, false)
 			if err != nil {
-				return nil, fieldError(f("PublicIpAddress"), spec.PublicIpAddress, policy.Malformed, "is not an IPv4 address")
+				return nil, kernel.FieldError(f("PublicIpAddress"), spec.PublicIpAddress, policy.Malformed, "is not an IPv4 address")
 			}
 			rec.PublicIP = pub[0]
 		}
@@ -131,14 +231,14 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 	err = s.update(ctx, func(tx store.Tx) error {
 		ids = nil
 		if _, err := tx.GetAccount(ctx, in.AccountID); errors.Is(err, store.ErrNotFound) {
-			e := notFound(ResourceAccount, in.AccountID)
+			e := kernel.NotFound(kernel.ResourceAccount, in.AccountID)
 			e.Field = "AccountId"
 			return e
 		} else if err != nil {
 			return err
 		}
-		owner := Caller{AccountID: in.AccountID, Region: region.Name, SecretID: c.SecretID, RequestID: c.RequestID}
-		q, err := s.effectiveQuotas(ctx, tx, in.AccountID)
+		owner := kernel.Caller{AccountID: in.AccountID, Region: region.Name, SecretID: c.SecretID, RequestID: c.RequestID}
+		q, err := s.base.EffectiveQuotas(ctx, tx, in.AccountID)
 		if err != nil {
 			return err
 		}
@@ -146,7 +246,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 		for i, rec := range recs {
 			if rec.HostID != "" {
 				if _, err := tx.GetHost(ctx, rec.HostID); errors.Is(err, store.ErrNotFound) {
-					e := notFound(ResourceHost, rec.HostID)
+					e := kernel.NotFound(kernel.ResourceHost, rec.HostID)
 					e.Field = fmt.Sprintf("Instances.%d.HostId", i)
 					return e
 				} else if err != nil {
@@ -159,7 +259,7 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 			for _, g := range rec.GroupIDs {
 				added[g]++
 			}
-			if rec.ID, err = s.newID(policy.PrefixInstance); err != nil {
+			if rec.ID, err = s.base.NewID(policy.PrefixInstance); err != nil {
 				return err
 			}
 			if rec.Name == "" {
@@ -180,16 +280,16 @@ func (s *Service) RegisterInstances(ctx context.Context, c Caller, in RegisterIn
 
 // checkGroupList checks an instance's whole group list: no repeats, within
 // the quota, every group the owner's in the region.
-func (s *Service) checkGroupList(ctx context.Context, tx store.Tx, owner Caller, field string, ids []string, q Quotas) error {
+func (s *Registry) checkGroupList(ctx context.Context, tx store.Tx, owner kernel.Caller, field string, ids []string, q kernel.Quotas) error {
 	if len(ids) > q.GroupsPerInstance {
-		return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance, "an instance may have at most %d security groups; %d given", q.GroupsPerInstance, len(ids))
+		return kernel.LimitExceeded(kernel.QuotaGroupsPerInstance, q.GroupsPerInstance, "an instance may have at most %d security groups; %d given", q.GroupsPerInstance, len(ids))
 	}
 	for i, id := range ids {
 		f := fmt.Sprintf("%s.%d", field, i)
 		if slices.Index(ids, id) != i {
-			return fieldError(f, id, policy.Malformed, "is given twice")
+			return kernel.FieldError(f, id, policy.Malformed, "is given twice")
 		}
-		if _, err := s.loadGroup(ctx, tx, owner, f, id); err != nil {
+		if _, err := kernel.LoadOwnGroup(ctx, tx, owner, f, id); err != nil {
 			return err
 		}
 	}
@@ -198,7 +298,7 @@ func (s *Service) checkGroupList(ctx context.Context, tx store.Tx, owner Caller,
 
 // checkInstancesPerGroup checks that adding added[g] bindings to each group g
 // stays within the quota (the bindings are already written in tx).
-func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added map[string]int, q Quotas) error {
+func (s *Registry) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added map[string]int, q kernel.Quotas) error {
 	if len(added) == 0 {
 		return nil
 	}
@@ -213,21 +313,22 @@ func (s *Service) checkInstancesPerGroup(ctx context.Context, tx store.Tx, added
 	}
 	for _, id := range ids {
 		if added[id] > 0 && counts[id] > q.InstancesPerGroup {
-			return limitExceeded(QuotaInstancesPerGroup, q.InstancesPerGroup, "security group %s would have %d instances; the limit is %d", id, counts[id], q.InstancesPerGroup)
+			return kernel.LimitExceeded(kernel.QuotaInstancesPerGroup, q.InstancesPerGroup, "security group %s would have %d instances; the limit is %d", id, counts[id], q.InstancesPerGroup)
 		}
 	}
 	return nil
 }
 
-// loadInstance finds an instance of the account ("" for the platform: any
-// account) in the region, filtered by the store's query as loadGroupIn is.
-func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
-	if err := checkID(field, policy.PrefixInstance, id); err != nil {
+// Load finds an instance of the account ("" for the platform: any
+// account) in the region, filtered by the store's query as kernel.LoadGroup
+// is.
+func Load(ctx context.Context, tx store.Tx, accountID, region, field, id string) (store.Instance, error) {
+	if err := kernel.CheckID(field, policy.PrefixInstance, id); err != nil {
 		return store.Instance{}, err
 	}
 	in, err := tx.GetAccountInstance(ctx, accountID, region, id)
 	if errors.Is(err, store.ErrNotFound) {
-		e := notFound(ResourceInstance, id)
+		e := kernel.NotFound(kernel.ResourceInstance, id)
 		e.Field = field
 		return store.Instance{}, e
 	}
@@ -236,9 +337,9 @@ func (s *Service) loadInstance(ctx context.Context, tx store.Tx, accountID, regi
 
 func checkIDList(field string, ids []string) error {
 	if len(ids) == 0 {
-		return fieldError(field, "", policy.Missing, "is required")
+		return kernel.FieldError(field, "", policy.Missing, "is required")
 	}
-	if err := checkCount(field, len(ids), maxLimit); err != nil {
+	if err := kernel.CheckCount(field, len(ids), kernel.MaxLimit); err != nil {
 		return err
 	}
 	return nil
@@ -246,18 +347,18 @@ func checkIDList(field string, ids []string) error {
 
 // DescribeInstances lists the caller's instances in its region, with the
 // total count before paging. Terminated instances are listed too.
-func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQuery) ([]Instance, int, error) {
-	if err := s.tenant(c, false); err != nil {
+func (s *Registry) DescribeInstances(ctx context.Context, c kernel.Caller, q Query) ([]Instance, int, error) {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, 0, err
 	}
-	offset, limit, err := page(q.Page)
+	offset, limit, err := kernel.Bounds(q.Page)
 	if err != nil {
 		return nil, 0, err
 	}
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
-		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with InstanceIds")
+		return nil, 0, kernel.FieldError("Filters", "", policy.Coexist, "cannot be given together with InstanceIds")
 	}
-	if err := errors.Join(checkCount("InstanceIds", len(q.IDs), maxLimit), checkFilters(q.Filters)); err != nil {
+	if err := errors.Join(kernel.CheckCount("InstanceIds", len(q.IDs), kernel.MaxLimit), kernel.CheckFilters(q.Filters)); err != nil {
 		return nil, 0, err
 	}
 	f := store.InstanceFilter{AccountID: c.AccountID, Region: c.Region, IDs: q.IDs, Offset: offset, Limit: limit}
@@ -266,39 +367,39 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 		first := !seen[flt.Name]
 		seen[flt.Name] = true
 		if len(flt.Values) == 0 {
-			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
+			return nil, 0, kernel.FieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
 		}
 		switch flt.Name {
 		case "instance-id":
-			f.IDs = intersect(f.IDs, flt.Values, first)
+			f.IDs = kernel.Intersect(f.IDs, flt.Values, first)
 		case "instance-name":
-			f.Names = intersect(f.Names, flt.Values, first)
+			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case "zone":
-			f.Zones = intersect(f.Zones, flt.Values, first)
+			f.Zones = kernel.Intersect(f.Zones, flt.Values, first)
 		case "instance-state":
 			var vs []string
 			for _, v := range flt.Values {
 				vs = append(vs, strings.ToUpper(v))
 			}
-			f.States = intersect(f.States, vs, first)
+			f.States = kernel.Intersect(f.States, vs, first)
 		case "security-group-id":
 			f.GroupSets = append(f.GroupSets, flt.Values)
 		case "project-id":
-			ids, err := projectIDs(flt.Values)
+			ids, err := kernel.ProjectIDs(flt.Values)
 			if err != nil {
 				return nil, 0, err
 			}
-			f.ProjectIDs = intersect(f.ProjectIDs, ids, first)
+			f.ProjectIDs = kernel.Intersect(f.ProjectIDs, ids, first)
 		default:
-			return nil, 0, fieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of DescribeInstances")
+			return nil, 0, kernel.FieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of DescribeInstances")
 		}
 	}
-	if noneLeft(f.IDs) || noneLeft(f.Names) || noneLeft(f.Zones) || noneLeft(f.States) || noneLeft(f.ProjectIDs) {
+	if kernel.NoneLeft(f.IDs) || kernel.NoneLeft(f.Names) || kernel.NoneLeft(f.Zones) || kernel.NoneLeft(f.States) || kernel.NoneLeft(f.ProjectIDs) {
 		return nil, 0, nil
 	}
 	var recs []store.Instance
 	var total int
-	err = s.view(ctx, func(tx store.Tx) error {
+	err = s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		recs, total, err = tx.ListInstances(ctx, f)
 		return err
@@ -319,15 +420,15 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, q InstanceQue
 // platform may name any account's) in one transaction and stores those fn
 // changed; an error from fn for any of them changes none (all or nothing).
 // Only the accounts of changed instances get a new revision.
-func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, allowPlatform bool,
+func (s *Registry) changeInstances(ctx context.Context, c kernel.Caller, ids []string, allowPlatform bool,
 	fn func(tx store.Tx, in *store.Instance, field string) (bool, error)) error {
 	accountID := c.AccountID
-	if c.Role == RolePlatform && allowPlatform {
-		if _, err := s.checkRegion(c.Region); err != nil {
+	if c.Role == kernel.RolePlatform && allowPlatform {
+		if _, err := s.base.CheckRegion(c.Region); err != nil {
 			return err
 		}
 		accountID = ""
-	} else if err := s.tenant(c, true); err != nil {
+	} else if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	if err := checkIDList("InstanceIds", ids); err != nil {
@@ -337,9 +438,9 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 		for i, id := range ids {
 			field := fmt.Sprintf("InstanceIds.%d", i)
 			if slices.Index(ids, id) != i {
-				return fieldError(field, id, policy.Malformed, "is given twice")
+				return kernel.FieldError(field, id, policy.Malformed, "is given twice")
 			}
-			in, err := s.loadInstance(ctx, tx, accountID, c.Region, field, id)
+			in, err := Load(ctx, tx, accountID, c.Region, field, id)
 			if err != nil {
 				return err
 			}
@@ -350,7 +451,7 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 			if !changed {
 				continue
 			}
-			in.Updated = s.now()
+			in.Updated = s.base.Now()
 			if err := tx.UpdateInstance(ctx, in); err != nil {
 				return err
 			}
@@ -360,16 +461,16 @@ func (s *Service) changeInstances(ctx context.Context, c Caller, ids []string, a
 }
 
 // stateError reports an operation the instance's state forbids (the cloud
-// answers UnsupportedOperation.InstanceState… for those).
+// answers UnsupportedOperation.State… for those).
 func stateError(in *store.Instance, field, what string) error {
-	return &Error{Kind: KindUnsupported, Resource: ResourceInstance, ID: in.ID, Field: field,
+	return &kernel.Error{Kind: kernel.KindUnsupported, Resource: kernel.ResourceInstance, ID: in.ID, Field: field,
 		Message: fmt.Sprintf("instance %s is %s: cannot %s", in.ID, in.State, what)}
 }
 
 // setState moves an instance to state to, if its state is one of from
 // (already in to: nothing changes); any other state is a stateError.
-func setState(in *store.Instance, field, what string, to InstanceState, from ...InstanceState) (bool, error) {
-	switch st := InstanceState(in.State); {
+func setState(in *store.Instance, field, what string, to State, from ...State) (bool, error) {
+	switch st := State(in.State); {
 	case st == to:
 		return false, nil
 	case !slices.Contains(from, st):
@@ -383,7 +484,7 @@ func setState(in *store.Instance, field, what string, to InstanceState, from ...
 // stopped one changes nothing, as in the cloud. A stopped instance keeps
 // its bindings, and its addresses still count as members of the groups it
 // is bound to wherever a policy references them. All or nothing.
-func (s *Service) StopInstances(ctx context.Context, c Caller, ids []string) error {
+func (s *Registry) StopInstances(ctx context.Context, c kernel.Caller, ids []string) error {
 	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
 		return setState(in, field, "stop it", StateStopped, StateRunning)
 	})
@@ -391,7 +492,7 @@ func (s *Service) StopInstances(ctx context.Context, c Caller, ids []string) err
 
 // StartInstances starts stopped instances (STOPPED → RUNNING); starting a
 // running one changes nothing. All or nothing.
-func (s *Service) StartInstances(ctx context.Context, c Caller, ids []string) error {
+func (s *Registry) StartInstances(ctx context.Context, c kernel.Caller, ids []string) error {
 	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
 		return setState(in, field, "start it", StateRunning, StateStopped)
 	})
@@ -399,7 +500,7 @@ func (s *Service) StartInstances(ctx context.Context, c Caller, ids []string) er
 
 // TerminateInstances moves instances to the recycle bin (RECYCLED); they keep
 // their bindings. An instance already there is left as it is.
-func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string) error {
+func (s *Registry) TerminateInstances(ctx context.Context, c kernel.Caller, ids []string) error {
 	return s.changeInstances(ctx, c, ids, false, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
 		return setState(in, field, "terminate it", StateRecycled, StateRunning, StateStopped)
 	})
@@ -409,9 +510,9 @@ func (s *Service) TerminateInstances(ctx context.Context, c Caller, ids []string
 // → TERMINATED, bindings released. Any other state, terminated included,
 // fails naming the instance and its state, and then none is purged. The
 // owning account or the platform may call it.
-func (s *Service) PurgeInstances(ctx context.Context, c Caller, ids []string) error {
+func (s *Registry) PurgeInstances(ctx context.Context, c kernel.Caller, ids []string) error {
 	return s.changeInstances(ctx, c, ids, true, func(_ store.Tx, in *store.Instance, field string) (bool, error) {
-		if InstanceState(in.State) != StateRecycled {
+		if State(in.State) != StateRecycled {
 			return false, stateError(in, field, "purge it: only an instance in the recycle bin (RECYCLED) can be purged")
 		}
 		in.State, in.GroupIDs = string(StateTerminated), nil
@@ -421,7 +522,7 @@ func (s *Service) PurgeInstances(ctx context.Context, c Caller, ids []string) er
 
 // AssociateSecurityGroups appends the groups, in order, at the end of each
 // instance's list; a group already bound keeps its position. All or nothing.
-func (s *Service) AssociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
+func (s *Registry) AssociateSecurityGroups(ctx context.Context, c kernel.Caller, in BindInput) error {
 	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroupIds", func(cur []string) []string {
 		for _, g := range in.SecurityGroupIDs {
 			if !slices.Contains(cur, g) {
@@ -434,7 +535,7 @@ func (s *Service) AssociateSecurityGroups(ctx context.Context, c Caller, in Bind
 
 // DisassociateSecurityGroups removes the groups from each instance's list;
 // a group not bound to an instance is ignored.
-func (s *Service) DisassociateSecurityGroups(ctx context.Context, c Caller, in BindInput) error {
+func (s *Registry) DisassociateSecurityGroups(ctx context.Context, c kernel.Caller, in BindInput) error {
 	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroupIds", func(cur []string) []string {
 		return slices.DeleteFunc(cur, func(g string) bool { return slices.Contains(in.SecurityGroupIDs, g) })
 	})
@@ -442,15 +543,15 @@ func (s *Service) DisassociateSecurityGroups(ctx context.Context, c Caller, in B
 
 // ModifyInstancesAttribute renames instances and/or sets their whole ordered
 // group list. All or nothing.
-func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in ModifyInstancesInput) error {
+func (s *Registry) ModifyInstancesAttribute(ctx context.Context, c kernel.Caller, in ModifyInput) error {
 	if in.InstanceName == nil && in.SecurityGroupIDs == nil {
-		return fieldError("SecurityGroups", "", policy.Missing, "give InstanceName or SecurityGroups")
+		return kernel.FieldError("SecurityGroups", "", policy.Missing, "give InstanceName or SecurityGroups")
 	}
 	if in.InstanceName != nil && in.SecurityGroupIDs != nil {
-		return fieldError("InstanceName", *in.InstanceName, policy.Coexist, "cannot be given together with SecurityGroups")
+		return kernel.FieldError("InstanceName", *in.InstanceName, policy.Coexist, "cannot be given together with SecurityGroups")
 	}
 	if in.InstanceName != nil {
-		if err := checkName("InstanceName", *in.InstanceName, true); err != nil {
+		if err := kernel.CheckName("InstanceName", *in.InstanceName, true); err != nil {
 			return err
 		}
 		return s.changeInstances(ctx, c, in.InstanceIDs, false, func(_ store.Tx, ins *store.Instance, _ string) (bool, error) {
@@ -460,7 +561,7 @@ func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in Mod
 	}
 	for i, id := range in.SecurityGroupIDs {
 		if slices.Index(in.SecurityGroupIDs, id) != i {
-			return fieldError(fmt.Sprintf("SecurityGroups.%d", i), id, policy.Malformed, "is given twice")
+			return kernel.FieldError(fmt.Sprintf("SecurityGroups.%d", i), id, policy.Malformed, "is given twice")
 		}
 	}
 	return s.bindWithQuota(ctx, c, in.InstanceIDs, in.SecurityGroupIDs, "SecurityGroups", func([]string) []string {
@@ -470,8 +571,8 @@ func (s *Service) ModifyInstancesAttribute(ctx context.Context, c Caller, in Mod
 
 // bindWithQuota is bindingsChange followed, in the same transaction, by the
 // instances-per-group check.
-func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, groupIDs []string, groupsField string, change func([]string) []string) error {
-	if err := s.tenant(c, true); err != nil {
+func (s *Registry) bindWithQuota(ctx context.Context, c kernel.Caller, instanceIDs, groupIDs []string, groupsField string, change func([]string) []string) error {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	if err := checkIDList(groupsField, groupIDs); err != nil {
@@ -481,12 +582,12 @@ func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, grou
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
-		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err := s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
 		}
 		for i, id := range groupIDs {
-			if _, err := s.loadGroup(ctx, tx, c, fmt.Sprintf("%s.%d", groupsField, i), id); err != nil {
+			if _, err := kernel.LoadOwnGroup(ctx, tx, c, fmt.Sprintf("%s.%d", groupsField, i), id); err != nil {
 				return err
 			}
 		}
@@ -494,18 +595,18 @@ func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, grou
 		for i, id := range instanceIDs {
 			field := fmt.Sprintf("InstanceIds.%d", i)
 			if slices.Index(instanceIDs, id) != i {
-				return fieldError(field, id, policy.Malformed, "is given twice")
+				return kernel.FieldError(field, id, policy.Malformed, "is given twice")
 			}
-			in, err := s.loadInstance(ctx, tx, c.AccountID, c.Region, field, id)
+			in, err := Load(ctx, tx, c.AccountID, c.Region, field, id)
 			if err != nil {
 				return err
 			}
-			if InstanceState(in.State) == StateTerminated {
+			if State(in.State) == StateTerminated {
 				return stateError(&in, field, "change its security groups")
 			}
 			next := change(slices.Clone(in.GroupIDs))
 			if len(next) > q.GroupsPerInstance && len(next) > len(in.GroupIDs) {
-				return limitExceeded(QuotaGroupsPerInstance, q.GroupsPerInstance,
+				return kernel.LimitExceeded(kernel.QuotaGroupsPerInstance, q.GroupsPerInstance,
 					"instance %s would have %d security groups; the limit is %d", in.ID, len(next), q.GroupsPerInstance)
 			}
 			for _, g := range next {
@@ -513,7 +614,7 @@ func (s *Service) bindWithQuota(ctx context.Context, c Caller, instanceIDs, grou
 					added[g]++
 				}
 			}
-			in.GroupIDs, in.Updated = next, s.now()
+			in.GroupIDs, in.Updated = next, s.base.Now()
 			if err := tx.UpdateInstance(ctx, in); err != nil {
 				return err
 			}

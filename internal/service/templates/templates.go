@@ -1,4 +1,8 @@
-package service
+// Package templates owns address and service templates and their groups:
+// their validation, quotas, delete protection and Describe filters. It is
+// part of the service (package service embeds its Service) and shares the
+// service's kernel; it imports no part of the service above it.
+package templates
 
 import (
 	"context"
@@ -8,10 +12,109 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
+
+// Service is the template half of the control plane. It is safe for
+// concurrent use.
+type Service struct {
+	base kernel.Base
+	st   store.Store
+	// update runs a write transaction as the service does (it keeps the
+	// service's caches current).
+	update func(context.Context, func(store.Tx) error) error
+}
+
+// New returns a Service over st; writes go through update.
+func New(base kernel.Base, st store.Store, update func(context.Context, func(store.Tx) error) error) *Service {
+	return &Service{base: base, st: st, update: update}
+}
+
+// Entry is one entry of an address or service template: an address
+// ("10.0.0.1", "10.0.0.0/8", "10.0.0.1-10.0.0.100", IPv6 alike) or a service
+// ("tcp:80", "udp:53", "tcp:8000-8080", "tcp:80,443", "icmp", "all").
+type Entry struct {
+	Value       string
+	Description string
+}
+
+// AddressTemplate is an ipm- template.
+type AddressTemplate struct {
+	ID          string
+	Name        string
+	Region      string
+	Entries     []Entry
+	CreatedTime time.Time
+}
+
+// AddressTemplateGroup is an ipmg- group of address templates.
+type AddressTemplateGroup struct {
+	ID          string
+	Name        string
+	Region      string
+	TemplateIDs []string
+	Templates   []AddressTemplate // the members, in TemplateIDs order
+	CreatedTime time.Time
+}
+
+// ServiceTemplate is a ppm- template.
+type ServiceTemplate struct {
+	ID          string
+	Name        string
+	Region      string
+	Entries     []Entry
+	CreatedTime time.Time
+}
+
+// ServiceTemplateGroup is a ppmg- group of service templates.
+type ServiceTemplateGroup struct {
+	ID          string
+	Name        string
+	Region      string
+	TemplateIDs []string
+	Templates   []ServiceTemplate
+	CreatedTime time.Time
+}
+
+// Input creates an address or service template.
+type Input struct {
+	Name    string
+	Entries []Entry
+}
+
+// ModifyInput modifies an address or service template; nil leaves a
+// field unchanged.
+type ModifyInput struct {
+	ID      string
+	Name    *string
+	Entries []Entry
+}
+
+// GroupInput creates an address or service template group.
+type GroupInput struct {
+	Name        string
+	TemplateIDs []string
+}
+
+// ModifyGroupInput modifies a template group; nil leaves a field
+// unchanged.
+type ModifyGroupInput struct {
+	ID          string
+	Name        *string
+	TemplateIDs []string
+}
+
+// Query lists templates or template groups. Filters:
+// address-template-name/-id, address-ip; address-template-group-name/-id;
+// service-template-name/-id, service-port; service-template-group-name/-id.
+type Query struct {
+	Filters []kernel.Filter
+	Page    kernel.Page
+}
 
 // templateKind describes one of the four template kinds.
 type templateKind struct {
@@ -22,28 +125,28 @@ type templateKind struct {
 }
 
 func kindAddress() templateKind {
-	return templateKind{store.KindAddress, ResourceAddressTemplate, policy.PrefixAddressTemplate, "",
+	return templateKind{store.KindAddress, kernel.ResourceAddressTemplate, policy.PrefixAddressTemplate, "",
 		"AddressTemplateId", "AddressTemplateName", "address-template-name", "address-template-id"}
 }
 
 func kindAddressGroup() templateKind {
-	return templateKind{store.KindAddressGroup, ResourceAddressTemplateGroup, policy.PrefixAddressTemplateGroup, store.KindAddress,
+	return templateKind{store.KindAddressGroup, kernel.ResourceAddressTemplateGroup, policy.PrefixAddressTemplateGroup, store.KindAddress,
 		"AddressTemplateGroupId", "AddressTemplateGroupName", "address-template-group-name", "address-template-group-id"}
 }
 
 func kindService() templateKind {
-	return templateKind{store.KindService, ResourceServiceTemplate, policy.PrefixServiceTemplate, "",
+	return templateKind{store.KindService, kernel.ResourceServiceTemplate, policy.PrefixServiceTemplate, "",
 		"ServiceTemplateId", "ServiceTemplateName", "service-template-name", "service-template-id"}
 }
 
 func kindServiceGroup() templateKind {
-	return templateKind{store.KindServiceGroup, ResourceServiceTemplateGroup, policy.PrefixServiceTemplateGroup, store.KindService,
+	return templateKind{store.KindServiceGroup, kernel.ResourceServiceTemplateGroup, policy.PrefixServiceTemplateGroup, store.KindService,
 		"ServiceTemplateGroupId", "ServiceTemplateGroupName", "service-template-group-name", "service-template-group-id"}
 }
 
-func checkEntries(field string, k templateKind, es []TemplateEntry) ([]store.TemplateEntry, error) {
+func checkEntries(field string, k templateKind, es []Entry) ([]store.TemplateEntry, error) {
 	if len(es) == 0 {
-		return nil, fieldError(field, "", policy.Missing, "at least one entry is required")
+		return nil, kernel.FieldError(field, "", policy.Missing, "at least one entry is required")
 	}
 	out := make([]store.TemplateEntry, len(es))
 	for i, e := range es {
@@ -56,11 +159,11 @@ func checkEntries(field string, k templateKind, es []TemplateEntry) ([]store.Tem
 			_, err = policy.ParseServiceEntry(v)
 		}
 		if fe := (*policy.FieldError)(nil); errors.As(err, &fe) {
-			return nil, fieldError(f, e.Value, policy.Malformed, "%s", fe.Reason)
+			return nil, kernel.FieldError(f, e.Value, policy.Malformed, "%s", fe.Reason)
 		} else if err != nil {
-			return nil, fieldError(f, e.Value, policy.Malformed, "%v", err)
+			return nil, kernel.FieldError(f, e.Value, policy.Malformed, "%v", err)
 		}
-		if err := checkDescription(f+".Description", e.Description); err != nil {
+		if err := kernel.CheckDescription(f+".Description", e.Description); err != nil {
 			return nil, err
 		}
 		out[i] = store.TemplateEntry{Value: v, Description: e.Description}
@@ -68,13 +171,13 @@ func checkEntries(field string, k templateKind, es []TemplateEntry) ([]store.Tem
 	return out, nil
 }
 
-func (s *Service) loadTemplate(ctx context.Context, tx store.Tx, c Caller, k templateKind, field, id string) (store.Template, error) {
-	if err := checkID(field, k.prefix, id); err != nil {
+func (s *Service) loadTemplate(ctx context.Context, tx store.Tx, c kernel.Caller, k templateKind, field, id string) (store.Template, error) {
+	if err := kernel.CheckID(field, k.prefix, id); err != nil {
 		return store.Template{}, err
 	}
 	t, err := tx.GetAccountTemplate(ctx, c.AccountID, c.Region, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && t.Kind != k.kind {
-		e := notFound(k.resource, id)
+		e := kernel.NotFound(k.resource, id)
 		e.Field = field
 		return store.Template{}, e
 	}
@@ -82,9 +185,9 @@ func (s *Service) loadTemplate(ctx context.Context, tx store.Tx, c Caller, k tem
 }
 
 // checkMembers checks a template group's member ids.
-func (s *Service) checkMembers(ctx context.Context, tx store.Tx, c Caller, k templateKind, field string, ids []string) ([]store.TemplateEntry, error) {
+func (s *Service) checkMembers(ctx context.Context, tx store.Tx, c kernel.Caller, k templateKind, field string, ids []string) ([]store.TemplateEntry, error) {
 	if len(ids) == 0 {
-		return nil, fieldError(field, "", policy.Missing, "at least one template is required")
+		return nil, kernel.FieldError(field, "", policy.Missing, "at least one template is required")
 	}
 	mk := kindAddress()
 	if k.member == store.KindService {
@@ -94,7 +197,7 @@ func (s *Service) checkMembers(ctx context.Context, tx store.Tx, c Caller, k tem
 	for i, id := range ids {
 		f := fmt.Sprintf("%s.%d", field, i)
 		if slices.Index(ids, id) != i {
-			return nil, fieldError(f, id, policy.Malformed, "is given twice")
+			return nil, kernel.FieldError(f, id, policy.Malformed, "is given twice")
 		}
 		if _, err := s.loadTemplate(ctx, tx, c, mk, f, id); err != nil {
 			return nil, err
@@ -106,18 +209,18 @@ func (s *Service) checkMembers(ctx context.Context, tx store.Tx, c Caller, k tem
 
 // checkEntryCount refuses a template with more entries (or a template
 // group with more members) than the quota allows.
-func checkEntryCount(field string, n int, q Quotas) error {
+func checkEntryCount(field string, n int, q kernel.Quotas) error {
 	if n > q.EntriesPerTemplate {
-		return limitExceeded(QuotaEntriesPerTemplate, q.EntriesPerTemplate, "%s has %d entries; a template may have at most %d", field, n, q.EntriesPerTemplate)
+		return kernel.LimitExceeded(kernel.QuotaEntriesPerTemplate, q.EntriesPerTemplate, "%s has %d entries; a template may have at most %d", field, n, q.EntriesPerTemplate)
 	}
 	return nil
 }
 
-func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, name string, entries []TemplateEntry, members []string, entriesField string) (store.Template, error) {
-	if err := s.tenant(c, true); err != nil {
+func (s *Service) createTemplate(ctx context.Context, c kernel.Caller, k templateKind, name string, entries []Entry, members []string, entriesField string) (store.Template, error) {
+	if err := s.base.Tenant(c, true); err != nil {
 		return store.Template{}, err
 	}
-	if err := checkName(k.nameField, name, true); err != nil {
+	if err := kernel.CheckName(k.nameField, name, true); err != nil {
 		return store.Template{}, err
 	}
 	var es []store.TemplateEntry
@@ -127,17 +230,17 @@ func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, 
 			return store.Template{}, err
 		}
 	}
-	now := s.now()
+	now := s.base.Now()
 	t := store.Template{AccountID: c.AccountID, Region: c.Region, Kind: k.kind, Name: name, Entries: es, Created: now, Updated: now}
 	err = s.update(ctx, func(tx store.Tx) error {
-		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err := s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
 		}
 		if _, n, err := tx.ListTemplates(ctx, store.TemplateFilter{AccountID: c.AccountID, Region: c.Region, Kind: k.kind, Limit: 1}); err != nil {
 			return err
 		} else if n >= q.TemplatesPerRegion {
-			return limitExceeded(QuotaTemplatesPerRegion, q.TemplatesPerRegion, "the account has %d %ss in %s; the limit is %d", n, k.resource, c.Region, q.TemplatesPerRegion)
+			return kernel.LimitExceeded(kernel.QuotaTemplatesPerRegion, q.TemplatesPerRegion, "the account has %d %ss in %s; the limit is %d", n, k.resource, c.Region, q.TemplatesPerRegion)
 		}
 		if k.member != "" {
 			if t.Entries, err = s.checkMembers(ctx, tx, c, k, entriesField, members); err != nil {
@@ -147,7 +250,7 @@ func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, 
 		if err := checkEntryCount(entriesField, len(t.Entries), q); err != nil {
 			return err
 		}
-		if t.ID, err = s.newID(k.prefix); err != nil {
+		if t.ID, err = s.base.NewID(k.prefix); err != nil {
 			return err
 		}
 		return tx.CreateTemplate(ctx, t)
@@ -155,12 +258,12 @@ func (s *Service) createTemplate(ctx context.Context, c Caller, k templateKind, 
 	return t, err
 }
 
-func (s *Service) modifyTemplate(ctx context.Context, c Caller, k templateKind, id string, name *string, entries []TemplateEntry, members []string, entriesField string) error {
-	if err := s.tenant(c, true); err != nil {
+func (s *Service) modifyTemplate(ctx context.Context, c kernel.Caller, k templateKind, id string, name *string, entries []Entry, members []string, entriesField string) error {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	if name != nil {
-		if err := checkName(k.nameField, *name, true); err != nil {
+		if err := kernel.CheckName(k.nameField, *name, true); err != nil {
 			return err
 		}
 	}
@@ -187,20 +290,20 @@ func (s *Service) modifyTemplate(ctx context.Context, c Caller, k templateKind, 
 				return err
 			}
 		}
-		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err := s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
 		}
 		if err := checkEntryCount(entriesField, len(t.Entries), q); err != nil {
 			return err
 		}
-		t.Updated = s.now()
+		t.Updated = s.base.Now()
 		return tx.UpdateTemplate(ctx, t)
 	})
 }
 
-func (s *Service) deleteTemplate(ctx context.Context, c Caller, k templateKind, id string) error {
-	if err := s.tenant(c, true); err != nil {
+func (s *Service) deleteTemplate(ctx context.Context, c kernel.Caller, k templateKind, id string) error {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
@@ -217,7 +320,7 @@ func (s *Service) deleteTemplate(ctx context.Context, c Caller, k templateKind, 
 			for _, r := range refs {
 				blockers = append(blockers, r.From)
 			}
-			return &Error{Kind: KindInUse, Resource: k.resource, ID: t.ID, Blockers: blockers,
+			return &kernel.Error{Kind: kernel.KindInUse, Resource: k.resource, ID: t.ID, Blockers: blockers,
 				Message: fmt.Sprintf("%s %s is in use by %s", k.resource, t.ID, strings.Join(blockers, ", "))}
 		}
 		return tx.DeleteTemplate(ctx, t.ID)
@@ -225,31 +328,31 @@ func (s *Service) deleteTemplate(ctx context.Context, c Caller, k templateKind, 
 }
 
 // listTemplates lists templates of one kind with Describe filters.
-func (s *Service) listTemplates(ctx context.Context, c Caller, k templateKind, q TemplateQuery, extra func(Filter, store.Template) (bool, bool)) ([]store.Template, int, error) {
-	if err := s.tenant(c, false); err != nil {
+func (s *Service) listTemplates(ctx context.Context, c kernel.Caller, k templateKind, q Query, extra func(kernel.Filter, store.Template) (bool, bool)) ([]store.Template, int, error) {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, 0, err
 	}
-	offset, limit, err := page(q.Page)
+	offset, limit, err := kernel.Bounds(q.Page)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(q.Filters); err != nil {
+	if err := kernel.CheckFilters(q.Filters); err != nil {
 		return nil, 0, err
 	}
 	f := store.TemplateFilter{AccountID: c.AccountID, Region: c.Region, Kind: k.kind}
-	var post []Filter
+	var post []kernel.Filter
 	seen := map[string]bool{}
 	for _, flt := range q.Filters {
 		first := !seen[flt.Name]
 		seen[flt.Name] = true
 		switch flt.Name {
 		case k.filterName:
-			f.Names = intersect(f.Names, flt.Values, first)
+			f.Names = kernel.Intersect(f.Names, flt.Values, first)
 		case k.filterID:
-			f.IDs = intersect(f.IDs, flt.Values, first)
+			f.IDs = kernel.Intersect(f.IDs, flt.Values, first)
 		default:
 			if _, known := extra(flt, store.Template{}); !known {
-				return nil, 0, fieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of this action")
+				return nil, 0, kernel.FieldError("Filters.Name", flt.Name, policy.Malformed, "is not a filter of this action")
 			}
 			post = append(post, flt)
 		}
@@ -262,7 +365,7 @@ func (s *Service) listTemplates(ctx context.Context, c Caller, k templateKind, q
 	}
 	var ts []store.Template
 	var total int
-	err = s.view(ctx, func(tx store.Tx) error {
+	err = s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		ts, total, err = tx.ListTemplates(ctx, f)
 		return err
@@ -290,12 +393,12 @@ func (s *Service) listTemplates(ctx context.Context, c Caller, k templateKind, q
 	return kept[offset:min(len(kept), offset+limit)], total, nil
 }
 
-func noExtra(Filter, store.Template) (bool, bool) { return false, false }
+func noExtra(kernel.Filter, store.Template) (bool, bool) { return false, false }
 
-func toEntries(es []store.TemplateEntry) []TemplateEntry {
-	out := make([]TemplateEntry, len(es))
+func toEntries(es []store.TemplateEntry) []Entry {
+	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = TemplateEntry{Value: e.Value, Description: e.Description}
+		out[i] = Entry{Value: e.Value, Description: e.Description}
 	}
 	return out
 }
@@ -319,7 +422,7 @@ func toServiceTemplate(t store.Template) ServiceTemplate {
 // members loads the members of template groups, in order.
 func (s *Service) members(ctx context.Context, ts []store.Template) (map[string]store.Template, error) {
 	out := map[string]store.Template{}
-	err := s.view(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		for _, t := range ts {
 			for _, e := range t.Entries {
 				if _, ok := out[e.Value]; ok {
@@ -338,14 +441,14 @@ func (s *Service) members(ctx context.Context, ts []store.Template) (map[string]
 }
 
 // CreateAddressTemplate creates an ipm- template.
-func (s *Service) CreateAddressTemplate(ctx context.Context, c Caller, in TemplateInput) (AddressTemplate, error) {
+func (s *Service) CreateAddressTemplate(ctx context.Context, c kernel.Caller, in Input) (AddressTemplate, error) {
 	t, err := s.createTemplate(ctx, c, kindAddress(), in.Name, in.Entries, nil, "Addresses")
 	return toAddressTemplate(t), err
 }
 
 // DescribeAddressTemplates lists address templates and the total count.
-func (s *Service) DescribeAddressTemplates(ctx context.Context, c Caller, q TemplateQuery) ([]AddressTemplate, int, error) {
-	ts, total, err := s.listTemplates(ctx, c, kindAddress(), q, func(f Filter, t store.Template) (bool, bool) {
+func (s *Service) DescribeAddressTemplates(ctx context.Context, c kernel.Caller, q Query) ([]AddressTemplate, int, error) {
+	ts, total, err := s.listTemplates(ctx, c, kindAddress(), q, func(f kernel.Filter, t store.Template) (bool, bool) {
 		if f.Name != "address-ip" {
 			return false, false
 		}
@@ -370,18 +473,18 @@ func (s *Service) DescribeAddressTemplates(ctx context.Context, c Caller, q Temp
 }
 
 // ModifyAddressTemplateAttribute renames a template or replaces its entries.
-func (s *Service) ModifyAddressTemplateAttribute(ctx context.Context, c Caller, in ModifyTemplateInput) error {
+func (s *Service) ModifyAddressTemplateAttribute(ctx context.Context, c kernel.Caller, in ModifyInput) error {
 	return s.modifyTemplate(ctx, c, kindAddress(), in.ID, in.Name, in.Entries, nil, "Addresses")
 }
 
 // DeleteAddressTemplate deletes a template that no policy or template group
-// uses (else KindInUse naming them).
-func (s *Service) DeleteAddressTemplate(ctx context.Context, c Caller, id string) error {
+// uses (else kernel.KindInUse naming them).
+func (s *Service) DeleteAddressTemplate(ctx context.Context, c kernel.Caller, id string) error {
 	return s.deleteTemplate(ctx, c, kindAddress(), id)
 }
 
 // CreateAddressTemplateGroup creates an ipmg- group.
-func (s *Service) CreateAddressTemplateGroup(ctx context.Context, c Caller, in TemplateGroupInput) (AddressTemplateGroup, error) {
+func (s *Service) CreateAddressTemplateGroup(ctx context.Context, c kernel.Caller, in GroupInput) (AddressTemplateGroup, error) {
 	t, err := s.createTemplate(ctx, c, kindAddressGroup(), in.Name, nil, in.TemplateIDs, "AddressTemplateIds")
 	if err != nil {
 		return AddressTemplateGroup{}, err
@@ -410,7 +513,7 @@ func (s *Service) addressGroups(ctx context.Context, ts []store.Template) ([]Add
 }
 
 // DescribeAddressTemplateGroups lists address template groups.
-func (s *Service) DescribeAddressTemplateGroups(ctx context.Context, c Caller, q TemplateQuery) ([]AddressTemplateGroup, int, error) {
+func (s *Service) DescribeAddressTemplateGroups(ctx context.Context, c kernel.Caller, q Query) ([]AddressTemplateGroup, int, error) {
 	ts, total, err := s.listTemplates(ctx, c, kindAddressGroup(), q, noExtra)
 	if err != nil {
 		return nil, 0, err
@@ -420,24 +523,24 @@ func (s *Service) DescribeAddressTemplateGroups(ctx context.Context, c Caller, q
 }
 
 // ModifyAddressTemplateGroupAttribute renames a group or sets its members.
-func (s *Service) ModifyAddressTemplateGroupAttribute(ctx context.Context, c Caller, in ModifyTemplateGroupInput) error {
+func (s *Service) ModifyAddressTemplateGroupAttribute(ctx context.Context, c kernel.Caller, in ModifyGroupInput) error {
 	return s.modifyTemplate(ctx, c, kindAddressGroup(), in.ID, in.Name, nil, in.TemplateIDs, "AddressTemplateIds")
 }
 
 // DeleteAddressTemplateGroup deletes a group no policy uses.
-func (s *Service) DeleteAddressTemplateGroup(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteAddressTemplateGroup(ctx context.Context, c kernel.Caller, id string) error {
 	return s.deleteTemplate(ctx, c, kindAddressGroup(), id)
 }
 
 // CreateServiceTemplate creates a ppm- template.
-func (s *Service) CreateServiceTemplate(ctx context.Context, c Caller, in TemplateInput) (ServiceTemplate, error) {
+func (s *Service) CreateServiceTemplate(ctx context.Context, c kernel.Caller, in Input) (ServiceTemplate, error) {
 	t, err := s.createTemplate(ctx, c, kindService(), in.Name, in.Entries, nil, "Services")
 	return toServiceTemplate(t), err
 }
 
 // DescribeServiceTemplates lists service templates.
-func (s *Service) DescribeServiceTemplates(ctx context.Context, c Caller, q TemplateQuery) ([]ServiceTemplate, int, error) {
-	ts, total, err := s.listTemplates(ctx, c, kindService(), q, func(f Filter, t store.Template) (bool, bool) {
+func (s *Service) DescribeServiceTemplates(ctx context.Context, c kernel.Caller, q Query) ([]ServiceTemplate, int, error) {
+	ts, total, err := s.listTemplates(ctx, c, kindService(), q, func(f kernel.Filter, t store.Template) (bool, bool) {
 		if f.Name != "service-port" {
 			return false, false
 		}
@@ -460,17 +563,17 @@ func (s *Service) DescribeServiceTemplates(ctx context.Context, c Caller, q Temp
 }
 
 // ModifyServiceTemplateAttribute renames a template or replaces its entries.
-func (s *Service) ModifyServiceTemplateAttribute(ctx context.Context, c Caller, in ModifyTemplateInput) error {
+func (s *Service) ModifyServiceTemplateAttribute(ctx context.Context, c kernel.Caller, in ModifyInput) error {
 	return s.modifyTemplate(ctx, c, kindService(), in.ID, in.Name, in.Entries, nil, "Services")
 }
 
 // DeleteServiceTemplate deletes a template no policy or group uses.
-func (s *Service) DeleteServiceTemplate(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteServiceTemplate(ctx context.Context, c kernel.Caller, id string) error {
 	return s.deleteTemplate(ctx, c, kindService(), id)
 }
 
 // CreateServiceTemplateGroup creates a ppmg- group.
-func (s *Service) CreateServiceTemplateGroup(ctx context.Context, c Caller, in TemplateGroupInput) (ServiceTemplateGroup, error) {
+func (s *Service) CreateServiceTemplateGroup(ctx context.Context, c kernel.Caller, in GroupInput) (ServiceTemplateGroup, error) {
 	t, err := s.createTemplate(ctx, c, kindServiceGroup(), in.Name, nil, in.TemplateIDs, "ServiceTemplateIds")
 	if err != nil {
 		return ServiceTemplateGroup{}, err
@@ -499,7 +602,7 @@ func (s *Service) serviceGroups(ctx context.Context, ts []store.Template) ([]Ser
 }
 
 // DescribeServiceTemplateGroups lists service template groups.
-func (s *Service) DescribeServiceTemplateGroups(ctx context.Context, c Caller, q TemplateQuery) ([]ServiceTemplateGroup, int, error) {
+func (s *Service) DescribeServiceTemplateGroups(ctx context.Context, c kernel.Caller, q Query) ([]ServiceTemplateGroup, int, error) {
 	ts, total, err := s.listTemplates(ctx, c, kindServiceGroup(), q, noExtra)
 	if err != nil {
 		return nil, 0, err
@@ -509,11 +612,11 @@ func (s *Service) DescribeServiceTemplateGroups(ctx context.Context, c Caller, q
 }
 
 // ModifyServiceTemplateGroupAttribute renames a group or sets its members.
-func (s *Service) ModifyServiceTemplateGroupAttribute(ctx context.Context, c Caller, in ModifyTemplateGroupInput) error {
+func (s *Service) ModifyServiceTemplateGroupAttribute(ctx context.Context, c kernel.Caller, in ModifyGroupInput) error {
 	return s.modifyTemplate(ctx, c, kindServiceGroup(), in.ID, in.Name, nil, in.TemplateIDs, "ServiceTemplateIds")
 }
 
 // DeleteServiceTemplateGroup deletes a group no policy uses.
-func (s *Service) DeleteServiceTemplateGroup(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteServiceTemplateGroup(ctx context.Context, c kernel.Caller, id string) error {
 	return s.deleteTemplate(ctx, c, kindServiceGroup(), id)
 }

@@ -1,4 +1,4 @@
-package service
+package kernel
 
 import (
 	"errors"
@@ -26,23 +26,23 @@ func TestFromStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fromStore(tt.err)
+			got := FromStore(tt.err)
 			if tt.kind == 0 {
 				if got != tt.err {
-					t.Errorf("fromStore(%v) = %v, want it unchanged", tt.err, got)
+					t.Errorf("FromStore(%v) = %v, want it unchanged", tt.err, got)
 				}
 				return
 			}
 			var e *Error
 			if !errors.As(got, &e) || e.Kind != tt.kind || e.Message == "" {
-				t.Fatalf("fromStore(%v) = %#v, want a %s error with a message", tt.err, got, tt.kind)
+				t.Fatalf("FromStore(%v) = %#v, want a %s error with a message", tt.err, got, tt.kind)
 			}
 			if !errors.Is(got, errors.Unwrap(tt.err)) {
-				t.Errorf("fromStore(%v) = %v, which no longer wraps the store's error", tt.err, got)
+				t.Errorf("FromStore(%v) = %v, which no longer wraps the store's error", tt.err, got)
 			}
 		})
 	}
-	if fromStore(nil) != nil {
-		t.Error("fromStore(nil) != nil")
+	if FromStore(nil) != nil {
+		t.Error("FromStore(nil) != nil")
 	}
 }
