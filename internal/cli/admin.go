@@ -22,21 +22,25 @@ import (
 type adminFlags struct {
 	dsn       string
 	masterKey string
-	output    string
+	g         *globals
 }
 
 // newAdminCommand builds `palisade admin`: operator commands that work on the
 // store directly (SPEC §8).
-func newAdminCommand() *cobra.Command {
-	fl := &adminFlags{}
+func newAdminCommand(g *globals) *cobra.Command {
+	fl := &adminFlags{g: g}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Operator commands: accounts, credentials, hosts, quotas, platform addresses",
 		Args:  cobra.NoArgs,
+		RunE:  runHelp,
 	}
-	cmd.PersistentFlags().StringVar(&fl.dsn, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	dsn := backend.DefaultDSN
+	if v := g.env(envDB); v != "" {
+		dsn = v
+	}
+	cmd.PersistentFlags().StringVar(&fl.dsn, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
 	cmd.PersistentFlags().StringVar(&fl.masterKey, "master-key-file", "", "file holding the master key that encrypts secret keys at rest (default: the database path + .key)")
-	cmd.PersistentFlags().StringVarP(&fl.output, "output", "o", "text", "output format: text or json")
 
 	account := parentCommand("account", "Manage accounts",
 		fl.leaf("create NAME", "Create an account and its admin credential", cobra.ExactArgs(1),
@@ -108,9 +112,10 @@ func newAdminCommand() *cobra.Command {
 	return cmd
 }
 
-// parentCommand returns a command that only holds subcommands.
+// parentCommand returns a command that only holds subcommands: run alone
+// it prints its help; with an unknown subcommand it fails.
 func parentCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: runHelp}
 	cmd.AddCommand(subs...)
 	return cmd
 }
@@ -122,6 +127,8 @@ func (fl *adminFlags) leaf(use, short string, args cobra.PositionalArgs, fn func
 		return withService(cmd, *fl, func(ctx context.Context, svc *service.Service) (any, error) { return fn(ctx, svc, args) })
 	}}
 }
+
+func runHelp(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 
 func parseAddressArg(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
@@ -176,8 +183,8 @@ type (
 
 // withService opens the store, runs fn and prints its result.
 func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *service.Service) (any, error)) error {
-	if fl.output != "text" && fl.output != "json" {
-		return fmt.Errorf("output %q: want text or json", fl.output)
+	if err := fl.g.checkOutput(); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := backend.OpenWith(fl.dsn, backend.Options{MasterKeyFile: fl.masterKey, Logger: logger})
@@ -189,7 +196,7 @@ func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *se
 	if err != nil {
 		return err
 	}
-	return printResult(cmd.OutOrStdout(), fl.output, v)
+	return printResult(cmd.OutOrStdout(), fl.g.output, v)
 }
 
 // printResult prints v, a struct or a list of structs (or a pointer to

@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/wire"
+)
+
+// groupPage is the page size of sg list: the API's largest Limit.
+const groupPage = 100
+
+func newSGCommand(g *globals) *cobra.Command {
+	cmd := parentCommand("sg", "Create, list, show, edit, delete, clone, export and import security groups")
+
+	var desc, template, project string
+	var tags []string
+	create := &cobra.Command{Use: "create NAME", Short: "Create a security group, empty or from a template (palisade template presets lists them)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			req := &wire.CreateSecurityGroupRequest{GroupName: wire.NewString(args[0]), GroupDescription: wire.NewString(desc)}
+			if template != "" {
+				req.Template = wire.NewString(template)
+			}
+			if project != "" {
+				n, err := atoiFlag("project", project)
+				if err != nil {
+					return err
+				}
+				req.ProjectId = wire.NewIntString(n)
+			}
+			for _, t := range tags {
+				k, v, ok := strings.Cut(t, "=")
+				if !ok || k == "" {
+					return fmt.Errorf("--tag %q: want KEY=VALUE", t)
+				}
+				req.Tags = append(req.Tags, wire.TagInput{Key: wire.NewString(k), Value: wire.NewString(v)})
+			}
+			resp, err := c.CreateSecurityGroup(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			g.printWarnings(cmd, resp.Warnings)
+			return g.emit(cmd, resp, func(w io.Writer) error { return printResult(w, "text", resp.SecurityGroup) })
+		}}
+	create.Flags().StringVar(&desc, "description", "", "description")
+	create.Flags().StringVar(&template, "template", "", "policy template: open-all, open-common, linux-login, windows-login, web, …")
+	create.Flags().StringVar(&project, "project", "", "project id (default 0)")
+	create.Flags().StringArrayVar(&tags, "tag", nil, "tag KEY=VALUE (repeatable)")
+
+	var names []string
+	var limit int
+	list := &cobra.Command{Use: "list", Short: "List security groups of the region", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := listGroups(cmd.Context(), c, names, limit)
+			if err != nil {
+				return err
+			}
+			return g.emit(cmd, resp, func(w io.Writer) error {
+				rows := make([][]string, len(resp.SecurityGroupSet))
+				for i, s := range resp.SecurityGroupSet {
+					rows[i] = []string{s.SecurityGroupId, s.SecurityGroupName, s.ProjectId, fmt.Sprint(s.IsDefault), s.UpdateTime, s.SecurityGroupDesc}
+				}
+				return table(w, []string{"ID", "NAME", "PROJECT", "DEFAULT", "UPDATED", "DESCRIPTION"}, rows)
+			})
+		}}
+	list.Flags().StringArrayVar(&names, "name", nil, "only groups of this name (repeatable)")
+	list.Flags().IntVar(&limit, "limit", 0, "at most this many groups (0: all)")
+
+	show := &cobra.Command{Use: "show SG", Short: "Show a group and its policies", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			grp, err := getGroup(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			pol, err := describePolicies(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			doc := struct {
+				SecurityGroup          wire.SecurityGroup
+				SecurityGroupPolicySet wire.SecurityGroupPolicySet
+			}{grp, pol.SecurityGroupPolicySet}
+			return g.emit(cmd, doc, func(w io.Writer) error {
+				if err := printResult(w, "text", grp); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "Version: %s\n", pol.SecurityGroupPolicySet.Version)
+				if err := policyTable(w, "Ingress", pol.SecurityGroupPolicySet.Ingress); err != nil {
+					return err
+				}
+				return policyTable(w, "Egress", pol.SecurityGroupPolicySet.Egress)
+			})
+		}}
+
+	var newName, newDesc string
+	edit := &cobra.Command{Use: "edit SG [--name NAME] [--description TEXT]", Short: "Rename a group or change its description", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &wire.ModifySecurityGroupAttributeRequest{SecurityGroupId: wire.NewString(args[0])}
+			if cmd.Flags().Changed("name") {
+				req.GroupName = wire.NewString(newName)
+			}
+			if cmd.Flags().Changed("description") {
+				req.GroupDescription = wire.NewString(newDesc)
+			}
+			if req.GroupName == nil && req.GroupDescription == nil {
+				return fmt.Errorf("nothing to change: give --name or --description")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := c.ModifySecurityGroupAttribute(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return g.emit(cmd, resp, func(w io.Writer) error { _, err := fmt.Fprintf(w, "Modified %s.\n", args[0]); return err })
+		}}
+	edit.Flags().StringVar(&newName, "name", "", "new name")
+	edit.Flags().StringVar(&newDesc, "description", "", "new description")
+
+	del := &cobra.Command{Use: "delete SG…", Short: "Delete groups (refused while an instance is bound or a policy refers to one)", Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var resps []*wire.DeleteSecurityGroupResponse
+			for _, id := range args {
+				resp, err := c.DeleteSecurityGroup(cmd.Context(), &wire.DeleteSecurityGroupRequest{SecurityGroupId: wire.NewString(id)})
+				if err != nil {
+					return fmt.Errorf("delete %s: %w", id, err)
+				}
+				resps = append(resps, resp)
+			}
+			return g.emit(cmd, resps, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Deleted %s.\n", strings.Join(args, ", "))
+				return err
+			})
+		}}
+
+	var cloneName, cloneDesc, cloneRegion, cloneProject string
+	clone := &cobra.Command{Use: "clone SG --name NAME [--to-region REGION] [--project N]", Short: "Copy a group's policies into a new group, in this or another region or project",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			req := &wire.CloneSecurityGroupRequest{SecurityGroupId: wire.NewString(args[0]), GroupName: wire.NewString(cloneName)}
+			if cloneDesc != "" {
+				req.GroupDescription = wire.NewString(cloneDesc)
+			}
+			if cloneProject != "" {
+				n, err := atoiFlag("project", cloneProject)
+				if err != nil {
+					return err
+				}
+				req.ProjectId = wire.NewIntString(n)
+			}
+			// The request goes to the target region; RemoteRegion names
+			// the source group's.
+			if cloneRegion != "" && cloneRegion != c.Region() {
+				req.RemoteRegion = wire.NewString(c.Region())
+				c = c.WithRegion(cloneRegion)
+			}
+			resp, err := c.CloneSecurityGroup(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return g.emit(cmd, resp, func(w io.Writer) error { return printResult(w, "text", resp.SecurityGroup) })
+		}}
+	clone.Flags().StringVar(&cloneName, "name", "", "name of the new group")
+	clone.Flags().StringVar(&cloneDesc, "description", "", "description of the new group (default: the source's)")
+	clone.Flags().StringVar(&cloneRegion, "to-region", "", "region of the new group (default: --region)")
+	clone.Flags().StringVar(&cloneProject, "project", "", "project of the new group")
+	_ = clone.MarkFlagRequired("name")
+
+	cmd.AddCommand(create, list, show, edit, del, clone, newExportCommand(g), newImportCommand(g))
+	return cmd
+}
+
+// listGroups pages through DescribeSecurityGroups: every group (limit 0)
+// or the first limit.
+func listGroups(ctx context.Context, c *client.Client, names []string, limit int) (*wire.DescribeSecurityGroupsResponse, error) {
+	out := &wire.DescribeSecurityGroupsResponse{SecurityGroupSet: []wire.SecurityGroup{}}
+	var filters []wire.Filter
+	if len(names) > 0 {
+		filters = []wire.Filter{{Name: wire.NewString("security-group-name"), Values: wire.Strings(names...)}}
+	}
+	for offset := 0; ; {
+		n := groupPage
+		if limit > 0 && limit-len(out.SecurityGroupSet) < n {
+			n = limit - len(out.SecurityGroupSet)
+		}
+		resp, err := c.DescribeSecurityGroups(ctx, &wire.DescribeSecurityGroupsRequest{Filters: filters, Offset: wire.NewIntString(int64(offset)), Limit: wire.NewIntString(int64(n))})
+		if err != nil {
+			return nil, err
+		}
+		out.TotalCount, out.RequestId = resp.TotalCount, resp.RequestId
+		out.SecurityGroupSet = append(out.SecurityGroupSet, resp.SecurityGroupSet...)
+		offset += len(resp.SecurityGroupSet)
+		if len(resp.SecurityGroupSet) == 0 || uint64(offset) >= resp.TotalCount || (limit > 0 && len(out.SecurityGroupSet) >= limit) {
+			return out, nil
+		}
+	}
+}
+
+// getGroup describes one group.
+func getGroup(ctx context.Context, c *client.Client, id string) (wire.SecurityGroup, error) {
+	resp, err := c.DescribeSecurityGroups(ctx, &wire.DescribeSecurityGroupsRequest{SecurityGroupIds: wire.Strings(id)})
+	if err != nil {
+		return wire.SecurityGroup{}, err
+	}
+	if len(resp.SecurityGroupSet) != 1 {
+		return wire.SecurityGroup{}, fmt.Errorf("security group %s: %d groups described", id, len(resp.SecurityGroupSet))
+	}
+	return resp.SecurityGroupSet[0], nil
+}
