@@ -47,6 +47,12 @@ func newAdminCommand(g *globals) *cobra.Command {
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				c, err := svc.CreateAccount(ctx, args[0])
 				return accountResult{c.AccountID, c.SecretID, c.SecretKey}, err
+			}),
+		fl.leaf("list", "List accounts", cobra.NoArgs,
+			func(ctx context.Context, svc *service.Service, _ []string) (any, error) { return svc.ListAccounts(ctx) }),
+		fl.leaf("delete ACCOUNT", "Delete an account that owns no group, instance or template, with its credentials", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteAccount(ctx, args[0])
 			}))
 
 	var credAccount, credRole string
@@ -58,7 +64,32 @@ func newAdminCommand(g *globals) *cobra.Command {
 	credCreate.Flags().StringVar(&credAccount, "account", "", "account id (acc-…)")
 	credCreate.Flags().StringVar(&credRole, "role", string(service.RoleReadOnly), "role: admin or readonly")
 	_ = credCreate.MarkFlagRequired("account")
-	credential := parentCommand("credential", "Manage credentials", credCreate)
+	var listAccount string
+	credList := fl.leaf("list", "List credentials (without their SecretKeys)", cobra.NoArgs,
+		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
+			return svc.ListCredentials(ctx, listAccount)
+		})
+	credList.Flags().StringVar(&listAccount, "account", "", "only this account's (default: every credential)")
+	setDisabled := func(disabled bool) func(context.Context, *service.Service, []string) (any, error) {
+		return func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+			return credentialStateResult{SecretId: args[0], Disabled: disabled}, svc.SetCredentialDisabled(ctx, args[0], disabled)
+		}
+	}
+	var retire bool
+	credRotate := fl.leaf("rotate SECRETID", "Create a new credential of the same account and role; the old one works until disabled or deleted", cobra.ExactArgs(1),
+		func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+			c, err := svc.RotateCredential(ctx, args[0], retire)
+			return rotateResult{c.AccountID, c.SecretID, c.SecretKey, string(c.Role), args[0], retire}, err
+		})
+	credRotate.Flags().BoolVar(&retire, "retire", false, "disable the old credential at once (default: keep both working)")
+	credential := parentCommand("credential", "Manage credentials", credCreate, credList,
+		fl.leaf("disable SECRETID", "Disable a credential: it signs nothing until enabled again", cobra.ExactArgs(1), setDisabled(true)),
+		fl.leaf("enable SECRETID", "Enable a disabled credential", cobra.ExactArgs(1), setDisabled(false)),
+		fl.leaf("delete SECRETID", "Delete a credential", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteCredential(ctx, args[0])
+			}),
+		credRotate)
 
 	platformKey := parentCommand("platform-key", "Manage platform credentials",
 		fl.leaf("create", "Create a platform credential (registers and purges instances of any account)", cobra.NoArgs,
@@ -72,6 +103,12 @@ func newAdminCommand(g *globals) *cobra.Command {
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				h, err := svc.CreateHost(ctx, args[0])
 				return hostResult{h.HostID, h.SecretID, h.SecretKey}, err
+			}),
+		fl.leaf("list", "List hosts", cobra.NoArgs,
+			func(ctx context.Context, svc *service.Service, _ []string) (any, error) { return svc.ListHosts(ctx) }),
+		fl.leaf("delete HOST", "Delete a host and its agent credentials (refused while it carries instances)", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteHost(ctx, args[0])
 			}))
 
 	var quotaAccount string
@@ -176,6 +213,15 @@ type (
 	platformKeyResult       struct{ SecretId, SecretKey string }
 	hostResult              struct{ HostId, SecretId, SecretKey string }
 	platformAddressesResult struct{ PlatformAddresses []string }
+	deletedResult           struct{ Deleted string }
+	credentialStateResult   struct {
+		SecretId string
+		Disabled bool
+	}
+	rotateResult struct {
+		AccountId, SecretId, SecretKey, Role, Replaces string
+		ReplacedDisabled                               bool
+	}
 )
 
 // The quota command prints service.Quotas, whose fields are the quotas in

@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 // subcommands lists the constructors of every top-level command besides
 // version. Each constructor lives in the file named after its command.
 var subcommands = []func(*globals) *cobra.Command{
-	func(*globals) *cobra.Command { return newServeCommand() },
+	newServeCommand,
 	func(*globals) *cobra.Command { return newBenchCommand() },
 	newAdminCommand,
 	newConfigureCommand,

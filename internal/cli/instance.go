@@ -72,8 +72,8 @@ func newInstanceCommand(g *globals) *cobra.Command {
 
 	var reg struct {
 		account, name, os, zone, public, host, iface string
-		project                                     int64
-		ips, ipv6s, groups                          []string
+		project                                      int64
+		ips, ipv6s, groups                           []string
 	}
 	register := &cobra.Command{Use: "register NAME --account ACC --zone ZONE --ip ADDR", Short: "Register an instance of an account (platform credential)",
 		Args: cobra.ExactArgs(1),

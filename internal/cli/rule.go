@@ -230,19 +230,26 @@ func newRuleCommand(g *globals) *cobra.Command {
 	_ = modCmd.MarkFlagRequired("index")
 
 	var rep ruleFlags
-	repCmd := &cobra.Command{Use: "replace SG --rule RULE…", Short: "Replace a whole direction with the policies given (ReplaceSecurityGroupPolicies)",
+	repCmd := &cobra.Command{Use: "replace SG --rule RULE…", Short: "Replace a whole direction with the policies given (ModifySecurityGroupPolicies)",
+		Long: `Replace every policy of one direction with the policies given, in one
+ModifySecurityGroupPolicies; the other direction is left as it is. That
+action is not Version-checked (the cloud's is not either): --version is
+refused here. To replace policies at given indexes, use rule modify.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := rep.dir()
 			if err != nil {
 				return err
 			}
+			if rep.version != "" {
+				return errors.New("rule replace is not Version-checked: leave out --version")
+			}
 			raws, err := rep.policies(args[1:])
 			if err != nil {
 				return err
 			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, rep.version, raws, nil)})
+				r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, "", raws, nil)})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -319,7 +326,18 @@ func newRuleCommand(g *globals) *cobra.Command {
 				if version == "" {
 					version = cur.SecurityGroupPolicySet.Version
 				}
-				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, version, raws, nil)})
+				// Every index between from and to gets its new policy, in
+				// one ReplaceSecurityGroupPolicies checked against the
+				// version read.
+				lo, hi := min(from, to), max(from, to)
+				set := policySet(d, version, raws[lo:hi+1], nil)
+				for i := range set.Ingress {
+					set.Ingress[i].PolicyIndex = wire.NewInt(int64(lo + i))
+				}
+				for i := range set.Egress {
+					set.Egress[i].PolicyIndex = wire.NewInt(int64(lo + i))
+				}
+				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}

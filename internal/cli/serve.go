@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +31,13 @@ type ServeConfig struct {
 	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
 	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
 	Demo              bool             // seed the demo account
+	// Bootstrap, if set, is the first admin's credential on an empty store
+	// instead of a random one; it is not printed.
+	Bootstrap *service.PresetCredential
+	// Dev runs a development server: a temporary store deleted on exit,
+	// the demo seeded, the fixed development credentials (DevAdmin,
+	// DevPlatform) printed; refused on an address that is not loopback.
+	Dev bool
 	// Ready, if set, is called with the bound address once the server
 	// accepts connections.
 	Ready func(addr net.Addr)
@@ -38,9 +47,25 @@ type ServeConfig struct {
 // context is cancelled.
 const shutdownGrace = 10 * time.Second
 
-func newServeCommand() *cobra.Command {
+// The fixed, well-known development credentials of serve --dev. They
+// are public: a --dev server listens on loopback only.
+const (
+	devAdminSecretID     = "AKIDPALISADEDEVADMIN000000000000"
+	devAdminSecretKey    = "palisade-dev-admin-key-0000000000000000"
+	devPlatformSecretID  = "AKIDPALISADEDEVPLATFORM000000000"
+	devPlatformSecretKey = "palisade-dev-platform-key-00000000000000"
+)
+
+// Environment variables of serve.
+const (
+	envBootstrapSecretID  = "PALISADE_BOOTSTRAP_SECRET_ID"
+	envBootstrapSecretKey = "PALISADE_BOOTSTRAP_SECRET_KEY"
+)
+
+func newServeCommand(g *globals) *cobra.Command {
 	cfg := ServeConfig{}
 	var regions, platform []string
+	var bootID, bootKey string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the API server (Tencent Cloud API 3.0 compatible), /metrics and /healthz",
@@ -51,6 +76,21 @@ its credentials once on standard output. Logs go to standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
+			if bootID == "" {
+				bootID = g.env(envBootstrapSecretID)
+			}
+			if bootKey == "" {
+				bootKey = g.env(envBootstrapSecretKey)
+			}
+			switch {
+			case (bootID == "") != (bootKey == ""):
+				return fmt.Errorf("--bootstrap-secret-id and --bootstrap-secret-key (or %s and %s) go together", envBootstrapSecretID, envBootstrapSecretKey)
+			case bootID != "":
+				cfg.Bootstrap = &service.PresetCredential{SecretID: bootID, SecretKey: bootKey}
+			}
+			if cfg.Dev && cmd.Flags().Changed("db") {
+				return errors.New("--dev runs on a temporary store: leave out --db")
+			}
 			if cfg.Regions, err = parseRegions(regions); err != nil {
 				return err
 			}
@@ -73,6 +113,9 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
+	f.BoolVar(&cfg.Dev, "dev", false, "development server: temporary store deleted on exit, demo seeded, fixed well-known credentials printed; loopback only")
+	f.StringVar(&bootID, "bootstrap-secret-id", "", "SecretId of the first admin on an empty store, instead of a random one (env "+envBootstrapSecretID+")")
+	f.StringVar(&bootKey, "bootstrap-secret-key", "", "SecretKey of the first admin on an empty store (env "+envBootstrapSecretKey+")")
 	return cmd
 }
 
@@ -121,6 +164,23 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	if cfg.HistoryRetention < 0 {
 		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
 	}
+	if cfg.Dev {
+		if err := checkLoopback(cfg.Listen); err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "palisade-dev-")
+		if err != nil {
+			return fmt.Errorf("dev store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.DSN = "sqlite:" + filepath.Join(dir, "palisade.db") + "?synchronous=normal"
+		cfg.MasterKeyFile = ""
+		cfg.Demo = true
+		if cfg.Bootstrap == nil {
+			cfg.Bootstrap = &service.PresetCredential{SecretID: devAdminSecretID, SecretKey: devAdminSecretKey}
+		}
+		fmt.Fprintf(stdout, "Development mode: a temporary store in %s, deleted on exit. Not for production.\n", dir)
+	}
 	st, err := backend.OpenWith(cfg.DSN, backend.Options{MasterKeyFile: cfg.MasterKeyFile, Logger: logger})
 	if err != nil {
 		return err
@@ -140,7 +200,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 			return fmt.Errorf("--platform-address %s: %w", p, err)
 		}
 	}
-	if err := bootstrap(ctx, svc, cfg.Demo, stdout, logger); err != nil {
+	if err := bootstrap(ctx, svc, cfg, stdout, logger); err != nil {
 		return err
 	}
 
@@ -163,6 +223,11 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	}
 	fmt.Fprintf(stdout, "Serving the API at http://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to http.\n",
 		ln.Addr(), strings.Join(regions, ", "), ln.Addr())
+	if cfg.Dev {
+		fmt.Fprintf(stdout, "Development credentials (fixed, public):\n  admin:    SecretId %s  SecretKey %s\n  platform: SecretId %s  SecretKey %s\n"+
+			"Use them with:\n  export PALISADE_ENDPOINT=http://%s PALISADE_SECRET_ID=%s PALISADE_SECRET_KEY=%s\n",
+			cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey, devPlatformSecretID, devPlatformSecretKey, ln.Addr(), cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -188,12 +253,27 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 
 // bootstrap creates the first admin account of an empty store and, when
 // asked, the demo account, printing their credentials once.
-func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.Writer, logger *slog.Logger) error {
-	admin, err := svc.EnsureBootstrap(ctx)
+func bootstrap(ctx context.Context, svc *service.Service, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	demo := cfg.Demo
+	var admin *service.AccountCredentials
+	var err error
+	if cfg.Bootstrap != nil {
+		admin, err = svc.EnsureBootstrapWith(ctx, *cfg.Bootstrap)
+	} else {
+		admin, err = svc.EnsureBootstrap(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if admin != nil {
+	if cfg.Dev {
+		if _, err := svc.EnsurePlatformKey(ctx, service.PresetCredential{SecretID: devPlatformSecretID, SecretKey: devPlatformSecretKey}); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	switch {
+	case admin != nil && cfg.Bootstrap != nil:
+		fmt.Fprintf(stdout, "Created the admin account %s with the preset SecretId %s.\n", admin.AccountID, admin.SecretID)
+	case admin != nil:
 		fmt.Fprintf(stdout, "Created the admin account %s. Its credentials are shown only now:\n  SecretId:  %s\n  SecretKey: %s\n",
 			admin.AccountID, admin.SecretID, admin.SecretKey)
 	}
@@ -212,4 +292,19 @@ func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.W
 	fmt.Fprintf(stdout, "Seeded the demo account %s (%d instances, %d groups):\n  SecretId:  %s\n  SecretKey: %s\n",
 		d.Account.AccountID, len(d.InstanceIDs), len(d.GroupIDs), d.Account.SecretID, d.Account.SecretKey)
 	return nil
+}
+
+// checkLoopback refuses a listen address that is not loopback.
+func checkLoopback(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--dev serves fixed, public credentials: it listens on a loopback address only, not %q", listen)
 }

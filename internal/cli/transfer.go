@@ -221,6 +221,7 @@ type importRow struct {
 	where string // "row 3" (CSV), "Ingress row 3" (XLSX), "Ingress[2]" (JSON)
 	dir   policy.Direction
 	raw   policy.Raw
+	err   error // a problem of the row that is not a policy field's
 }
 
 // RowError is a bad row of an imported file: where, and every problem of
@@ -396,27 +397,22 @@ func tableRows(recs [][]string, withDir bool, where func(rowNumber int) string, 
 			continue
 		}
 		if len(rec) > len(cols) {
-			bad = append(bad, RowError{Where: where(n), Err: fmt.Errorf("%d cells, the header has %d", len(rec), len(cols))})
+			rows = append(rows, importRow{where: where(n), err: fmt.Errorf("%d cells, the header has %d", len(rec), len(cols))})
 			continue
 		}
 		row := importRow{where: where(n), dir: d}
-		var dirErr error
 		for j, v := range rec {
 			switch cols[j] {
 			case "Direction":
 				dd, err := policy.ParseDirection(strings.TrimSpace(v))
 				if err != nil {
-					dirErr = fmt.Errorf("Direction %q: want INGRESS or EGRESS", v)
+					row.err = fmt.Errorf("Direction %q: want INGRESS or EGRESS", v)
 				}
 				row.dir = dd
 			case "PolicyIndex":
 			default:
 				*rawField(&row.raw, cols[j]) = v
 			}
-		}
-		if dirErr != nil {
-			bad = append(bad, RowError{Where: where(n), Err: dirErr})
-			continue
 		}
 		rows = append(rows, row)
 	}
@@ -446,10 +442,9 @@ nothing is written. Then the policies are applied in one write:
     holds one direction; ModifySecurityGroupPolicies with the current and
     the new policies when it holds both (that action is not
     Version-checked: a write by someone else in between is overwritten);
-  with --replace, the directions the file holds replace the group's:
-    ReplaceSecurityGroupPolicies (Version-checked against the version read
-    before the write) when it holds one, ModifySecurityGroupPolicies when it
-    holds both. A direction with no policies in the file is left as it is.
+  with --replace, the directions the file holds replace the group's, in
+    one ModifySecurityGroupPolicies; a direction with no policies in the
+    file is left as it is.
 
 A progress bar is shown on a terminal for large files.`,
 		Args: cobra.ExactArgs(1),
@@ -475,6 +470,10 @@ A progress bar is shown on a terminal for large files.`,
 			var lists [3][]policy.Raw
 			bar := newProgress(cmd.ErrOrStderr(), "validating", len(rows))
 			for i, r := range rows {
+				if r.err != nil {
+					bad = append(bad, RowError{Where: r.where, Err: r.err})
+					continue
+				}
 				p, err := policy.ParseRaw(r.raw)
 				if err != nil {
 					bad = append(bad, RowError{Where: r.where, Fields: policy.FieldErrors(err)})
@@ -536,13 +535,6 @@ func applyImport(ctx context.Context, c *client.Client, id string, lists [3][]po
 	case !both && !replace:
 		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(id), SecurityGroupPolicySet: policySet(one, "", lists[one], nil)})
 		return (*wire.PolicyWriteResponse)(r), wire.ActionCreateSecurityGroupPolicies, err
-	case !both && replace:
-		cur, err := describePolicies(ctx, c, id)
-		if err != nil {
-			return nil, "", err
-		}
-		r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(id), SecurityGroupPolicySet: policySet(one, cur.SecurityGroupPolicySet.Version, lists[one], nil)})
-		return (*wire.PolicyWriteResponse)(r), wire.ActionReplaceSecurityGroupPolicies, err
 	}
 	if !replace {
 		cur, err := describePolicies(ctx, c, id)
