@@ -54,6 +54,8 @@ const (
 	devAdminSecretKey    = "palisade-dev-admin-key-0000000000000000"
 	devPlatformSecretID  = "AKIDPALISADEDEVPLATFORM000000000"
 	devPlatformSecretKey = "palisade-dev-platform-key-00000000000000"
+	devDemoSecretID      = "AKIDPALISADEDEVDEMO0000000000000"
+	devDemoSecretKey     = "palisade-dev-demo-key-000000000000000000"
 )
 
 // Environment variables of serve.
@@ -107,7 +109,11 @@ its credentials once on standard output. Logs go to standard error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
-	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	dsn := backend.DefaultDSN
+	if v := g.env(envDB); v != "" {
+		dsn = v
+	}
+	f.StringVar(&cfg.DSN, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key that encrypts secret keys at rest, created on first start (default: the database path + .key)")
 	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
@@ -224,9 +230,9 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	fmt.Fprintf(stdout, "Serving the API at http://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to http.\n",
 		ln.Addr(), strings.Join(regions, ", "), ln.Addr())
 	if cfg.Dev {
-		fmt.Fprintf(stdout, "Development credentials (fixed, public):\n  admin:    SecretId %s  SecretKey %s\n  platform: SecretId %s  SecretKey %s\n"+
-			"Use them with:\n  export PALISADE_ENDPOINT=http://%s PALISADE_SECRET_ID=%s PALISADE_SECRET_KEY=%s\n",
-			cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey, devPlatformSecretID, devPlatformSecretKey, ln.Addr(), cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey)
+		fmt.Fprintf(stdout, "Development credentials (fixed, public):\n  admin:    SecretId %s  SecretKey %s\n  demo:     SecretId %s  SecretKey %s\n  platform: SecretId %s  SecretKey %s\n"+
+			"Use the demo account (its groups, instances and templates are seeded) with:\n  export PALISADE_ENDPOINT=http://%s PALISADE_SECRET_ID=%s PALISADE_SECRET_KEY=%s\n",
+			cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey, devDemoSecretID, devDemoSecretKey, devPlatformSecretID, devPlatformSecretKey, ln.Addr(), devDemoSecretID, devDemoSecretKey)
 	}
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
@@ -288,6 +294,11 @@ func bootstrap(ctx context.Context, svc *service.Service, cfg ServeConfig, stdou
 			return nil
 		}
 		return fmt.Errorf("seed demo: %w", err)
+	}
+	if cfg.Dev {
+		if err := svc.AddPresetCredential(ctx, d.Account.AccountID, service.RoleAdmin, service.PresetCredential{SecretID: devDemoSecretID, SecretKey: devDemoSecretKey}); err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "Seeded the demo account %s (%d instances, %d groups):\n  SecretId:  %s\n  SecretKey: %s\n",
 		d.Account.AccountID, len(d.InstanceIDs), len(d.GroupIDs), d.Account.SecretID, d.Account.SecretKey)

@@ -86,11 +86,11 @@ func newSGCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			grp, err := getGroup(cmd.Context(), c, args[0])
+			pol, err := describePolicies(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
 			}
-			pol, err := describePolicies(cmd.Context(), c, args[0])
+			grp, err := getGroup(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
 			}

@@ -334,3 +334,26 @@ func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential
 	}
 	return created, nil
 }
+
+// AddPresetCredential adds the credential preset, of role admin or
+// readonly, to an account.
+func (s *Service) AddPresetCredential(ctx context.Context, accountID string, role Role, preset PresetCredential) error {
+	if role != RoleAdmin && role != RoleReadOnly {
+		return fieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
+	}
+	if err := preset.check(); err != nil {
+		return fmt.Errorf("add credential: %w", err)
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
+			return notFound(ResourceAccount, accountID)
+		} else if err != nil {
+			return err
+		}
+		return s.presetCredential(ctx, tx, preset, accountID, role)
+	})
+	if err != nil {
+		return fmt.Errorf("add credential: %w", err)
+	}
+	return nil
+}
