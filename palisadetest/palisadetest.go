@@ -46,9 +46,22 @@ type Server struct {
 	svc *service.Service
 }
 
+// Options configure NewServerWith; the zero value is NewServer's.
+type Options struct {
+	// MaxBodyBytes is the largest request body the server accepts (0: the
+	// server's default, 1 MiB).
+	MaxBodyBytes int64
+}
+
 // NewServer starts a server on a fresh store and registers its shutdown
 // with t.Cleanup. Any failure to start is fatal to the test.
 func NewServer(t testing.TB) *Server {
+	t.Helper()
+	return NewServerWith(t, Options{})
+}
+
+// NewServerWith is NewServer with options.
+func NewServerWith(t testing.TB, o Options) *Server {
 	t.Helper()
 	ctx := context.Background()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "palisade.db") + "?synchronous=normal"
@@ -67,7 +80,7 @@ func NewServer(t testing.TB) *Server {
 		st.Close()
 		t.Fatalf("palisadetest: create platform key: %v", err)
 	}
-	hs := httptest.NewServer(api.NewHandler(api.Options{Service: svc}))
+	hs := httptest.NewServer(api.NewHandler(api.Options{Service: svc, MaxBodyBytes: o.MaxBodyBytes}))
 	t.Cleanup(func() {
 		hs.Close()
 		st.Close()

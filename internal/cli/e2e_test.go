@@ -761,7 +761,7 @@ func TestCLIVersionDocsCompletion(t *testing.T) {
 }
 
 // writeXLSX writes a workbook with the given sheets and rows.
-func writeXLSX(t *testing.T, file string, sheets map[string][][]string) {
+func writeXLSX(t testing.TB, file string, sheets map[string][][]string) {
 	t.Helper()
 	x := excelize.NewFile()
 	defer x.Close()

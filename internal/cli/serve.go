@@ -31,6 +31,7 @@ type ServeConfig struct {
 	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
 	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
 	Demo              bool             // seed the demo account
+	MaxBodyBytes      int64            // largest request body (0: api.DefaultMaxBodyBytes)
 	// Bootstrap, if set, is the first admin's credential on an empty store
 	// instead of a random one; it is not printed.
 	Bootstrap *service.PresetCredential
@@ -119,6 +120,7 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
+	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted, in bytes (10,000 policies in one import take about 1.2 MB)")
 	f.BoolVar(&cfg.Dev, "dev", false, "development server: temporary store deleted on exit, demo seeded, fixed well-known credentials printed; loopback only")
 	f.StringVar(&bootID, "bootstrap-secret-id", "", "SecretId of the first admin on an empty store, instead of a random one (env "+envBootstrapSecretID+")")
 	f.StringVar(&bootKey, "bootstrap-secret-key", "", "SecretKey of the first admin on an empty store (env "+envBootstrapSecretKey+")")
@@ -167,6 +169,9 @@ func parsePlatformAddress(s string) (netip.Prefix, error) {
 // gracefully. First-start admin credentials and demo credentials are printed
 // to stdout.
 func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	if cfg.MaxBodyBytes < 0 {
+		return fmt.Errorf("max body bytes %d: want a positive size", cfg.MaxBodyBytes)
+	}
 	if cfg.HistoryRetention < 0 {
 		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
 	}
@@ -215,7 +220,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger}),
+		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,9 @@ import (
 
 // groupPage is the page size of sg list: the API's largest Limit.
 const groupPage = 100
+
+// listWorkers is how many pages sg list fetches at a time.
+const listWorkers = 4
 
 func newSGCommand(g *globals) *cobra.Command {
 	cmd := parentCommand("sg", "Create, list, show, edit, delete, clone, export and import security groups")
@@ -198,29 +202,83 @@ func newSGCommand(g *globals) *cobra.Command {
 }
 
 // listGroups pages through DescribeSecurityGroups: every group (limit 0)
-// or the first limit.
+// or the first limit. After the first page, which tells how many there
+// are, the other pages are fetched listWorkers at a time and put back in
+// order; like any paging, a group created or deleted meanwhile may be
+// missed or seen twice.
 func listGroups(ctx context.Context, c *client.Client, names []string, limit int) (*wire.DescribeSecurityGroupsResponse, error) {
-	out := &wire.DescribeSecurityGroupsResponse{SecurityGroupSet: []wire.SecurityGroup{}}
 	var filters []wire.Filter
 	if len(names) > 0 {
 		filters = []wire.Filter{{Name: wire.NewString("security-group-name"), Values: wire.Strings(names...)}}
 	}
-	for offset := 0; ; {
-		n := groupPage
-		if limit > 0 && limit-len(out.SecurityGroupSet) < n {
-			n = limit - len(out.SecurityGroupSet)
-		}
-		resp, err := c.DescribeSecurityGroups(ctx, &wire.DescribeSecurityGroupsRequest{Filters: filters, Offset: wire.NewIntString(int64(offset)), Limit: wire.NewIntString(int64(n))})
-		if err != nil {
-			return nil, err
-		}
-		out.TotalCount, out.RequestId = resp.TotalCount, resp.RequestId
-		out.SecurityGroupSet = append(out.SecurityGroupSet, resp.SecurityGroupSet...)
-		offset += len(resp.SecurityGroupSet)
-		if len(resp.SecurityGroupSet) == 0 || uint64(offset) >= resp.TotalCount || (limit > 0 && len(out.SecurityGroupSet) >= limit) {
-			return out, nil
-		}
+	fetch := func(ctx context.Context, offset, n int) (*wire.DescribeSecurityGroupsResponse, error) {
+		return c.DescribeSecurityGroups(ctx, &wire.DescribeSecurityGroupsRequest{Filters: filters, Offset: wire.NewIntString(int64(offset)), Limit: wire.NewIntString(int64(n))})
 	}
+	first := groupPage
+	if limit > 0 && limit < first {
+		first = limit
+	}
+	out, err := fetch(ctx, 0, first)
+	if err != nil {
+		return nil, err
+	}
+	if out.SecurityGroupSet == nil {
+		out.SecurityGroupSet = []wire.SecurityGroup{}
+	}
+	want := int(out.TotalCount)
+	if limit > 0 && limit < want {
+		want = limit
+	}
+	if len(out.SecurityGroupSet) < first || want <= first {
+		return out, nil
+	}
+	var offsets []int
+	for off := first; off < want; off += groupPage {
+		offsets = append(offsets, off)
+	}
+	pages := make([][]wire.SecurityGroup, len(offsets))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     int
+		wg       sync.WaitGroup
+	)
+	for range min(listWorkers, len(offsets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(offsets) {
+					return
+				}
+				resp, err := fetch(ctx, offsets[i], min(groupPage, want-offsets[i]))
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
+				pages[i] = resp.SecurityGroupSet
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	for _, p := range pages {
+		out.SecurityGroupSet = append(out.SecurityGroupSet, p...)
+	}
+	return out, nil
 }
 
 // getGroup describes one group.
