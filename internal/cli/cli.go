@@ -123,7 +123,7 @@ PALISADE_SECRET_KEY and PALISADE_REGION, then from the profile named by
 	root.SetErr(stderr)
 	root.SetVersionTemplate("palisade {{.Version}}\n")
 	g.register(root)
-	root.AddCommand(newVersionCommand())
+	root.AddCommand(newVersionCommand(g))
 	for _, add := range subcommands {
 		root.AddCommand(add(g))
 	}
@@ -160,14 +160,20 @@ func versionString() string {
 	return v + " " + info.GoVersion
 }
 
-func newVersionCommand() *cobra.Command {
+func newVersionCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the Palisade version, VCS revision and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "palisade %s\n", versionString())
-			return err
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			doc := struct{ Version string }{versionString()}
+			return g.emit(cmd, doc, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "palisade %s\n", doc.Version)
+				return err
+			})
 		},
 	}
 }

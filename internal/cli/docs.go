@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func newDocsCommand(*globals) *cobra.Command {
+func newDocsCommand(g *globals) *cobra.Command {
 	cmd := parentCommand("docs", "Generate documentation from the commands")
 	man := &cobra.Command{Use: "man DIR", Short: "Write a man page (section 1) for every command into DIR", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,8 +48,14 @@ func newDocsCommand(*globals) *cobra.Command {
 			if err := walk(cmd.Root()); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "Wrote %d man pages to %s.\n", n, args[0])
-			return err
+			doc := struct {
+				Directory string
+				Pages     int
+			}{args[0], n}
+			return g.emit(cmd, doc, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Wrote %d man pages to %s.\n", n, args[0])
+				return err
+			})
 		}}
 	cmd.AddCommand(man)
 	return cmd
