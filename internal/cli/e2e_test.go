@@ -758,6 +758,15 @@ func TestCLIVersionDocsCompletion(t *testing.T) {
 	if out := c.ok("__complete", "sg", ""); !strings.Contains(out, "import") || !strings.Contains(out, "export") {
 		t.Errorf("completion of sg: %q", out)
 	}
+	// Ids complete from the API.
+	srv := palisadetest.NewServer(t)
+	api := newCLI(t, srv)
+	id := createGroup(api, "completed")
+	for _, args := range [][]string{{"__complete", "sg", "show", ""}, {"__complete", "rule", "add", ""}, {"__complete", "instance", "bind", "ins-x", "--group", ""}} {
+		if out := api.ok(args...); !strings.Contains(out, id+"\tcompleted") {
+			t.Errorf("%q: %q, want %s", args, out, id)
+		}
+	}
 }
 
 // writeXLSX writes a workbook with the given sheets and rows.

@@ -161,5 +161,6 @@ func newInstanceCommand(g *globals) *cobra.Command {
 	}, "Purged %s.")
 
 	cmd.AddCommand(list, show, register, bind, unbind, setGroups, stop, start, terminate, purge)
+	g.completeIDs(cmd, g.instanceIDs, "list", "register")
 	return cmd
 }

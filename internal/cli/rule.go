@@ -348,6 +348,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 	_ = mvCmd.MarkFlagRequired("to")
 
 	cmd.AddCommand(list, addCmd, insCmd, modCmd, repCmd, delCmd, mvCmd)
+	g.completeIDs(cmd, g.groupIDs)
 	return cmd
 }
 

@@ -198,6 +198,7 @@ func newSGCommand(g *globals) *cobra.Command {
 	_ = clone.MarkFlagRequired("name")
 
 	cmd.AddCommand(create, list, show, edit, del, clone, newExportCommand(g), newImportCommand(g))
+	g.completeIDs(cmd, g.groupIDs, "create", "list")
 	return cmd
 }
 

@@ -46,6 +46,7 @@ func newSimulateCommand(g *globals) *cobra.Command {
 				return nil
 			})
 		}}
+	cmd.ValidArgsFunction = completeFirst(g.instanceIDs)
 	f := cmd.Flags()
 	f.StringVar(&direction, "direction", "ingress", "ingress (the peer is the source) or egress (the peer is the destination)")
 	f.StringVar(&protocol, "protocol", "tcp", "TCP, UDP, ICMP, ICMPv6, GRE")
