@@ -208,3 +208,26 @@ func TestCheckLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressOnlyOnTerminal: a pipe, a file or a buffer never gets the
+// progress bar.
+func TestProgressOnlyOnTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var buf strings.Builder
+	for _, w := range []interface{ Write([]byte) (int, error) }{f, &buf} {
+		p := newProgress(w, "validating", 10000)
+		for i := range 10000 {
+			p.set(i + 1)
+		}
+		if p.on {
+			t.Errorf("progress on for %T", w)
+		}
+	}
+	if fi, _ := f.Stat(); fi.Size() != 0 || buf.Len() != 0 {
+		t.Errorf("progress printed to a file (%d bytes) or buffer (%q)", fi.Size(), buf.String())
+	}
+}
