@@ -58,12 +58,22 @@ const cliErrorCode = "ClientError"
 
 // errorDoc is a failure as JSON; with an API error its fields are the
 // API's.
+// An import refused for bad rows adds Rows: one entry per bad field (or
+// per bad row when the problem is not a field's).
 type errorDoc struct {
 	Error struct {
-		Code      string `json:"Code"`
-		Message   string `json:"Message"`
-		RequestId string `json:"RequestId"`
+		Code      string      `json:"Code"`
+		Message   string      `json:"Message"`
+		RequestId string      `json:"RequestId"`
+		Rows      []badRowDoc `json:"Rows,omitempty"`
 	} `json:"Error"`
+}
+
+type badRowDoc struct {
+	Row    string `json:"Row"`
+	Field  string `json:"Field"`
+	Value  string `json:"Value"`
+	Reason string `json:"Reason"`
 }
 
 func printError(w io.Writer, asJSON bool, err error) {
@@ -72,6 +82,17 @@ func printError(w io.Writer, asJSON bool, err error) {
 	var ae *client.Error
 	if errors.As(err, &ae) {
 		doc.Error.Code, doc.Error.Message, doc.Error.RequestId = ae.Code, ae.Message, ae.RequestID
+	}
+	var ie *ImportError
+	if errors.As(err, &ie) {
+		for _, r := range ie.Rows {
+			if r.Err != nil {
+				doc.Error.Rows = append(doc.Error.Rows, badRowDoc{Row: r.Where, Reason: r.Err.Error()})
+			}
+			for _, f := range r.Fields {
+				doc.Error.Rows = append(doc.Error.Rows, badRowDoc{Row: r.Where, Field: f.Field, Value: f.Value, Reason: f.Reason})
+			}
+		}
 	}
 	if asJSON {
 		b, _ := json.Marshal(doc)

@@ -118,7 +118,10 @@ func (c *cli) fail(args ...string) apiError {
 	return e.Error
 }
 
-type apiError struct{ Code, Message, RequestId string }
+type apiError struct {
+	Code, Message, RequestId string
+	Rows                     []struct{ Row, Field, Value, Reason string }
+}
 
 // policies returns a group's policy set through the CLI.
 func (c *cli) policies(id string) wire.SecurityGroupPolicySet {
@@ -423,6 +426,15 @@ func TestCLIImportRefusesBadRows(t *testing.T) {
 				t.Errorf("group changed: version %s → %s", before.Version, after.Version)
 			}
 		})
+	}
+	// With -o json each bad field is also a structured row.
+	e := c.fail("sg", "import", id, "--file", csvFile)
+	var rows []string
+	for _, r := range e.Rows {
+		rows = append(rows, r.Row+" "+r.Field+" "+r.Value)
+	}
+	if want := []string{"row 3 Port 99999", "row 4  ", "row 5 CidrBlock 10.0.0.300/8", "row 5 Action ALLOW"}; !reflect.DeepEqual(rows, want) {
+		t.Errorf("error rows = %q, want %q", rows, want)
 	}
 	// Text mode prints one bad row per line on stderr, exit 1.
 	_, errOut, code := c.run("sg", "import", id, "--file", csvFile)
