@@ -285,6 +285,46 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Errorf("no presets")
 	}
 
+	// The rest of the group and template actions.
+	dbFile := filepath.Join(t.TempDir(), "db.json")
+	c.ok("sg", "export", db, "--file", dbFile)
+	var fromFile wire.CreateSecurityGroupResponse
+	c.json(&fromFile, "sg", "create", "from-file", "--file", dbFile)
+	if got := compact(c.policies(fromFile.SecurityGroup.SecurityGroupId).Ingress); !reflect.DeepEqual(got, compact(c.policies(db).Ingress)) {
+		t.Errorf("sg create --file: %q", got)
+	}
+	var def wire.SecurityGroup
+	c.json(&def, "sg", "create-default")
+	if !def.IsDefault {
+		t.Errorf("create-default = %+v", def)
+	}
+	var lim wire.SecurityGroupLimitSet
+	c.json(&lim, "sg", "limits")
+	if lim.SecurityGroupPolicyLimit != 100 {
+		t.Errorf("limits = %+v", lim)
+	}
+	var refs []wire.ReferredSecurityGroup
+	c.json(&refs, "sg", "references", web)
+	if len(refs) != 1 || refs[0].SecurityGroupId != web {
+		t.Errorf("references = %+v", refs)
+	}
+	var stats []wire.SecurityGroupAssociationStatistics
+	c.json(&stats, "sg", "stats", web)
+	if len(stats) != 1 || stats[0].SecurityGroupId != web {
+		t.Errorf("stats = %+v", stats)
+	}
+	c.ok("template", "edit", at.AddressTemplate.AddressTemplateId, "--name", "office-2", "203.0.113.0/25")
+	var ats wire.DescribeAddressTemplatesResponse
+	c.json(&ats, "call", "DescribeAddressTemplates")
+	if len(ats.AddressTemplateSet) != 1 || ats.AddressTemplateSet[0].AddressTemplateName != "office-2" || !reflect.DeepEqual(ats.AddressTemplateSet[0].AddressSet, []string{"203.0.113.0/25"}) {
+		t.Errorf("after template edit: %+v", ats.AddressTemplateSet)
+	}
+	var ports wire.DescribeCommonPortsResponse
+	c.json(&ports, "template", "ports")
+	if len(ports.PortSet) == 0 || len(ports.BlockedPortSet) == 0 {
+		t.Errorf("ports = %+v", ports)
+	}
+
 	// The account, raw calls, and the end of the quickstart.
 	var acct wire.DescribeAccountResponse
 	c.json(&acct, "account", "show")
@@ -304,11 +344,10 @@ func TestCLIQuickstart(t *testing.T) {
 	if e := c.fail("call", "DescribeSecurityGroups", "--data", `{"Limit":"1000"}`); !strings.HasPrefix(e.Code, "InvalidParameterValue") {
 		t.Errorf("call with a bad Limit: %+v", e)
 	}
-	c.ok("rule", "delete", db, "--index", "0")
-	c.ok("sg", "delete", db, web)
+	c.ok("sg", "delete", db, fromFile.SecurityGroup.SecurityGroupId, web)
 	c.json(&groups, "sg", "list")
-	if groups.TotalCount != 0 {
-		t.Errorf("groups left: %+v", groups.SecurityGroupSet)
+	if groups.TotalCount != 1 || groups.SecurityGroupSet[0].SecurityGroupId != def.SecurityGroupId {
+		t.Errorf("groups left: %+v, want only the default group", groups.SecurityGroupSet)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/wire"
 )
 
@@ -22,7 +24,7 @@ const listWorkers = 4
 func newSGCommand(g *globals) *cobra.Command {
 	cmd := parentCommand("sg", "Create, list, show, edit, delete, clone, export and import security groups")
 
-	var desc, template, project string
+	var desc, template, project, policyFile string
 	var tags []string
 	create := &cobra.Command{Use: "create NAME", Short: "Create a security group, empty or from a template (palisade template presets lists them)",
 		Args: cobra.ExactArgs(1),
@@ -49,8 +51,24 @@ func newSGCommand(g *globals) *cobra.Command {
 				}
 				req.Tags = append(req.Tags, wire.TagInput{Key: wire.NewString(k), Value: wire.NewString(v)})
 			}
-			resp, err := c.CreateSecurityGroup(cmd.Context(), req)
-			if err != nil {
+			var resp *wire.CreateSecurityGroupResponse
+			if policyFile != "" {
+				if template != "" {
+					return errors.New("give --template or --file, not both")
+				}
+				lists, err := readPolicyFile(cmd, policyFile, "")
+				if err != nil {
+					return err
+				}
+				set := policySet(policy.Ingress, "", lists[policy.Ingress], nil)
+				set.Egress = policySet(policy.Egress, "", lists[policy.Egress], nil).Egress
+				r, err := c.CreateSecurityGroupWithPolicies(cmd.Context(), &wire.CreateSecurityGroupWithPoliciesRequest{
+					GroupName: req.GroupName, GroupDescription: req.GroupDescription, ProjectId: req.ProjectId, Tags: req.Tags, SecurityGroupPolicySet: set})
+				if err != nil {
+					return err
+				}
+				resp = (*wire.CreateSecurityGroupResponse)(r)
+			} else if resp, err = c.CreateSecurityGroup(cmd.Context(), req); err != nil {
 				return err
 			}
 			g.printWarnings(cmd, resp.Warnings)
@@ -60,6 +78,7 @@ func newSGCommand(g *globals) *cobra.Command {
 	create.Flags().StringVar(&template, "template", "", "policy template: open-all, open-common, linux-login, windows-login, web, …")
 	create.Flags().StringVar(&project, "project", "", "project id (default 0)")
 	create.Flags().StringArrayVar(&tags, "tag", nil, "tag KEY=VALUE (repeatable)")
+	create.Flags().StringVar(&policyFile, "file", "", "create with the policies of this JSON, CSV or XLSX file, validated first (CreateSecurityGroupWithPolicies)")
 
 	var names []string
 	var limit int
@@ -197,8 +216,57 @@ func newSGCommand(g *globals) *cobra.Command {
 	clone.Flags().StringVar(&cloneProject, "project", "", "project of the new group")
 	_ = clone.MarkFlagRequired("name")
 
-	cmd.AddCommand(create, list, show, edit, del, clone, newExportCommand(g), newImportCommand(g))
-	g.completeIDs(cmd, g.groupIDs, "create", "list")
+	// api runs one call and prints its response.
+	api := func(use, short string, args cobra.PositionalArgs, call func(ctx context.Context, c *client.Client, args []string) (any, error)) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			v, err := call(cmd.Context(), c, args)
+			if err != nil {
+				return err
+			}
+			return g.emit(cmd, v, nil)
+		}}
+	}
+	var defProject int64
+	createDefault := api("create-default [--project N]", "Create, or return, the project's undeletable default group (CreateDefaultSecurityGroup)", cobra.NoArgs,
+		func(ctx context.Context, c *client.Client, _ []string) (any, error) {
+			r, err := c.CreateDefaultSecurityGroup(ctx, &wire.CreateDefaultSecurityGroupRequest{ProjectId: wire.NewIntString(defProject)})
+			if err != nil {
+				return nil, err
+			}
+			return r.SecurityGroup, nil
+		})
+	createDefault.Flags().Int64Var(&defProject, "project", 0, "project id")
+	limits := api("limits", "Show the account's quotas (DescribeSecurityGroupLimits)", cobra.NoArgs,
+		func(ctx context.Context, c *client.Client, _ []string) (any, error) {
+			r, err := c.DescribeSecurityGroupLimits(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			return r.SecurityGroupLimitSet, nil
+		})
+	refs := api("references SG…", "List the groups whose policies refer to each group (DescribeSecurityGroupReferences)", cobra.MinimumNArgs(1),
+		func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			r, err := c.DescribeSecurityGroupReferences(ctx, &wire.DescribeSecurityGroupReferencesRequest{SecurityGroupIds: wire.Strings(args...)})
+			if err != nil {
+				return nil, err
+			}
+			return r.ReferredSecurityGroupSet, nil
+		})
+	stats := api("stats SG…", "Count what each group is bound to and referenced by (DescribeSecurityGroupAssociationStatistics)", cobra.MinimumNArgs(1),
+		func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			r, err := c.DescribeSecurityGroupAssociationStatistics(ctx, &wire.DescribeSecurityGroupAssociationStatisticsRequest{SecurityGroupIds: wire.Strings(args...)})
+			if err != nil {
+				return nil, err
+			}
+			return r.SecurityGroupAssociationStatisticsSet, nil
+		})
+
+	cmd.AddCommand(create, list, show, edit, del, clone, newExportCommand(g), newImportCommand(g), createDefault, limits, refs, stats)
+	g.completeIDs(cmd, g.groupIDs, "create", "list", "create-default", "limits")
 	return cmd
 }
 

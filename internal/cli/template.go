@@ -146,6 +146,54 @@ func newTemplateCommand(g *globals) *cobra.Command {
 			}
 			return resp, say("Deleted %s.", id), nil
 		})
-	cmd.AddCommand(presets, list, createAddr, createSvc, createGroup, del)
+	var editName string
+	edit := run("edit ID [--name NAME] [ENTRY…|MEMBER…]", "Rename a template or group, or set its entries or members (Modify…Attribute)", cobra.MinimumNArgs(1),
+		func(ctx context.Context, c *client.Client, args []string) (any, func(io.Writer) error, error) {
+			id, entries := args[0], wire.Strings(args[1:]...)
+			var name *wire.String
+			if editName != "" {
+				name = wire.NewString(editName)
+			}
+			if name == nil && len(entries) == 0 {
+				return nil, nil, fmt.Errorf("nothing to change: give --name or entries")
+			}
+			var resp any
+			var err error
+			switch {
+			case strings.HasPrefix(id, policy.PrefixAddressTemplateGroup):
+				resp, err = c.ModifyAddressTemplateGroupAttribute(ctx, &wire.ModifyAddressTemplateGroupAttributeRequest{AddressTemplateGroupId: wire.NewString(id), AddressTemplateGroupName: name, AddressTemplateIds: entries})
+			case strings.HasPrefix(id, policy.PrefixAddressTemplate):
+				resp, err = c.ModifyAddressTemplateAttribute(ctx, &wire.ModifyAddressTemplateAttributeRequest{AddressTemplateId: wire.NewString(id), AddressTemplateName: name, Addresses: entries})
+			case strings.HasPrefix(id, policy.PrefixServiceTemplateGroup):
+				resp, err = c.ModifyServiceTemplateGroupAttribute(ctx, &wire.ModifyServiceTemplateGroupAttributeRequest{ServiceTemplateGroupId: wire.NewString(id), ServiceTemplateGroupName: name, ServiceTemplateIds: entries})
+			case strings.HasPrefix(id, policy.PrefixServiceTemplate):
+				resp, err = c.ModifyServiceTemplateAttribute(ctx, &wire.ModifyServiceTemplateAttributeRequest{ServiceTemplateId: wire.NewString(id), ServiceTemplateName: name, Services: entries})
+			default:
+				return nil, nil, fmt.Errorf("%q is not a template id (ipm-, ipmg-, ppm- or ppmg-)", id)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			return resp, say("Modified %s (every policy using it follows).", id), nil
+		})
+	edit.Flags().StringVar(&editName, "name", "", "new name")
+	ports := run("ports", "List the common ports and the ports blocked by the platform or ISPs (DescribeCommonPorts)", cobra.NoArgs,
+		func(ctx context.Context, c *client.Client, _ []string) (any, func(io.Writer) error, error) {
+			resp, err := c.DescribeCommonPorts(ctx, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return resp, func(w io.Writer) error {
+				rows := make([][]string, 0, len(resp.PortSet)+len(resp.BlockedPortSet))
+				for _, p := range resp.PortSet {
+					rows = append(rows, []string{p.Protocol, p.Port, p.Service, "", p.Description})
+				}
+				for _, p := range resp.BlockedPortSet {
+					rows = append(rows, []string{p.Protocol, p.Port, "", "blocked by " + p.BlockedBy + " (" + p.Direction + ")", ""})
+				}
+				return table(w, []string{"PROTOCOL", "PORT", "SERVICE", "BLOCKED", "DESCRIPTION"}, rows)
+			}, nil
+		})
+	cmd.AddCommand(presets, list, createAddr, createSvc, createGroup, edit, del, ports)
 	return cmd
 }

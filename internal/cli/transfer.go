@@ -452,38 +452,12 @@ A progress bar is shown on a terminal for large files.`,
 			if file == "" {
 				return errors.New("--file is required")
 			}
-			f, err := formatOf(format, file)
-			if err != nil {
-				return err
-			}
 			if err := g.checkOutput(); err != nil {
 				return err
 			}
-			data, err := readFile(file)
+			lists, err := readPolicyFile(cmd, file, format)
 			if err != nil {
 				return err
-			}
-			rows, bad, err := readRows(data, f)
-			if err != nil {
-				return fmt.Errorf("import %s: %w", file, err)
-			}
-			var lists [3][]policy.Raw
-			bar := newProgress(cmd.ErrOrStderr(), "validating", len(rows))
-			for i, r := range rows {
-				if r.err != nil {
-					bad = append(bad, RowError{Where: r.where, Err: r.err})
-					continue
-				}
-				p, err := policy.ParseRaw(r.raw)
-				if err != nil {
-					bad = append(bad, RowError{Where: r.where, Fields: policy.FieldErrors(err)})
-				} else {
-					lists[r.dir] = append(lists[r.dir], p.Raw())
-				}
-				bar.set(i + 1)
-			}
-			if len(bad) > 0 {
-				return &ImportError{File: file, Rows: bad}
 			}
 			if len(lists[policy.Ingress])+len(lists[policy.Egress]) == 0 {
 				return fmt.Errorf("import %s: the file holds no policies", file)
@@ -511,6 +485,43 @@ A progress bar is shown on a terminal for large files.`,
 	cmd.Flags().StringVar(&file, "file", "", "file to read")
 	cmd.Flags().BoolVar(&replace, "replace", false, "replace the directions the file holds instead of appending")
 	return cmd
+}
+
+// readPolicyFile reads a policy file and validates every row with the
+// server's parser: the policies by direction, or an *ImportError naming
+// every bad row.
+func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]policy.Raw, error) {
+	var lists [3][]policy.Raw
+	f, err := formatOf(format, file)
+	if err != nil {
+		return lists, err
+	}
+	data, err := readFile(file)
+	if err != nil {
+		return lists, err
+	}
+	rows, bad, err := readRows(data, f)
+	if err != nil {
+		return lists, fmt.Errorf("import %s: %w", file, err)
+	}
+	bar := newProgress(cmd.ErrOrStderr(), "validating", len(rows))
+	for i, r := range rows {
+		if r.err != nil {
+			bad = append(bad, RowError{Where: r.where, Err: r.err})
+			continue
+		}
+		p, err := policy.ParseRaw(r.raw)
+		if err != nil {
+			bad = append(bad, RowError{Where: r.where, Fields: policy.FieldErrors(err)})
+		} else {
+			lists[r.dir] = append(lists[r.dir], p.Raw())
+		}
+		bar.set(i + 1)
+	}
+	if len(bad) > 0 {
+		return lists, &ImportError{File: file, Rows: bad}
+	}
+	return lists, nil
 }
 
 type importResult struct {
