@@ -317,14 +317,17 @@ func TestEveryActionHasATypedMethod(t *testing.T) {
 	}
 }
 
-// The client signs X-TC-Action, so the same body sent to two actions in
-// one second has two signatures: the server's replay cache, which refuses
-// a signature seen for another action, answers both.
+// The client signs X-TC-Action and a nonce, so the same body sent to two
+// actions, or the same write sent twice, in one second has new signatures:
+// the server's replay cache, which refuses a signature seen for another
+// action or a write's seen before, answers every one. A captured request
+// re-sent as it was is still refused.
 func TestSameBodyToTwoActionsInOneSecond(t *testing.T) {
 	s := newServer(t)
 	ctx := context.Background()
 	at := time.Now()
-	c := s.admin.WithClock(func() time.Time { return at })
+	rec := &recorder{next: http.DefaultTransport}
+	c := s.admin.WithClock(func() time.Time { return at }).WithHTTPClient(&http.Client{Transport: rec})
 	created, err := c.CreateSecurityGroup(ctx, &wire.CreateSecurityGroupRequest{GroupName: wire.NewString("web"), GroupDescription: wire.NewString("")})
 	if err != nil {
 		t.Fatal(err)
@@ -337,10 +340,41 @@ func TestSameBodyToTwoActionsInOneSecond(t *testing.T) {
 	if _, err := c.Call(ctx, wire.ServiceVPC, wire.Version, wire.ActionDeleteSecurityGroup, body); err != nil {
 		t.Errorf("delete with the describe's body in the same second: %v", err)
 	}
-	// The same write again in that second is a replay.
+	captured := rec.last
+	// The same delete again is a new request: the group is gone.
 	_, err = c.Call(ctx, wire.ServiceVPC, wire.Version, wire.ActionDeleteSecurityGroup, body)
 	var ce *client.Error
-	if !errors.As(err, &ce) || ce.Code != "AuthFailure.SignatureFailure" || !strings.Contains(ce.Message, "replayed") {
-		t.Errorf("the same delete again = %v, want a refused replay", err)
+	if !errors.As(err, &ce) || ce.Code != "InvalidSecurityGroupID.NotFound" {
+		t.Errorf("the same delete again = %v, want InvalidSecurityGroupID.NotFound", err)
 	}
+	// The captured delete, re-sent byte for byte, is a replay.
+	res, err := http.DefaultTransport.RoundTrip(captured.Clone(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(raw), "AuthFailure.SignatureFailure") || !strings.Contains(string(raw), "replayed") {
+		t.Errorf("the captured delete re-sent: %s, want a refused replay", raw)
+	}
+}
+
+// recorder keeps the last request it sends, with its body.
+type recorder struct {
+	next http.RoundTripper
+	last *http.Request
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Body.Close()
+	keep := req.Clone(req.Context())
+	keep.Body = io.NopCloser(bytes.NewReader(body))
+	keep.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.last = keep
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return r.next.RoundTrip(req)
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -20,6 +21,8 @@ const (
 	HeaderTimestamp = "X-TC-Timestamp"
 	HeaderRegion    = "X-TC-Region"
 	HeaderLanguage  = "X-TC-Language"
+	// HeaderNonce is signed by SignWithAction so that each signature is new.
+	HeaderNonce = "X-Palisade-Nonce"
 )
 
 // signedHeaders is what the official SDKs sign and what Sign signs.
@@ -83,10 +86,11 @@ func Sign(r *http.Request, body []byte, secretID, secretKey, service string, now
 }
 
 // SignWithAction is Sign that also signs X-TC-Action, which the caller must
-// have set: the signature then holds for that action only, so two requests
-// with the same body to different actions in the same second have
-// different signatures and the server's replay cache refuses neither. The
-// server accepts both forms; Palisade's client signs this way.
+// have set, and a random X-Palisade-Nonce it sets: the signature then holds
+// for that action and that request only, so neither the same body sent to
+// two actions nor the same write sent twice within one second is taken by
+// the server's replay cache for a replay (a captured request re-sent still
+// is). The server accepts both forms; Palisade's client signs this way.
 func SignWithAction(r *http.Request, body []byte, secretID, secretKey, service string, now time.Time) {
 	sign(r, body, secretID, secretKey, service, now, true)
 }
@@ -110,8 +114,12 @@ func sign(r *http.Request, body []byte, secretID, secretKey, service string, now
 	headers := "content-type:" + contentType + "\nhost:" + host + "\n"
 	signed := signedHeaders
 	if withAction {
+		var nonce [16]byte
+		rand.Read(nonce[:])
+		r.Header.Set(HeaderNonce, hex.EncodeToString(nonce[:]))
+		headers += "x-palisade-nonce:" + r.Header.Get(HeaderNonce) + "\n"
 		headers += "x-tc-action:" + strings.ToLower(r.Header.Get(HeaderAction)) + "\n"
-		signed += ";x-tc-action"
+		signed += ";x-palisade-nonce;x-tc-action"
 	}
 	canonical := CanonicalRequest(r.Method, query, headers, signed, HashHex(payload))
 	date := ScopeDate(ts)

@@ -22,27 +22,37 @@ import (
 type adminFlags struct {
 	dsn       string
 	masterKey string
-	output    string
+	g         *globals
 }
 
 // newAdminCommand builds `palisade admin`: operator commands that work on the
 // store directly (SPEC §8).
-func newAdminCommand() *cobra.Command {
-	fl := &adminFlags{}
+func newAdminCommand(g *globals) *cobra.Command {
+	fl := &adminFlags{g: g}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Operator commands: accounts, credentials, hosts, quotas, platform addresses",
 		Args:  cobra.NoArgs,
+		RunE:  runHelp,
 	}
-	cmd.PersistentFlags().StringVar(&fl.dsn, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	dsn := backend.DefaultDSN
+	if v := g.env(envDB); v != "" {
+		dsn = v
+	}
+	cmd.PersistentFlags().StringVar(&fl.dsn, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
 	cmd.PersistentFlags().StringVar(&fl.masterKey, "master-key-file", "", "file holding the master key that encrypts secret keys at rest (default: the database path + .key)")
-	cmd.PersistentFlags().StringVarP(&fl.output, "output", "o", "text", "output format: text or json")
 
 	account := parentCommand("account", "Manage accounts",
 		fl.leaf("create NAME", "Create an account and its admin credential", cobra.ExactArgs(1),
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				c, err := svc.CreateAccount(ctx, args[0])
 				return accountResult{c.AccountID, c.SecretID, c.SecretKey}, err
+			}),
+		fl.leaf("list", "List accounts", cobra.NoArgs,
+			func(ctx context.Context, svc *service.Service, _ []string) (any, error) { return svc.ListAccounts(ctx) }),
+		fl.leaf("delete ACCOUNT", "Delete an account that owns no group, instance or template, with its credentials", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteAccount(ctx, args[0])
 			}))
 
 	var credAccount, credRole string
@@ -54,7 +64,32 @@ func newAdminCommand() *cobra.Command {
 	credCreate.Flags().StringVar(&credAccount, "account", "", "account id (acc-…)")
 	credCreate.Flags().StringVar(&credRole, "role", string(service.RoleReadOnly), "role: admin or readonly")
 	_ = credCreate.MarkFlagRequired("account")
-	credential := parentCommand("credential", "Manage credentials", credCreate)
+	var listAccount string
+	credList := fl.leaf("list", "List credentials (without their SecretKeys)", cobra.NoArgs,
+		func(ctx context.Context, svc *service.Service, _ []string) (any, error) {
+			return svc.ListCredentials(ctx, listAccount)
+		})
+	credList.Flags().StringVar(&listAccount, "account", "", "only this account's (default: every credential)")
+	setDisabled := func(disabled bool) func(context.Context, *service.Service, []string) (any, error) {
+		return func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+			return credentialStateResult{SecretId: args[0], Disabled: disabled}, svc.SetCredentialDisabled(ctx, args[0], disabled)
+		}
+	}
+	var retire bool
+	credRotate := fl.leaf("rotate SECRETID", "Create a new credential of the same account and role; the old one works until disabled or deleted", cobra.ExactArgs(1),
+		func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+			c, err := svc.RotateCredential(ctx, args[0], retire)
+			return rotateResult{c.AccountID, c.SecretID, c.SecretKey, string(c.Role), args[0], retire}, err
+		})
+	credRotate.Flags().BoolVar(&retire, "retire", false, "disable the old credential at once (default: keep both working)")
+	credential := parentCommand("credential", "Manage credentials", credCreate, credList,
+		fl.leaf("disable SECRETID", "Disable a credential: it signs nothing until enabled again", cobra.ExactArgs(1), setDisabled(true)),
+		fl.leaf("enable SECRETID", "Enable a disabled credential", cobra.ExactArgs(1), setDisabled(false)),
+		fl.leaf("delete SECRETID", "Delete a credential", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteCredential(ctx, args[0])
+			}),
+		credRotate)
 
 	platformKey := parentCommand("platform-key", "Manage platform credentials",
 		fl.leaf("create", "Create a platform credential (registers and purges instances of any account)", cobra.NoArgs,
@@ -68,6 +103,12 @@ func newAdminCommand() *cobra.Command {
 			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
 				h, err := svc.CreateHost(ctx, args[0])
 				return hostResult{h.HostID, h.SecretID, h.SecretKey}, err
+			}),
+		fl.leaf("list", "List hosts", cobra.NoArgs,
+			func(ctx context.Context, svc *service.Service, _ []string) (any, error) { return svc.ListHosts(ctx) }),
+		fl.leaf("delete HOST", "Delete a host and its agent credentials (refused while it carries instances)", cobra.ExactArgs(1),
+			func(ctx context.Context, svc *service.Service, args []string) (any, error) {
+				return deletedResult{Deleted: args[0]}, svc.DeleteHost(ctx, args[0])
 			}))
 
 	var quotaAccount string
@@ -108,9 +149,10 @@ func newAdminCommand() *cobra.Command {
 	return cmd
 }
 
-// parentCommand returns a command that only holds subcommands.
+// parentCommand returns a command that only holds subcommands: run alone
+// it prints its help; with an unknown subcommand it fails.
 func parentCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: runHelp}
 	cmd.AddCommand(subs...)
 	return cmd
 }
@@ -122,6 +164,8 @@ func (fl *adminFlags) leaf(use, short string, args cobra.PositionalArgs, fn func
 		return withService(cmd, *fl, func(ctx context.Context, svc *service.Service) (any, error) { return fn(ctx, svc, args) })
 	}}
 }
+
+func runHelp(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 
 func parseAddressArg(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
@@ -169,6 +213,15 @@ type (
 	platformKeyResult       struct{ SecretId, SecretKey string }
 	hostResult              struct{ HostId, SecretId, SecretKey string }
 	platformAddressesResult struct{ PlatformAddresses []string }
+	deletedResult           struct{ Deleted string }
+	credentialStateResult   struct {
+		SecretId string
+		Disabled bool
+	}
+	rotateResult struct {
+		AccountId, SecretId, SecretKey, Role, Replaces string
+		ReplacedDisabled                               bool
+	}
 )
 
 // The quota command prints service.Quotas, whose fields are the quotas in
@@ -176,8 +229,8 @@ type (
 
 // withService opens the store, runs fn and prints its result.
 func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *service.Service) (any, error)) error {
-	if fl.output != "text" && fl.output != "json" {
-		return fmt.Errorf("output %q: want text or json", fl.output)
+	if err := fl.g.checkOutput(); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := backend.OpenWith(fl.dsn, backend.Options{MasterKeyFile: fl.masterKey, Logger: logger})
@@ -189,7 +242,7 @@ func withService(cmd *cobra.Command, fl adminFlags, fn func(context.Context, *se
 	if err != nil {
 		return err
 	}
-	return printResult(cmd.OutOrStdout(), fl.output, v)
+	return printResult(cmd.OutOrStdout(), fl.g.output, v)
 }
 
 // printResult prints v, a struct or a list of structs (or a pointer to

@@ -4,8 +4,17 @@ import "github.com/spf13/cobra"
 
 // subcommands lists the constructors of every top-level command besides
 // version. Each constructor lives in the file named after its command.
-var subcommands = []func() *cobra.Command{
+var subcommands = []func(*globals) *cobra.Command{
 	newServeCommand,
-	newBenchCommand,
+	func(*globals) *cobra.Command { return newBenchCommand() },
 	newAdminCommand,
+	newConfigureCommand,
+	newSGCommand,
+	newRuleCommand,
+	newInstanceCommand,
+	newTemplateCommand,
+	newSimulateCommand,
+	newAccountCommand,
+	newCallCommand,
+	newDocsCommand,
 }

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,6 +37,14 @@ type ServeConfig struct {
 	TLSCert, TLSKey string
 	// InsecureHTTP allows plain HTTP on an address that is not loopback.
 	InsecureHTTP bool
+	MaxBodyBytes int64 // largest request body (0: api.DefaultMaxBodyBytes)
+	// Bootstrap, if set, is the first admin's credential on an empty store
+	// instead of a random one; it is not printed.
+	Bootstrap *service.PresetCredential
+	// Dev runs a development server: a temporary store deleted on exit,
+	// the demo seeded, the fixed development credentials (DevAdmin,
+	// DevPlatform) printed; refused on an address that is not loopback.
+	Dev bool
 	// Ready, if set, is called with the bound address once the server
 	// accepts connections.
 	Ready func(addr net.Addr)
@@ -44,9 +54,27 @@ type ServeConfig struct {
 // context is cancelled.
 const shutdownGrace = 10 * time.Second
 
-func newServeCommand() *cobra.Command {
+// The fixed, well-known development credentials of serve --dev. They
+// are public: a --dev server listens on loopback only.
+const (
+	devAdminSecretID     = "AKIDPALISADEDEVADMIN000000000000"
+	devAdminSecretKey    = "palisade-dev-admin-key-0000000000000000"
+	devPlatformSecretID  = "AKIDPALISADEDEVPLATFORM000000000"
+	devPlatformSecretKey = "palisade-dev-platform-key-00000000000000"
+	devDemoSecretID      = "AKIDPALISADEDEVDEMO0000000000000"
+	devDemoSecretKey     = "palisade-dev-demo-key-000000000000000000"
+)
+
+// Environment variables of serve.
+const (
+	envBootstrapSecretID  = "PALISADE_BOOTSTRAP_SECRET_ID"
+	envBootstrapSecretKey = "PALISADE_BOOTSTRAP_SECRET_KEY"
+)
+
+func newServeCommand(g *globals) *cobra.Command {
 	cfg := ServeConfig{}
 	var regions, platform []string
+	var bootID, bootKey string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the API server (Tencent Cloud API 3.0 compatible), /metrics and /healthz",
@@ -57,6 +85,21 @@ its credentials once on standard output. Logs go to standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
+			if bootID == "" {
+				bootID = g.env(envBootstrapSecretID)
+			}
+			if bootKey == "" {
+				bootKey = g.env(envBootstrapSecretKey)
+			}
+			switch {
+			case (bootID == "") != (bootKey == ""):
+				return fmt.Errorf("--bootstrap-secret-id and --bootstrap-secret-key (or %s and %s) go together", envBootstrapSecretID, envBootstrapSecretKey)
+			case bootID != "":
+				cfg.Bootstrap = &service.PresetCredential{SecretID: bootID, SecretKey: bootKey}
+			}
+			if cfg.Dev && cmd.Flags().Changed("db") {
+				return errors.New("--dev runs on a temporary store: leave out --db")
+			}
 			if cfg.Regions, err = parseRegions(regions); err != nil {
 				return err
 			}
@@ -73,7 +116,11 @@ its credentials once on standard output. Logs go to standard error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address to listen on")
-	f.StringVar(&cfg.DSN, "db", backend.DefaultDSN, "store DSN (sqlite:PATH[?synchronous=full|normal])")
+	dsn := backend.DefaultDSN
+	if v := g.env(envDB); v != "" {
+		dsn = v
+	}
+	f.StringVar(&cfg.DSN, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key that encrypts secret keys at rest, created on first start (default: the database path + .key)")
 	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
@@ -82,6 +129,10 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
 	f.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on an address that is not loopback")
+	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted, in bytes (10,000 policies in one import take about 1.2 MB)")
+	f.BoolVar(&cfg.Dev, "dev", false, "development server: temporary store deleted on exit, demo seeded, fixed well-known credentials printed; loopback only")
+	f.StringVar(&bootID, "bootstrap-secret-id", "", "SecretId of the first admin on an empty store, instead of a random one (env "+envBootstrapSecretID+")")
+	f.StringVar(&bootKey, "bootstrap-secret-key", "", "SecretKey of the first admin on an empty store (env "+envBootstrapSecretKey+")")
 	return cmd
 }
 
@@ -127,8 +178,28 @@ func parsePlatformAddress(s string) (netip.Prefix, error) {
 // gracefully. First-start admin credentials and demo credentials are printed
 // to stdout.
 func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	if cfg.MaxBodyBytes < 0 {
+		return fmt.Errorf("max body bytes %d: want a positive size", cfg.MaxBodyBytes)
+	}
 	if cfg.HistoryRetention < 0 {
 		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
+	}
+	if cfg.Dev {
+		if err := checkLoopback(cfg.Listen); err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "palisade-dev-")
+		if err != nil {
+			return fmt.Errorf("dev store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.DSN = "sqlite:" + filepath.Join(dir, "palisade.db") + "?synchronous=normal"
+		cfg.MasterKeyFile = ""
+		cfg.Demo = true
+		if cfg.Bootstrap == nil {
+			cfg.Bootstrap = &service.PresetCredential{SecretID: devAdminSecretID, SecretKey: devAdminSecretKey}
+		}
+		fmt.Fprintf(stdout, "Development mode: a temporary store in %s, deleted on exit. Not for production.\n", dir)
 	}
 	tlsConfig, err := loadTLS(cfg.TLSCert, cfg.TLSKey)
 	if err != nil {
@@ -153,7 +224,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 			return fmt.Errorf("--platform-address %s: %w", p, err)
 		}
 	}
-	if err := bootstrap(ctx, svc, cfg.Demo, stdout, logger); err != nil {
+	if err := bootstrap(ctx, svc, cfg, stdout, logger); err != nil {
 		return err
 	}
 
@@ -172,7 +243,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{
-		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger}),
+		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -186,6 +257,11 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	}
 	fmt.Fprintf(stdout, "Serving the API at %s://%s (regions %s): set the SDK's HttpProfile.Endpoint to %s and Scheme to %s.\n",
 		scheme, ln.Addr(), strings.Join(regions, ", "), ln.Addr(), scheme)
+	if cfg.Dev {
+		fmt.Fprintf(stdout, "Development credentials (fixed, public):\n  admin:    SecretId %s  SecretKey %s\n  demo:     SecretId %s  SecretKey %s\n  platform: SecretId %s  SecretKey %s\n"+
+			"Use the demo account (its groups, instances and templates are seeded) with:\n  export PALISADE_ENDPOINT=http://%s PALISADE_SECRET_ID=%s PALISADE_SECRET_KEY=%s\n",
+			cfg.Bootstrap.SecretID, cfg.Bootstrap.SecretKey, devDemoSecretID, devDemoSecretKey, devPlatformSecretID, devPlatformSecretKey, ln.Addr(), devDemoSecretID, devDemoSecretKey)
+	}
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -236,12 +312,27 @@ func isLoopback(a net.Addr) bool {
 
 // bootstrap creates the first admin account of an empty store and, when
 // asked, the demo account, printing their credentials once.
-func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.Writer, logger *slog.Logger) error {
-	admin, err := svc.EnsureBootstrap(ctx)
+func bootstrap(ctx context.Context, svc *service.Service, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
+	demo := cfg.Demo
+	var admin *service.AccountCredentials
+	var err error
+	if cfg.Bootstrap != nil {
+		admin, err = svc.EnsureBootstrapWith(ctx, *cfg.Bootstrap)
+	} else {
+		admin, err = svc.EnsureBootstrap(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if admin != nil {
+	if cfg.Dev {
+		if _, err := svc.EnsurePlatformKey(ctx, service.PresetCredential{SecretID: devPlatformSecretID, SecretKey: devPlatformSecretKey}); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	switch {
+	case admin != nil && cfg.Bootstrap != nil:
+		fmt.Fprintf(stdout, "Created the admin account %s with the preset SecretId %s.\n", admin.AccountID, admin.SecretID)
+	case admin != nil:
 		fmt.Fprintf(stdout, "Created the admin account %s. Its credentials are shown only now:\n  SecretId:  %s\n  SecretKey: %s\n",
 			admin.AccountID, admin.SecretID, admin.SecretKey)
 	}
@@ -257,7 +348,27 @@ func bootstrap(ctx context.Context, svc *service.Service, demo bool, stdout io.W
 		}
 		return fmt.Errorf("seed demo: %w", err)
 	}
+	if cfg.Dev {
+		if err := svc.AddPresetCredential(ctx, d.Account.AccountID, service.RoleAdmin, service.PresetCredential{SecretID: devDemoSecretID, SecretKey: devDemoSecretKey}); err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "Seeded the demo account %s (%d instances, %d groups):\n  SecretId:  %s\n  SecretKey: %s\n",
 		d.Account.AccountID, len(d.InstanceIDs), len(d.GroupIDs), d.Account.SecretID, d.Account.SecretKey)
 	return nil
+}
+
+// checkLoopback refuses a listen address that is not loopback.
+func checkLoopback(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--dev serves fixed, public credentials: it listens on a loopback address only, not %q", listen)
 }

@@ -197,7 +197,7 @@ func TestServePlainHTTPOnlyOnLoopback(t *testing.T) {
 // TestServeTLSFlags: the serve command takes --tls-cert, --tls-key and
 // --insecure-http.
 func TestServeTLSFlags(t *testing.T) {
-	cmd := newServeCommand()
+	cmd := newServeCommand(&globals{getenv: func(string) (string, bool) { return "", false }})
 	if err := cmd.ParseFlags([]string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--insecure-http"}); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (s *Service) LookupCredential(ctx context.Context, secretID string) (Creden
 		c, err = tx.GetCredential(ctx, secretID)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled) {
 		return Credential{}, notFound(ResourceCredential, secretID)
 	}
 	if err != nil {

@@ -96,7 +96,7 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		"DescribeSecurityGroups", "DescribeSecurityGroupPolicies", "DescribeSecurityGroupAssociationStatistics",
 		"DescribeSecurityGroupReferences", "DescribeSecurityGroupLimits", "DescribeInstances", "SimulateTraffic",
 		"DescribeAddressTemplates", "DescribeAddressTemplateGroups", "DescribeServiceTemplates", "DescribeServiceTemplateGroups",
-		"DescribeGroupTags", "PolicyVersion",
+		"DescribeGroupTags", "PolicyVersion", "ListAccounts", "ListCredentials", "ListHosts",
 	}
 	// composite writes run other writes, each in its own transaction.
 	composite := []string{}
@@ -113,6 +113,21 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 	}
 	f.plat = f.caller(pk.SecretID)
 	a := f.account
+	// What the operator's deletions and credential changes act on.
+	gone, err := f.s.CreateAccount(ctx, "gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goneHost, err := f.s.CreateHost(ctx, "gone-host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds [3]service.Credential
+	for i := range creds {
+		if creds[i], err = f.s.CreateCredential(ctx, a, service.RoleReadOnly); err != nil {
+			t.Fatal(err)
+		}
+	}
 	in := func(c store.Change) store.Change {
 		c.AccountID, c.Accounts = a, []string{a}
 		return c
@@ -150,6 +165,45 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 			}
 			_, err = f.s.SetQuotas(ctx, a, service.Quotas{GroupsPerRegion: 50})
 			return in(store.Change{}), err
+		}},
+		{"EnsureBootstrapWith", func(*feedFixture) (store.Change, error) {
+			g := newFeedFixture(t) // an empty store
+			rev := g.revision()
+			b, err := g.s.EnsureBootstrapWith(ctx, service.PresetCredential{SecretID: "AKIDpreset0000000000000000000000000", SecretKey: "preset-key-0123456789abcdefghijklmnop"})
+			if err != nil || b == nil {
+				return store.Change{}, err
+			}
+			if got := g.changes(rev); len(got) != 1 || got[0].AccountID != b.AccountID || !got[0].AccountRow {
+				t.Errorf("EnsureBootstrapWith on an empty store: feed %+v, want the new account %s", got, b.AccountID)
+			}
+			_, err = f.s.SetQuotas(ctx, a, service.Quotas{GroupsPerRegion: 49})
+			return in(store.Change{}), err
+		}},
+		{"DeleteAccount", func(f *feedFixture) (store.Change, error) {
+			err := f.s.DeleteAccount(ctx, gone.AccountID)
+			return store.Change{AccountID: gone.AccountID, Accounts: []string{gone.AccountID}, AccountRow: true}, err
+		}},
+		{"DeleteHost", func(f *feedFixture) (store.Change, error) {
+			err := f.s.DeleteHost(ctx, goneHost.HostID)
+			return store.Change{Hosts: []string{goneHost.HostID}}, err
+		}},
+		{"SetCredentialDisabled", func(f *feedFixture) (store.Change, error) {
+			return in(store.Change{}), f.s.SetCredentialDisabled(ctx, creds[0].SecretID, true)
+		}},
+		{"DeleteCredential", func(f *feedFixture) (store.Change, error) {
+			return in(store.Change{}), f.s.DeleteCredential(ctx, creds[1].SecretID)
+		}},
+		{"RotateCredential", func(f *feedFixture) (store.Change, error) {
+			_, err := f.s.RotateCredential(ctx, creds[2].SecretID, true)
+			return in(store.Change{}), err
+		}},
+		{"AddPresetCredential", func(f *feedFixture) (store.Change, error) {
+			return in(store.Change{}), f.s.AddPresetCredential(ctx, a, service.RoleReadOnly,
+				service.PresetCredential{SecretID: "AKIDpreset1111111111111111111111111", SecretKey: "preset-key-1123456789abcdefghijklmnop"})
+		}},
+		{"EnsurePlatformKey", func(f *feedFixture) (store.Change, error) {
+			_, err := f.s.EnsurePlatformKey(ctx, service.PresetCredential{SecretID: "AKIDpreset2222222222222222222222222", SecretKey: "preset-key-2123456789abcdefghijklmnop"})
+			return store.Change{}, err
 		}},
 		{"CreateCredential", func(f *feedFixture) (store.Change, error) {
 			_, err := f.s.CreateCredential(ctx, a, service.RoleReadOnly)

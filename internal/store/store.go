@@ -236,6 +236,7 @@ type Credential struct {
 	Role      string
 	HostID    string
 	Created   time.Time
+	Disabled  bool // a disabled credential signs nothing
 }
 
 // Host is a machine running an agent.

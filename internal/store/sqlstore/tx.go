@@ -208,7 +208,7 @@ func (t *tx) CreateCredential(ctx context.Context, c store.Credential) error {
 	return nil
 }
 
-const getCredentialQuery = `SELECT secret_id, secret_key, account_id, role, host_id, created FROM credentials WHERE secret_id = ?`
+const getCredentialQuery = `SELECT secret_id, secret_key, account_id, role, host_id, created, disabled FROM credentials WHERE secret_id = ?`
 
 func (t *tx) GetCredential(ctx context.Context, secretID string) (store.Credential, error) {
 	var c store.Credential
@@ -216,7 +216,7 @@ func (t *tx) GetCredential(ctx context.Context, secretID string) (store.Credenti
 	var sealed string
 	var created int64
 	err := t.row(ctx, getCredentialQuery, secretID).
-		Scan(&c.SecretID, &sealed, &account, &c.Role, &host, &created)
+		Scan(&c.SecretID, &sealed, &account, &c.Role, &host, &created, &c.Disabled)
 	if err != nil {
 		return store.Credential{}, notFound(err, "credential", secretID)
 	}

@@ -1,0 +1,359 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/store"
+)
+
+// The operator's commands on accounts, credentials and hosts (palisade
+// admin …), and preset bootstrap credentials. They run on the store
+// directly; none changes what any instance's traffic decisions depend on,
+// so they bypass the simulation cache.
+
+// operatorTx is what the operator commands need of a store transaction
+// beyond store.Tx.
+type operatorTx interface {
+	ListAccounts(ctx context.Context) ([]store.Account, error)
+	AccountResources(ctx context.Context, accountID string) (groups, instances, templates int, err error)
+	DeleteAccount(ctx context.Context, id string) error
+	ListCredentials(ctx context.Context, accountID string) ([]store.Credential, error)
+	SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error
+	DeleteCredential(ctx context.Context, secretID string) error
+	ListHosts(ctx context.Context) ([]store.Host, error)
+	HostInstances(ctx context.Context, hostID string) ([]string, error)
+	DeleteHost(ctx context.Context, id string) error
+}
+
+// operate runs fn in a write (or, readOnly, a read) transaction of a store
+// that supports the operator commands.
+func (s *Service) operate(ctx context.Context, readOnly bool, fn func(store.Tx, operatorTx) error) error {
+	run := s.st.Tx
+	if readOnly {
+		run = s.st.View
+	}
+	return run(ctx, func(tx store.Tx) error {
+		op, ok := tx.(operatorTx)
+		if !ok {
+			return fmt.Errorf("this store backend has no operator commands")
+		}
+		return fn(tx, op)
+	})
+}
+
+// AccountInfo is an account as the operator lists it.
+type AccountInfo struct {
+	AccountId       string
+	Name            string
+	Port25Unblocked bool
+	CreatedTime     time.Time
+}
+
+// ListAccounts returns every account.
+func (s *Service) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
+	out := []AccountInfo{}
+	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
+		as, err := op.ListAccounts(ctx)
+		for _, a := range as {
+			out = append(out, AccountInfo{AccountId: a.ID, Name: a.Name, Port25Unblocked: a.Port25Unblocked, CreatedTime: a.Created})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAccount deletes an account that owns no security group, instance
+// or template, with its credentials; otherwise it fails with KindInUse
+// naming what it owns.
+func (s *Service) DeleteAccount(ctx context.Context, id string) error {
+	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+		if _, err := tx.GetAccount(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return notFound(ResourceAccount, id)
+		} else if err != nil {
+			return err
+		}
+		g, i, t, err := op.AccountResources(ctx, id)
+		if err != nil {
+			return err
+		}
+		if g+i+t > 0 {
+			return &Error{Kind: KindInUse, Resource: ResourceAccount, ID: id,
+				Blockers: []string{fmt.Sprintf("%d security groups", g), fmt.Sprintf("%d instances", i), fmt.Sprintf("%d templates", t)},
+				Message:  fmt.Sprintf("account %s still owns %d security groups, %d instances and %d templates: delete them first", id, g, i, t)}
+		}
+		return op.DeleteAccount(ctx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete account: %w", err)
+	}
+	s.log.Info("account deleted", "account", id)
+	return nil
+}
+
+// CredentialInfo is a credential as the operator lists it, without its
+// SecretKey.
+type CredentialInfo struct {
+	SecretId    string
+	AccountId   string
+	Role        string
+	HostId      string
+	Disabled    bool
+	CreatedTime time.Time
+}
+
+// ListCredentials returns the credentials of an account, or every
+// credential when accountID is "".
+func (s *Service) ListCredentials(ctx context.Context, accountID string) ([]CredentialInfo, error) {
+	out := []CredentialInfo{}
+	err := s.operate(ctx, true, func(tx store.Tx, op operatorTx) error {
+		if accountID != "" {
+			if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
+				return notFound(ResourceAccount, accountID)
+			} else if err != nil {
+				return err
+			}
+		}
+		cs, err := op.ListCredentials(ctx, accountID)
+		for _, c := range cs {
+			out = append(out, CredentialInfo{SecretId: c.SecretID, AccountId: c.AccountID, Role: c.Role, HostId: c.HostID, Disabled: c.Disabled, CreatedTime: c.Created})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return out, nil
+}
+
+// SetCredentialDisabled disables a credential (it signs nothing from the
+// next request on) or enables it again.
+func (s *Service) SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error {
+	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error {
+		return op.SetCredentialDisabled(ctx, secretID, disabled)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(ResourceCredential, secretID)
+	}
+	if err != nil {
+		return fmt.Errorf("set credential %s: %w", secretID, err)
+	}
+	return nil
+}
+
+// DeleteCredential deletes a credential.
+func (s *Service) DeleteCredential(ctx context.Context, secretID string) error {
+	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error { return op.DeleteCredential(ctx, secretID) })
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(ResourceCredential, secretID)
+	}
+	if err != nil {
+		return fmt.Errorf("delete credential %s: %w", secretID, err)
+	}
+	return nil
+}
+
+// RotateCredential creates a new credential for the account (or host, or
+// platform) and role of secretID and returns it. The old one keeps working
+// until it is disabled or deleted, so clients can move to the new key
+// without downtime; retire disables the old one in the same transaction.
+func (s *Service) RotateCredential(ctx context.Context, secretID string, retire bool) (Credential, error) {
+	var out Credential
+	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+		old, err := tx.GetCredential(ctx, secretID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound(ResourceCredential, secretID)
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = s.addCredential(ctx, tx, old.AccountID, Role(old.Role), old.HostID); err != nil {
+			return err
+		}
+		if retire {
+			return op.SetCredentialDisabled(ctx, secretID, true)
+		}
+		return nil
+	})
+	if err != nil {
+		return Credential{}, fmt.Errorf("rotate credential %s: %w", secretID, err)
+	}
+	return out, nil
+}
+
+// HostInfo is a host as the operator lists it.
+type HostInfo struct {
+	HostId      string
+	Name        string
+	CreatedTime time.Time
+}
+
+// ListHosts returns every host.
+func (s *Service) ListHosts(ctx context.Context) ([]HostInfo, error) {
+	out := []HostInfo{}
+	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
+		hs, err := op.ListHosts(ctx)
+		for _, h := range hs {
+			out = append(out, HostInfo{HostId: h.ID, Name: h.Name, CreatedTime: h.Created})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list hosts: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteHost deletes a host and its agent credentials; it fails with
+// KindInUse, naming them, while instances that are not terminated are
+// placed on it.
+func (s *Service) DeleteHost(ctx context.Context, id string) error {
+	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+		if _, err := tx.GetHost(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return notFound(ResourceHost, id)
+		} else if err != nil {
+			return err
+		}
+		ins, err := op.HostInstances(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(ins) > 0 {
+			return &Error{Kind: KindInUse, Resource: ResourceHost, ID: id, Blockers: ins,
+				Message: fmt.Sprintf("host %s still carries instances %s: purge or move them first", id, strings.Join(ins, ", "))}
+		}
+		return op.DeleteHost(ctx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete host: %w", err)
+	}
+	return nil
+}
+
+// PresetCredential is a SecretId/SecretKey pair chosen by the operator
+// (for CI and development) instead of a random one.
+type PresetCredential struct {
+	SecretID, SecretKey string
+}
+
+// check validates a preset: a SecretId of 8 to 64 letters and digits, a
+// SecretKey of 16 to 128 printable characters without spaces.
+func (p PresetCredential) check() error {
+	if n := len(p.SecretID); n < 8 || n > 64 || strings.IndexFunc(p.SecretID, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) >= 0 {
+		return &Error{Kind: KindInvalid, Field: "SecretId", Message: "a preset SecretId must be 8 to 64 letters and digits"}
+	}
+	if n := len(p.SecretKey); n < 16 || n > 128 || strings.IndexFunc(p.SecretKey, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return &Error{Kind: KindInvalid, Field: "SecretKey", Message: "a preset SecretKey must be 16 to 128 printable characters without spaces"}
+	}
+	return nil
+}
+
+// EnsureBootstrapWith is EnsureBootstrap with the first admin's
+// credential given rather than random. When accounts exist already it
+// returns nil and changes nothing, even if that credential is not among
+// them.
+func (s *Service) EnsureBootstrapWith(ctx context.Context, preset PresetCredential) (*AccountCredentials, error) {
+	if err := preset.check(); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	var out *AccountCredentials
+	err := s.update(ctx, func(tx store.Tx) error {
+		n, err := tx.CountAccounts(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		c, err := s.createAccountWith(ctx, tx, "admin", preset)
+		out = &c
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	return out, nil
+}
+
+// createAccountWith creates an account whose admin credential is preset.
+func (s *Service) createAccountWith(ctx context.Context, tx store.Tx, name string, preset PresetCredential) (AccountCredentials, error) {
+	if err := checkName("Name", name, true); err != nil {
+		return AccountCredentials{}, err
+	}
+	id, err := s.newID(policy.PrefixAccount)
+	if err != nil {
+		return AccountCredentials{}, err
+	}
+	if err := tx.CreateAccount(ctx, store.Account{ID: id, Name: name, Created: s.now()}); err != nil {
+		return AccountCredentials{}, err
+	}
+	if err := s.presetCredential(ctx, tx, preset, id, RoleAdmin); err != nil {
+		return AccountCredentials{}, err
+	}
+	return AccountCredentials{AccountID: id, SecretID: preset.SecretID, SecretKey: preset.SecretKey}, nil
+}
+
+func (s *Service) presetCredential(ctx context.Context, tx store.Tx, preset PresetCredential, accountID string, role Role) error {
+	err := tx.CreateCredential(ctx, store.Credential{SecretID: preset.SecretID, SecretKey: preset.SecretKey, AccountID: accountID, Role: string(role), Created: s.now()})
+	if errors.Is(err, store.ErrConflict) {
+		return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId", Message: fmt.Sprintf("SecretId %s exists already", preset.SecretID)}
+	}
+	return err
+}
+
+// EnsurePlatformKey creates the platform credential preset unless a
+// credential of that SecretId exists; it reports whether it created it.
+// An existing one of another role or key is an error.
+func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential) (bool, error) {
+	if err := preset.check(); err != nil {
+		return false, fmt.Errorf("platform key: %w", err)
+	}
+	created := false
+	err := s.update(ctx, func(tx store.Tx) error {
+		c, err := tx.GetCredential(ctx, preset.SecretID)
+		switch {
+		case err == nil && (c.Role != string(RolePlatform) || c.SecretKey != preset.SecretKey):
+			return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId",
+				Message: fmt.Sprintf("SecretId %s exists already with another role or key", preset.SecretID)}
+		case err == nil:
+			return nil
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		created = true
+		return s.presetCredential(ctx, tx, preset, "", RolePlatform)
+	})
+	if err != nil {
+		return false, fmt.Errorf("platform key: %w", err)
+	}
+	return created, nil
+}
+
+// AddPresetCredential adds the credential preset, of role admin or
+// readonly, to an account.
+func (s *Service) AddPresetCredential(ctx context.Context, accountID string, role Role, preset PresetCredential) error {
+	if role != RoleAdmin && role != RoleReadOnly {
+		return fieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
+	}
+	if err := preset.check(); err != nil {
+		return fmt.Errorf("add credential: %w", err)
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
+			return notFound(ResourceAccount, accountID)
+		} else if err != nil {
+			return err
+		}
+		return s.presetCredential(ctx, tx, preset, accountID, role)
+	})
+	if err != nil {
+		return fmt.Errorf("add credential: %w", err)
+	}
+	return nil
+}
