@@ -57,7 +57,7 @@ type group struct {
 
 func grp(id string, policies ...string) group { return group{id, policies} }
 
-func template(id, kind string, entries ...string) store.Template {
+func template(id string, kind store.TemplateKind, entries ...string) store.Template {
 	t := store.Template{ID: id, Kind: kind}
 	for _, e := range entries {
 		t.Entries = append(t.Entries, store.TemplateEntry{Value: e})
@@ -387,7 +387,7 @@ func randomStored(rng *rand.Rand) *resolvetest.Data {
 	for n := range 4 {
 		ref := id("sg-", n)
 		for i := range rng.IntN(4) {
-			m := store.Member{GroupID: ref, InstanceID: id("ins-", 100+10*n+i), State: pick(randStates)}
+			m := store.Member{GroupID: ref, InstanceID: id("ins-", 100+10*n+i), State: store.InstanceState(pick(randStates))}
 			for range 1 + rng.IntN(2) {
 				a := pick(randAddrs)
 				if strings.Contains(a, ":") {

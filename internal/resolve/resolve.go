@@ -389,7 +389,7 @@ type entryOf struct{ template, value string }
 // it is a template group (of kind groupKind, whose members are of kind
 // memberKind), noting every template used in used. A template that does not
 // exist, or is not of the kind its id says, is an issue.
-func expand(byID map[string]*store.Template, id, groupKind, memberKind string, used *[]string) ([]entryOf, []issue) {
+func expand(byID map[string]*store.Template, id string, groupKind, memberKind store.TemplateKind, used *[]string) ([]entryOf, []issue) {
 	*used = append(*used, id)
 	t := byID[id]
 	if t == nil {

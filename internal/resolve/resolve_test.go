@@ -24,7 +24,7 @@ func pol(s string) policy.Policy {
 	return p
 }
 
-func template(id, kind string, entries ...string) store.Template {
+func template(id string, kind store.TemplateKind, entries ...string) store.Template {
 	t := store.Template{ID: id, Kind: kind}
 	for _, e := range entries {
 		t.Entries = append(t.Entries, store.TemplateEntry{Value: e})

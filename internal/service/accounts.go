@@ -84,7 +84,7 @@ func (s *Service) UnblockPort25(ctx context.Context, c Caller) error {
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
-		return tx.AddAccountEvent(ctx, store.AccountEvent{AccountID: a.ID, Time: now, Kind: "UnblockPort25", SecretID: c.SecretID, RequestID: c.RequestID,
+		return tx.AddAccountEvent(ctx, store.AccountEvent{AccountID: a.ID, Time: now, Kind: store.EventUnblockPort25, SecretID: c.SecretID, RequestID: c.RequestID,
 			Detail: rules.Port25Rule() + " unblocked for the account"})
 	})
 }
@@ -118,7 +118,7 @@ func (s *Service) addCredential(ctx context.Context, tx store.Tx, accountID stri
 		return Credential{}, err
 	}
 	c := Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: role, HostID: hostID, Created: s.now()}
-	err = tx.CreateCredential(ctx, store.Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: string(role), HostID: hostID, Created: c.Created})
+	err = tx.CreateCredential(ctx, store.Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: role, HostID: hostID, Created: c.Created})
 	return c, err
 }
 

@@ -348,7 +348,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) 
 		var bound []string
 		for _, in := range ins {
 			label := in.ID
-			if in.State == string(StateRecycled) {
+			if in.State == StateRecycled {
 				label += " (in the recycle bin)"
 			}
 			bound = append(bound, label)

@@ -123,7 +123,7 @@ func (s *Service) ListCredentials(ctx context.Context, accountID string) ([]Cred
 		}
 		cs, err := op.ListCredentials(ctx, accountID)
 		for _, c := range cs {
-			out = append(out, CredentialInfo{SecretId: c.SecretID, AccountId: c.AccountID, Role: c.Role, HostId: c.HostID, Disabled: c.Disabled, CreatedTime: c.Created})
+			out = append(out, CredentialInfo{SecretId: c.SecretID, AccountId: c.AccountID, Role: string(c.Role), HostId: c.HostID, Disabled: c.Disabled, CreatedTime: c.Created})
 		}
 		return err
 	})
@@ -300,7 +300,7 @@ func (s *Service) createAccountWith(ctx context.Context, tx store.Tx, name strin
 }
 
 func (s *Service) presetCredential(ctx context.Context, tx store.Tx, preset PresetCredential, accountID string, role Role) error {
-	err := tx.CreateCredential(ctx, store.Credential{SecretID: preset.SecretID, SecretKey: preset.SecretKey, AccountID: accountID, Role: string(role), Created: s.now()})
+	err := tx.CreateCredential(ctx, store.Credential{SecretID: preset.SecretID, SecretKey: preset.SecretKey, AccountID: accountID, Role: role, Created: s.now()})
 	if errors.Is(err, store.ErrConflict) {
 		return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId", Message: fmt.Sprintf("SecretId %s exists already", preset.SecretID)}
 	}
@@ -318,7 +318,7 @@ func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential
 	err := s.update(ctx, func(tx store.Tx) error {
 		c, err := tx.GetCredential(ctx, preset.SecretID)
 		switch {
-		case err == nil && (c.Role != string(RolePlatform) || c.SecretKey != preset.SecretKey):
+		case err == nil && (c.Role != RolePlatform || c.SecretKey != preset.SecretKey):
 			return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId",
 				Message: fmt.Sprintf("SecretId %s exists already with another role or key", preset.SecretID)}
 		case err == nil:

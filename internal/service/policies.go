@@ -254,7 +254,7 @@ func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, fiel
 }
 
 // templateKindOf returns the store kind and resource name of a template id.
-func templateKindOf(id string) (string, string) {
+func templateKindOf(id string) (store.TemplateKind, string) {
 	switch {
 	case strings.HasPrefix(id, policy.PrefixAddressTemplateGroup):
 		return store.KindAddressGroup, ResourceAddressTemplateGroup

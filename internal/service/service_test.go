@@ -871,7 +871,7 @@ func TestWarningsAndPort25(t *testing.T) {
 		t.Errorf("account = %+v, %v", acct, err)
 	}
 	hist, err := f.svc.AccountHistory(ctx, f.admin)
-	if err != nil || len(hist) != 1 || hist[0].Kind != "UnblockPort25" || hist[0].SecretID != f.admin.SecretID {
+	if err != nil || len(hist) != 1 || hist[0].Kind != store.EventUnblockPort25 || hist[0].SecretID != f.admin.SecretID {
 		t.Errorf("history = %+v, %v", hist, err)
 	}
 	d, err = f.svc.SimulateTraffic(ctx, f.admin, smtp)

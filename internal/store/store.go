@@ -222,22 +222,58 @@ type Change struct {
 type AccountEvent struct {
 	AccountID string
 	Time      time.Time
-	Kind      string // "UnblockPort25", …
+	Kind      EventKind
 	SecretID  string
 	RequestID string
 	Detail    string
 }
+
+// EventKind is what an account event records.
+type EventKind string
+
+// The kinds of account event.
+const (
+	EventUnblockPort25 EventKind = "UnblockPort25"
+)
 
 // Credential is a SecretId/SecretKey pair.
 type Credential struct {
 	SecretID  string
 	SecretKey string
 	AccountID string // "" for platform and host credentials
-	Role      string
+	Role      Role
 	HostID    string
 	Created   time.Time
 	Disabled  bool // a disabled credential signs nothing
 }
+
+// Role is what a credential may do.
+type Role string
+
+// The roles of a credential.
+const (
+	// RoleAdmin reads and writes everything in its own account.
+	RoleAdmin Role = "admin"
+	// RoleReadOnly reads everything in its own account and writes nothing.
+	RoleReadOnly Role = "readonly"
+	// RolePlatform belongs to the operator, not to an account: it registers
+	// and purges instances of any account.
+	RolePlatform Role = "platform"
+	// RoleHost is an agent's credential: it reads its own host's desired
+	// state only.
+	RoleHost Role = "host"
+)
+
+// InstanceState is an instance's lifecycle state.
+type InstanceState string
+
+// The lifecycle states.
+const (
+	StateRunning    InstanceState = "RUNNING"
+	StateStopped    InstanceState = "STOPPED"
+	StateRecycled   InstanceState = "RECYCLED"   // in the recycle bin: keeps its bindings
+	StateTerminated InstanceState = "TERMINATED" // bindings released
+)
 
 // Host is a machine running an agent.
 type Host struct {
@@ -277,7 +313,7 @@ type GroupPolicies struct {
 type Member struct {
 	GroupID    string
 	InstanceID string
-	State      string
+	State      InstanceState
 	PrivateIPs []string
 	IPv6s      []string
 }
@@ -342,7 +378,7 @@ type Instance struct {
 	PublicIP   string
 	HostID     string
 	Interface  string
-	State      string
+	State      InstanceState
 	GroupIDs   []string
 	Created    time.Time
 	Updated    time.Time
@@ -355,7 +391,7 @@ type InstanceFilter struct {
 	IDs        []string
 	Names      []string
 	Zones      []string
-	States     []string
+	States     []InstanceState
 	ProjectIDs []int64
 	GroupIDs   []string // bound to any of these groups
 	// GroupSets narrows further: for each list, bound to one of its groups.
@@ -364,12 +400,15 @@ type InstanceFilter struct {
 	Limit     int
 }
 
+// TemplateKind is what a template holds.
+type TemplateKind string
+
 // Template kinds.
 const (
-	KindAddress      = "address"
-	KindAddressGroup = "address-group"
-	KindService      = "service"
-	KindServiceGroup = "service-group"
+	KindAddress      TemplateKind = "address"
+	KindAddressGroup TemplateKind = "address-group"
+	KindService      TemplateKind = "service"
+	KindServiceGroup TemplateKind = "service-group"
 )
 
 // TemplateEntry is a template's entry; in a template group Value is a
@@ -384,7 +423,7 @@ type Template struct {
 	ID        string
 	AccountID string
 	Region    string
-	Kind      string
+	Kind      TemplateKind
 	Name      string
 	Entries   []TemplateEntry
 	Created   time.Time
@@ -395,7 +434,7 @@ type Template struct {
 type TemplateFilter struct {
 	AccountID string
 	Region    string
-	Kind      string
+	Kind      TemplateKind
 	IDs       []string
 	Names     []string
 	Offset    int

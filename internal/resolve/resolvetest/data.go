@@ -103,7 +103,7 @@ func (d *Data) Reference(dir policy.Direction) reference.Input {
 		in.Groups = append(in.Groups, reference.Group{ID: g, Policies: set.List(dir)})
 	}
 	for _, m := range d.Members {
-		in.Members[m.GroupID] = append(in.Members[m.GroupID], reference.Member{State: m.State, Addresses: slices.Concat(m.PrivateIPs, m.IPv6s)})
+		in.Members[m.GroupID] = append(in.Members[m.GroupID], reference.Member{State: string(m.State), Addresses: slices.Concat(m.PrivateIPs, m.IPv6s)})
 	}
 	for _, t := range d.Templates {
 		entries := []string{}

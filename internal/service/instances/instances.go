@@ -38,15 +38,15 @@ func New(base kernel.Base, st store.Store, update func(context.Context, func(sto
 	return &Registry{base: base, st: st, update: update}
 }
 
-// State is an instance's lifecycle state.
-type State string
+// State is an instance's lifecycle state (store.InstanceState).
+type State = store.InstanceState
 
 // The lifecycle states.
 const (
-	StateRunning    State = "RUNNING"
-	StateStopped    State = "STOPPED"
-	StateRecycled   State = "RECYCLED"   // in the recycle bin: keeps its bindings
-	StateTerminated State = "TERMINATED" // bindings released
+	StateRunning    = store.StateRunning
+	StateStopped    = store.StateStopped
+	StateRecycled   = store.StateRecycled   // in the recycle bin: keeps its bindings
+	StateTerminated = store.StateTerminated // bindings released
 )
 
 // Instance is a compute instance and its ordered security groups.
@@ -195,7 +195,7 @@ func (s *Registry) RegisterInstances(ctx context.Context, c kernel.Caller, in Re
 		f := func(name string) string { return fmt.Sprintf("Instances.%d.%s", i, name) }
 		rec := store.Instance{AccountID: in.AccountID, Region: region.Name, Zone: spec.Zone, ProjectID: spec.ProjectID,
 			Name: spec.InstanceName, OSType: strings.ToLower(strings.TrimSpace(spec.OsType)), HostID: spec.HostID,
-			Interface: spec.Interface, State: string(StateRunning), Created: now, Updated: now}
+			Interface: spec.Interface, State: StateRunning, Created: now, Updated: now}
 		if rec.OSType == "" {
 			rec.OSType = "linux"
 		}
@@ -377,9 +377,9 @@ func (s *Registry) DescribeInstances(ctx context.Context, c kernel.Caller, q Que
 		case "zone":
 			f.Zones = kernel.Intersect(f.Zones, flt.Values, first)
 		case "instance-state":
-			var vs []string
+			var vs []store.InstanceState
 			for _, v := range flt.Values {
-				vs = append(vs, strings.ToUpper(v))
+				vs = append(vs, store.InstanceState(strings.ToUpper(v)))
 			}
 			f.States = kernel.Intersect(f.States, vs, first)
 		case "security-group-id":
@@ -476,7 +476,7 @@ func setState(in *store.Instance, field, what string, to State, from ...State) (
 	case !slices.Contains(from, st):
 		return false, stateError(in, field, what)
 	}
-	in.State = string(to)
+	in.State = to
 	return true, nil
 }
 
@@ -515,7 +515,7 @@ func (s *Registry) PurgeInstances(ctx context.Context, c kernel.Caller, ids []st
 		if State(in.State) != StateRecycled {
 			return false, stateError(in, field, "purge it: only an instance in the recycle bin (RECYCLED) can be purged")
 		}
-		in.State, in.GroupIDs = string(StateTerminated), nil
+		in.State, in.GroupIDs = StateTerminated, nil
 		return true, nil
 	})
 }

@@ -12,21 +12,15 @@ import (
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-// Role is what a credential may do.
-type Role string
+// Role is what a credential may do (store.Role).
+type Role = store.Role
 
 // The roles of a credential.
 const (
-	// RoleAdmin reads and writes everything in its own account.
-	RoleAdmin Role = "admin"
-	// RoleReadOnly reads everything in its own account and writes nothing.
-	RoleReadOnly Role = "readonly"
-	// RolePlatform belongs to the operator, not to an account: it registers
-	// and purges instances of any account.
-	RolePlatform Role = "platform"
-	// RoleHost is an agent's credential: it reads its own host's desired
-	// state only.
-	RoleHost Role = "host"
+	RoleAdmin    = store.RoleAdmin
+	RoleReadOnly = store.RoleReadOnly
+	RolePlatform = store.RolePlatform
+	RoleHost     = store.RoleHost
 )
 
 // ParseRole parses a role name.

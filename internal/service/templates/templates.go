@@ -118,10 +118,11 @@ type Query struct {
 
 // templateKind describes one of the four template kinds.
 type templateKind struct {
-	kind, resource, prefix string
-	member                 string // for groups: the members' kind
-	idField, nameField     string // request field names
-	filterName, filterID   string // Describe filter names
+	kind                 store.TemplateKind
+	resource, prefix     string
+	member               store.TemplateKind // for groups: the members' kind
+	idField, nameField   string             // request field names
+	filterName, filterID string             // Describe filter names
 }
 
 func kindAddress() templateKind {

@@ -9,7 +9,7 @@ import (
 
 const templateCols = `id, account_id, region, kind, name, entries, created, updated`
 
-func isGroupKind(kind string) bool {
+func isGroupKind(kind store.TemplateKind) bool {
 	return kind == store.KindAddressGroup || kind == store.KindServiceGroup
 }
 

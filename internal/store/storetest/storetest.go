@@ -675,7 +675,7 @@ func testInstances(t *testing.T, s store.Store) {
 		{"group", store.InstanceFilter{AccountID: "acc-00000001", GroupIDs: []string{"sg-0000000c", "sg-0000000b"}}, []string{"ins-00000001"}, 1},
 		{"group sets", store.InstanceFilter{GroupSets: [][]string{{"sg-0000000a"}, {"sg-0000000b", "sg-0000000c"}}}, []string{"ins-00000001"}, 1},
 		{"group and group set", store.InstanceFilter{GroupIDs: []string{"sg-0000000a"}, GroupSets: [][]string{{"sg-0000000b"}}}, nil, 0},
-		{"state", store.InstanceFilter{States: []string{"RECYCLED"}}, []string{"ins-00000002"}, 1},
+		{"state", store.InstanceFilter{States: []store.InstanceState{store.StateRecycled}}, []string{"ins-00000002"}, 1},
 		{"zone and name", store.InstanceFilter{Zones: []string{"r-1", "q-1"}, Names: []string{"c"}}, []string{"ins-00000003"}, 1},
 		{"project", store.InstanceFilter{ProjectIDs: []int64{3}}, []string{"ins-00000002"}, 1},
 		{"ids and paging", store.InstanceFilter{IDs: []string{"ins-00000001", "ins-00000003"}, Offset: 1, Limit: 1}, []string{"ins-00000003"}, 2},
@@ -957,7 +957,7 @@ func manyIDs(prefix string, n int) []string {
 func testResolveTemplates(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	addAccount(t, s, "acc-00000001")
-	tmpl := func(id, kind string, entries ...string) store.Template {
+	tmpl := func(id string, kind store.TemplateKind, entries ...string) store.Template {
 		tp := store.Template{ID: id, AccountID: "acc-00000001", Region: "r", Kind: kind, Name: id, Created: t0}
 		for _, e := range entries {
 			tp.Entries = append(tp.Entries, store.TemplateEntry{Value: e})
