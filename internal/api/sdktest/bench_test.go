@@ -19,6 +19,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 // BenchmarkAPI measures the API over loopback, through the official SDK,
@@ -29,10 +30,22 @@ import (
 // latencies in milliseconds and, for policy writes, writes per second.
 //
 //	go test -run '^$' -bench BenchmarkAPI -benchtime 3000x ./internal/api/sdktest/
+//
+// PALISADE_BENCH_SYNCHRONOUS=normal commits with synchronous=NORMAL.
 func BenchmarkAPI(b *testing.B) {
 	nGroups := envInt(b, "PALISADE_BENCH_GROUPS", 10000)
 	nInstances := envInt(b, "PALISADE_BENCH_INSTANCES", 1000)
-	e := newEnv(b, envOptions{quotas: service.Quotas{
+	// PALISADE_BENCH_SYNCHRONOUS=normal measures with the store's
+	// synchronous=NORMAL commits (the default is FULL, durable).
+	var so sqlite.Options
+	if v := os.Getenv("PALISADE_BENCH_SYNCHRONOUS"); v != "" {
+		sync, err := sqlite.ParseSynchronous(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		so.Synchronous = sync
+	}
+	e := newEnv(b, envOptions{store: so, quotas: service.Quotas{
 		GroupsPerRegion: nGroups + 100, PoliciesPerDirection: 10000, InstancesPerGroup: 10000, ReferencedGroupsPerGroup: 1000,
 	}})
 	start := time.Now()
