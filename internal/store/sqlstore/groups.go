@@ -84,8 +84,19 @@ func scanGroup(r scanner) (store.Group, error) {
 	return g, nil
 }
 
+// groupQuery selects one group by a condition.
+func groupQuery(where string) string { return `SELECT ` + groupCols + ` FROM security_groups WHERE ` + where }
+
+// accountGroupWhere finds a tenant's group: every API call on a group runs it.
+const accountGroupWhere = `id = ? AND account_id = ? AND region = ?`
+
+// tagsQuery selects the tags of n groups.
+func tagsQuery(n int) string {
+	return `SELECT group_id, key, value FROM group_tags WHERE group_id IN ` + placeholders(n) + ` ORDER BY group_id, position`
+}
+
 func (t *tx) getGroup(ctx context.Context, what, key, q string, args ...any) (store.Group, error) {
-	g, err := scanGroup(t.row(ctx, `SELECT `+groupCols+` FROM security_groups WHERE `+q, args...))
+	g, err := scanGroup(t.row(ctx, groupQuery(q), args...))
 	if err != nil {
 		return g, notFound(err, what, key)
 	}
@@ -102,7 +113,7 @@ func (t *tx) GetGroup(ctx context.Context, id string) (store.Group, error) {
 }
 
 func (t *tx) GetAccountGroup(ctx context.Context, accountID, region, id string) (store.Group, error) {
-	return t.getGroup(ctx, "group", id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+	return t.getGroup(ctx, "group", id, accountGroupWhere, id, accountID, region)
 }
 
 func (t *tx) GetGroupByName(ctx context.Context, accountID, region, name string) (store.Group, error) {
@@ -118,7 +129,7 @@ func (t *tx) tags(ctx context.Context, ids []string) (map[string][]store.Tag, er
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := t.query(ctx, `SELECT group_id, key, value FROM group_tags WHERE group_id IN `+placeholders(len(ids))+` ORDER BY group_id, position`, anys(ids)...)
+	rows, err := t.query(ctx, tagsQuery(len(ids)), anys(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("tags: %w", err)
 	}

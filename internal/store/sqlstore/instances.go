@@ -54,13 +54,28 @@ func (t *tx) GetInstance(ctx context.Context, id string) (store.Instance, error)
 
 func (t *tx) GetAccountInstance(ctx context.Context, accountID, region, id string) (store.Instance, error) {
 	if accountID == "" {
-		return t.getInstance(ctx, id, `id = ? AND region = ?`, id, region)
+		return t.getInstance(ctx, id, regionInstanceWhere, id, region)
 	}
-	return t.getInstance(ctx, id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+	return t.getInstance(ctx, id, accountInstanceWhere, id, accountID, region)
+}
+
+// The conditions of the instance lookups every simulation and instance
+// action runs: a tenant's, and the platform's (any account).
+const (
+	accountInstanceWhere = `id = ? AND account_id = ? AND region = ?`
+	regionInstanceWhere  = `id = ? AND region = ?`
+)
+
+// instanceQuery selects one instance by a condition.
+func instanceQuery(where string) string { return `SELECT ` + instanceCols + ` FROM instances WHERE ` + where }
+
+// bindingsQuery selects the bindings of n instances.
+func bindingsQuery(n int) string {
+	return `SELECT instance_id, group_id FROM bindings WHERE instance_id IN ` + placeholders(n) + ` ORDER BY instance_id, position`
 }
 
 func (t *tx) getInstance(ctx context.Context, id, q string, args ...any) (store.Instance, error) {
-	in, err := scanInstance(t.row(ctx, `SELECT `+instanceCols+` FROM instances WHERE `+q, args...))
+	in, err := scanInstance(t.row(ctx, instanceQuery(q), args...))
 	if err != nil {
 		return in, notFound(err, "instance", id)
 	}
@@ -77,7 +92,7 @@ func (t *tx) bindings(ctx context.Context, ids []string) (map[string][]string, e
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := t.query(ctx, `SELECT instance_id, group_id FROM bindings WHERE instance_id IN `+placeholders(len(ids))+` ORDER BY instance_id, position`, anys(ids)...)
+	rows, err := t.query(ctx, bindingsQuery(len(ids)), anys(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("bindings: %w", err)
 	}

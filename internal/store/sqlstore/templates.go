@@ -68,11 +68,17 @@ func (t *tx) GetTemplate(ctx context.Context, id string) (store.Template, error)
 }
 
 func (t *tx) GetAccountTemplate(ctx context.Context, accountID, region, id string) (store.Template, error) {
-	return t.getTemplate(ctx, id, `id = ? AND account_id = ? AND region = ?`, id, accountID, region)
+	return t.getTemplate(ctx, id, accountTemplateWhere, id, accountID, region)
 }
 
+// accountTemplateWhere finds a tenant's template.
+const accountTemplateWhere = `id = ? AND account_id = ? AND region = ?`
+
+// templateQuery selects one template by a condition.
+func templateQuery(where string) string { return `SELECT ` + templateCols + ` FROM templates WHERE ` + where }
+
 func (t *tx) getTemplate(ctx context.Context, id, q string, args ...any) (store.Template, error) {
-	tp, err := scanTemplate(t.row(ctx, `SELECT `+templateCols+` FROM templates WHERE `+q, args...))
+	tp, err := scanTemplate(t.row(ctx, templateQuery(q), args...))
 	if err != nil {
 		return tp, notFound(err, "template", id)
 	}
