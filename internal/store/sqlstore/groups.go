@@ -85,7 +85,9 @@ func scanGroup(r scanner) (store.Group, error) {
 }
 
 // groupQuery selects one group by a condition.
-func groupQuery(where string) string { return `SELECT ` + groupCols + ` FROM security_groups WHERE ` + where }
+func groupQuery(where string) string {
+	return `SELECT ` + groupCols + ` FROM security_groups WHERE ` + where
+}
 
 // accountGroupWhere finds a tenant's group: every API call on a group runs it.
 const accountGroupWhere = `id = ? AND account_id = ? AND region = ?`

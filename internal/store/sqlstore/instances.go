@@ -67,7 +67,9 @@ const (
 )
 
 // instanceQuery selects one instance by a condition.
-func instanceQuery(where string) string { return `SELECT ` + instanceCols + ` FROM instances WHERE ` + where }
+func instanceQuery(where string) string {
+	return `SELECT ` + instanceCols + ` FROM instances WHERE ` + where
+}
 
 // bindingsQuery selects the bindings of n instances.
 func bindingsQuery(n int) string {

@@ -75,7 +75,9 @@ func (t *tx) GetAccountTemplate(ctx context.Context, accountID, region, id strin
 const accountTemplateWhere = `id = ? AND account_id = ? AND region = ?`
 
 // templateQuery selects one template by a condition.
-func templateQuery(where string) string { return `SELECT ` + templateCols + ` FROM templates WHERE ` + where }
+func templateQuery(where string) string {
+	return `SELECT ` + templateCols + ` FROM templates WHERE ` + where
+}
 
 func (t *tx) getTemplate(ctx context.Context, id, q string, args ...any) (store.Template, error) {
 	tp, err := scanTemplate(t.row(ctx, templateQuery(q), args...))
