@@ -122,7 +122,9 @@ func (s *Service) addCredential(ctx context.Context, tx store.Tx, accountID stri
 	return c, err
 }
 
-func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string) (AccountCredentials, error) {
+// createAccount creates an account, its name unique, and its first admin
+// credential: a random one, or preset when given.
+func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string, preset *PresetCredential) (AccountCredentials, error) {
 	if err := checkName("Name", name, true); err != nil {
 		return AccountCredentials{}, err
 	}
@@ -140,6 +142,12 @@ func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string) (
 	if err := tx.CreateAccount(ctx, store.Account{ID: id, Name: name, Created: s.now()}); err != nil {
 		return AccountCredentials{}, err
 	}
+	if preset != nil {
+		if err := s.presetCredential(ctx, tx, *preset, id, RoleAdmin); err != nil {
+			return AccountCredentials{}, err
+		}
+		return AccountCredentials{AccountID: id, SecretID: preset.SecretID, SecretKey: preset.SecretKey}, nil
+	}
 	c, err := s.addCredential(ctx, tx, id, RoleAdmin, "")
 	if err != nil {
 		return AccountCredentials{}, err
@@ -152,7 +160,7 @@ func (s *Service) CreateAccount(ctx context.Context, name string) (AccountCreden
 	var out AccountCredentials
 	err := s.update(ctx, func(tx store.Tx) error {
 		var err error
-		out, err = s.createAccount(ctx, tx, name)
+		out, err = s.createAccount(ctx, tx, name, nil)
 		return err
 	})
 	if err != nil {
@@ -326,7 +334,7 @@ func (s *Service) EnsureBootstrap(ctx context.Context) (*AccountCredentials, err
 		if err != nil || n > 0 {
 			return err
 		}
-		c, err := s.createAccount(ctx, tx, "admin")
+		c, err := s.createAccount(ctx, tx, "admin", nil)
 		out = &c
 		return err
 	})

@@ -271,7 +271,7 @@ func (s *Service) EnsureBootstrapWith(ctx context.Context, preset PresetCredenti
 		if err != nil || n > 0 {
 			return err
 		}
-		c, err := s.createAccountWith(ctx, tx, "admin", preset)
+		c, err := s.createAccount(ctx, tx, "admin", &preset)
 		out = &c
 		return err
 	})
@@ -279,24 +279,6 @@ func (s *Service) EnsureBootstrapWith(ctx context.Context, preset PresetCredenti
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	return out, nil
-}
-
-// createAccountWith creates an account whose admin credential is preset.
-func (s *Service) createAccountWith(ctx context.Context, tx store.Tx, name string, preset PresetCredential) (AccountCredentials, error) {
-	if err := checkName("Name", name, true); err != nil {
-		return AccountCredentials{}, err
-	}
-	id, err := s.newID(policy.PrefixAccount)
-	if err != nil {
-		return AccountCredentials{}, err
-	}
-	if err := tx.CreateAccount(ctx, store.Account{ID: id, Name: name, Created: s.now()}); err != nil {
-		return AccountCredentials{}, err
-	}
-	if err := s.presetCredential(ctx, tx, preset, id, RoleAdmin); err != nil {
-		return AccountCredentials{}, err
-	}
-	return AccountCredentials{AccountID: id, SecretID: preset.SecretID, SecretKey: preset.SecretKey}, nil
 }
 
 func (s *Service) presetCredential(ctx context.Context, tx store.Tx, preset PresetCredential, accountID string, role Role) error {
