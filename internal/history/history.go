@@ -50,6 +50,9 @@ type Change struct {
 // Diff is the Detail of a write to a policy set.
 type Diff struct {
 	Changes []Change
+	// RestoredFrom is the version a RestoreSecurityGroupVersion re-applied;
+	// zero on other writes.
+	RestoredFrom uint64 `json:",omitempty"`
 }
 
 // snapshot is a whole policy set as history records it (the shape of

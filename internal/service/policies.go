@@ -132,6 +132,13 @@ func rawEmpty(r policy.Raw) bool { return r == policy.Raw{} }
 // version check, mutation, validation, Version+1, history, warnings.
 func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action string, version *uint64,
 	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
+	return s.writePoliciesFrom(ctx, c, groupID, action, version, 0, mutate)
+}
+
+// writePoliciesFrom is writePolicies recording, when restoredFrom is not
+// zero, the version a restore re-applied.
+func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, action string, version *uint64, restoredFrom uint64,
+	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
 	if err := s.tenant(c, true); err != nil {
 		return WriteResult{}, err
 	}
@@ -167,7 +174,7 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 		if err := tx.UpdateGroup(ctx, g, before.Version); err != nil {
 			return err
 		}
-		if err := s.recordPolicies(ctx, tx, c, g.ID, action, before, set); err != nil {
+		if err := s.recordPolicies(ctx, tx, c, g.ID, action, restoredFrom, before, set); err != nil {
 			return err
 		}
 		res.Version = set.Version
