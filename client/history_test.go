@@ -124,6 +124,12 @@ func TestHistoryAndRestore(t *testing.T) {
 		t.Errorf("history Offset 2 Limit 1 = %+v, want version 2 of 4", page)
 	}
 
+	byVersion := must[*wire.DescribeSecurityGroupHistoryResponse](t, "history of version 3")(s.admin.DescribeSecurityGroupHistory(ctx, &wire.DescribeSecurityGroupHistoryRequest{
+		SecurityGroupId: id, Version: wire.NewString("3")}))
+	if len(byVersion.HistorySet) != 2 || byVersion.HistorySet[0].Action != "ModifySecurityGroupAttribute" || byVersion.HistorySet[1].Action != "ReplaceSecurityGroupPolicy" {
+		t.Errorf("history of version 3 = %+v, want the rename and the replace", byVersion.HistorySet)
+	}
+
 	restore := func(c *client.Client, version, current string) (*wire.RestoreSecurityGroupVersionResponse, error) {
 		req := &wire.RestoreSecurityGroupVersionRequest{SecurityGroupId: id, Version: wire.NewString(version)}
 		if current != "" {
@@ -141,7 +147,8 @@ func TestHistoryAndRestore(t *testing.T) {
 		{"another account", s.other, "2", "", "ResourceNotFound"},
 		{"stale current version", s.admin, "2", "2", "UnsupportedOperation.VersionMismatch"},
 		{"version never written", s.admin, "9", "", "ResourceNotFound"},
-		{"version zero", s.admin, "0", "", "InvalidParameterValue.Malformed"},
+		{"version before the creation", s.admin, "0", "", "ResourceNotFound"},
+		{"version not a number", s.admin, "v2", "", "InvalidParameterValue.Malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := restore(tc.c, tc.version, tc.current)

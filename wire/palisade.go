@@ -136,10 +136,12 @@ type DescribeCommonPortsResponse struct {
 }
 
 // DescribeSecurityGroupHistoryRequest is the request of
-// DescribeSecurityGroupHistory. Offset and Limit are JSON strings, as in
-// the other vpc listings (Limit 20 by default, at most 100).
+// DescribeSecurityGroupHistory. Version, when given, keeps the changes that
+// left the policy set at that version. Offset and Limit are JSON strings,
+// as in the other vpc listings (Limit 20 by default, at most 100).
 type DescribeSecurityGroupHistoryRequest struct {
 	SecurityGroupId *String    `json:"SecurityGroupId,omitzero"`
+	Version         *String    `json:"Version,omitzero"`
 	Offset          *IntString `json:"Offset,omitzero"`
 	Limit           *IntString `json:"Limit,omitzero"`
 }

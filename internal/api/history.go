@@ -20,7 +20,15 @@ func (h *handler) describeSecurityGroupHistory(c *call, req *wire.DescribeSecuri
 	if err != nil {
 		return nil, err
 	}
-	entries, total, err := h.svc.DescribeSecurityGroupHistory(c.ctx, c.caller, service.HistoryQuery{SecurityGroupID: id, Page: p})
+	q := service.HistoryQuery{SecurityGroupID: id, Page: p}
+	if v := str(req.Version); strings.TrimSpace(v) != "" {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, malformed("Version", v, "must be a decimal integer")
+		}
+		q.Version = &n
+	}
+	entries, total, err := h.svc.DescribeSecurityGroupHistory(c.ctx, c.caller, q)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +62,8 @@ func (h *handler) restoreSecurityGroupVersion(c *call, req *wire.RestoreSecurity
 		return nil, err
 	}
 	version, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-	if err != nil || version == 0 {
-		return nil, malformed("Version", v, "must be a version of the group: a decimal integer from 1")
+	if err != nil {
+		return nil, malformed("Version", v, "must be a version of the group: a decimal integer")
 	}
 	in := service.RestoreInput{SecurityGroupID: id, Version: version}
 	if cur := str(req.SecurityGroupPolicySetVersion); strings.TrimSpace(cur) != "" {

@@ -88,9 +88,13 @@ type HistoryEntry struct {
 	Diff         []history.Line
 }
 
-// HistoryQuery selects part of a group's history, newest first.
+// HistoryQuery selects part of a group's history, newest first: the
+// changes that left the policy set at Version when it is given (a
+// version's policy write and the attribute changes after it), a Page of
+// them.
 type HistoryQuery struct {
 	SecurityGroupID string
+	Version         *uint64
 	Page            Page
 }
 
@@ -116,6 +120,15 @@ func (s *Service) DescribeSecurityGroupHistory(ctx context.Context, c Caller, q 
 		rows, err := tx.ListHistory(ctx, g.ID)
 		if err != nil {
 			return err
+		}
+		if q.Version != nil {
+			var match []store.History
+			for _, h := range rows {
+				if h.Version == *q.Version {
+					match = append(match, h)
+				}
+			}
+			rows = match
 		}
 		total = len(rows)
 		for i := len(rows) - 1 - offset; i >= 0 && len(out) < limit; i-- {
@@ -157,9 +170,6 @@ type RestoreInput struct {
 func (s *Service) RestoreSecurityGroupVersion(ctx context.Context, c Caller, in RestoreInput) (WriteResult, error) {
 	if err := s.tenant(c, true); err != nil {
 		return WriteResult{}, err
-	}
-	if in.Version == 0 {
-		return WriteResult{}, fieldError("Version", "0", policy.OutOfRange, "must be a version of the group, from 1")
 	}
 	old, err := s.PolicyVersion(ctx, c, in.SecurityGroupID, in.Version)
 	if err != nil {
