@@ -266,6 +266,13 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		cfg.Ready(ln.Addr())
 	}
 
+	// Expired policies are removed as recorded versions by the sweeper,
+	// stopped before the store closes.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); svc.RunExpirySweeper(sweepCtx, service.DefaultSweepInterval) }()
+	defer func() { stopSweep(); <-swept }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

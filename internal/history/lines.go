@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
@@ -23,7 +24,9 @@ const (
 // "+ Ingress 0: ACCEPT TCP 22 10.0.0.0/8 # ssh" (the policy in the compact
 // form policy.ParsePolicy reads, at its index as the earlier lines of the
 // row leave the list); a replaced policy is its "-" line then its "+" line.
-// Attribute lines read `~ Name: "web" -> "web-2"` (values as JSON).
+// A disabled policy's line ends " [disabled]", an expiring one's
+// " [expires 2026-03-01T10:00:00Z]". Attribute lines read
+// `~ Name: "web" -> "web-2"` (values as JSON).
 type Line struct {
 	Kind string
 	Text string
@@ -188,7 +191,14 @@ func changeLines(ch Change) ([]Line, error) {
 }
 
 func policyLine(kind string, d policy.Direction, i int, p policy.Policy) Line {
-	return Line{Kind: kind, Text: fmt.Sprintf("%s %d: %s", d.Field(), i, p)}
+	text := fmt.Sprintf("%s %d: %s", d.Field(), i, p)
+	if p.Disabled {
+		text += " [disabled]"
+	}
+	if !p.ExpiresAt.IsZero() {
+		text += " [expires " + p.ExpiresAt.UTC().Format(time.RFC3339) + "]"
+	}
+	return Line{Kind: kind, Text: text}
 }
 
 func mapsUnion(a, b map[string]json.RawMessage) map[string]bool {

@@ -99,7 +99,7 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		"DescribeGroupTags", "PolicyVersion", "DescribeSecurityGroupHistory", "ListAccounts", "ListCredentials", "ListHosts",
 	}
 	// composite writes run other writes, each in its own transaction.
-	composite := []string{}
+	composite := []string{"SweepExpired", "RunExpirySweeper"}
 
 	f := newFeedFixture(t)
 	acct, err := f.s.CreateAccount(ctx, "a")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
@@ -80,14 +81,19 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 	out := make([]policy.Policy, len(in))
 	var errs []error
 	bad := 0
+	now := s.now()
 	for i, pi := range in {
 		p, err := policy.ParseRaw(pi.Raw)
+		if err == nil && !pi.ExpiresAt.IsZero() && !pi.ExpiresAt.After(now) {
+			err = fieldError("ExpiresAt", pi.ExpiresAt.UTC().Format(time.RFC3339), policy.OutOfRange, "is not in the future")
+		}
 		if err != nil {
 			if bad++; bad <= maxReportedPolicies {
 				errs = append(errs, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			}
 			continue
 		}
+		p.Disabled, p.ExpiresAt = pi.Disabled, pi.ExpiresAt
 		out[i] = p
 	}
 	if bad > maxReportedPolicies {
