@@ -150,3 +150,24 @@ func TestExpiredPoliciesAreSwept(t *testing.T) {
 		t.Errorf("second SweepExpired = %d, %v; want 0", n, err)
 	}
 }
+
+// BenchmarkDescribeSecurityGroupHistory lists the newest 100 changes of a
+// group with 1,000 versions (the default retention).
+func BenchmarkDescribeSecurityGroupHistory(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, service.Options{})
+	g := f.group(b, f.admin, "g", "ACCEPT TCP 22 10.0.0.0/8")
+	for i := range 1000 {
+		if _, err := f.svc.ReplaceSecurityGroupPolicy(ctx, f.admin, service.PoliciesInput{SecurityGroupID: g,
+			Set: service.PolicySetInput{Ingress: []service.PolicyInput{at(0, raw(fmt.Sprintf("ACCEPT TCP %d 10.0.0.0/8", 1+i)))}}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		h, total, err := f.svc.DescribeSecurityGroupHistory(ctx, f.admin, service.HistoryQuery{SecurityGroupID: g, Page: service.Page{Limit: 100}})
+		if err != nil || len(h) != 100 || total < 1000 {
+			b.Fatalf("DescribeSecurityGroupHistory = %d entries of %d, %v", len(h), total, err)
+		}
+	}
+}
