@@ -81,13 +81,16 @@ func TestHistoryAndRestore(t *testing.T) {
 	id := wire.NewString(g.SecurityGroup.SecurityGroupId)
 	must[*wire.CreateSecurityGroupPoliciesResponse](t, "add")(s.admin.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{
 		SecurityGroupId: id, SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{
-			Ingress: []wire.SecurityGroupPolicyInput{policyIn("ACCEPT", "TCP", "80,443", "0.0.0.0/0", "web")}}}))
+			Ingress: []wire.SecurityGroupPolicyInput{disabled(policyIn("ACCEPT", "TCP", "80,443", "0.0.0.0/0", "web"))}}}))
 	describe := func() wire.SecurityGroupPolicySet {
 		t.Helper()
 		r := must[*wire.DescribeSecurityGroupPoliciesResponse](t, "describe")(s.admin.DescribeSecurityGroupPolicies(ctx, &wire.DescribeSecurityGroupPoliciesRequest{SecurityGroupId: id}))
 		return r.SecurityGroupPolicySet
 	}
 	v2 := describe()
+	if len(v2.Ingress) != 2 || !v2.Ingress[1].Disabled || v2.Ingress[0].Disabled {
+		t.Fatalf("version 2 = %+v, want its second policy disabled", v2.Ingress)
+	}
 	zero := 0
 	must[*wire.ReplaceSecurityGroupPolicyResponse](t, "replace")(s.admin.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{
 		SecurityGroupId: id, SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{
@@ -107,7 +110,7 @@ func TestHistoryAndRestore(t *testing.T) {
 	wantDiffs := []string{
 		`~ Name: "web" -> "web-2"`,
 		"- Ingress 0: ACCEPT TCP 22 10.0.0.0/8 # ssh\n+ Ingress 0: DROP TCP 22 0.0.0.0/0 # no ssh",
-		"+ Ingress 1: ACCEPT TCP 80,443 0.0.0.0/0 # web",
+		"+ Ingress 1: ACCEPT TCP 80,443 0.0.0.0/0 # web [disabled]",
 		"+ Ingress 0: ACCEPT TCP 22 10.0.0.0/8 # ssh\n+ Egress 0: ACCEPT ALL ALL 0.0.0.0/0",
 	}
 	for i, e := range h.HistorySet {
@@ -178,6 +181,11 @@ func TestHistoryAndRestore(t *testing.T) {
 		e.Diff != "- Ingress 0: DROP TCP 22 0.0.0.0/0 # no ssh\n+ Ingress 0: ACCEPT TCP 22 10.0.0.0/8 # ssh" {
 		t.Errorf("newest history entry = %+v, want the restore of version 2 as version 4", e)
 	}
+}
+
+func disabled(p wire.SecurityGroupPolicyInput) wire.SecurityGroupPolicyInput {
+	p.Disabled = wire.NewBool(true)
+	return p
 }
 
 func withIndex(p wire.SecurityGroupPolicyInput, i int) wire.SecurityGroupPolicyInput {

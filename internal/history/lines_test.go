@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/store"
@@ -102,5 +103,59 @@ func TestLinesRefusesUnreadableRows(t *testing.T) {
 				t.Errorf("Lines(%s) = %v, want an error naming row 7 and %q", tc.detail, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRebuildKeepsLifecycleFields: disabling a policy and giving another
+// an expiry are changes of their own, and a rebuilt version has both
+// fields exactly as written (snapshot and diffs alike).
+func TestRebuildKeepsLifecycleFields(t *testing.T) {
+	exp := time.Date(2026, 9, 1, 8, 30, 0, 123456000, time.UTC)
+	v1 := setOf(1, pols(t, "ACCEPT TCP 22 10.0.0.0/8", "ACCEPT TCP 80 0.0.0.0/0"), nil)
+	v2 := v1.Clone()
+	v2.Version = 2
+	v2.Ingress[0].Disabled = true
+	v3 := v2.Clone()
+	v3.Version = 3
+	v3.Ingress[1].ExpiresAt = exp
+	if n := len(Changes(v1, v2)); n != 1 {
+		t.Fatalf("Changes(disable) = %d changes, want 1", n)
+	}
+	snap, err := Snapshot(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []store.History{{Seq: 1, Version: 1, Detail: "{}", Snapshot: snap}}
+	for i, pair := range [][2]policy.PolicySet{{v1, v2}, {v2, v3}} {
+		d, err := json.Marshal(Diff{Changes: Changes(pair[0], pair[1])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, store.History{Seq: int64(i + 2), Version: pair[1].Version, Detail: string(d)})
+	}
+	snap3, err := Snapshot(v3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		rows []store.History
+		v    uint64
+		want policy.PolicySet
+	}{
+		{"diff to the disable", rows, 2, v2},
+		{"diffs to the expiry", rows, 3, v3},
+		{"snapshot of both", []store.History{{Seq: 9, Version: 3, Detail: "{}", Snapshot: snap3}}, 3, v3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Rebuild(tc.rows, tc.v)
+			if err != nil || !sameSet(got, tc.want) || got.Ingress[0].Disabled != tc.want.Ingress[0].Disabled || !got.Ingress[1].ExpiresAt.Equal(tc.want.Ingress[1].ExpiresAt) {
+				t.Errorf("Rebuild(%d) = %s, %v; want %s (disabled %v, expires %v)", tc.v, describeSet(got), err, describeSet(tc.want), tc.want.Ingress[0].Disabled, tc.want.Ingress[1].ExpiresAt)
+			}
+		})
+	}
+	ls, err := Lines(rows[2])
+	if err != nil || len(ls) != 2 || ls[1].String() != "+ Ingress 1: ACCEPT TCP 80 0.0.0.0/0 [expires 2026-09-01T08:30:00Z]" {
+		t.Errorf("Lines(expiry) = %v, %v", ls, err)
 	}
 }
