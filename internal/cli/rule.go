@@ -174,7 +174,7 @@ func policySet(d policy.Direction, version string, raws []policy.Raw, index *int
 }
 
 func newRuleCommand(g *globals) *cobra.Command {
-	cmd := parentCommand("rule", "Add, insert, modify, replace, delete, move and list a group's policies")
+	cmd := parentCommand("rule", "Add, insert, modify, replace, delete, move, disable, enable and list a group's policies")
 
 	var listDir string
 	list := &cobra.Command{Use: "list SG", Short: "List a group's policies", Args: cobra.ExactArgs(1),
