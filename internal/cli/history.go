@@ -79,10 +79,23 @@ added lines are green and removed ones red, unless NO_COLOR is set.`,
 			if err != nil {
 				return err
 			}
-			resp, err := c.DescribeSecurityGroupHistory(cmd.Context(), &wire.DescribeSecurityGroupHistoryRequest{
-				SecurityGroupId: wire.NewString(args[0]), Version: wire.NewString(version), Limit: wire.NewIntString(100)})
-			if err != nil {
-				return err
+			// Every change of that version, a page of 100 at a time.
+			var resp *wire.DescribeSecurityGroupHistoryResponse
+			for {
+				page, err := c.DescribeSecurityGroupHistory(cmd.Context(), &wire.DescribeSecurityGroupHistoryRequest{
+					SecurityGroupId: wire.NewString(args[0]), Version: wire.NewString(version),
+					Offset: wire.NewIntString(int64(historyLen(resp))), Limit: wire.NewIntString(100)})
+				if err != nil {
+					return err
+				}
+				if resp == nil {
+					resp = page
+				} else {
+					resp.HistorySet = append(resp.HistorySet, page.HistorySet...)
+				}
+				if len(page.HistorySet) == 0 || uint64(len(resp.HistorySet)) >= page.TotalCount {
+					break
+				}
 			}
 			if len(resp.HistorySet) == 0 {
 				return fmt.Errorf("version %s of %s is not in its history", version, args[0])
@@ -140,6 +153,13 @@ added lines are green and removed ones red, unless NO_COLOR is set.`,
 
 	cmd.AddCommand(list, show, restore)
 	return cmd
+}
+
+func historyLen(r *wire.DescribeSecurityGroupHistoryResponse) int {
+	if r == nil {
+		return 0
+	}
+	return len(r.HistorySet)
 }
 
 // versionArg checks a VERSION argument: a decimal integer.

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,5 +77,24 @@ func TestCLIHistory(t *testing.T) {
 	c.json(&list, "history", "list", sg, "--limit", "1")
 	if e := list.HistorySet[0]; e.Action != "RestoreSecurityGroupVersion" || e.RestoredFrom != "2" || e.Version != "5" {
 		t.Errorf("newest change = %+v, want the restore of version 2", e)
+	}
+}
+
+// TestCLIHistoryShowPages: history show gathers every change of a version,
+// past the API's page of 100.
+func TestCLIHistoryShowPages(t *testing.T) {
+	srv := palisadetest.NewServer(t)
+	c := newCLI(t, srv)
+	sg := createGroup(c, "renamed")
+	for i := range 120 {
+		if _, err := srv.Client.ModifySecurityGroupAttribute(t.Context(), &wire.ModifySecurityGroupAttributeRequest{
+			SecurityGroupId: wire.NewString(sg), GroupName: wire.NewString(fmt.Sprintf("renamed-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shown wire.DescribeSecurityGroupHistoryResponse
+	c.json(&shown, "history", "show", sg, "0")
+	if len(shown.HistorySet) != 121 || shown.HistorySet[0].Changes[0].Text != `Name: "renamed-118" -> "renamed-119"` {
+		t.Errorf("history show of version 0: %d changes (newest %+v), want 121", len(shown.HistorySet), shown.HistorySet[0])
 	}
 }
