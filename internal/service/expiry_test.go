@@ -171,3 +171,26 @@ func BenchmarkDescribeSecurityGroupHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSweepExpired is one sweep over 1,000 groups of 10 policies
+// each, none of them due: the cost every sweep pays.
+func BenchmarkSweepExpired(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, service.Options{})
+	if _, err := f.svc.SetQuotas(ctx, f.accountID, service.Quotas{GroupsPerRegion: 2000}); err != nil {
+		b.Fatal(err)
+	}
+	var ps []string
+	for i := range 10 {
+		ps = append(ps, fmt.Sprintf("ACCEPT TCP %d 10.0.0.0/8", 1+i))
+	}
+	for i := range 1000 {
+		f.group(b, f.admin, fmt.Sprintf("g%d", i), ps...)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if n, err := f.svc.SweepExpired(ctx); n != 0 || err != nil {
+			b.Fatalf("SweepExpired = %d, %v", n, err)
+		}
+	}
+}
