@@ -250,3 +250,13 @@ func (c *Client) DescribeResourceTagsByResourceIds(ctx context.Context, req *wir
 func (c *Client) ModifyResourceTags(ctx context.Context, req *wire.ModifyResourceTagsRequest) (*wire.ModifyResourceTagsResponse, error) {
 	return invoke[wire.ModifyResourceTagsResponse](ctx, c, wire.ServiceTag, wire.ActionModifyResourceTags, req)
 }
+
+// DescribeSecurityGroupHistory calls Palisade's action DescribeSecurityGroupHistory.
+func (c *Client) DescribeSecurityGroupHistory(ctx context.Context, req *wire.DescribeSecurityGroupHistoryRequest) (*wire.DescribeSecurityGroupHistoryResponse, error) {
+	return invoke[wire.DescribeSecurityGroupHistoryResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupHistory, req)
+}
+
+// RestoreSecurityGroupVersion calls Palisade's action RestoreSecurityGroupVersion.
+func (c *Client) RestoreSecurityGroupVersion(ctx context.Context, req *wire.RestoreSecurityGroupVersionRequest) (*wire.RestoreSecurityGroupVersionResponse, error) {
+	return invoke[wire.RestoreSecurityGroupVersionResponse](ctx, c, wire.ServicePalisade, wire.ActionRestoreSecurityGroupVersion, req)
+}

@@ -102,6 +102,8 @@ const (
 	ActionSimulateTraffic                = "SimulateTraffic"
 	ActionDescribeSecurityGroupTemplates = "DescribeSecurityGroupTemplates"
 	ActionDescribeCommonPorts            = "DescribeCommonPorts"
+	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
+	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
 )
 
 // Action is one action served: its name and the service it belongs to.
@@ -135,6 +137,7 @@ func Actions() []Action {
 	palisade := []string{
 		ActionRegisterInstances, ActionPurgeInstances, ActionUnblockPort25, ActionDescribeAccount,
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
+		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

@@ -134,3 +134,63 @@ type DescribeCommonPortsResponse struct {
 	PortSet        []CommonPort   `json:"PortSet"`
 	RequestId      string         `json:"RequestId,omitempty"`
 }
+
+// DescribeSecurityGroupHistoryRequest is the request of
+// DescribeSecurityGroupHistory. Version, when given, keeps the changes that
+// left the policy set at that version. Offset and Limit are JSON strings,
+// as in the other vpc listings (Limit 20 by default, at most 100).
+type DescribeSecurityGroupHistoryRequest struct {
+	SecurityGroupId *String    `json:"SecurityGroupId,omitzero"`
+	Version         *String    `json:"Version,omitzero"`
+	Offset          *IntString `json:"Offset,omitzero"`
+	Limit           *IntString `json:"Limit,omitzero"`
+}
+
+// HistoryChange is one line of a history entry's diff: Kind "+" (a
+// policy added), "-" (a policy removed) or "~" (an attribute changed), and
+// its Text ("Ingress 0: ACCEPT TCP 22 10.0.0.0/8 # ssh",
+// `Name: "web" -> "web-2"`).
+type HistoryChange struct {
+	Kind string `json:"Kind"`
+	Text string `json:"Text"`
+}
+
+// SecurityGroupHistory is one change to a security group: the policy set
+// Version after it, Time ("2006-01-02 15:04:05" UTC), the SecretId and
+// RequestId of the request, its Action, Diff (the lines of Changes joined,
+// each "KIND TEXT", one per line) and, for a restore, the version it
+// re-applied ("" otherwise).
+type SecurityGroupHistory struct {
+	Version      string          `json:"Version"`
+	Time         string          `json:"Time"`
+	SecretId     string          `json:"SecretId"`
+	RequestId    string          `json:"RequestId"`
+	Action       string          `json:"Action"`
+	Diff         string          `json:"Diff"`
+	Changes      []HistoryChange `json:"Changes"`
+	RestoredFrom string          `json:"RestoredFrom"`
+}
+
+// DescribeSecurityGroupHistoryResponse is the response of
+// DescribeSecurityGroupHistory: a page of the group's history, newest
+// first, and the number of changes retained.
+type DescribeSecurityGroupHistoryResponse struct {
+	HistorySet []SecurityGroupHistory `json:"HistorySet"`
+	TotalCount uint64                 `json:"TotalCount"`
+	RequestId  string                 `json:"RequestId,omitempty"`
+}
+
+// RestoreSecurityGroupVersionRequest is the request of
+// RestoreSecurityGroupVersion: the retained Version of the group to
+// re-apply as a new version and, when given, the version the group must be
+// at now (SecurityGroupPolicySetVersion), as a write naming a Version is
+// checked.
+type RestoreSecurityGroupVersionRequest struct {
+	SecurityGroupId               *String `json:"SecurityGroupId,omitzero"`
+	Version                       *String `json:"Version,omitzero"`
+	SecurityGroupPolicySetVersion *String `json:"SecurityGroupPolicySetVersion,omitzero"`
+}
+
+// RestoreSecurityGroupVersionResponse is the response of
+// RestoreSecurityGroupVersion: the group's new Version.
+type RestoreSecurityGroupVersionResponse PolicyWriteResponse

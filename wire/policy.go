@@ -31,6 +31,11 @@ type SecurityGroupPolicyInput struct {
 	AddressTemplate   *AddressTemplateSpecificationInput `json:"AddressTemplate,omitzero"`
 	Action            *String                            `json:"Action,omitzero"`
 	PolicyDescription *String                            `json:"PolicyDescription,omitzero"`
+	// Disabled and ExpiresAt are Palisade's: a disabled policy stays in
+	// its group without matching; an expiring one (RFC 3339) is removed by
+	// Palisade after that time. Absent means enabled and never expiring.
+	Disabled  *Bool   `json:"Disabled,omitzero"`
+	ExpiresAt *String `json:"ExpiresAt,omitzero"`
 }
 
 // SecurityGroupPolicySetInput is a SecurityGroupPolicySet of a request.
@@ -72,6 +77,10 @@ type SecurityGroupPolicy struct {
 	Action            string                       `json:"Action"`
 	PolicyDescription string                       `json:"PolicyDescription"`
 	ModifyTime        string                       `json:"ModifyTime"`
+	// Disabled and ExpiresAt (RFC 3339, UTC) are Palisade's, present only
+	// on a disabled or an expiring policy.
+	Disabled  bool   `json:"Disabled,omitempty"`
+	ExpiresAt string `json:"ExpiresAt,omitempty"`
 }
 
 // PolicyStatistics counts a group's policies by direction and address

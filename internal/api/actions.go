@@ -101,6 +101,8 @@ func actions() map[string]action {
 
 		wire.ActionDescribeSecurityGroupTemplates: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupTemplates),
 		wire.ActionDescribeCommonPorts:            act(wire.ServicePalisade, read, (*handler).describeCommonPorts),
+		wire.ActionDescribeSecurityGroupHistory:   act(wire.ServicePalisade, read, (*handler).describeSecurityGroupHistory),
+		wire.ActionRestoreSecurityGroupVersion:    act(wire.ServicePalisade, write, (*handler).restoreSecurityGroupVersion),
 	}
 }
 

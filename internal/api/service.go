@@ -61,6 +61,8 @@ type Service interface {
 	ModifyGroupTags(ctx context.Context, c service.Caller, in service.ModifyTagsInput) error
 
 	SimulateTraffic(ctx context.Context, c service.Caller, in service.SimulateInput) (service.Decision, error)
+	DescribeSecurityGroupHistory(ctx context.Context, c service.Caller, q service.HistoryQuery) ([]service.HistoryEntry, int, error)
+	RestoreSecurityGroupVersion(ctx context.Context, c service.Caller, in service.RestoreInput) (service.WriteResult, error)
 }
 
 // The service must satisfy the interface.

@@ -164,6 +164,20 @@ func policyInput(field string, p wire.SecurityGroupPolicyInput) (service.PolicyI
 	if t := p.AddressTemplate; t != nil {
 		in.Raw.AddressId, in.Raw.AddressGroupId = str(t.AddressId), str(t.AddressGroupId)
 	}
+	if p.Disabled != nil {
+		b, err := boolean(field+".Disabled", p.Disabled)
+		if err != nil {
+			return in, err
+		}
+		in.Disabled = b
+	}
+	if v := strings.TrimSpace(str(p.ExpiresAt)); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return in, malformed(field+".ExpiresAt", v, "must be an RFC 3339 time such as 2026-03-01T10:00:00Z")
+		}
+		in.ExpiresAt = t.UTC()
+	}
 	if p.PolicyIndex != nil {
 		n, err := integer(field+".PolicyIndex", p.PolicyIndex)
 		if err != nil {
@@ -257,7 +271,17 @@ func policyToWire(index int, p policy.Policy) wire.SecurityGroupPolicy {
 		Action:            r.Action,
 		PolicyDescription: r.PolicyDescription,
 		ModifyTime:        vpcTime(p.ModifyTime),
+		Disabled:          p.Disabled,
+		ExpiresAt:         rfc3339(p.ExpiresAt),
 	}
+}
+
+// rfc3339 formats a Palisade time field: RFC 3339 in UTC, "" when unset.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func policySetToWire(gp service.GroupPolicies) wire.SecurityGroupPolicySet {

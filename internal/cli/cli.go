@@ -130,8 +130,8 @@ func newRootCommand(g *globals, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Palisade: cloud-style stateful security groups for your own fleet",
 		Long: `Palisade: cloud-style stateful security groups for your own fleet.
 
-The client commands (sg, rule, instance, template, simulate, call, account)
-talk to a Palisade server through its API. They read the endpoint and
+The client commands (sg, rule, instance, template, history, simulate, call,
+account) talk to a Palisade server through its API. They read the endpoint and
 credentials from flags, then from PALISADE_ENDPOINT, PALISADE_SECRET_ID,
 PALISADE_SECRET_KEY and PALISADE_REGION, then from the profile named by
 --profile or PALISADE_PROFILE (default "default") in the file that

@@ -13,6 +13,7 @@ var subcommands = []func(*globals) *cobra.Command{
 	newRuleCommand,
 	newInstanceCommand,
 	newTemplateCommand,
+	newHistoryCommand,
 	newSimulateCommand,
 	newAccountCommand,
 	newCallCommand,

@@ -68,6 +68,19 @@ func policyInput(r policy.Raw) wire.SecurityGroupPolicyInput {
 	return in
 }
 
+// describedInput returns a described policy as a request policy, with
+// Palisade's Disabled and ExpiresAt when set.
+func describedInput(p wire.SecurityGroupPolicy) wire.SecurityGroupPolicyInput {
+	in := policyInput(policyRaw(p))
+	if p.Disabled {
+		in.Disabled = wire.NewBool(true)
+	}
+	if p.ExpiresAt != "" {
+		in.ExpiresAt = wire.NewString(p.ExpiresAt)
+	}
+	return in
+}
+
 // peerText is a described policy's peer, whichever field holds it.
 func peerText(p wire.SecurityGroupPolicy) string {
 	for _, v := range []string{p.CidrBlock, p.Ipv6CidrBlock, p.SecurityGroupId, p.AddressTemplate.AddressId, p.AddressTemplate.AddressGroupId} {
@@ -87,7 +100,14 @@ func policyTable(w io.Writer, title string, ps []wire.SecurityGroupPolicy) error
 		if svc := p.ServiceTemplate.ServiceId + p.ServiceTemplate.ServiceGroupId; svc != "" {
 			proto, port = svc, ""
 		}
-		rows[i] = []string{fmt.Sprint(p.PolicyIndex), p.Action, proto, port, peerText(p), p.PolicyDescription}
+		desc := p.PolicyDescription
+		if p.Disabled {
+			desc = strings.TrimSpace(desc + " [disabled]")
+		}
+		if p.ExpiresAt != "" {
+			desc = strings.TrimSpace(desc + " [expires " + p.ExpiresAt + "]")
+		}
+		rows[i] = []string{fmt.Sprint(p.PolicyIndex), p.Action, proto, port, peerText(p), desc}
 	}
 	return table(w, []string{"  INDEX", "ACTION", "PROTOCOL", "PORT", "PEER", "DESCRIPTION"}, indent(rows))
 }

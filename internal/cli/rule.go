@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,7 @@ type ruleFlags struct {
 	version   string
 	rules     []string
 	raw       policy.Raw
+	expires   string
 }
 
 func (rf *ruleFlags) register(cmd *cobra.Command, fields bool) {
@@ -44,6 +46,40 @@ func (rf *ruleFlags) register(cmd *cobra.Command, fields bool) {
 	f.StringVar(&rf.raw.ServiceId, "service-template", "", "service template (ppm-…) in place of protocol and port")
 	f.StringVar(&rf.raw.ServiceGroupId, "service-group", "", "service template group (ppmg-…) in place of protocol and port")
 	f.StringVar(&rf.raw.PolicyDescription, "description", "", "policy description")
+	f.StringVar(&rf.expires, "expires", "", "remove the policies after this time: a duration from now (2h, 30m) or an RFC 3339 time")
+}
+
+// expiresAt reads --expires: "" (never), a duration from now, or an RFC
+// 3339 time, returned in RFC 3339 (UTC, whole seconds).
+func (rf *ruleFlags) expiresAt(now time.Time) (string, error) {
+	if rf.expires == "" {
+		return "", nil
+	}
+	if d, err := time.ParseDuration(rf.expires); err == nil {
+		if d <= 0 {
+			return "", fmt.Errorf("--expires %q: want a positive duration", rf.expires)
+		}
+		return now.Add(d).UTC().Truncate(time.Second).Format(time.RFC3339), nil
+	}
+	t, err := time.Parse(time.RFC3339, rf.expires)
+	if err != nil {
+		return "", fmt.Errorf("--expires %q: want a duration (2h, 30m) or an RFC 3339 time (2026-03-01T10:00:00Z)", rf.expires)
+	}
+	return t.UTC().Format(time.RFC3339), nil
+}
+
+// withExpiry sets ExpiresAt, from --expires, on every policy of set.
+func (rf *ruleFlags) withExpiry(set *wire.SecurityGroupPolicySetInput) (*wire.SecurityGroupPolicySetInput, error) {
+	at, err := rf.expiresAt(time.Now())
+	if err != nil || at == "" {
+		return set, err
+	}
+	for _, list := range [][]wire.SecurityGroupPolicyInput{set.Ingress, set.Egress} {
+		for i := range list {
+			list[i].ExpiresAt = wire.NewString(at)
+		}
+	}
+	return set, nil
 }
 
 func (rf *ruleFlags) dir() (policy.Direction, error) {
@@ -138,7 +174,7 @@ func policySet(d policy.Direction, version string, raws []policy.Raw, index *int
 }
 
 func newRuleCommand(g *globals) *cobra.Command {
-	cmd := parentCommand("rule", "Add, insert, modify, replace, delete, move and list a group's policies")
+	cmd := parentCommand("rule", "Add, insert, modify, replace, delete, move, disable, enable and list a group's policies")
 
 	var listDir string
 	list := &cobra.Command{Use: "list SG", Short: "List a group's policies", Args: cobra.ExactArgs(1),
@@ -220,8 +256,12 @@ func newRuleCommand(g *globals) *cobra.Command {
 			if len(raws) != 1 {
 				return fmt.Errorf("modify takes one policy, got %d", len(raws))
 			}
+			set, err := mod.withExpiry(policySet(d, mod.version, raws, &modIndex))
+			if err != nil {
+				return err
+			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, mod.version, raws, &modIndex)})
+				r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -248,8 +288,12 @@ refused here. To replace policies at given indexes, use rule modify.`,
 			if err != nil {
 				return err
 			}
+			set, err := rep.withExpiry(policySet(d, "", raws, nil))
+			if err != nil {
+				return err
+			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, "", raws, nil)})
+				r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -263,6 +307,9 @@ refused here. To replace policies at given indexes, use rule modify.`,
 			d, err := del.dir()
 			if err != nil {
 				return err
+			}
+			if del.expires != "" {
+				return errors.New("rule delete takes no --expires")
 			}
 			var set *wire.SecurityGroupPolicySetInput
 			if len(delIndexes) > 0 {
@@ -315,13 +362,15 @@ refused here. To replace policies at given indexes, use rule modify.`,
 				if from < 0 || from >= len(list) || to < 0 || to >= len(list) {
 					return nil, fmt.Errorf("--from %d --to %d: the %s list has %d policies", from, to, d, len(list))
 				}
-				raws := make([]policy.Raw, 0, len(list))
+				// The policies as they are, Palisade's fields (Disabled,
+				// ExpiresAt) included.
+				ins := make([]wire.SecurityGroupPolicyInput, 0, len(list))
 				for _, p := range list {
-					raws = append(raws, policyRaw(p))
+					ins = append(ins, describedInput(p))
 				}
-				moved := raws[from]
-				raws = append(raws[:from], raws[from+1:]...)
-				raws = append(raws[:to], append([]policy.Raw{moved}, raws[to:]...)...)
+				moved := ins[from]
+				ins = append(ins[:from], ins[from+1:]...)
+				ins = append(ins[:to], append([]wire.SecurityGroupPolicyInput{moved}, ins[to:]...)...)
 				version := mv.version
 				if version == "" {
 					version = cur.SecurityGroupPolicySet.Version
@@ -330,12 +379,15 @@ refused here. To replace policies at given indexes, use rule modify.`,
 				// one ReplaceSecurityGroupPolicies checked against the
 				// version read.
 				lo, hi := min(from, to), max(from, to)
-				set := policySet(d, version, raws[lo:hi+1], nil)
-				for i := range set.Ingress {
-					set.Ingress[i].PolicyIndex = wire.NewInt(int64(lo + i))
+				set := policySet(d, version, nil, nil)
+				part := ins[lo : hi+1]
+				for i := range part {
+					part[i].PolicyIndex = wire.NewInt(int64(lo + i))
 				}
-				for i := range set.Egress {
-					set.Egress[i].PolicyIndex = wire.NewInt(int64(lo + i))
+				if d == policy.Egress {
+					set.Egress = part
+				} else {
+					set.Ingress = part
 				}
 				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
 				return (*wire.PolicyWriteResponse)(r), err
@@ -347,7 +399,59 @@ refused here. To replace policies at given indexes, use rule modify.`,
 	_ = mvCmd.MarkFlagRequired("from")
 	_ = mvCmd.MarkFlagRequired("to")
 
-	cmd.AddCommand(list, addCmd, insCmd, modCmd, repCmd, delCmd, mvCmd)
+	// disable and enable replace one policy by itself with Disabled set,
+	// checked against the version read (or --version).
+	toggle := func(disabled bool) *cobra.Command {
+		var tf ruleFlags
+		verb, short := "enable", "Enable a disabled policy: it matches again"
+		if disabled {
+			verb, short = "disable", "Disable a policy without removing it: it matches nothing until enabled"
+		}
+		c := &cobra.Command{Use: verb + " SG [--direction D] INDEX", Short: short + " (ReplaceSecurityGroupPolicy)",
+			Example: "  palisade rule " + verb + " sg-1a2b3c4d --direction ingress 2",
+			Args:    cobra.ExactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				d, err := tf.dir()
+				if err != nil {
+					return err
+				}
+				index, err := strconv.Atoi(args[1])
+				if err != nil || index < 0 {
+					return fmt.Errorf("INDEX %q: want a policy index (0 or more)", args[1])
+				}
+				return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
+					cur, err := describePolicies(ctx, c, args[0])
+					if err != nil {
+						return nil, err
+					}
+					list := cur.SecurityGroupPolicySet.Ingress
+					if d == policy.Egress {
+						list = cur.SecurityGroupPolicySet.Egress
+					}
+					if index >= len(list) {
+						return nil, fmt.Errorf("INDEX %d: the %s list of %s has %d policies", index, d, args[0], len(list))
+					}
+					version := tf.version
+					if version == "" {
+						version = cur.SecurityGroupPolicySet.Version
+					}
+					in := describedInput(list[index])
+					in.PolicyIndex, in.Disabled = wire.NewInt(int64(index)), wire.NewBool(disabled)
+					set := policySet(d, version, nil, nil)
+					if d == policy.Egress {
+						set.Egress = []wire.SecurityGroupPolicyInput{in}
+					} else {
+						set.Ingress = []wire.SecurityGroupPolicyInput{in}
+					}
+					r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+					return (*wire.PolicyWriteResponse)(r), err
+				})
+			}}
+		tf.register(c, false)
+		return c
+	}
+
+	cmd.AddCommand(list, addCmd, insCmd, modCmd, repCmd, delCmd, mvCmd, toggle(true), toggle(false))
 	g.completeIDs(cmd, g.groupIDs)
 	return cmd
 }
@@ -363,8 +467,12 @@ func createPolicies(cmd *cobra.Command, write func(*cobra.Command, func(context.
 	if err != nil {
 		return err
 	}
+	set, err := rf.withExpiry(policySet(d, rf.version, raws, index))
+	if err != nil {
+		return err
+	}
 	return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: policySet(d, rf.version, raws, index)})
+		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
 		return (*wire.PolicyWriteResponse)(r), err
 	})
 }

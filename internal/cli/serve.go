@@ -28,6 +28,7 @@ type ServeConfig struct {
 	DSN               string           // store, e.g. sqlite:palisade.db
 	MasterKeyFile     string           // master key sealing SecretKeys ("": beside the database)
 	HistoryRetention  int              // versions of history kept per group (0: service default)
+	ExpirySweep       time.Duration    // how often expired policies are removed (0: service.DefaultSweepInterval)
 	Regions           []service.Region // nil: the default regions
 	PlatformAddresses []netip.Prefix   // platform service addresses, ACCEPTed before any group
 	Quotas            service.Quotas   // default quotas (zero fields: the cloud's)
@@ -123,6 +124,7 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.StringVar(&cfg.DSN, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key that encrypts secret keys at rest, created on first start (default: the database path + .key)")
 	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
+	f.DurationVar(&cfg.ExpirySweep, "expiry-sweep", service.DefaultSweepInterval, "how often policies past their ExpiresAt are removed as a new version")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
@@ -180,6 +182,9 @@ func parsePlatformAddress(s string) (netip.Prefix, error) {
 func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.Logger) error {
 	if cfg.MaxBodyBytes < 0 {
 		return fmt.Errorf("max body bytes %d: want a positive size", cfg.MaxBodyBytes)
+	}
+	if cfg.ExpirySweep < 0 {
+		return fmt.Errorf("--expiry-sweep %s: want a positive interval", cfg.ExpirySweep)
 	}
 	if cfg.HistoryRetention < 0 {
 		return fmt.Errorf("history retention %d: want a positive number of versions", cfg.HistoryRetention)
@@ -265,6 +270,13 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
+
+	// Expired policies are removed as recorded versions by the sweeper,
+	// stopped before the store closes.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); svc.RunExpirySweeper(sweepCtx, cfg.ExpirySweep) }()
+	defer func() { stopSweep(); <-swept }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

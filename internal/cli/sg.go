@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sg/palisade/client"
-	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/wire"
 )
 
@@ -60,8 +59,7 @@ func newSGCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				set := policySet(policy.Ingress, "", lists[policy.Ingress], nil)
-				set.Egress = policySet(policy.Egress, "", lists[policy.Egress], nil).Egress
+				set := fileSet(lists)
 				r, err := c.CreateSecurityGroupWithPolicies(cmd.Context(), &wire.CreateSecurityGroupWithPoliciesRequest{
 					GroupName: req.GroupName, GroupDescription: req.GroupDescription, ProjectId: req.ProjectId, Tags: req.Tags, SecurityGroupPolicySet: set})
 				if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -33,15 +34,79 @@ const (
 const maxImportBytes = 256 << 20
 
 // policyColumns are the columns of a CSV export after Direction, and of
-// each XLSX sheet: the API's policy fields, template ids flattened.
+// each XLSX sheet: the API's policy fields, template ids flattened, then
+// Palisade's Disabled and ExpiresAt.
 func policyColumns() []string {
 	return []string{"PolicyIndex", "Action", "Protocol", "Port", "CidrBlock", "Ipv6CidrBlock", "SecurityGroupId",
-		"AddressId", "AddressGroupId", "ServiceId", "ServiceGroupId", "PolicyDescription"}
+		"AddressId", "AddressGroupId", "ServiceId", "ServiceGroupId", "PolicyDescription", "Disabled", "ExpiresAt"}
 }
 
-func rawCells(index int, r policy.Raw) []string {
-	return []string{strconv.Itoa(index), r.Action, r.Protocol, r.Port, r.CidrBlock, r.Ipv6CidrBlock, r.SecurityGroupId,
-		r.AddressId, r.AddressGroupId, r.ServiceId, r.ServiceGroupId, r.PolicyDescription}
+func policyCells(p wire.SecurityGroupPolicy) []string {
+	r := policyRaw(p)
+	disabled := ""
+	if p.Disabled {
+		disabled = "true"
+	}
+	return []string{strconv.Itoa(p.PolicyIndex), r.Action, r.Protocol, r.Port, r.CidrBlock, r.Ipv6CidrBlock, r.SecurityGroupId,
+		r.AddressId, r.AddressGroupId, r.ServiceId, r.ServiceGroupId, r.PolicyDescription, disabled, p.ExpiresAt}
+}
+
+// filePolicy is a policy of a policy file: its text fields and Palisade's
+// lifecycle fields.
+type filePolicy struct {
+	raw       policy.Raw
+	disabled  bool
+	expiresAt string // RFC 3339; "" when it does not expire
+}
+
+func (fp filePolicy) input() wire.SecurityGroupPolicyInput {
+	in := policyInput(fp.raw)
+	if fp.disabled {
+		in.Disabled = wire.NewBool(true)
+	}
+	if fp.expiresAt != "" {
+		in.ExpiresAt = wire.NewString(fp.expiresAt)
+	}
+	return in
+}
+
+// fileSet builds the request policy set of the file's policies.
+func fileSet(lists [3][]filePolicy) *wire.SecurityGroupPolicySetInput {
+	set := &wire.SecurityGroupPolicySetInput{}
+	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+		var in []wire.SecurityGroupPolicyInput
+		for _, fp := range lists[d] {
+			in = append(in, fp.input())
+		}
+		if d == policy.Egress {
+			set.Egress = in
+		} else {
+			set.Ingress = in
+		}
+	}
+	return set
+}
+
+// lifecycle reads the Disabled and ExpiresAt cells of a row: Disabled
+// empty, true or false (any case, or 1/0); ExpiresAt empty or RFC 3339.
+func lifecycle(disabled, expires string) (filePolicy, []*policy.FieldError) {
+	var fp filePolicy
+	var errs []*policy.FieldError
+	if v := strings.TrimSpace(disabled); v != "" {
+		b, err := strconv.ParseBool(strings.ToLower(v))
+		if err != nil {
+			errs = append(errs, &policy.FieldError{Field: "Disabled", Value: disabled, Kind: policy.Malformed, Reason: "must be true or false"})
+		}
+		fp.disabled = b
+	}
+	if v := strings.TrimSpace(expires); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs = append(errs, &policy.FieldError{Field: "ExpiresAt", Value: expires, Kind: policy.Malformed, Reason: "must be an RFC 3339 time such as 2026-03-01T10:00:00Z"})
+		}
+		fp.expiresAt = t.UTC().Format(time.RFC3339)
+	}
+	return fp, errs
 }
 
 // rawField returns the field of r that a column names ("" for
@@ -168,7 +233,7 @@ func writePolicies(w io.Writer, f string, set wire.SecurityGroupPolicySet) error
 		}
 		for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
 			for _, p := range dirs[d] {
-				if err := cw.Write(append([]string{d.String()}, rawCells(p.PolicyIndex, policyRaw(p))...)); err != nil {
+				if err := cw.Write(append([]string{d.String()}, policyCells(p)...)); err != nil {
 					return err
 				}
 			}
@@ -203,7 +268,7 @@ func writePolicies(w io.Writer, f string, set wire.SecurityGroupPolicySet) error
 				return err
 			}
 			for j, p := range dirs[d] {
-				if err := row(j+2, rawCells(p.PolicyIndex, policyRaw(p))); err != nil {
+				if err := row(j+2, policyCells(p)); err != nil {
 					return err
 				}
 			}
@@ -218,10 +283,11 @@ func writePolicies(w io.Writer, f string, set wire.SecurityGroupPolicySet) error
 
 // importRow is one policy read from a file, with where it was read.
 type importRow struct {
-	where string // "row 3" (CSV), "Ingress row 3" (XLSX), "Ingress[2]" (JSON)
-	dir   policy.Direction
-	raw   policy.Raw
-	err   error // a problem of the row that is not a policy field's
+	where             string // "row 3" (CSV), "Ingress row 3" (XLSX), "Ingress[2]" (JSON)
+	dir               policy.Direction
+	raw               policy.Raw
+	disabled, expires string // the Disabled and ExpiresAt cells
+	err               error  // a problem of the row that is not a policy field's
 }
 
 // RowError is a bad row of an imported file: where, and every problem of
@@ -304,7 +370,8 @@ func readRows(data []byte, f string) ([]importRow, []RowError, error) {
 			ps []wire.SecurityGroupPolicy
 		}{{policy.Ingress, set.Ingress}, {policy.Egress, set.Egress}} {
 			for i, p := range x.ps {
-				rows = append(rows, importRow{where: fmt.Sprintf("%s[%d]", x.d.Field(), i), dir: x.d, raw: policyRaw(p)})
+				rows = append(rows, importRow{where: fmt.Sprintf("%s[%d]", x.d.Field(), i), dir: x.d, raw: policyRaw(p),
+					disabled: strconv.FormatBool(p.Disabled), expires: p.ExpiresAt})
 			}
 		}
 		return rows, nil, nil
@@ -410,6 +477,10 @@ func tableRows(recs [][]string, withDir bool, where func(rowNumber int) string, 
 				}
 				row.dir = dd
 			case "PolicyIndex":
+			case "Disabled":
+				row.disabled = v
+			case "ExpiresAt":
+				row.expires = v
 			default:
 				*rawField(&row.raw, cols[j]) = v
 			}
@@ -490,8 +561,8 @@ A progress bar is shown on a terminal for large files.`,
 // readPolicyFile reads a policy file and validates every row with the
 // server's parser: the policies by direction, or an *ImportError naming
 // every bad row.
-func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]policy.Raw, error) {
-	var lists [3][]policy.Raw
+func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]filePolicy, error) {
+	var lists [3][]filePolicy
 	f, err := formatOf(format, file)
 	if err != nil {
 		return lists, err
@@ -511,10 +582,13 @@ func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]policy.Raw, e
 			continue
 		}
 		p, err := policy.ParseRaw(r.raw)
-		if err != nil {
-			bad = append(bad, RowError{Where: r.where, Fields: policy.FieldErrors(err)})
+		fp, lerrs := lifecycle(r.disabled, r.expires)
+		fields := append(policy.FieldErrors(err), lerrs...)
+		if len(fields) > 0 || err != nil {
+			bad = append(bad, RowError{Where: r.where, Fields: fields})
 		} else {
-			lists[r.dir] = append(lists[r.dir], p.Raw())
+			fp.raw = p.Raw()
+			lists[r.dir] = append(lists[r.dir], fp)
 		}
 		bar.set(i + 1)
 	}
@@ -535,34 +609,28 @@ type importResult struct {
 
 // applyImport writes the validated policies in one request and returns
 // its response and action.
-func applyImport(ctx context.Context, c *client.Client, id string, lists [3][]policy.Raw, replace bool) (*wire.PolicyWriteResponse, string, error) {
+func applyImport(ctx context.Context, c *client.Client, id string, lists [3][]filePolicy, replace bool) (*wire.PolicyWriteResponse, string, error) {
 	in, eg := lists[policy.Ingress], lists[policy.Egress]
-	one := policy.Ingress
-	if len(in) == 0 {
-		one = policy.Egress
-	}
 	both := len(in) > 0 && len(eg) > 0
-	switch {
-	case !both && !replace:
-		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(id), SecurityGroupPolicySet: policySet(one, "", lists[one], nil)})
+	if !both && !replace {
+		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(id), SecurityGroupPolicySet: fileSet(lists)})
 		return (*wire.PolicyWriteResponse)(r), wire.ActionCreateSecurityGroupPolicies, err
 	}
+	set := fileSet(lists)
 	if !replace {
 		cur, err := describePolicies(ctx, c, id)
 		if err != nil {
 			return nil, "", err
 		}
-		prepend := func(old []wire.SecurityGroupPolicy, add []policy.Raw) []policy.Raw {
-			out := make([]policy.Raw, 0, len(old)+len(add))
+		prepend := func(old []wire.SecurityGroupPolicy, add []wire.SecurityGroupPolicyInput) []wire.SecurityGroupPolicyInput {
+			out := make([]wire.SecurityGroupPolicyInput, 0, len(old)+len(add))
 			for _, p := range old {
-				out = append(out, policyRaw(p))
+				out = append(out, describedInput(p))
 			}
 			return append(out, add...)
 		}
-		in, eg = prepend(cur.SecurityGroupPolicySet.Ingress, in), prepend(cur.SecurityGroupPolicySet.Egress, eg)
+		set.Ingress, set.Egress = prepend(cur.SecurityGroupPolicySet.Ingress, set.Ingress), prepend(cur.SecurityGroupPolicySet.Egress, set.Egress)
 	}
-	set := policySet(policy.Ingress, "", in, nil)
-	set.Egress = policySet(policy.Egress, "", eg, nil).Egress
 	r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(id), SecurityGroupPolicySet: set})
 	return (*wire.PolicyWriteResponse)(r), wire.ActionModifySecurityGroupPolicies, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/classbench"
 	"github.com/palisade-sg/palisade/internal/eval"
@@ -177,7 +178,7 @@ func BenchmarkCompileEffective(b *testing.B) {
 	b.Run("resolve", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := resolve.Instance(context.Background(), data, data.Instance.ID); err != nil {
+			if _, err := resolve.Instance(context.Background(), data, data.Instance.ID, time.Now()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/policy"
@@ -68,7 +69,7 @@ func template(id string, kind store.TemplateKind, entries ...string) store.Templ
 // lists resolves the data's lists through resolve.
 func lists(tb testing.TB, d *resolvetest.Data) *resolve.Lists {
 	tb.Helper()
-	l, err := resolve.Instance(context.Background(), d, d.Instance.ID)
+	l, err := resolve.Instance(context.Background(), d, d.Instance.ID, d.Now)
 	if err != nil {
 		tb.Fatalf("resolve: %v", err)
 	}
@@ -372,6 +373,7 @@ func randomStored(rng *rand.Rand) *resolvetest.Data {
 		Account:  store.Account{ID: "acc-00000001", Port25Unblocked: rng.IntN(2) == 0},
 		Instance: store.Instance{ID: "ins-00000001", AccountID: "acc-00000001", Region: "ap-guangzhou"},
 		Groups:   map[string]policy.PolicySet{},
+		Now:      time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
 	}
 	if rng.IntN(2) == 0 {
 		for range rng.IntN(4) {
@@ -459,6 +461,19 @@ func randomStored(rng *rand.Rand) *resolvetest.Data {
 				}
 			}
 			p.Action = policy.Action(1 + rng.IntN(2))
+			// Some policies are disabled, some expired at d.Now and some
+			// expiring after it: resolve and the reference must pass over
+			// the same ones.
+			switch rng.IntN(8) {
+			case 0:
+				p.Disabled = true
+			case 1:
+				p.ExpiresAt = d.Now.Add(-time.Hour)
+			case 2:
+				p.ExpiresAt = d.Now
+			case 3:
+				p.ExpiresAt = d.Now.Add(time.Hour)
+			}
 			out = append(out, p)
 		}
 		return out

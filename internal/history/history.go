@@ -34,6 +34,8 @@ const (
 type Policy struct {
 	policy.Raw
 	ModifyTime string `json:",omitempty"` // RFC 3339; absent in rows written before diffs
+	Disabled   bool   `json:",omitempty"`
+	ExpiresAt  string `json:",omitempty"` // RFC 3339; absent when the policy does not expire
 }
 
 // Change is one step of a diff, applied in order: at Index of
@@ -50,6 +52,9 @@ type Change struct {
 // Diff is the Detail of a write to a policy set.
 type Diff struct {
 	Changes []Change
+	// RestoredFrom is the version a RestoreSecurityGroupVersion re-applied;
+	// zero on other writes.
+	RestoredFrom uint64 `json:",omitempty"`
 }
 
 // snapshot is a whole policy set as history records it (the shape of
@@ -67,6 +72,10 @@ func toPolicy(p policy.Policy) Policy {
 		// that a rebuilt version equals the stored one.
 		hp.ModifyTime = p.ModifyTime.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 	}
+	hp.Disabled = p.Disabled
+	if !p.ExpiresAt.IsZero() {
+		hp.ExpiresAt = p.ExpiresAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+	}
 	return hp
 }
 
@@ -80,13 +89,19 @@ func (hp Policy) policy() (policy.Policy, error) {
 			return policy.Policy{}, fmt.Errorf("ModifyTime: %w", err)
 		}
 	}
+	p.Disabled = hp.Disabled
+	if hp.ExpiresAt != "" {
+		if p.ExpiresAt, err = time.Parse(time.RFC3339Nano, hp.ExpiresAt); err != nil {
+			return policy.Policy{}, fmt.Errorf("ExpiresAt: %w", err)
+		}
+	}
 	return p, nil
 }
 
-// samePolicy reports whether a and b are equal as stored: text and modify
-// time.
+// samePolicy reports whether a and b are equal as stored: text, modify
+// time, disabled flag and expiry.
 func samePolicy(a, b policy.Policy) bool {
-	return a.Raw() == b.Raw() && a.ModifyTime.Equal(b.ModifyTime)
+	return a.Raw() == b.Raw() && a.ModifyTime.Equal(b.ModifyTime) && a.Disabled == b.Disabled && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
 // Snapshot returns the JSON snapshot of s.

@@ -24,6 +24,19 @@ type Policy struct {
 	Action      Action
 	Description string
 	ModifyTime  time.Time // set by the service layer; not part of the rule's content
+	// Disabled keeps the policy in its group without it matching anything:
+	// it is not in any effective rule list. Not part of the rule's content.
+	Disabled bool
+	// ExpiresAt, when not zero, is when the policy stops matching; the
+	// service then removes it as a new version. Not part of the rule's
+	// content.
+	ExpiresAt time.Time
+}
+
+// Active reports whether p takes part in effective rule lists at now: it is
+// not disabled and has not expired (an expiry at or before now has).
+func (p Policy) Active(now time.Time) bool {
+	return !p.Disabled && (p.ExpiresAt.IsZero() || now.Before(p.ExpiresAt))
 }
 
 // Raw is a policy as text fields, the way the API and files carry it. Empty

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 )
@@ -41,6 +42,9 @@ type Input struct {
 	// Members are the instances bound to each group a policy references. A
 	// group absent from the map has none.
 	Members map[string][]Member
+	// Now is the time of the decision: a policy whose ExpiresAt is at or
+	// before Now has expired and matches nothing.
+	Now time.Time
 	// Templates are the stored entries of each template (address entries
 	// for ipm-, service entries for ppm-) and template group (member ids
 	// for ipmg- and ppmg-). A template absent from the map does not exist.
@@ -108,6 +112,11 @@ func Decide(in Input, peer netip.Addr, proto uint8, port uint16) (Decision, erro
 	// 2. The groups in binding order, each policy from index 0.
 	for _, g := range in.Groups {
 		for i, p := range g.Policies {
+			// A disabled policy, or one expired at Now, is not a rule at
+			// all: it neither matches nor fails to resolve.
+			if p.Disabled || (!p.ExpiresAt.IsZero() && !in.Now.Before(p.ExpiresAt)) {
+				continue
+			}
 			ok, err := matches(in, p, peer, is6, proto, port)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s policy %d: %w", g.ID, i, err))

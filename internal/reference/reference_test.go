@@ -3,6 +3,7 @@ package reference_test
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/reference"
@@ -110,6 +111,42 @@ func TestDecideFailsClosed(t *testing.T) {
 			tt.corrupt(&in)
 			if d, err := reference.Decide(in, netip.MustParseAddr("203.0.113.1"), 6, 25); err == nil {
 				t.Errorf("Decide = %v, want an error", d)
+			}
+		})
+	}
+}
+
+// TestDisabledAndExpiredPoliciesDoNotMatch: a disabled policy, and one
+// expired at Now (at or before it), is passed over, even one whose peer
+// does not resolve; a policy expiring after Now still decides.
+func TestDisabledAndExpiredPoliciesDoNotMatch(t *testing.T) {
+	now := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+	drop := pol("DROP TCP 22 10.0.0.0/8")
+	tests := []struct {
+		name string
+		edit func(p *policy.Policy)
+		want reference.Decision
+	}{
+		{"active", func(*policy.Policy) {}, reference.Decision{Verdict: policy.Drop, Layer: reference.LayerSecurityGroup, GroupID: "sg-00000001", PolicyIndex: 0}},
+		{"expiring after now", func(p *policy.Policy) { p.ExpiresAt = now.Add(time.Second) },
+			reference.Decision{Verdict: policy.Drop, Layer: reference.LayerSecurityGroup, GroupID: "sg-00000001", PolicyIndex: 0}},
+		{"disabled", func(p *policy.Policy) { p.Disabled = true }, reference.Decision{Verdict: policy.Accept, Layer: reference.LayerSecurityGroup, GroupID: "sg-00000001", PolicyIndex: 2}},
+		{"expired at now", func(p *policy.Policy) { p.ExpiresAt = now }, reference.Decision{Verdict: policy.Accept, Layer: reference.LayerSecurityGroup, GroupID: "sg-00000001", PolicyIndex: 2}},
+		{"expired before now", func(p *policy.Policy) { p.ExpiresAt = now.Add(-time.Hour) }, reference.Decision{Verdict: policy.Accept, Layer: reference.LayerSecurityGroup, GroupID: "sg-00000001", PolicyIndex: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := drop
+			tt.edit(&p)
+			// Policy 1 references a template that does not exist: passed
+			// over only because it is disabled.
+			broken := pol("DROP TCP 22 ipm-0000none")
+			broken.Disabled = true
+			in := reference.Input{Direction: policy.Ingress, Now: now, Groups: []reference.Group{{ID: "sg-00000001",
+				Policies: []policy.Policy{p, broken, pol("ACCEPT TCP 22 0.0.0.0/0")}}}}
+			got, err := reference.Decide(in, netip.MustParseAddr("10.1.2.3"), policy.NumTCP, 22)
+			if err != nil || got != tt.want {
+				t.Errorf("Decide = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}

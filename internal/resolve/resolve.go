@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"go4.org/netipx"
 
@@ -36,9 +37,12 @@ type Reader interface {
 const terminated = "TERMINATED"
 
 // Lists are an instance's effective rule lists and what they depend on.
+// Expires, when not zero, is the earliest expiry of the policies in them:
+// from then on the lists are stale whatever the store says.
 type Lists struct {
 	Ingress, Egress rules.List
 	Deps            Deps
+	Expires         time.Time
 }
 
 // List returns the list of direction d.
@@ -61,7 +65,7 @@ type Deps struct {
 
 // Instance reads instance id and its account, then resolves its lists
 // (see Build).
-func Instance(ctx context.Context, r Reader, id string) (*Lists, error) {
+func Instance(ctx context.Context, r Reader, id string, now time.Time) (*Lists, error) {
 	ins, groups, err := r.GetInstancePolicies(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("instance %s: %w", id, err)
@@ -70,13 +74,15 @@ func Instance(ctx context.Context, r Reader, id string) (*Lists, error) {
 	if err != nil {
 		return nil, fmt.Errorf("account %s of instance %s: %w", ins.AccountID, id, err)
 	}
-	return Build(ctx, r, a, ins, groups)
+	return Build(ctx, r, a, ins, groups, now)
 }
 
 // Build resolves the lists of instance ins of account a, bound to groups
 // (in binding order, as GetInstancePolicies returns them), reading the
 // stored platform addresses, the members of referenced groups and the
-// templates used — at most three reads.
+// templates used — at most three reads. Only the policies active at now are
+// in the lists (see policy.Policy.Active): a disabled or expired policy is
+// passed over, its index kept by the policies after it.
 //
 // A referenced template or template group that does not exist, a template
 // group member that is missing or of the wrong kind, an entry or member
@@ -85,7 +91,7 @@ func Instance(ctx context.Context, r Reader, id string) (*Lists, error) {
 // group is read through its bindings only: a group with none resolves to
 // no address (the store refuses deleting a group that a policy
 // references, so a missing group and an empty one read alike).
-func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*Lists, error) {
+func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time) (*Lists, error) {
 	b := builder{
 		out:  &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
 		err:  &Error{InstanceID: ins.ID},
@@ -101,6 +107,12 @@ func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, g
 	for _, g := range groups {
 		for _, ps := range [][]policy.Policy{g.Policies.Ingress, g.Policies.Egress} {
 			for _, p := range ps {
+				if !p.Active(now) {
+					continue
+				}
+				if !p.ExpiresAt.IsZero() && (b.out.Expires.IsZero() || p.ExpiresAt.Before(b.out.Expires)) {
+					b.out.Expires = p.ExpiresAt
+				}
 				switch {
 				case p.Peer.Kind == policy.PeerSecurityGroup:
 					sgRefs = appendNew(sgRefs, p.Peer.ID)
@@ -133,7 +145,9 @@ func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, g
 		l.Entries = slices.Grow(entries, n-len(entries))
 		for _, g := range groups {
 			for i, p := range g.Policies.List(d) {
-				b.entry(l, g.ID, i, p)
+				if p.Active(now) {
+					b.entry(l, g.ID, i, p)
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go4.org/netipx"
 
@@ -84,7 +85,7 @@ func ranges(s *netipx.IPSet) string {
 
 func TestBuild(t *testing.T) {
 	d := fixture()
-	l, err := resolve.Instance(context.Background(), d, "ins-00000001")
+	l, err := resolve.Instance(context.Background(), d, "ins-00000001", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestBuild(t *testing.T) {
 	}
 
 	d.Account.Port25Unblocked = true
-	l, err = resolve.Instance(context.Background(), d, "ins-00000001")
+	l, err = resolve.Instance(context.Background(), d, "ins-00000001", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestBuildNoReferences(t *testing.T) {
 	d := fixture()
 	d.Groups = map[string]policy.PolicySet{"sg-0000000a": {Ingress: []policy.Policy{pol("ACCEPT TCP 22 10.0.0.0/8")}}}
 	d.Instance.GroupIDs = []string{"sg-0000000a"}
-	if _, err := resolve.Instance(context.Background(), d, "ins-00000001"); err != nil {
+	if _, err := resolve.Instance(context.Background(), d, "ins-00000001", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if d.Reads != 3 {
@@ -226,7 +227,7 @@ func TestBuildProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := fixture()
 			tt.corrupt(d)
-			l, err := resolve.Instance(context.Background(), d, "ins-00000001")
+			l, err := resolve.Instance(context.Background(), d, "ins-00000001", time.Now())
 			var re *resolve.Error
 			if !errors.As(err, &re) || l != nil {
 				t.Fatalf("Instance = %v, %v; want the lists refused with a *resolve.Error", l, err)

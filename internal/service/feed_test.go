@@ -96,10 +96,10 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		"DescribeSecurityGroups", "DescribeSecurityGroupPolicies", "DescribeSecurityGroupAssociationStatistics",
 		"DescribeSecurityGroupReferences", "DescribeSecurityGroupLimits", "DescribeInstances", "SimulateTraffic",
 		"DescribeAddressTemplates", "DescribeAddressTemplateGroups", "DescribeServiceTemplates", "DescribeServiceTemplateGroups",
-		"DescribeGroupTags", "PolicyVersion", "ListAccounts", "ListCredentials", "ListHosts",
+		"DescribeGroupTags", "PolicyVersion", "DescribeSecurityGroupHistory", "ListAccounts", "ListCredentials", "ListHosts",
 	}
 	// composite writes run other writes, each in its own transaction.
-	composite := []string{}
+	composite := []string{"SweepExpired", "RunExpirySweeper"}
 
 	f := newFeedFixture(t)
 	acct, err := f.s.CreateAccount(ctx, "a")
@@ -268,6 +268,10 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		{"ModifySecurityGroupPolicies", func(f *feedFixture) (store.Change, error) {
 			_, err := f.s.ModifySecurityGroupPolicies(ctx, f.c, service.ModifyPoliciesInput{SecurityGroupID: f.ids["g1"],
 				Set: service.PolicySetInput{Ingress: []service.PolicyInput{{Raw: raw("ACCEPT", "10.3.0.0/16")}, {Raw: raw("DROP", "0.0.0.0/0")}}}})
+			return in(store.Change{Groups: []string{f.ids["g1"]}}), err
+		}},
+		{"RestoreSecurityGroupVersion", func(f *feedFixture) (store.Change, error) {
+			_, err := f.s.RestoreSecurityGroupVersion(ctx, f.c, service.RestoreInput{SecurityGroupID: f.ids["g1"], Version: 1})
 			return in(store.Change{Groups: []string{f.ids["g1"]}}), err
 		}},
 		{"DeleteSecurityGroupPolicies", func(f *feedFixture) (store.Change, error) {

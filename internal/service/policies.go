@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
@@ -80,14 +81,19 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 	out := make([]policy.Policy, len(in))
 	var errs []error
 	bad := 0
+	now := s.now()
 	for i, pi := range in {
 		p, err := policy.ParseRaw(pi.Raw)
+		if err == nil && !pi.ExpiresAt.IsZero() && !pi.ExpiresAt.After(now) {
+			err = fieldError("ExpiresAt", pi.ExpiresAt.UTC().Format(time.RFC3339), policy.OutOfRange, "is not in the future")
+		}
 		if err != nil {
 			if bad++; bad <= maxReportedPolicies {
 				errs = append(errs, kernel.Relabel(fmt.Sprintf("%s.%d", dirField(d), i), err))
 			}
 			continue
 		}
+		p.Disabled, p.ExpiresAt = pi.Disabled, pi.ExpiresAt
 		out[i] = p
 	}
 	if bad > maxReportedPolicies {
@@ -132,6 +138,13 @@ func rawEmpty(r policy.Raw) bool { return r == policy.Raw{} }
 // version check, mutation, validation, Version+1, history, warnings.
 func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action string, version *uint64,
 	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
+	return s.writePoliciesFrom(ctx, c, groupID, action, version, 0, mutate)
+}
+
+// writePoliciesFrom is writePolicies recording, when restoredFrom is not
+// zero, the version a restore re-applied.
+func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, action string, version *uint64, restoredFrom uint64,
+	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
 	if err := s.tenant(c, true); err != nil {
 		return WriteResult{}, err
 	}
@@ -167,7 +180,7 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 		if err := tx.UpdateGroup(ctx, g, before.Version); err != nil {
 			return err
 		}
-		if err := s.recordPolicies(ctx, tx, c, g.ID, action, before, set); err != nil {
+		if err := s.recordPolicies(ctx, tx, c, g.ID, action, restoredFrom, before, set); err != nil {
 			return err
 		}
 		res.Version = set.Version

@@ -106,7 +106,9 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		// The cached lists, if the feed since they were last found valid
 		// holds nothing they depend on: one read.
 		var head int64
-		if e := s.cache.get(id, c.AccountID, c.Region); e != nil {
+		// An entry holding a policy that has expired since is stale
+		// whatever the feed says: the sweeper may not have removed it yet.
+		if e := s.cache.get(id, c.AccountID, c.Region); e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
 			h, changes, err := tx.Changes(ctx, e.revision, c.AccountID, simChanges)
 			switch {
 			case err == nil:
@@ -155,7 +157,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 // directions. groups are the instance's groups in binding order. Stored
 // data that does not resolve refuses the lists (KindUnresolvable).
 func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*simEntry, error) {
-	lists, err := resolve.Build(ctx, tx, a, ins, groups)
+	lists, err := resolve.Build(ctx, tx, a, ins, groups, s.now())
 	var re *resolve.Error
 	if errors.As(err, &re) {
 		return nil, &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: ins.ID, Message: re.Summary(maxProblems)}
@@ -164,7 +166,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 		return nil, err
 	}
 	d := &lists.Deps
-	e := &simEntry{deps: simDeps{account: d.Account, region: d.Region, instance: d.Instance,
+	e := &simEntry{expires: lists.Expires, deps: simDeps{account: d.Account, region: d.Region, instance: d.Instance,
 		groups: d.Groups, refs: d.Refs, members: d.Members, templates: d.Templates}}
 	if e.ingress, err = eval.CompileList(lists.Ingress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Ingress, ins.ID, err)

@@ -3,6 +3,7 @@ package service
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/store"
@@ -11,7 +12,8 @@ import (
 // simEntry is an instance's compiled effective lists in both directions and
 // what they were compiled from.
 type simEntry struct {
-	revision        int64 // the store revision the lists were last found valid at
+	revision        int64     // the store revision the lists were last found valid at
+	expires         time.Time // the earliest expiry of a policy in the lists; zero: none
 	deps            simDeps
 	ingress, egress *eval.Effective
 }

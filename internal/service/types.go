@@ -39,6 +39,10 @@ type SecurityGroup struct {
 type PolicyInput struct {
 	Index *int
 	Raw   policy.Raw
+	// Disabled and ExpiresAt are Palisade's lifecycle fields (see
+	// policy.Policy); zero when the request leaves them out.
+	Disabled  bool
+	ExpiresAt time.Time
 }
 
 // PolicySetInput is a request's SecurityGroupPolicySet.

@@ -100,6 +100,9 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "DescribeAccount", as: e.host, params: set(), want: "UnauthorizedOperation"},
 		{action: "DescribeSecurityGroupTemplates", as: e.host, params: set(), want: "UnauthorizedOperation"},
 		{action: "DescribeCommonPorts", as: e.host, params: set(), want: "UnauthorizedOperation"},
+		{action: "DescribeSecurityGroupHistory", params: set("SecurityGroupId", g, "Limit", "101"), want: "InvalidParameterValue.Range", message: "Limit"},
+		{action: "RestoreSecurityGroupVersion", as: e.reader, params: set("SecurityGroupId", g, "Version", "1"), want: "UnauthorizedOperation"},
+		{action: "RestoreSecurityGroupVersion", params: set("SecurityGroupId", g, "Version", "99"), want: "ResourceNotFound", message: "version 99"},
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
 
 		{action: "DescribeResourceTagsByResourceIds", params: set("ServiceType", "cvm", "ResourcePrefix", "sg", "ResourceIds", []string{g}, "Limit", 401),
@@ -112,6 +115,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"StopInstances": "cvm", "StartInstances": "cvm",
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
+		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade",
 		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
 	covered := map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	vpc "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc/v20170312"
@@ -148,4 +149,55 @@ func TestCloneTags(t *testing.T) {
 func withRemote(params map[string]any, region string) map[string]any {
 	params["RemoteRegion"] = region
 	return params
+}
+
+// TestLifecycleFieldsBesideTheSDK: Palisade's Disabled and ExpiresAt on a
+// policy, sent through the common client, do not disturb the SDK: its
+// typed DescribeSecurityGroupPolicies still decodes the group (the fields
+// are ignored), and a replace through the typed SDK, which cannot send
+// them, writes the policy enabled and not expiring.
+func TestLifecycleFieldsBesideTheSDK(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.group("life", []string{"ACCEPT TCP 22 10.0.0.0/8"}, nil)
+	expires := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	err := e.call(e.admin, gz, "vpc", "CreateSecurityGroupPolicies", map[string]any{"SecurityGroupId": g, "SecurityGroupPolicySet": map[string]any{
+		"Ingress": []any{map[string]any{"PolicyIndex": 0, "Protocol": "TCP", "Port": "22", "CidrBlock": "10.1.0.0/16", "Action": "DROP",
+			"Disabled": true, "ExpiresAt": expires}}}}, nil)
+	if err != nil {
+		t.Fatalf("CreateSecurityGroupPolicies with Disabled and ExpiresAt: %v", err)
+	}
+	if got := compact(e.describe(e.vpc(), g).Ingress); !slices.Equal(got, []string{"DROP TCP 22 10.1.0.0/16", "ACCEPT TCP 22 10.0.0.0/8"}) {
+		t.Fatalf("described through the SDK: %q", got)
+	}
+	var raw struct {
+		SecurityGroupPolicySet struct {
+			Ingress []struct {
+				Disabled  bool
+				ExpiresAt string
+			}
+		}
+	}
+	nextSecond()
+	if err := e.call(e.admin, gz, "vpc", "DescribeSecurityGroupPolicies", map[string]any{"SecurityGroupId": g}, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if in := raw.SecurityGroupPolicySet.Ingress; len(in) != 2 || !in[0].Disabled || in[0].ExpiresAt != expires || in[1].Disabled || in[1].ExpiresAt != "" {
+		t.Errorf("Disabled, ExpiresAt as answered = %+v; want the first policy disabled and expiring at %s", in, expires)
+	}
+	req := vpc.NewReplaceSecurityGroupPolicyRequest()
+	req.SecurityGroupId = common.StringPtr(g)
+	p := pol("DROP TCP 22 10.1.0.0/16")
+	p.PolicyIndex = common.Int64Ptr(0)
+	req.SecurityGroupPolicySet = &vpc.SecurityGroupPolicySet{Ingress: []*vpc.SecurityGroupPolicy{p}}
+	if _, err := e.vpc().ReplaceSecurityGroupPolicy(req); err != nil {
+		t.Fatal(err)
+	}
+	nextSecond()
+	raw.SecurityGroupPolicySet.Ingress = nil // the fields are left out when unset
+	if err := e.call(e.admin, gz, "vpc", "DescribeSecurityGroupPolicies", map[string]any{"SecurityGroupId": g}, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if in := raw.SecurityGroupPolicySet.Ingress; len(in) != 2 || in[0].Disabled || in[0].ExpiresAt != "" {
+		t.Errorf("after a replace through the typed SDK: %+v, want the policy enabled and not expiring", in)
+	}
 }

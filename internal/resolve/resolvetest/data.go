@@ -6,6 +6,7 @@ package resolvetest
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/reference"
@@ -15,8 +16,10 @@ import (
 // Data is one instance's stored data: its account, itself (GroupIDs are
 // its bindings, in order), the policy sets of the groups, the bindings of
 // the groups its groups reference, the templates and the platform
-// addresses. Reads counts the reads made through it.
+// addresses. Reads counts the reads made through it. Now is the time the
+// reference decides at (resolve is given it too).
 type Data struct {
+	Now       time.Time
 	Account   store.Account
 	Instance  store.Instance
 	Groups    map[string]policy.PolicySet
@@ -93,6 +96,7 @@ func (d *Data) ListPlatformAddresses(context.Context) ([]string, error) {
 func (d *Data) Reference(dir policy.Direction) reference.Input {
 	in := reference.Input{
 		Direction:         dir,
+		Now:               d.Now,
 		Port25Blocked:     !d.Account.Port25Unblocked,
 		PlatformAddresses: slices.Clone(d.Platform),
 		Members:           map[string][]reference.Member{},

@@ -24,6 +24,8 @@ type storedPolicy struct {
 	Action         string `json:"action"`
 	Description    string `json:"desc,omitempty"`
 	ModifyTime     int64  `json:"mtime,omitempty"`
+	Disabled       bool   `json:"off,omitempty"`
+	ExpiresAt      int64  `json:"exp,omitempty"`
 }
 
 func encodePolicies(ps []policy.Policy) (string, error) {
@@ -35,6 +37,7 @@ func encodePolicies(ps []policy.Policy) (string, error) {
 			SecurityGroup: r.SecurityGroupId, AddressID: r.AddressId, AddressGroupID: r.AddressGroupId,
 			ServiceID: r.ServiceId, ServiceGroupID: r.ServiceGroupId, Action: r.Action,
 			Description: r.PolicyDescription, ModifyTime: toMicros(p.ModifyTime),
+			Disabled: p.Disabled, ExpiresAt: toMicros(p.ExpiresAt),
 		}
 	}
 	b, err := json.Marshal(out)
@@ -64,6 +67,7 @@ func decodePolicies(s string) ([]policy.Policy, error) {
 			return nil, fmt.Errorf("decode policy %d: %w", i, err)
 		}
 		p.ModifyTime = fromMicros(sp.ModifyTime)
+		p.Disabled, p.ExpiresAt = sp.Disabled, fromMicros(sp.ExpiresAt)
 		out[i] = p
 	}
 	return out, nil

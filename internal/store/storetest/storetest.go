@@ -241,6 +241,8 @@ func testGroups(t *testing.T, s store.Store) {
 	g := group("sg-00000001", "acc-00000001", "ap-guangzhou", "web", "ACCEPT TCP 80,443 0.0.0.0/0 # web", "DROP UDP 53 ::/0")
 	g.Policies.Egress = []policy.Policy{mustPolicy("ACCEPT ALL ALL 0.0.0.0/0")}
 	g.Policies.Ingress[0].ModifyTime = t0
+	g.Policies.Ingress[1].Disabled = true
+	g.Policies.Egress[0].ExpiresAt = t0.Add(time.Hour)
 	g.Policies.Version = 3
 	g.Tags = []store.Tag{{Key: "env", Value: "prod"}, {Key: "app", Value: "web"}}
 	g.ProjectID = 7
@@ -263,6 +265,10 @@ func testGroups(t *testing.T, s store.Store) {
 		}
 		if !got.Policies.Ingress[0].ModifyTime.Equal(t0) {
 			t.Errorf("ModifyTime = %v, want %v", got.Policies.Ingress[0].ModifyTime, t0)
+		}
+		if in, eg := got.Policies.Ingress, got.Policies.Egress; in[0].Disabled || !in[1].Disabled || !in[0].ExpiresAt.IsZero() || !eg[0].ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("Disabled, ExpiresAt = (%v %v %v), (%v %v %v); want only Ingress 1 disabled and only Egress 0 expiring at %v",
+				in[0].Disabled, in[1].Disabled, eg[0].Disabled, in[0].ExpiresAt, in[1].ExpiresAt, eg[0].ExpiresAt, t0.Add(time.Hour))
 		}
 		if _, err := tx.GetGroup(ctx, "sg-missing0"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetGroup(missing) = %v, want ErrNotFound", err)
