@@ -9,8 +9,6 @@ import (
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
 // The service's short names for the shared kernel (see package kernel).
 
 func (s *Service) randString(alphabet string, n int) (string, error) {

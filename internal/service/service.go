@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/service/accounts"
 	"github.com/palisade-sg/palisade/internal/service/instances"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/service/tagging"
@@ -30,20 +31,17 @@ func ParseRole(s string) (Role, error) { return kernel.ParseRole(s) }
 // Caller is the authenticated principal of one request.
 type Caller = kernel.Caller
 
-// Credential is a SecretId/SecretKey pair and what it stands for.
-type Credential struct {
-	SecretID  string
-	SecretKey string // raw: TC3 signatures are verified with it
-	AccountID string // "" for platform and host credentials
-	Role      Role
-	HostID    string // for RoleHost
-	Created   time.Time
-}
-
-// Caller returns the Caller of a request signed with c.
-func (c Credential) Caller(region, requestID string) Caller {
-	return Caller{AccountID: c.AccountID, SecretID: c.SecretID, Role: c.Role, HostID: c.HostID, Region: region, RequestID: requestID}
-}
+// The accounts half's types (see accounts.Accounts).
+type (
+	Credential         = accounts.Credential
+	Account            = accounts.Account
+	AccountCredentials = accounts.AccountCredentials
+	HostCredentials    = accounts.HostCredentials
+	AccountInfo        = accounts.AccountInfo
+	CredentialInfo     = accounts.CredentialInfo
+	HostInfo           = accounts.HostInfo
+	PresetCredential   = accounts.PresetCredential
+)
 
 // Region is a region and its zones.
 type Region = kernel.Region
@@ -98,6 +96,7 @@ type Service struct {
 	*templates.Service
 	*tagging.Tags
 	*instances.Registry
+	*accounts.Accounts
 	st    store.Store
 	log   *slog.Logger
 	now   func() time.Time // base.Now
@@ -131,6 +130,7 @@ func New(st store.Store, opts Options) *Service {
 	s.Service = templates.New(s.base, st, s.update)
 	s.Tags = tagging.New(s.base, st, s.update)
 	s.Registry = instances.New(s.base, st, s.update)
+	s.Accounts = accounts.New(s.base, st, s.log, s.update)
 	return s
 }
 

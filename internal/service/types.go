@@ -230,31 +230,6 @@ type Decision struct {
 	Warnings        []string
 }
 
-// Account is a tenant as its own credentials see it.
-type Account struct {
-	ID              string
-	Name            string
-	Port25Blocked   bool
-	Port25LiftedBy  string // SecretId that lifted the block
-	Port25LiftedAt  time.Time
-	CreatedTime     time.Time
-	EffectiveQuotas Quotas
-}
-
-// AccountCredentials is what creating an account returns.
-type AccountCredentials struct {
-	AccountID string
-	SecretID  string
-	SecretKey string
-}
-
-// HostCredentials is what creating a host returns.
-type HostCredentials struct {
-	HostID    string
-	SecretID  string
-	SecretKey string
-}
-
 // List returns the policies of direction d.
 func (s PolicySetInput) List(d policy.Direction) []PolicyInput {
 	if d == policy.Egress {

@@ -1,4 +1,4 @@
-package service
+package accounts
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
@@ -32,7 +33,7 @@ type operatorTx interface {
 
 // operate runs fn in a write (or, readOnly, a read) transaction of a store
 // that supports the operator commands.
-func (s *Service) operate(ctx context.Context, readOnly bool, fn func(store.Tx, operatorTx) error) error {
+func (s *Accounts) operate(ctx context.Context, readOnly bool, fn func(store.Tx, operatorTx) error) error {
 	run := s.st.Tx
 	if readOnly {
 		run = s.st.View
@@ -55,7 +56,7 @@ type AccountInfo struct {
 }
 
 // ListAccounts returns every account.
-func (s *Service) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
+func (s *Accounts) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
 	out := []AccountInfo{}
 	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
 		as, err := op.ListAccounts(ctx)
@@ -71,12 +72,12 @@ func (s *Service) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
 }
 
 // DeleteAccount deletes an account that owns no security group, instance
-// or template, with its credentials; otherwise it fails with KindInUse
+// or template, with its credentials; otherwise it fails with kernel.KindInUse
 // naming what it owns.
-func (s *Service) DeleteAccount(ctx context.Context, id string) error {
+func (s *Accounts) DeleteAccount(ctx context.Context, id string) error {
 	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
 		if _, err := tx.GetAccount(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, id)
+			return kernel.NotFound(kernel.ResourceAccount, id)
 		} else if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func (s *Service) DeleteAccount(ctx context.Context, id string) error {
 			return err
 		}
 		if g+i+t > 0 {
-			return &Error{Kind: KindInUse, Resource: ResourceAccount, ID: id,
+			return &kernel.Error{Kind: kernel.KindInUse, Resource: kernel.ResourceAccount, ID: id,
 				Blockers: []string{fmt.Sprintf("%d security groups", g), fmt.Sprintf("%d instances", i), fmt.Sprintf("%d templates", t)},
 				Message:  fmt.Sprintf("account %s still owns %d security groups, %d instances and %d templates: delete them first", id, g, i, t)}
 		}
@@ -111,12 +112,12 @@ type CredentialInfo struct {
 
 // ListCredentials returns the credentials of an account, or every
 // credential when accountID is "".
-func (s *Service) ListCredentials(ctx context.Context, accountID string) ([]CredentialInfo, error) {
+func (s *Accounts) ListCredentials(ctx context.Context, accountID string) ([]CredentialInfo, error) {
 	out := []CredentialInfo{}
 	err := s.operate(ctx, true, func(tx store.Tx, op operatorTx) error {
 		if accountID != "" {
 			if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-				return notFound(ResourceAccount, accountID)
+				return kernel.NotFound(kernel.ResourceAccount, accountID)
 			} else if err != nil {
 				return err
 			}
@@ -135,12 +136,12 @@ func (s *Service) ListCredentials(ctx context.Context, accountID string) ([]Cred
 
 // SetCredentialDisabled disables a credential (it signs nothing from the
 // next request on) or enables it again.
-func (s *Service) SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error {
+func (s *Accounts) SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error {
 	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error {
 		return op.SetCredentialDisabled(ctx, secretID, disabled)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound(ResourceCredential, secretID)
+		return kernel.NotFound(kernel.ResourceCredential, secretID)
 	}
 	if err != nil {
 		return fmt.Errorf("set credential %s: %w", secretID, err)
@@ -149,10 +150,10 @@ func (s *Service) SetCredentialDisabled(ctx context.Context, secretID string, di
 }
 
 // DeleteCredential deletes a credential.
-func (s *Service) DeleteCredential(ctx context.Context, secretID string) error {
+func (s *Accounts) DeleteCredential(ctx context.Context, secretID string) error {
 	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error { return op.DeleteCredential(ctx, secretID) })
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound(ResourceCredential, secretID)
+		return kernel.NotFound(kernel.ResourceCredential, secretID)
 	}
 	if err != nil {
 		return fmt.Errorf("delete credential %s: %w", secretID, err)
@@ -164,17 +165,17 @@ func (s *Service) DeleteCredential(ctx context.Context, secretID string) error {
 // platform) and role of secretID and returns it. The old one keeps working
 // until it is disabled or deleted, so clients can move to the new key
 // without downtime; retire disables the old one in the same transaction.
-func (s *Service) RotateCredential(ctx context.Context, secretID string, retire bool) (Credential, error) {
+func (s *Accounts) RotateCredential(ctx context.Context, secretID string, retire bool) (Credential, error) {
 	var out Credential
 	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
 		old, err := tx.GetCredential(ctx, secretID)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceCredential, secretID)
+			return kernel.NotFound(kernel.ResourceCredential, secretID)
 		}
 		if err != nil {
 			return err
 		}
-		if out, err = s.addCredential(ctx, tx, old.AccountID, Role(old.Role), old.HostID); err != nil {
+		if out, err = s.addCredential(ctx, tx, old.AccountID, old.Role, old.HostID); err != nil {
 			return err
 		}
 		if retire {
@@ -196,7 +197,7 @@ type HostInfo struct {
 }
 
 // ListHosts returns every host.
-func (s *Service) ListHosts(ctx context.Context) ([]HostInfo, error) {
+func (s *Accounts) ListHosts(ctx context.Context) ([]HostInfo, error) {
 	out := []HostInfo{}
 	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
 		hs, err := op.ListHosts(ctx)
@@ -212,12 +213,12 @@ func (s *Service) ListHosts(ctx context.Context) ([]HostInfo, error) {
 }
 
 // DeleteHost deletes a host and its agent credentials; it fails with
-// KindInUse, naming them, while instances that are not terminated are
+// kernel.KindInUse, naming them, while instances that are not terminated are
 // placed on it.
-func (s *Service) DeleteHost(ctx context.Context, id string) error {
+func (s *Accounts) DeleteHost(ctx context.Context, id string) error {
 	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
 		if _, err := tx.GetHost(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceHost, id)
+			return kernel.NotFound(kernel.ResourceHost, id)
 		} else if err != nil {
 			return err
 		}
@@ -226,7 +227,7 @@ func (s *Service) DeleteHost(ctx context.Context, id string) error {
 			return err
 		}
 		if len(ins) > 0 {
-			return &Error{Kind: KindInUse, Resource: ResourceHost, ID: id, Blockers: ins,
+			return &kernel.Error{Kind: kernel.KindInUse, Resource: kernel.ResourceHost, ID: id, Blockers: ins,
 				Message: fmt.Sprintf("host %s still carries instances %s: purge or move them first", id, strings.Join(ins, ", "))}
 		}
 		return op.DeleteHost(ctx, id)
@@ -249,10 +250,10 @@ func (p PresetCredential) check() error {
 	if n := len(p.SecretID); n < 8 || n > 64 || strings.IndexFunc(p.SecretID, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	}) >= 0 {
-		return &Error{Kind: KindInvalid, Field: "SecretId", Message: "a preset SecretId must be 8 to 64 letters and digits"}
+		return &kernel.Error{Kind: kernel.KindInvalid, Field: "SecretId", Message: "a preset SecretId must be 8 to 64 letters and digits"}
 	}
 	if n := len(p.SecretKey); n < 16 || n > 128 || strings.IndexFunc(p.SecretKey, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-		return &Error{Kind: KindInvalid, Field: "SecretKey", Message: "a preset SecretKey must be 16 to 128 printable characters without spaces"}
+		return &kernel.Error{Kind: kernel.KindInvalid, Field: "SecretKey", Message: "a preset SecretKey must be 16 to 128 printable characters without spaces"}
 	}
 	return nil
 }
@@ -261,7 +262,7 @@ func (p PresetCredential) check() error {
 // credential given rather than random. When accounts exist already it
 // returns nil and changes nothing, even if that credential is not among
 // them.
-func (s *Service) EnsureBootstrapWith(ctx context.Context, preset PresetCredential) (*AccountCredentials, error) {
+func (s *Accounts) EnsureBootstrapWith(ctx context.Context, preset PresetCredential) (*AccountCredentials, error) {
 	if err := preset.check(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -281,10 +282,10 @@ func (s *Service) EnsureBootstrapWith(ctx context.Context, preset PresetCredenti
 	return out, nil
 }
 
-func (s *Service) presetCredential(ctx context.Context, tx store.Tx, preset PresetCredential, accountID string, role Role) error {
-	err := tx.CreateCredential(ctx, store.Credential{SecretID: preset.SecretID, SecretKey: preset.SecretKey, AccountID: accountID, Role: role, Created: s.now()})
+func (s *Accounts) presetCredential(ctx context.Context, tx store.Tx, preset PresetCredential, accountID string, role kernel.Role) error {
+	err := tx.CreateCredential(ctx, store.Credential{SecretID: preset.SecretID, SecretKey: preset.SecretKey, AccountID: accountID, Role: role, Created: s.base.Now()})
 	if errors.Is(err, store.ErrConflict) {
-		return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId", Message: fmt.Sprintf("SecretId %s exists already", preset.SecretID)}
+		return &kernel.Error{Kind: kernel.KindDuplicate, Resource: kernel.ResourceCredential, ID: preset.SecretID, Field: "SecretId", Message: fmt.Sprintf("SecretId %s exists already", preset.SecretID)}
 	}
 	return err
 }
@@ -292,7 +293,7 @@ func (s *Service) presetCredential(ctx context.Context, tx store.Tx, preset Pres
 // EnsurePlatformKey creates the platform credential preset unless a
 // credential of that SecretId exists; it reports whether it created it.
 // An existing one of another role or key is an error.
-func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential) (bool, error) {
+func (s *Accounts) EnsurePlatformKey(ctx context.Context, preset PresetCredential) (bool, error) {
 	if err := preset.check(); err != nil {
 		return false, fmt.Errorf("platform key: %w", err)
 	}
@@ -300,8 +301,8 @@ func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential
 	err := s.update(ctx, func(tx store.Tx) error {
 		c, err := tx.GetCredential(ctx, preset.SecretID)
 		switch {
-		case err == nil && (c.Role != RolePlatform || c.SecretKey != preset.SecretKey):
-			return &Error{Kind: KindDuplicate, Resource: ResourceCredential, ID: preset.SecretID, Field: "SecretId",
+		case err == nil && (c.Role != kernel.RolePlatform || c.SecretKey != preset.SecretKey):
+			return &kernel.Error{Kind: kernel.KindDuplicate, Resource: kernel.ResourceCredential, ID: preset.SecretID, Field: "SecretId",
 				Message: fmt.Sprintf("SecretId %s exists already with another role or key", preset.SecretID)}
 		case err == nil:
 			return nil
@@ -309,7 +310,7 @@ func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential
 			return err
 		}
 		created = true
-		return s.presetCredential(ctx, tx, preset, "", RolePlatform)
+		return s.presetCredential(ctx, tx, preset, "", kernel.RolePlatform)
 	})
 	if err != nil {
 		return false, fmt.Errorf("platform key: %w", err)
@@ -319,16 +320,16 @@ func (s *Service) EnsurePlatformKey(ctx context.Context, preset PresetCredential
 
 // AddPresetCredential adds the credential preset, of role admin or
 // readonly, to an account.
-func (s *Service) AddPresetCredential(ctx context.Context, accountID string, role Role, preset PresetCredential) error {
-	if role != RoleAdmin && role != RoleReadOnly {
-		return fieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
+func (s *Accounts) AddPresetCredential(ctx context.Context, accountID string, role kernel.Role, preset PresetCredential) error {
+	if role != kernel.RoleAdmin && role != kernel.RoleReadOnly {
+		return kernel.FieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
 	}
 	if err := preset.check(); err != nil {
 		return fmt.Errorf("add credential: %w", err)
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, accountID)
+			return kernel.NotFound(kernel.ResourceAccount, accountID)
 		} else if err != nil {
 			return err
 		}

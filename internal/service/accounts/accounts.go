@@ -1,16 +1,78 @@
-package service
+package accounts
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/rules"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
+
+// Accounts is the account half of the control plane: accounts and their
+// credentials, hosts, quotas, the port 25 block, platform addresses, and the
+// operator's commands. It is safe for concurrent use.
+type Accounts struct {
+	base kernel.Base
+	st   store.Store
+	log  *slog.Logger
+	// update runs a write transaction as the service does.
+	update func(context.Context, func(store.Tx) error) error
+}
+
+// New returns the accounts half over st; writes go through update.
+func New(base kernel.Base, st store.Store, log *slog.Logger, update func(context.Context, func(store.Tx) error) error) *Accounts {
+	return &Accounts{base: base, st: st, log: log, update: update}
+}
+
+// Credential is a SecretId/SecretKey pair and what it stands for.
+type Credential struct {
+	SecretID  string
+	SecretKey string // raw: TC3 signatures are verified with it
+	AccountID string // "" for platform and host credentials
+	Role      kernel.Role
+	HostID    string // for RoleHost
+	Created   time.Time
+}
+
+// Caller returns the Caller of a request signed with c.
+func (c Credential) Caller(region, requestID string) kernel.Caller {
+	return kernel.Caller{AccountID: c.AccountID, SecretID: c.SecretID, Role: c.Role, HostID: c.HostID, Region: region, RequestID: requestID}
+}
+
+// Account is a tenant as its own credentials see it.
+type Account struct {
+	ID              string
+	Name            string
+	Port25Blocked   bool
+	Port25LiftedBy  string // SecretId that lifted the block
+	Port25LiftedAt  time.Time
+	CreatedTime     time.Time
+	EffectiveQuotas kernel.Quotas
+}
+
+// AccountCredentials is what creating an account returns.
+type AccountCredentials struct {
+	AccountID string
+	SecretID  string
+	SecretKey string
+}
+
+// HostCredentials is what creating a host returns.
+type HostCredentials struct {
+	HostID    string
+	SecretID  string
+	SecretKey string
+}
+
+// alnum is the alphabet of SecretIds and SecretKeys.
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 const (
 	secretIDPrefix = "AKID"
@@ -19,39 +81,39 @@ const (
 )
 
 // LookupCredential returns the credential of secretID, with its raw SecretKey
-// for signature verification. An unknown id is a KindNotFound *Error with
-// Resource ResourceCredential.
-func (s *Service) LookupCredential(ctx context.Context, secretID string) (Credential, error) {
+// for signature verification. An unknown id is a kernel.KindNotFound *kernel.Error with
+// Resource kernel.ResourceCredential.
+func (s *Accounts) LookupCredential(ctx context.Context, secretID string) (Credential, error) {
 	var c store.Credential
-	err := s.view(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		c, err = tx.GetCredential(ctx, secretID)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled) {
-		return Credential{}, notFound(ResourceCredential, secretID)
+		return Credential{}, kernel.NotFound(kernel.ResourceCredential, secretID)
 	}
 	if err != nil {
 		return Credential{}, fmt.Errorf("look up credential: %w", err)
 	}
-	return Credential{SecretID: c.SecretID, SecretKey: c.SecretKey, AccountID: c.AccountID, Role: Role(c.Role), HostID: c.HostID, Created: c.Created}, nil
+	return Credential{SecretID: c.SecretID, SecretKey: c.SecretKey, AccountID: c.AccountID, Role: c.Role, HostID: c.HostID, Created: c.Created}, nil
 }
 
 // DescribeAccount returns the caller's account.
-func (s *Service) DescribeAccount(ctx context.Context, c Caller) (Account, error) {
-	if err := s.tenant(c, false); err != nil {
+func (s *Accounts) DescribeAccount(ctx context.Context, c kernel.Caller) (Account, error) {
+	if err := s.base.Tenant(c, false); err != nil {
 		return Account{}, err
 	}
 	var out Account
-	err := s.view(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, c.AccountID)
+			return kernel.NotFound(kernel.ResourceAccount, c.AccountID)
 		}
 		if err != nil {
 			return err
 		}
-		q, err := s.effectiveQuotas(ctx, tx, a.ID)
+		q, err := s.base.EffectiveQuotas(ctx, tx, a.ID)
 		if err != nil {
 			return err
 		}
@@ -64,14 +126,14 @@ func (s *Service) DescribeAccount(ctx context.Context, c Caller) (Account, error
 // UnblockPort25 lifts the caller's account's outbound TCP 25 block and records
 // who did it, and when, in the account's history. Lifting it again is a
 // no-op.
-func (s *Service) UnblockPort25(ctx context.Context, c Caller) error {
-	if err := s.tenant(c, true); err != nil {
+func (s *Accounts) UnblockPort25(ctx context.Context, c kernel.Caller) error {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, c.AccountID)
+			return kernel.NotFound(kernel.ResourceAccount, c.AccountID)
 		}
 		if err != nil {
 			return err
@@ -79,7 +141,7 @@ func (s *Service) UnblockPort25(ctx context.Context, c Caller) error {
 		if a.Port25Unblocked {
 			return nil
 		}
-		now := s.now()
+		now := s.base.Now()
 		a.Port25Unblocked, a.Port25By, a.Port25At = true, c.SecretID, now
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
@@ -90,12 +152,12 @@ func (s *Service) UnblockPort25(ctx context.Context, c Caller) error {
 }
 
 // AccountHistory returns the account's history (port 25 unblocking, …).
-func (s *Service) AccountHistory(ctx context.Context, c Caller) ([]store.AccountEvent, error) {
-	if err := s.tenant(c, false); err != nil {
+func (s *Accounts) AccountHistory(ctx context.Context, c kernel.Caller) ([]store.AccountEvent, error) {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, err
 	}
 	var out []store.AccountEvent
-	err := s.view(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		out, err = tx.ListAccountEvents(ctx, c.AccountID)
 		return err
@@ -103,52 +165,52 @@ func (s *Service) AccountHistory(ctx context.Context, c Caller) ([]store.Account
 	return out, err
 }
 
-func (s *Service) newSecret() (id, key string, err error) {
-	id, err = s.randString(alnum, secretIDLen)
+func (s *Accounts) newSecret() (id, key string, err error) {
+	id, err = s.base.RandString(alnum, secretIDLen)
 	if err != nil {
 		return "", "", err
 	}
-	key, err = s.randString(alnum, secretKeyLen)
+	key, err = s.base.RandString(alnum, secretKeyLen)
 	return secretIDPrefix + id, key, err
 }
 
-func (s *Service) addCredential(ctx context.Context, tx store.Tx, accountID string, role Role, hostID string) (Credential, error) {
+func (s *Accounts) addCredential(ctx context.Context, tx store.Tx, accountID string, role kernel.Role, hostID string) (Credential, error) {
 	id, key, err := s.newSecret()
 	if err != nil {
 		return Credential{}, err
 	}
-	c := Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: role, HostID: hostID, Created: s.now()}
+	c := Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: role, HostID: hostID, Created: s.base.Now()}
 	err = tx.CreateCredential(ctx, store.Credential{SecretID: id, SecretKey: key, AccountID: accountID, Role: role, HostID: hostID, Created: c.Created})
 	return c, err
 }
 
 // createAccount creates an account, its name unique, and its first admin
 // credential: a random one, or preset when given.
-func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string, preset *PresetCredential) (AccountCredentials, error) {
-	if err := checkName("Name", name, true); err != nil {
+func (s *Accounts) createAccount(ctx context.Context, tx store.Tx, name string, preset *PresetCredential) (AccountCredentials, error) {
+	if err := kernel.CheckName("Name", name, true); err != nil {
 		return AccountCredentials{}, err
 	}
 	switch a, err := tx.FindAccountByName(ctx, name); {
 	case err == nil:
-		return AccountCredentials{}, &Error{Kind: KindDuplicate, Resource: ResourceAccount, ID: a.ID, Field: "Name",
+		return AccountCredentials{}, &kernel.Error{Kind: kernel.KindDuplicate, Resource: kernel.ResourceAccount, ID: a.ID, Field: "Name",
 			Message: fmt.Sprintf("the account name %q is taken by %s", name, a.ID)}
 	case !errors.Is(err, store.ErrNotFound):
 		return AccountCredentials{}, err
 	}
-	id, err := s.newID(policy.PrefixAccount)
+	id, err := s.base.NewID(policy.PrefixAccount)
 	if err != nil {
 		return AccountCredentials{}, err
 	}
-	if err := tx.CreateAccount(ctx, store.Account{ID: id, Name: name, Created: s.now()}); err != nil {
+	if err := tx.CreateAccount(ctx, store.Account{ID: id, Name: name, Created: s.base.Now()}); err != nil {
 		return AccountCredentials{}, err
 	}
 	if preset != nil {
-		if err := s.presetCredential(ctx, tx, *preset, id, RoleAdmin); err != nil {
+		if err := s.presetCredential(ctx, tx, *preset, id, kernel.RoleAdmin); err != nil {
 			return AccountCredentials{}, err
 		}
 		return AccountCredentials{AccountID: id, SecretID: preset.SecretID, SecretKey: preset.SecretKey}, nil
 	}
-	c, err := s.addCredential(ctx, tx, id, RoleAdmin, "")
+	c, err := s.addCredential(ctx, tx, id, kernel.RoleAdmin, "")
 	if err != nil {
 		return AccountCredentials{}, err
 	}
@@ -156,7 +218,7 @@ func (s *Service) createAccount(ctx context.Context, tx store.Tx, name string, p
 }
 
 // CreateAccount creates an account and its first (admin) credential.
-func (s *Service) CreateAccount(ctx context.Context, name string) (AccountCredentials, error) {
+func (s *Accounts) CreateAccount(ctx context.Context, name string) (AccountCredentials, error) {
 	var out AccountCredentials
 	err := s.update(ctx, func(tx store.Tx) error {
 		var err error
@@ -171,14 +233,14 @@ func (s *Service) CreateAccount(ctx context.Context, name string) (AccountCreden
 }
 
 // CreateCredential adds a credential (admin or readonly) to an account.
-func (s *Service) CreateCredential(ctx context.Context, accountID string, role Role) (Credential, error) {
-	if role != RoleAdmin && role != RoleReadOnly {
-		return Credential{}, fieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
+func (s *Accounts) CreateCredential(ctx context.Context, accountID string, role kernel.Role) (Credential, error) {
+	if role != kernel.RoleAdmin && role != kernel.RoleReadOnly {
+		return Credential{}, kernel.FieldError("Role", string(role), policy.Malformed, "must be admin or readonly")
 	}
 	var out Credential
 	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, accountID)
+			return kernel.NotFound(kernel.ResourceAccount, accountID)
 		} else if err != nil {
 			return err
 		}
@@ -193,11 +255,11 @@ func (s *Service) CreateCredential(ctx context.Context, accountID string, role R
 }
 
 // CreatePlatformKey creates a platform credential.
-func (s *Service) CreatePlatformKey(ctx context.Context) (Credential, error) {
+func (s *Accounts) CreatePlatformKey(ctx context.Context) (Credential, error) {
 	var out Credential
 	err := s.update(ctx, func(tx store.Tx) error {
 		var err error
-		out, err = s.addCredential(ctx, tx, "", RolePlatform, "")
+		out, err = s.addCredential(ctx, tx, "", kernel.RolePlatform, "")
 		return err
 	})
 	if err != nil {
@@ -207,7 +269,7 @@ func (s *Service) CreatePlatformKey(ctx context.Context) (Credential, error) {
 }
 
 // CreateHost creates a host and its credential.
-func (s *Service) CreateHost(ctx context.Context, name string) (HostCredentials, error) {
+func (s *Accounts) CreateHost(ctx context.Context, name string) (HostCredentials, error) {
 	var out HostCredentials
 	err := s.update(ctx, func(tx store.Tx) error {
 		var err error
@@ -220,18 +282,18 @@ func (s *Service) CreateHost(ctx context.Context, name string) (HostCredentials,
 	return out, nil
 }
 
-func (s *Service) createHost(ctx context.Context, tx store.Tx, name string) (HostCredentials, error) {
-	if err := checkName("Name", name, true); err != nil {
+func (s *Accounts) createHost(ctx context.Context, tx store.Tx, name string) (HostCredentials, error) {
+	if err := kernel.CheckName("Name", name, true); err != nil {
 		return HostCredentials{}, err
 	}
-	id, err := s.newID(policy.PrefixHost)
+	id, err := s.base.NewID(policy.PrefixHost)
 	if err != nil {
 		return HostCredentials{}, err
 	}
-	if err := tx.CreateHost(ctx, store.Host{ID: id, Name: name, Created: s.now()}); err != nil {
+	if err := tx.CreateHost(ctx, store.Host{ID: id, Name: name, Created: s.base.Now()}); err != nil {
 		return HostCredentials{}, err
 	}
-	c, err := s.addCredential(ctx, tx, "", RoleHost, id)
+	c, err := s.addCredential(ctx, tx, "", kernel.RoleHost, id)
 	if err != nil {
 		return HostCredentials{}, err
 	}
@@ -240,18 +302,18 @@ func (s *Service) createHost(ctx context.Context, tx store.Tx, name string) (Hos
 
 // SetQuotas overrides an account's quotas (zero fields unchanged) and
 // returns the effective quotas.
-func (s *Service) SetQuotas(ctx context.Context, accountID string, q Quotas) (Quotas, error) {
-	var out Quotas
+func (s *Accounts) SetQuotas(ctx context.Context, accountID string, q kernel.Quotas) (kernel.Quotas, error) {
+	var out kernel.Quotas
 	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-			return notFound(ResourceAccount, accountID)
+			return kernel.NotFound(kernel.ResourceAccount, accountID)
 		} else if err != nil {
 			return err
 		}
-		for _, spec := range QuotaSpecs() {
+		for _, spec := range kernel.QuotaSpecs() {
 			v := *spec.Field(&q)
 			if v < 0 {
-				return fieldError(spec.Name, fmt.Sprint(v), policy.OutOfRange, "must not be negative")
+				return kernel.FieldError(spec.Name, fmt.Sprint(v), policy.OutOfRange, "must not be negative")
 			}
 			if v > 0 {
 				if err := tx.SetQuotaOverride(ctx, accountID, spec.Name, v); err != nil {
@@ -260,19 +322,19 @@ func (s *Service) SetQuotas(ctx context.Context, accountID string, q Quotas) (Qu
 			}
 		}
 		var err error
-		out, err = s.effectiveQuotas(ctx, tx, accountID)
+		out, err = s.base.EffectiveQuotas(ctx, tx, accountID)
 		return err
 	})
 	if err != nil {
-		return Quotas{}, fmt.Errorf("set quotas: %w", err)
+		return kernel.Quotas{}, fmt.Errorf("set quotas: %w", err)
 	}
 	return out, nil
 }
 
 // AddPlatformAddress adds a platform service address prefix.
-func (s *Service) AddPlatformAddress(ctx context.Context, p netip.Prefix) error {
+func (s *Accounts) AddPlatformAddress(ctx context.Context, p netip.Prefix) error {
 	if !p.IsValid() {
-		return fieldError("Prefix", p.String(), policy.Malformed, "is not a valid prefix")
+		return kernel.FieldError("Prefix", p.String(), policy.Malformed, "is not a valid prefix")
 	}
 	err := s.update(ctx, func(tx store.Tx) error { return tx.AddPlatformAddress(ctx, p.Masked().String()) })
 	if errors.Is(err, store.ErrConflict) {
@@ -285,10 +347,10 @@ func (s *Service) AddPlatformAddress(ctx context.Context, p netip.Prefix) error 
 }
 
 // RemovePlatformAddress removes a stored platform service address prefix.
-func (s *Service) RemovePlatformAddress(ctx context.Context, p netip.Prefix) error {
+func (s *Accounts) RemovePlatformAddress(ctx context.Context, p netip.Prefix) error {
 	err := s.update(ctx, func(tx store.Tx) error { return tx.DeletePlatformAddress(ctx, p.Masked().String()) })
 	if errors.Is(err, store.ErrNotFound) {
-		return &Error{Kind: KindNotFound, Resource: "PlatformAddress", ID: p.String(), Message: fmt.Sprintf("platform address %s not found", p)}
+		return &kernel.Error{Kind: kernel.KindNotFound, Resource: "PlatformAddress", ID: p.String(), Message: fmt.Sprintf("platform address %s not found", p)}
 	}
 	if err != nil {
 		return fmt.Errorf("remove platform address: %w", err)
@@ -297,9 +359,9 @@ func (s *Service) RemovePlatformAddress(ctx context.Context, p netip.Prefix) err
 }
 
 // PlatformAddresses returns every platform service address.
-func (s *Service) PlatformAddresses(ctx context.Context) ([]netip.Prefix, error) {
+func (s *Accounts) PlatformAddresses(ctx context.Context) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	err := s.view(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		out, err = s.platformAddresses(ctx, tx)
 		return err
@@ -307,7 +369,7 @@ func (s *Service) PlatformAddresses(ctx context.Context) ([]netip.Prefix, error)
 	return out, err
 }
 
-func (s *Service) platformAddresses(ctx context.Context, tx store.Tx) ([]netip.Prefix, error) {
+func (s *Accounts) platformAddresses(ctx context.Context, tx store.Tx) ([]netip.Prefix, error) {
 	stored, err := tx.ListPlatformAddresses(ctx)
 	if err != nil {
 		return nil, err
@@ -327,7 +389,7 @@ func (s *Service) platformAddresses(ctx context.Context, tx store.Tx) ([]netip.P
 
 // EnsureBootstrap creates an admin account when the store has none and
 // returns its credentials; it returns nil when accounts already exist.
-func (s *Service) EnsureBootstrap(ctx context.Context) (*AccountCredentials, error) {
+func (s *Accounts) EnsureBootstrap(ctx context.Context) (*AccountCredentials, error) {
 	var out *AccountCredentials
 	err := s.update(ctx, func(tx store.Tx) error {
 		n, err := tx.CountAccounts(ctx)
