@@ -131,10 +131,12 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		}
 		// The lookup by id, account and region answers another account's
 		// instance exactly as a missing one.
-		if _, err := s.loadInstance(ctx, tx, c.AccountID, c.Region, "InstanceId", id); err != nil {
-			return err
+		in, groups, err := tx.GetAccountInstancePolicies(ctx, c.AccountID, c.Region, id)
+		if errors.Is(err, store.ErrNotFound) {
+			e := notFound(ResourceInstance, id)
+			e.Field = "InstanceId"
+			return e
 		}
-		in, groups, err := tx.GetInstancePolicies(ctx, id)
 		if err != nil {
 			return err
 		}

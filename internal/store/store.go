@@ -159,6 +159,10 @@ type Tx interface {
 	// GetInstancePolicies returns an instance with its ordered bindings and,
 	// in the same order, the policy sets of the groups it is bound to.
 	GetInstancePolicies(ctx context.Context, id string) (Instance, []GroupPolicies, error)
+	// GetAccountInstancePolicies is GetInstancePolicies for an instance of
+	// accountID in region: another account's or region's is ErrNotFound,
+	// found by the same one statement as a missing one.
+	GetAccountInstancePolicies(ctx context.Context, accountID, region, id string) (Instance, []GroupPolicies, error)
 	// ListMembers returns every binding to one of groupIDs, with the bound
 	// instance's state and addresses, in the instances' creation order and,
 	// for one instance, in binding order.

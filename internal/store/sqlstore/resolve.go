@@ -13,13 +13,27 @@ import (
 
 // instancePoliciesQuery reads an instance with, one row per binding in
 // order, the bound group's policies (one row of NULLs when it has none).
-const instancePoliciesQuery = `SELECT i.id, i.account_id, i.region, i.zone, i.project_id, i.name, i.os_type, i.private_ips, i.ipv6s, i.public_ip, i.host_id, i.interface, i.state, i.created, i.updated,
+const instancePoliciesQuery = instancePoliciesSelect + ` WHERE i.id = ? ORDER BY b.position`
+
+// accountInstancePoliciesQuery is instancePoliciesQuery for a tenant's
+// instance: another account's or region's is not found, exactly as a
+// missing one (no row is read for it).
+const accountInstancePoliciesQuery = instancePoliciesSelect + ` WHERE i.id = ? AND i.account_id = ? AND i.region = ? ORDER BY b.position`
+
+const instancePoliciesSelect = `SELECT i.id, i.account_id, i.region, i.zone, i.project_id, i.name, i.os_type, i.private_ips, i.ipv6s, i.public_ip, i.host_id, i.interface, i.state, i.created, i.updated,
  b.group_id, g.version, g.ingress, g.egress
- FROM instances i LEFT JOIN bindings b ON b.instance_id = i.id LEFT JOIN security_groups g ON g.id = b.group_id
- WHERE i.id = ? ORDER BY b.position`
+ FROM instances i LEFT JOIN bindings b ON b.instance_id = i.id LEFT JOIN security_groups g ON g.id = b.group_id`
 
 func (t *tx) GetInstancePolicies(ctx context.Context, id string) (store.Instance, []store.GroupPolicies, error) {
-	rows, err := t.query(ctx, instancePoliciesQuery, id)
+	return t.instancePolicies(ctx, id, instancePoliciesQuery, id)
+}
+
+func (t *tx) GetAccountInstancePolicies(ctx context.Context, accountID, region, id string) (store.Instance, []store.GroupPolicies, error) {
+	return t.instancePolicies(ctx, id, accountInstancePoliciesQuery, id, accountID, region)
+}
+
+func (t *tx) instancePolicies(ctx context.Context, id, q string, args ...any) (store.Instance, []store.GroupPolicies, error) {
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return store.Instance{}, nil, fmt.Errorf("policies of instance %s: %w", id, err)
 	}

@@ -61,7 +61,7 @@ type DB struct {
 // holds because every Tx method reads its rows and closes them before it
 // returns.
 func preparedQueries() []string {
-	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery, revisionQuery, changesQuery, accountChangesQuery,
+	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery, accountInstancePoliciesQuery, revisionQuery, changesQuery, accountChangesQuery,
 		groupQuery(accountGroupWhere), tagsQuery(1), instanceQuery(accountInstanceWhere), instanceQuery(regionInstanceWhere), bindingsQuery(1),
 		templateQuery(accountTemplateWhere)}
 	for n := 1; n <= maxPreparedIn; n *= 2 {

@@ -1106,6 +1106,11 @@ func testAccountLookups(t *testing.T, s store.Store) {
 				if tt.found && !slices.Equal(in.GroupIDs, []string{"sg-00000001"}) {
 					t.Errorf("GetAccountInstance = %+v", in)
 				}
+				in, groups, err := tx.GetAccountInstancePolicies(ctx, tt.key.account, tt.key.region, id("ins-00000001"))
+				check("GetAccountInstancePolicies", err)
+				if tt.found && (in.ID != "ins-00000001" || len(groups) != 1 || groups[0].ID != "sg-00000001") {
+					t.Errorf("GetAccountInstancePolicies = %+v, %+v", in, groups)
+				}
 			})
 		}
 		// The platform's lookups name no account; the region still counts.
