@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go4.org/netipx"
@@ -92,12 +93,19 @@ func Instance(ctx context.Context, r Reader, id string, now time.Time) (*Lists, 
 // no address (the store refuses deleting a group that a policy
 // references, so a missing group and an empty one read alike).
 func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time) (*Lists, error) {
+	return BuildWith(ctx, r, a, ins, groups, now, nil)
+}
+
+// BuildWith is Build sharing the address sets of literal prefixes with the
+// other resolutions through prefixes (nil: none shared).
+func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time, prefixes *Prefixes) (*Lists, error) {
 	b := builder{
-		out:  &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
-		err:  &Error{InstanceID: ins.ID},
-		addr: map[string]resolved{},
-		svc:  map[string]services{},
-		cidr: map[netip.Prefix]rules.Addresses{},
+		prefixes: prefixes,
+		out:      &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
+		err:      &Error{InstanceID: ins.ID},
+		addr:     map[string]resolved{},
+		svc:      map[string]services{},
+		cidr:     map[netip.Prefix]rules.Addresses{},
 	}
 	plat, err := b.platform(ctx, r)
 	if err != nil {
@@ -179,6 +187,44 @@ type builder struct {
 	addr map[string]resolved // by referenced group or address template id
 	svc  map[string]services // by service template id
 	cidr map[netip.Prefix]rules.Addresses
+	// prefixes, if set, shares literal prefixes' sets across resolutions.
+	prefixes *Prefixes
+}
+
+// Prefixes keeps the address sets of literal prefixes (rules.PrefixAddresses)
+// for every resolution that shares it: a set is immutable, and the same
+// prefixes recur in every list of a fleet. It holds at most a bound of sets,
+// dropping them all when full. It is safe for concurrent use.
+type Prefixes struct {
+	mu   sync.Mutex
+	sets map[netip.Prefix]rules.Addresses
+	max  int
+}
+
+// NewPrefixes returns a cache of at most max sets.
+func NewPrefixes(max int) *Prefixes {
+	return &Prefixes{sets: make(map[netip.Prefix]rules.Addresses), max: max}
+}
+
+// get returns the set of p, built once.
+func (c *Prefixes) get(p netip.Prefix) (rules.Addresses, error) {
+	c.mu.Lock()
+	a, ok := c.sets[p]
+	c.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	a, err := rules.PrefixAddresses(p)
+	if err != nil {
+		return a, err
+	}
+	c.mu.Lock()
+	if len(c.sets) >= c.max {
+		clear(c.sets)
+	}
+	c.sets[p] = a
+	c.mu.Unlock()
+	return a, nil
 }
 
 func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p) }
@@ -196,6 +242,10 @@ func (b *builder) entry(l *rules.List, gid string, i int, p policy.Policy) {
 		// One set per prefix, shared by the entries naming it.
 		if a, ok := b.cidr[p.Peer.Prefix]; ok {
 			addrs = a
+		} else if b.prefixes != nil {
+			if a, err := b.prefixes.get(p.Peer.Prefix); err == nil {
+				b.cidr[p.Peer.Prefix], addrs = a, a
+			}
 		} else if a, err := rules.PrefixAddresses(p.Peer.Prefix); err == nil {
 			b.cidr[p.Peer.Prefix], addrs = a, a
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/resolve"
 	"github.com/palisade-sg/palisade/internal/service/accounts"
 	"github.com/palisade-sg/palisade/internal/service/instances"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
@@ -102,6 +103,8 @@ type Service struct {
 	now   func() time.Time // base.Now
 	base  kernel.Base
 	cache *simCache
+	// prefixes shares literal prefixes' address sets across resolutions.
+	prefixes *resolve.Prefixes
 	// retention is Options.HistoryRetention or its default.
 	retention int
 }
@@ -123,6 +126,7 @@ func New(st store.Store, opts Options) *Service {
 		s.base.Regions = DefaultRegions()
 	}
 	s.cache = newSimCache()
+	s.prefixes = resolve.NewPrefixes(simPrefixes)
 	s.retention = opts.HistoryRetention
 	if s.retention <= 0 {
 		s.retention = DefaultHistoryRetention

@@ -159,7 +159,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 // directions. groups are the instance's groups in binding order. Stored
 // data that does not resolve refuses the lists (KindUnresolvable).
 func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*simEntry, error) {
-	lists, err := resolve.Build(ctx, tx, a, ins, groups, s.now())
+	lists, err := resolve.BuildWith(ctx, tx, a, ins, groups, s.now(), s.prefixes)
 	var re *resolve.Error
 	if errors.As(err, &re) {
 		return nil, &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: ins.ID, Message: re.Summary(maxProblems)}

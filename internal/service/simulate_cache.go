@@ -60,6 +60,10 @@ func affects(c *store.Change, d *simDeps) bool {
 	return false
 }
 
+// simPrefixes bounds the literal prefixes whose address sets resolutions
+// share.
+const simPrefixes = 65_536
+
 // Bounds of the simulation cache.
 const (
 	simEntries = 100_000 // compiled instances kept
