@@ -15,6 +15,9 @@ import (
 type Addresses struct {
 	Source Source
 	V4, V6 *netipx.IPSet
+	// prefix is the prefix PrefixAddresses built the sets of, so that
+	// PolicyEntry knows them for its peer's without reading them again.
+	prefix netip.Prefix
 }
 
 // Split builds the Addresses of src from b, split per family.
@@ -60,7 +63,7 @@ func PrefixAddresses(p netip.Prefix) (Addresses, error) {
 	if err != nil {
 		return Addresses{}, fmt.Errorf("prefix %v: %w", p, err)
 	}
-	out := Addresses{Source: Source{Kind: SourceCIDR}}
+	out := Addresses{Source: Source{Kind: SourceCIDR}, prefix: p.Masked()}
 	if p.Addr().Is4() {
 		out.V4 = s
 	} else {
@@ -118,6 +121,9 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 
 // isPrefix reports whether a are the literal addresses of prefix p.
 func isPrefix(a Addresses, p netip.Prefix) bool {
+	if a.prefix.IsValid() {
+		return a.Source.Kind == SourceCIDR && a.prefix == p.Masked()
+	}
 	set, other := a.V4, a.V6
 	if p.Addr().Is6() {
 		set, other = a.V6, a.V4
