@@ -33,7 +33,7 @@ func toGroup(g store.Group) SecurityGroup {
 // newGroup checks the quota and the name and stores a new group, filling
 // g.ID and g.AccountID.
 func (s *Service) newGroup(ctx context.Context, tx store.Tx, c Caller, g *store.Group) error {
-	id, err := s.newID(policy.PrefixSecurityGroup)
+	id, err := s.base.NewID(policy.PrefixSecurityGroup)
 	if err != nil {
 		return err
 	}
@@ -52,14 +52,14 @@ func stamp(ps []policy.Policy, now time.Time) []policy.Policy {
 // template or policies; CreateSecurityGroupWithPolicies). Warnings concern
 // the policies created.
 func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGroupInput) (SecurityGroup, []Warning, error) {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return SecurityGroup{}, nil, err
 	}
-	if err := errors.Join(checkName("GroupName", in.Name, true), kernel.CheckDescription("GroupDescription", in.Description)); err != nil {
+	if err := errors.Join(kernel.CheckName("GroupName", in.Name, true), kernel.CheckDescription("GroupDescription", in.Description)); err != nil {
 		return SecurityGroup{}, nil, err
 	}
 	if in.ProjectID < 0 {
-		return SecurityGroup{}, nil, fieldError("ProjectId", strconv.FormatInt(in.ProjectID, 10), policy.OutOfRange, "must not be negative")
+		return SecurityGroup{}, nil, kernel.FieldError("ProjectId", strconv.FormatInt(in.ProjectID, 10), policy.OutOfRange, "must not be negative")
 	}
 	tags, err := tagging.Check(in.Tags)
 	if err != nil {
@@ -69,11 +69,11 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 	g := store.Group{Region: c.Region, ProjectID: in.ProjectID, Name: in.Name, Description: in.Description, Tags: tags, Created: now, Updated: now}
 	switch {
 	case in.Template != "" && in.Policies != nil:
-		return SecurityGroup{}, nil, fieldError("Template", in.Template, policy.Coexist, "cannot be given together with SecurityGroupPolicySet")
+		return SecurityGroup{}, nil, kernel.FieldError("Template", in.Template, policy.Coexist, "cannot be given together with SecurityGroupPolicySet")
 	case in.Template != "":
 		t, ok := catalog.Lookup(in.Template)
 		if !ok {
-			return SecurityGroup{}, nil, fieldError("Template", in.Template, policy.Malformed, "is not a known template")
+			return SecurityGroup{}, nil, kernel.FieldError("Template", in.Template, policy.Malformed, "is not a known template")
 		}
 		g.Policies = policy.PolicySet{Ingress: stamp(t.Ingress, now), Egress: stamp(t.Egress, now)}
 	case in.Policies != nil:
@@ -81,7 +81,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 			inputs := in.Policies.List(d)
 			for i, pi := range inputs {
 				if pi.Index != nil && *pi.Index != 0 {
-					return SecurityGroup{}, nil, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "a new group has no policies: use 0 or leave it out")
+					return SecurityGroup{}, nil, kernel.FieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "a new group has no policies: use 0 or leave it out")
 				}
 			}
 			ps, err := s.parseInputs(ctx, c, d, inputs)
@@ -119,11 +119,11 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, c Caller, in CreateGr
 // (name "default", description "System created security group", all IPv4
 // both ways) when missing.
 func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, projectID int64) (SecurityGroup, error) {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return SecurityGroup{}, err
 	}
 	if projectID < 0 {
-		return SecurityGroup{}, fieldError("ProjectId", strconv.FormatInt(projectID, 10), policy.OutOfRange, "must not be negative")
+		return SecurityGroup{}, kernel.FieldError("ProjectId", strconv.FormatInt(projectID, 10), policy.OutOfRange, "must not be negative")
 	}
 	var out store.Group
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -135,7 +135,7 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		id, err := s.newID(policy.PrefixSecurityGroup)
+		id, err := s.base.NewID(policy.PrefixSecurityGroup)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) CreateDefaultSecurityGroup(ctx context.Context, c Caller, proj
 // DescribeSecurityGroups lists the caller's groups in its region, with the
 // total count before paging.
 func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQuery) ([]SecurityGroup, int, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, 0, err
 	}
 	offset, limit, err := kernel.Bounds(q.Page)
@@ -175,23 +175,23 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 	case "", "CreatedTime", "UpdateTime":
 		f.OrderBy = q.OrderField
 	default:
-		return nil, 0, fieldError("OrderField", q.OrderField, policy.Malformed, "must be CreatedTime or UpdateTime")
+		return nil, 0, kernel.FieldError("OrderField", q.OrderField, policy.Malformed, "must be CreatedTime or UpdateTime")
 	}
 	switch strings.ToUpper(q.OrderDirection) {
 	case "", "ASC":
 	case "DESC":
 		f.Desc = true
 	default:
-		return nil, 0, fieldError("OrderDirection", q.OrderDirection, policy.Malformed, "must be ASC or DESC")
+		return nil, 0, kernel.FieldError("OrderDirection", q.OrderDirection, policy.Malformed, "must be ASC or DESC")
 	}
 	if len(q.IDs) > 0 && len(q.Filters) > 0 {
-		return nil, 0, fieldError("Filters", "", policy.Coexist, "cannot be given together with SecurityGroupIds")
+		return nil, 0, kernel.FieldError("Filters", "", policy.Coexist, "cannot be given together with SecurityGroupIds")
 	}
 	if err := errors.Join(kernel.CheckCount("SecurityGroupIds", len(q.IDs), kernel.MaxLimit), kernel.CheckFilters(q.Filters)); err != nil {
 		return nil, 0, err
 	}
 	for i, id := range q.IDs {
-		if err := checkID(fmt.Sprintf("SecurityGroupIds.%d", i), policy.PrefixSecurityGroup, id); err != nil {
+		if err := kernel.CheckID(fmt.Sprintf("SecurityGroupIds.%d", i), policy.PrefixSecurityGroup, id); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -216,10 +216,10 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 		case strings.HasPrefix(name, "tag:") && len(name) > len("tag:"):
 			f.Tags = append(f.Tags, store.TagCond{Key: strings.TrimPrefix(name, "tag:"), Values: flt.Values})
 		default:
-			return nil, 0, fieldError("Filters.Name", name, policy.Malformed, "is not a filter of DescribeSecurityGroups")
+			return nil, 0, kernel.FieldError("Filters.Name", name, policy.Malformed, "is not a filter of DescribeSecurityGroups")
 		}
 		if len(flt.Values) == 0 {
-			return nil, 0, fieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
+			return nil, 0, kernel.FieldError("Filters.Values", "", policy.Missing, "filter %s needs values", flt.Name)
 		}
 	}
 	if kernel.NoneLeft(f.IDs) || kernel.NoneLeft(f.Names) || kernel.NoneLeft(f.ProjectIDs) {
@@ -244,7 +244,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, c Caller, q GroupQ
 
 // DescribeSecurityGroupPolicies returns a group's policy set.
 func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, in DescribePoliciesInput) (GroupPolicies, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return GroupPolicies{}, err
 	}
 	match, err := policyset.Filter(in.Filters)
@@ -276,12 +276,12 @@ func (s *Service) DescribeSecurityGroupPolicies(ctx context.Context, c Caller, i
 
 // ModifySecurityGroupAttribute renames a group or changes its description.
 func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in ModifyGroupInput) error {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	var errs []error
 	if in.Name != nil {
-		errs = append(errs, checkName("GroupName", *in.Name, true))
+		errs = append(errs, kernel.CheckName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
 		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
@@ -328,7 +328,7 @@ func (s *Service) ModifySecurityGroupAttribute(ctx context.Context, c Caller, in
 // (recycle bin included) is bound to it or another group's policy references
 // it (Blockers names them all), and KindUnsupported for a default group.
 func (s *Service) DeleteSecurityGroup(ctx context.Context, c Caller, id string) error {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
@@ -398,12 +398,12 @@ func referringGroups(ctx context.Context, tx store.Tx, id string) ([]string, err
 // group in the caller's region, with the tags in.Tags and, if
 // in.CloneTags, the source's (see CloneInput).
 func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInput) (SecurityGroup, error) {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return SecurityGroup{}, err
 	}
 	srcRegion := c.Region
 	if in.RemoteRegion != "" {
-		if _, err := s.checkRegion(in.RemoteRegion); err != nil {
+		if _, err := s.base.CheckRegion(in.RemoteRegion); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				e.Field = "RemoteRegion"
@@ -412,18 +412,18 @@ func (s *Service) CloneSecurityGroup(ctx context.Context, c Caller, in CloneInpu
 		}
 		srcRegion = in.RemoteRegion
 	}
-	if err := checkID("SecurityGroupId", policy.PrefixSecurityGroup, in.SecurityGroupID); err != nil {
+	if err := kernel.CheckID("SecurityGroupId", policy.PrefixSecurityGroup, in.SecurityGroupID); err != nil {
 		return SecurityGroup{}, err
 	}
 	var errs []error
 	if in.Name != nil {
-		errs = append(errs, checkName("GroupName", *in.Name, true))
+		errs = append(errs, kernel.CheckName("GroupName", *in.Name, true))
 	}
 	if in.Description != nil {
 		errs = append(errs, kernel.CheckDescription("GroupDescription", *in.Description))
 	}
 	if in.ProjectID != nil && *in.ProjectID < 0 {
-		errs = append(errs, fieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
+		errs = append(errs, kernel.FieldError("ProjectId", strconv.FormatInt(*in.ProjectID, 10), policy.OutOfRange, "must not be negative"))
 	}
 	tags, err := tagging.Check(in.Tags)
 	if err != nil {
@@ -499,7 +499,7 @@ func isDefaultName(name string) bool { return strings.EqualFold(name, defaultGro
 
 // newGroupWithID is newGroup with a chosen id; it fills g.ID and g.AccountID.
 func (s *Service) newGroupWithID(ctx context.Context, tx store.Tx, c Caller, id string, g *store.Group) error {
-	q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+	q, err := s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 	if err != nil {
 		return err
 	}
@@ -570,11 +570,11 @@ func (s *Service) DescribeSecurityGroupReferences(ctx context.Context, c Caller,
 // how many instances (recycle bin included) each is bound to and, in the
 // order of ids, the other groups whose policies reference it.
 func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[string]int, [][]string, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, nil, err
 	}
 	if len(ids) == 0 {
-		return nil, nil, fieldError("SecurityGroupIds", "", policy.Missing, "is required")
+		return nil, nil, kernel.FieldError("SecurityGroupIds", "", policy.Missing, "is required")
 	}
 	if err := kernel.CheckCount("SecurityGroupIds", len(ids), kernel.MaxLimit); err != nil {
 		return nil, nil, err
@@ -603,13 +603,13 @@ func (s *Service) groupUses(ctx context.Context, c Caller, ids []string) (map[st
 
 // DescribeSecurityGroupLimits returns the caller's effective quotas.
 func (s *Service) DescribeSecurityGroupLimits(ctx context.Context, c Caller) (Quotas, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return Quotas{}, err
 	}
 	var q Quotas
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
-		q, err = s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err = s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		return err
 	})
 	return q, err

@@ -21,7 +21,7 @@ const DefaultHistoryRetention = 1000
 // from its history. A version the history no longer holds (or never held)
 // is a KindNotFound *Error.
 func (s *Service) PolicyVersion(ctx context.Context, c Caller, groupID string, version uint64) (policy.PolicySet, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return policy.PolicySet{}, err
 	}
 	var out policy.PolicySet
@@ -103,7 +103,7 @@ type HistoryQuery struct {
 // credentials may read it; another account's group is not found. A row
 // that cannot be read is an error naming it.
 func (s *Service) DescribeSecurityGroupHistory(ctx context.Context, c Caller, q HistoryQuery) ([]HistoryEntry, int, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return nil, 0, err
 	}
 	offset, limit, err := kernel.Bounds(q.Page)
@@ -168,7 +168,7 @@ type RestoreInput struct {
 // the history no longer holds is a KindNotFound *Error; a CurrentVersion
 // other than the group's is a KindVersionMismatch *Error, nothing changed.
 func (s *Service) RestoreSecurityGroupVersion(ctx context.Context, c Caller, in RestoreInput) (WriteResult, error) {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return WriteResult{}, err
 	}
 	old, err := s.PolicyVersion(ctx, c, in.SecurityGroupID, in.Version)

@@ -24,7 +24,7 @@ func parseVersion(v string) (*uint64, error) {
 	}
 	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 	if err != nil {
-		return nil, fieldError(setField+".Version", v, policy.Malformed, "must be a decimal integer")
+		return nil, kernel.FieldError(setField+".Version", v, policy.Malformed, "must be a decimal integer")
 	}
 	return &n, nil
 }
@@ -36,13 +36,13 @@ func oneDirection(set PolicySetInput) (policy.Direction, []PolicyInput, *uint64,
 	var d policy.Direction
 	switch {
 	case len(set.Ingress) > 0 && len(set.Egress) > 0:
-		return 0, nil, nil, fieldError(setField+".Egress", "", policy.Coexist, "cannot be given together with Ingress: one direction per request")
+		return 0, nil, nil, kernel.FieldError(setField+".Egress", "", policy.Coexist, "cannot be given together with Ingress: one direction per request")
 	case len(set.Ingress) > 0:
 		d = policy.Ingress
 	case len(set.Egress) > 0:
 		d = policy.Egress
 	default:
-		return 0, nil, nil, fieldError(setField, "", policy.Missing, "needs Ingress or Egress policies")
+		return 0, nil, nil, kernel.FieldError(setField, "", policy.Missing, "needs Ingress or Egress policies")
 	}
 	version, err := parseVersion(set.Version)
 	if err != nil {
@@ -85,7 +85,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 	for i, pi := range in {
 		p, err := policy.ParseRaw(pi.Raw)
 		if err == nil && !pi.ExpiresAt.IsZero() && !pi.ExpiresAt.After(now) {
-			err = fieldError("ExpiresAt", pi.ExpiresAt.UTC().Format(time.RFC3339), policy.OutOfRange, "is not in the future")
+			err = kernel.FieldError("ExpiresAt", pi.ExpiresAt.UTC().Format(time.RFC3339), policy.OutOfRange, "is not in the future")
 		}
 		if err != nil {
 			if bad++; bad <= maxReportedPolicies {
@@ -97,7 +97,7 @@ func (s *Service) parseInputs(ctx context.Context, c Caller, d policy.Direction,
 		out[i] = p
 	}
 	if bad > maxReportedPolicies {
-		errs = append(errs, fieldError(dirField(d), "", policy.Malformed, "%d more policies are invalid (%d in all)", bad-maxReportedPolicies, bad))
+		errs = append(errs, kernel.FieldError(dirField(d), "", policy.Malformed, "%d more policies are invalid (%d in all)", bad-maxReportedPolicies, bad))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -115,7 +115,7 @@ func (s *Service) checkPolicyCount(ctx context.Context, c Caller, d policy.Direc
 	var q Quotas
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
-		q, err = s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err = s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		return err
 	})
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Service) writePolicies(ctx context.Context, c Caller, groupID, action s
 // zero, the version a restore re-applied.
 func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, action string, version *uint64, restoredFrom uint64,
 	mutate func(set *policy.PolicySet) ([]written, error)) (WriteResult, error) {
-	if err := s.tenant(c, true); err != nil {
+	if err := s.base.Tenant(c, true); err != nil {
 		return WriteResult{}, err
 	}
 	var res WriteResult
@@ -168,7 +168,7 @@ func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, acti
 		for _, w := range ws {
 			set.List(w.dir)[w.index].ModifyTime = now
 		}
-		q, err := s.effectiveQuotas(ctx, tx, c.AccountID)
+		q, err := s.base.EffectiveQuotas(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func (s *Service) checkRef(ctx context.Context, tx store.Tx, g store.Group, fiel
 	kind, resource := templateKindOf(id)
 	t, err := tx.GetAccountTemplate(ctx, g.AccountID, g.Region, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && t.Kind != kind {
-		e := notFound(resource, id)
+		e := kernel.NotFound(resource, id)
 		e.Field = field
 		return e
 	}
@@ -292,10 +292,10 @@ func (s *Service) CreateSecurityGroupPolicies(ctx context.Context, c Caller, in 
 			continue
 		}
 		if *pi.Index < 0 {
-			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "must not be negative")
+			return WriteResult{}, kernel.FieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.OutOfRange, "must not be negative")
 		}
 		if at != nil && *at != *pi.Index {
-			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "policies of one request share one PolicyIndex (%d)", *at)
+			return WriteResult{}, kernel.FieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "policies of one request share one PolicyIndex (%d)", *at)
 		}
 		at = pi.Index
 	}
@@ -324,11 +324,11 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 	for i, pi := range inputs {
 		switch {
 		case byIndex && !rawEmpty(pi.Raw):
-			return WriteResult{}, fieldError(fmt.Sprintf("%s.%d", dirField(d), i), "", policy.Coexist, "delete by PolicyIndex or by content, not both")
+			return WriteResult{}, kernel.FieldError(fmt.Sprintf("%s.%d", dirField(d), i), "", policy.Coexist, "delete by PolicyIndex or by content, not both")
 		case byIndex && pi.Index == nil:
-			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: policies are deleted by index in this request")
+			return WriteResult{}, kernel.FieldError(indexField(d, i), "", policy.Missing, "is required: policies are deleted by index in this request")
 		case !byIndex && pi.Index != nil:
-			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Coexist, "delete by PolicyIndex or by content, not both")
+			return WriteResult{}, kernel.FieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Coexist, "delete by PolicyIndex or by content, not both")
 		}
 	}
 	var content []policy.Policy
@@ -361,7 +361,7 @@ func (s *Service) DeleteSecurityGroupPolicies(ctx context.Context, c Caller, in 
 func (s *Service) ReplaceSecurityGroupPolicy(ctx context.Context, c Caller, in PoliciesInput) (WriteResult, error) {
 	for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
 		if n := len(in.Set.List(d)); n > 1 {
-			return WriteResult{}, fieldError(dirField(d), strconv.Itoa(n), policy.OutOfRange, "ReplaceSecurityGroupPolicy takes exactly one policy")
+			return WriteResult{}, kernel.FieldError(dirField(d), strconv.Itoa(n), policy.OutOfRange, "ReplaceSecurityGroupPolicy takes exactly one policy")
 		}
 	}
 	return s.replace(ctx, c, in, "ReplaceSecurityGroupPolicy")
@@ -377,7 +377,7 @@ func (s *Service) ReplaceSecurityGroupPolicies(ctx context.Context, c Caller, in
 	case UpdatePriority, UpdateBoth:
 		return s.reorder(ctx, c, in)
 	}
-	return WriteResult{}, fieldError("UpdateType", in.UpdateType.String(), policy.Malformed, "is not an update type")
+	return WriteResult{}, kernel.FieldError("UpdateType", in.UpdateType.String(), policy.Malformed, "is not an update type")
 }
 
 func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, action string) (WriteResult, error) {
@@ -389,10 +389,10 @@ func (s *Service) replace(ctx context.Context, c Caller, in PoliciesInput, actio
 	indexes := make([]int, len(inputs))
 	for i, pi := range inputs {
 		if pi.Index == nil {
-			return WriteResult{}, fieldError(indexField(d, i), "", policy.Missing, "is required: it chooses the policy to replace")
+			return WriteResult{}, kernel.FieldError(indexField(d, i), "", policy.Missing, "is required: it chooses the policy to replace")
 		}
 		if seen[*pi.Index] {
-			return WriteResult{}, fieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "names the same policy twice")
+			return WriteResult{}, kernel.FieldError(indexField(d, i), strconv.Itoa(*pi.Index), policy.Malformed, "names the same policy twice")
 		}
 		seen[*pi.Index] = true
 		indexes[i] = *pi.Index

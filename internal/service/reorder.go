@@ -49,7 +49,7 @@ const originalField = "OriginalSecurityGroupPolicySet"
 // content. An Original content given must be that of the policy it names.
 func (s *Service) reorder(ctx context.Context, c Caller, in ReplacePoliciesInput) (WriteResult, error) {
 	if in.Original == nil {
-		return WriteResult{}, fieldError(originalField, "", policy.Missing, "is required when UpdateType is %s: it names the policies to move", in.UpdateType)
+		return WriteResult{}, kernel.FieldError(originalField, "", policy.Missing, "is required when UpdateType is %s: it names the policies to move", in.UpdateType)
 	}
 	d, targets, version, err := oneDirection(in.Set)
 	if err != nil {
@@ -60,10 +60,10 @@ func (s *Service) reorder(ctx context.Context, c Caller, in ReplacePoliciesInput
 		return WriteResult{}, relabelSet(err)
 	}
 	if od != d {
-		return WriteResult{}, fieldError(originalField+"."+od.Field(), "", policy.Malformed, "names %s policies but SecurityGroupPolicySet names %s ones", od.Field(), d.Field())
+		return WriteResult{}, kernel.FieldError(originalField+"."+od.Field(), "", policy.Malformed, "names %s policies but SecurityGroupPolicySet names %s ones", od.Field(), d.Field())
 	}
 	if len(sources) != len(targets) {
-		return WriteResult{}, fieldError(originalField+"."+d.Field(), strconv.Itoa(len(sources)), policy.Malformed,
+		return WriteResult{}, kernel.FieldError(originalField+"."+d.Field(), strconv.Itoa(len(sources)), policy.Malformed,
 			"has %d policies; SecurityGroupPolicySet.%s has %d and each names where one of them goes", len(sources), d.Field(), len(targets))
 	}
 	from, err := distinctIndexes(originalField+"."+d.Field(), sources)
@@ -130,13 +130,13 @@ func editError(d policy.Direction, groupID string, err error) error {
 	}
 	switch e.Kind {
 	case policyset.OutOfRange:
-		return fieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "there are %d %s policies", e.Len, d.Field())
+		return kernel.FieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "there are %d %s policies", e.Len, d.Field())
 	case policyset.PastEnd:
-		return fieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "is beyond the %d %s policies", e.Len, d.Field())
+		return kernel.FieldError(item+".PolicyIndex", strconv.Itoa(e.Index), policy.OutOfRange, "is beyond the %d %s policies", e.Len, d.Field())
 	case policyset.NoMatch:
 		return &Error{Kind: KindNotFound, Resource: ResourcePolicy, Field: item, Message: fmt.Sprintf("no %s policy %s", d.Field(), e.Want.Describe(d))}
 	case policyset.NotTheOne:
-		return fieldError(item, e.Want.Describe(d), policy.Malformed, "is not the %s policy at index %d, which is %s", d.Field(), e.Index, e.Have.Describe(d))
+		return kernel.FieldError(item, e.Want.Describe(d), policy.Malformed, "is not the %s policy at index %d, which is %s", d.Field(), e.Index, e.Have.Describe(d))
 	case policyset.Changed:
 		return &Error{Kind: KindUnsupported, Resource: ResourceSecurityGroup, ID: groupID, Field: item,
 			Message: fmt.Sprintf("UpdateType Priority changes only the order, but %s (%s) differs from the policy it moves (%s): use UpdateType Both to change both",
@@ -154,11 +154,11 @@ func distinctIndexes(field string, inputs []PolicyInput) ([]int, error) {
 		f := fmt.Sprintf("%s.%d.PolicyIndex", field, i)
 		switch {
 		case pi.Index == nil:
-			return nil, fieldError(f, "", policy.Missing, "is required: it names a policy's position")
+			return nil, kernel.FieldError(f, "", policy.Missing, "is required: it names a policy's position")
 		case *pi.Index < 0:
-			return nil, fieldError(f, strconv.Itoa(*pi.Index), policy.OutOfRange, "must not be negative")
+			return nil, kernel.FieldError(f, strconv.Itoa(*pi.Index), policy.OutOfRange, "must not be negative")
 		case seen[*pi.Index]:
-			return nil, fieldError(f, strconv.Itoa(*pi.Index), policy.Malformed, "names the same position twice")
+			return nil, kernel.FieldError(f, strconv.Itoa(*pi.Index), policy.Malformed, "names the same position twice")
 		}
 		seen[*pi.Index] = true
 		out[i] = *pi.Index

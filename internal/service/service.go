@@ -26,9 +26,6 @@ const (
 	RoleHost     = kernel.RoleHost
 )
 
-// ParseRole parses a role name.
-func ParseRole(s string) (Role, error) { return kernel.ParseRole(s) }
-
 // Caller is the authenticated principal of one request.
 type Caller = kernel.Caller
 

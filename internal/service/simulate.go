@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"net/netip"
 	"slices"
 	"strings"
@@ -20,7 +21,7 @@ import (
 // rule list (platform rules, its groups in binding order, the default DROP),
 // compiled by the evaluator and cached (see simCache).
 func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInput) (Decision, error) {
-	if err := s.tenant(c, false); err != nil {
+	if err := s.base.Tenant(c, false); err != nil {
 		return Decision{}, err
 	}
 	d, err := policy.ParseDirection(in.Direction)
@@ -33,11 +34,11 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 	}
 	num, ok := proto.Number()
 	if !ok {
-		return Decision{}, fieldError("Protocol", in.Protocol, policy.Malformed, "a packet has one protocol: TCP, UDP, ICMP, ICMPv6 or GRE")
+		return Decision{}, kernel.FieldError("Protocol", in.Protocol, policy.Malformed, "a packet has one protocol: TCP, UDP, ICMP, ICMPv6 or GRE")
 	}
 	addr, err := netip.ParseAddr(strings.TrimSpace(in.Address))
 	if err != nil || addr.Zone() != "" {
-		return Decision{}, fieldError("Address", in.Address, policy.Malformed, "is not an IP address")
+		return Decision{}, kernel.FieldError("Address", in.Address, policy.Malformed, "is not an IP address")
 	}
 	addr = addr.Unmap()
 	if v4, v6 := proto.Families(); addr.Is4() && !v4 || addr.Is6() && !v6 {
@@ -45,19 +46,19 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 		if addr.Is6() {
 			family, other = "IPv6", policy.ICMPv6
 		}
-		return Decision{}, fieldError("Address", in.Address, policy.Malformed, "is an %s address, and %s is not %s's protocol: use %s", family, proto, family, other)
+		return Decision{}, kernel.FieldError("Address", in.Address, policy.Malformed, "is an %s address, and %s is not %s's protocol: use %s", family, proto, family, other)
 	}
 	var port uint16
 	if proto.HasPorts() {
 		switch {
 		case in.Port == NoPort:
-			return Decision{}, fieldError("Port", "", policy.Missing, "is required for %s", proto)
+			return Decision{}, kernel.FieldError("Port", "", policy.Missing, "is required for %s", proto)
 		case in.Port < 1 || in.Port > 65535:
-			return Decision{}, fieldError("Port", fmt.Sprint(in.Port), policy.OutOfRange, "must be 1-65535 for %s", proto)
+			return Decision{}, kernel.FieldError("Port", fmt.Sprint(in.Port), policy.OutOfRange, "must be 1-65535 for %s", proto)
 		}
 		port = uint16(in.Port)
 	}
-	if err := checkID("InstanceId", policy.PrefixInstance, in.InstanceID); err != nil {
+	if err := kernel.CheckID("InstanceId", policy.PrefixInstance, in.InstanceID); err != nil {
 		return Decision{}, err
 	}
 	e, err := s.simulation(ctx, c, in.InstanceID)
@@ -133,7 +134,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		// instance exactly as a missing one.
 		in, groups, err := tx.GetAccountInstancePolicies(ctx, c.AccountID, c.Region, id)
 		if errors.Is(err, store.ErrNotFound) {
-			e := notFound(ResourceInstance, id)
+			e := kernel.NotFound(ResourceInstance, id)
 			e.Field = "InstanceId"
 			return e
 		}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/analysis"
@@ -49,7 +50,7 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 	var svcRefs []string
 	for _, w := range ws {
 		if id := set.List(w.dir)[w.index].ServiceID; id != "" {
-			svcRefs = appendNew(svcRefs, id)
+			svcRefs = kernel.AppendNew(svcRefs, id)
 		}
 	}
 	svcs, err := serviceTemplates(ctx, tx, svcRefs)

@@ -23,15 +23,6 @@ const (
 	RoleHost     = store.RoleHost
 )
 
-// ParseRole parses a role name.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleAdmin, RoleReadOnly, RolePlatform, RoleHost:
-		return r, nil
-	}
-	return "", fmt.Errorf("unknown role %q (want admin, readonly, platform or host)", s)
-}
-
 // Caller is the authenticated principal of one request, as the API builds it
 // from the request's credential and headers.
 type Caller struct {
