@@ -79,6 +79,25 @@ type Tx interface {
 	CreateHost(ctx context.Context, h Host) error
 	GetHost(ctx context.Context, id string) (Host, error)
 
+	// The operator's listings and deletions.
+	ListAccounts(ctx context.Context) ([]Account, error)
+	// AccountResources counts the groups, instances and templates an
+	// account owns.
+	AccountResources(ctx context.Context, accountID string) (groups, instances, templates int, err error)
+	// DeleteAccount deletes an account with its credentials, quota
+	// overrides and events; the caller checks it owns nothing else.
+	DeleteAccount(ctx context.Context, id string) error
+	// ListCredentials lists an account's credentials (every one for ""),
+	// SecretKeys left empty.
+	ListCredentials(ctx context.Context, accountID string) ([]Credential, error)
+	SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error
+	DeleteCredential(ctx context.Context, secretID string) error
+	ListHosts(ctx context.Context) ([]Host, error)
+	// HostInstances lists the instances on a host that are not terminated.
+	HostInstances(ctx context.Context, hostID string) ([]string, error)
+	// DeleteHost deletes a host and its credentials.
+	DeleteHost(ctx context.Context, id string) error
+
 	// Platform service addresses (prefix strings). Changing them is a
 	// platform-wide change.
 	AddPlatformAddress(ctx context.Context, prefix string) error

@@ -13,39 +13,7 @@ import (
 )
 
 // The operator's commands on accounts, credentials and hosts (palisade
-// admin …), and preset bootstrap credentials. They run on the store
-// directly; none changes what any instance's traffic decisions depend on,
-// so they bypass the simulation cache.
-
-// operatorTx is what the operator commands need of a store transaction
-// beyond store.Tx.
-type operatorTx interface {
-	ListAccounts(ctx context.Context) ([]store.Account, error)
-	AccountResources(ctx context.Context, accountID string) (groups, instances, templates int, err error)
-	DeleteAccount(ctx context.Context, id string) error
-	ListCredentials(ctx context.Context, accountID string) ([]store.Credential, error)
-	SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error
-	DeleteCredential(ctx context.Context, secretID string) error
-	ListHosts(ctx context.Context) ([]store.Host, error)
-	HostInstances(ctx context.Context, hostID string) ([]string, error)
-	DeleteHost(ctx context.Context, id string) error
-}
-
-// operate runs fn in a write (or, readOnly, a read) transaction of a store
-// that supports the operator commands.
-func (s *Accounts) operate(ctx context.Context, readOnly bool, fn func(store.Tx, operatorTx) error) error {
-	run := s.st.Tx
-	if readOnly {
-		run = s.st.View
-	}
-	return run(ctx, func(tx store.Tx) error {
-		op, ok := tx.(operatorTx)
-		if !ok {
-			return fmt.Errorf("this store backend has no operator commands")
-		}
-		return fn(tx, op)
-	})
-}
+// admin …), and preset bootstrap credentials.
 
 // AccountInfo is an account as the operator lists it.
 type AccountInfo struct {
@@ -58,8 +26,8 @@ type AccountInfo struct {
 // ListAccounts returns every account.
 func (s *Accounts) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
 	out := []AccountInfo{}
-	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
-		as, err := op.ListAccounts(ctx)
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		as, err := tx.ListAccounts(ctx)
 		for _, a := range as {
 			out = append(out, AccountInfo{AccountId: a.ID, Name: a.Name, Port25Unblocked: a.Port25Unblocked, CreatedTime: a.Created})
 		}
@@ -75,13 +43,13 @@ func (s *Accounts) ListAccounts(ctx context.Context) ([]AccountInfo, error) {
 // or template, with its credentials; otherwise it fails with kernel.KindInUse
 // naming what it owns.
 func (s *Accounts) DeleteAccount(ctx context.Context, id string) error {
-	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetAccount(ctx, id); errors.Is(err, store.ErrNotFound) {
 			return kernel.NotFound(kernel.ResourceAccount, id)
 		} else if err != nil {
 			return err
 		}
-		g, i, t, err := op.AccountResources(ctx, id)
+		g, i, t, err := tx.AccountResources(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -90,7 +58,7 @@ func (s *Accounts) DeleteAccount(ctx context.Context, id string) error {
 				Blockers: []string{fmt.Sprintf("%d security groups", g), fmt.Sprintf("%d instances", i), fmt.Sprintf("%d templates", t)},
 				Message:  fmt.Sprintf("account %s still owns %d security groups, %d instances and %d templates: delete them first", id, g, i, t)}
 		}
-		return op.DeleteAccount(ctx, id)
+		return tx.DeleteAccount(ctx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete account: %w", err)
@@ -114,7 +82,7 @@ type CredentialInfo struct {
 // credential when accountID is "".
 func (s *Accounts) ListCredentials(ctx context.Context, accountID string) ([]CredentialInfo, error) {
 	out := []CredentialInfo{}
-	err := s.operate(ctx, true, func(tx store.Tx, op operatorTx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		if accountID != "" {
 			if _, err := tx.GetAccount(ctx, accountID); errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceAccount, accountID)
@@ -122,7 +90,7 @@ func (s *Accounts) ListCredentials(ctx context.Context, accountID string) ([]Cre
 				return err
 			}
 		}
-		cs, err := op.ListCredentials(ctx, accountID)
+		cs, err := tx.ListCredentials(ctx, accountID)
 		for _, c := range cs {
 			out = append(out, CredentialInfo{SecretId: c.SecretID, AccountId: c.AccountID, Role: string(c.Role), HostId: c.HostID, Disabled: c.Disabled, CreatedTime: c.Created})
 		}
@@ -137,8 +105,8 @@ func (s *Accounts) ListCredentials(ctx context.Context, accountID string) ([]Cre
 // SetCredentialDisabled disables a credential (it signs nothing from the
 // next request on) or enables it again.
 func (s *Accounts) SetCredentialDisabled(ctx context.Context, secretID string, disabled bool) error {
-	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error {
-		return op.SetCredentialDisabled(ctx, secretID, disabled)
+	err := s.update(ctx, func(tx store.Tx) error {
+		return tx.SetCredentialDisabled(ctx, secretID, disabled)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return kernel.NotFound(kernel.ResourceCredential, secretID)
@@ -151,7 +119,7 @@ func (s *Accounts) SetCredentialDisabled(ctx context.Context, secretID string, d
 
 // DeleteCredential deletes a credential.
 func (s *Accounts) DeleteCredential(ctx context.Context, secretID string) error {
-	err := s.operate(ctx, false, func(_ store.Tx, op operatorTx) error { return op.DeleteCredential(ctx, secretID) })
+	err := s.update(ctx, func(tx store.Tx) error { return tx.DeleteCredential(ctx, secretID) })
 	if errors.Is(err, store.ErrNotFound) {
 		return kernel.NotFound(kernel.ResourceCredential, secretID)
 	}
@@ -167,7 +135,7 @@ func (s *Accounts) DeleteCredential(ctx context.Context, secretID string) error 
 // without downtime; retire disables the old one in the same transaction.
 func (s *Accounts) RotateCredential(ctx context.Context, secretID string, retire bool) (Credential, error) {
 	var out Credential
-	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		old, err := tx.GetCredential(ctx, secretID)
 		if errors.Is(err, store.ErrNotFound) {
 			return kernel.NotFound(kernel.ResourceCredential, secretID)
@@ -179,7 +147,7 @@ func (s *Accounts) RotateCredential(ctx context.Context, secretID string, retire
 			return err
 		}
 		if retire {
-			return op.SetCredentialDisabled(ctx, secretID, true)
+			return tx.SetCredentialDisabled(ctx, secretID, true)
 		}
 		return nil
 	})
@@ -199,8 +167,8 @@ type HostInfo struct {
 // ListHosts returns every host.
 func (s *Accounts) ListHosts(ctx context.Context) ([]HostInfo, error) {
 	out := []HostInfo{}
-	err := s.operate(ctx, true, func(_ store.Tx, op operatorTx) error {
-		hs, err := op.ListHosts(ctx)
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		hs, err := tx.ListHosts(ctx)
 		for _, h := range hs {
 			out = append(out, HostInfo{HostId: h.ID, Name: h.Name, CreatedTime: h.Created})
 		}
@@ -216,13 +184,13 @@ func (s *Accounts) ListHosts(ctx context.Context) ([]HostInfo, error) {
 // kernel.KindInUse, naming them, while instances that are not terminated are
 // placed on it.
 func (s *Accounts) DeleteHost(ctx context.Context, id string) error {
-	err := s.operate(ctx, false, func(tx store.Tx, op operatorTx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, id); errors.Is(err, store.ErrNotFound) {
 			return kernel.NotFound(kernel.ResourceHost, id)
 		} else if err != nil {
 			return err
 		}
-		ins, err := op.HostInstances(ctx, id)
+		ins, err := tx.HostInstances(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -230,7 +198,7 @@ func (s *Accounts) DeleteHost(ctx context.Context, id string) error {
 			return &kernel.Error{Kind: kernel.KindInUse, Resource: kernel.ResourceHost, ID: id, Blockers: ins,
 				Message: fmt.Sprintf("host %s still carries instances %s: purge or move them first", id, strings.Join(ins, ", "))}
 		}
-		return op.DeleteHost(ctx, id)
+		return tx.DeleteHost(ctx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete host: %w", err)

@@ -10,8 +10,6 @@ import (
 )
 
 // The operator's listings and deletions of accounts, credentials and hosts.
-// They are not part of store.Tx: the service reaches them through a small
-// interface of its own.
 
 // ListAccounts returns every account, in creation order.
 func (t *tx) ListAccounts(ctx context.Context) ([]store.Account, error) {
