@@ -168,9 +168,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 	if err != nil {
 		return nil, err
 	}
-	d := &lists.Deps
-	e := &simEntry{expires: lists.Expires, deps: simDeps{account: d.Account, region: d.Region, instance: d.Instance,
-		groups: d.Groups, refs: d.Refs, members: d.Members, templates: d.Templates}}
+	e := &simEntry{expires: lists.Expires, deps: lists.Deps}
 	if e.ingress, err = eval.CompileList(lists.Ingress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Ingress, ins.ID, err)
 	}

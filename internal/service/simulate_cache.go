@@ -6,54 +6,45 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/eval"
+	"github.com/palisade-sg/palisade/internal/resolve"
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
 // simEntry is an instance's compiled effective lists in both directions and
 // what they were compiled from.
 type simEntry struct {
-	revision        int64     // the store revision the lists were last found valid at
-	expires         time.Time // the earliest expiry of a policy in the lists; zero: none
-	deps            simDeps
+	revision        int64        // the store revision the lists were last found valid at
+	expires         time.Time    // the earliest expiry of a policy in the lists; zero: none
+	deps            resolve.Deps // what the lists were resolved from
 	ingress, egress *eval.Effective
-}
-
-// simDeps names what an instance's effective lists depend on, besides the
-// platform addresses.
-type simDeps struct {
-	account, region, instance string
-	groups                    []string // bound, in order
-	refs                      []string // groups their policies reference
-	members                   []string // instances bound to refs when compiled, sorted
-	templates                 []string // templates and template groups used, members included, sorted
 }
 
 // affects reports whether the feed entry c may change the lists d
 // describes: the platform addresses, their account's own row, their
 // instance, a bound or referenced group, the members of a referenced group,
 // a template used.
-func affects(c *store.Change, d *simDeps) bool {
+func affects(c *store.Change, d *resolve.Deps) bool {
 	if c.Platform {
 		return true
 	}
-	if c.AccountRow && (c.AccountID == d.account || slices.Contains(c.Accounts, d.account)) {
+	if c.AccountRow && (c.AccountID == d.Account || slices.Contains(c.Accounts, d.Account)) {
 		return true
 	}
-	if slices.Contains(c.Instances, d.instance) {
+	if slices.Contains(c.Instances, d.Instance) {
 		return true
 	}
 	for _, g := range c.Groups {
-		if slices.Contains(d.groups, g) || slices.Contains(d.refs, g) {
+		if slices.Contains(d.Groups, g) || slices.Contains(d.Refs, g) {
 			return true
 		}
 	}
 	for _, g := range c.Members {
-		if slices.Contains(d.refs, g) {
+		if slices.Contains(d.Refs, g) {
 			return true
 		}
 	}
 	for _, t := range c.Templates {
-		if _, ok := slices.BinarySearch(d.templates, t); ok {
+		if _, ok := slices.BinarySearch(d.Templates, t); ok {
 			return true
 		}
 	}
@@ -99,7 +90,7 @@ func (c *simCache) get(id, account, region string) *simEntry {
 	c.mu.RLock()
 	e := c.entries[id]
 	c.mu.RUnlock()
-	if e == nil || e.deps.account != account || e.deps.region != region {
+	if e == nil || e.deps.Account != account || e.deps.Region != region {
 		return nil
 	}
 	return e
@@ -130,11 +121,11 @@ func (c *simCache) valid(e *simEntry, head int64, changes []store.Change) *simEn
 func (c *simCache) put(e *simEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old := c.entries[e.deps.instance]; old != nil && old.revision > e.revision {
+	if old := c.entries[e.deps.Instance]; old != nil && old.revision > e.revision {
 		return
 	}
 	if len(c.entries) >= simEntries {
 		clear(c.entries)
 	}
-	c.entries[e.deps.instance] = e
+	c.entries[e.deps.Instance] = e
 }

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/resolve"
 	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 func TestChangeAffects(t *testing.T) {
-	d := simDeps{account: "acc-a", instance: "ins-self", groups: []string{"sg-bound1", "sg-bound2"}, refs: []string{"sg-ref"},
-		members: []string{"ins-m1", "ins-m2"}, templates: []string{"ipm-used", "ppm-used"}}
+	d := resolve.Deps{Account: "acc-a", Instance: "ins-self", Groups: []string{"sg-bound1", "sg-bound2"}, Refs: []string{"sg-ref"},
+		Members: []string{"ins-m1", "ins-m2"}, Templates: []string{"ipm-used", "ppm-used"}}
 	tests := []struct {
 		name string
 		ch   store.Change
