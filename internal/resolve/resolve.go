@@ -240,12 +240,12 @@ func (b *builder) entry(l *rules.List, gid string, i int, p policy.Policy) {
 	switch {
 	case p.Peer.Kind == policy.PeerCIDR || p.Peer.Kind == policy.PeerCIDR6:
 		// One set per prefix, shared by the entries naming it.
-		if a, ok := b.cidr[p.Peer.Prefix]; ok {
-			addrs = a
-		} else if b.prefixes != nil {
+		if b.prefixes != nil {
 			if a, err := b.prefixes.get(p.Peer.Prefix); err == nil {
-				b.cidr[p.Peer.Prefix], addrs = a, a
+				addrs = a
 			}
+		} else if a, ok := b.cidr[p.Peer.Prefix]; ok {
+			addrs = a
 		} else if a, err := rules.PrefixAddresses(p.Peer.Prefix); err == nil {
 			b.cidr[p.Peer.Prefix], addrs = a, a
 		}
