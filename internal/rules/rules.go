@@ -130,11 +130,6 @@ func (s Service) String() string {
 }
 
 // Matches reports whether s admits a packet of IANA protocol proto, in the
-// given family, to destination port port (ignored without ports).
-func (s Service) Matches(proto uint8, is6 bool, port uint16) bool {
-	return s.Protocol.Matches(proto, is6) && (!s.Protocol.HasPorts() || s.Ports.Contains(port))
-}
-
 // Overlaps reports whether some packet matches both s and t.
 func (s Service) Overlaps(t Service) bool {
 	if s.Protocol != t.Protocol && s.Protocol != policy.AnyProtocol && t.Protocol != policy.AnyProtocol {
@@ -220,31 +215,6 @@ type Entry struct {
 	Source Source
 }
 
-// Matches reports whether e matches a packet with the peer address peer
-// (IPv4-mapped addresses are taken as IPv4), IANA protocol proto and
-// destination port port. It is plain rather than fast; the evaluator
-// compiles lists for speed.
-func (e *Entry) Matches(peer netip.Addr, proto uint8, port uint16) bool {
-	peer = peer.Unmap().WithZone("")
-	if !peer.IsValid() {
-		return false
-	}
-	is6 := peer.Is6()
-	set := e.V4
-	if is6 {
-		set = e.V6
-	}
-	if set == nil || !set.Contains(peer) {
-		return false
-	}
-	for _, s := range e.Services {
-		if s.Matches(proto, is6, port) {
-			return true
-		}
-	}
-	return false
-}
-
 // Describe names the entry in a trace: its layer, then what it is —
 // "PLATFORM: outbound TCP 25 is blocked for the account",
 // "SECURITY_GROUP: sg-1a2b3c4d policy 0 (ACCEPT TCP 22 from 0.0.0.0/0)".
@@ -288,15 +258,3 @@ type List struct {
 
 // Len returns the number of entries, the implicit DROP excluded.
 func (l *List) Len() int { return len(l.Entries) }
-
-// Decide returns the index of the first entry matching the packet, or −1
-// when the implicit DROP decides. Like Entry.Matches it is plain; the
-// evaluator compiles lists for speed.
-func (l *List) Decide(peer netip.Addr, proto uint8, port uint16) int {
-	for i := range l.Entries {
-		if l.Entries[i].Matches(peer, proto, port) {
-			return i
-		}
-	}
-	return -1
-}
