@@ -7,6 +7,7 @@ import "net/netip"
 // the differential tests through the independent reference: this third
 // matcher lives only in the tests.
 
+// Matches reports whether s admits a packet of IANA protocol proto, in the
 // given family, to destination port port (ignored without ports).
 func (s Service) Matches(proto uint8, is6 bool, port uint16) bool {
 	return s.Protocol.Matches(proto, is6) && (!s.Protocol.HasPorts() || s.Ports.Contains(port))

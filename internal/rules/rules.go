@@ -129,7 +129,6 @@ func (s Service) String() string {
 	return s.Protocol.String() + " " + s.Ports.String()
 }
 
-// Matches reports whether s admits a packet of IANA protocol proto, in the
 // Overlaps reports whether some packet matches both s and t.
 func (s Service) Overlaps(t Service) bool {
 	if s.Protocol != t.Protocol && s.Protocol != policy.AnyProtocol && t.Protocol != policy.AnyProtocol {
