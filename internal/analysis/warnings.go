@@ -46,7 +46,7 @@ const (
 //   - EXPOSED_PORT: an ingress ACCEPT from 0.0.0.0/0 or ::/0 admitting TCP
 //     sensitive ports (protocol ALL admits every one), listed together.
 func PolicyWarnings(e *rules.Entry, port25Blocked bool) ([]Warning, error) {
-	d, index, p := e.Origin.Direction, e.Origin.PolicyIndex, &e.Policy
+	d, index, p := e.Origin.Direction, e.Origin.PolicyIndex, e.Policy
 	var out []Warning
 	add := func(code, format string, args ...any) {
 		out = append(out, Warning{Code: code, Direction: d, PolicyIndex: index,

@@ -115,7 +115,7 @@ func TestPolicyWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParsePolicy(%q): %v", tt.rule, err)
 			}
-			e, err := rules.PolicyEntry(tt.dir, "sg-00000001", 3, p, tt.svcs, rules.Addresses{Source: rules.PeerSource(p.Peer)})
+			e, err := rules.PolicyEntry(tt.dir, "sg-00000001", 3, &p, tt.svcs, rules.Addresses{Source: rules.PeerSource(p.Peer)})
 			if err != nil {
 				t.Fatalf("PolicyEntry(%q): %v", tt.rule, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"go4.org/netipx"
 
@@ -71,8 +72,10 @@ type Effective struct {
 	w         walk
 	c         *Classifier
 
-	textOnce sync.Once
-	texts    []string // each entry's text in traces, made by the first Trace
+	// texts are the entries' texts in traces, made as far as a Trace
+	// needed them: the first entries, up to the deciding one.
+	textMu sync.Mutex
+	texts  atomic.Pointer[[]string]
 }
 
 // CompileList compiles an effective rule list. It fails on an invalid
@@ -254,22 +257,45 @@ func (e *Effective) defaultDecision() Decision {
 func (e *Effective) Trace(q Query) (Decision, []string) {
 	q = q.normal()
 	d := e.Decide(q)
-	e.textOnce.Do(func() {
-		e.texts = make([]string, len(e.entries))
-		for i := range e.entries {
-			e.texts[i] = e.entries[i].Describe()
-		}
-	})
 	k := newKey(q)
-	lines := make([]string, 0, len(e.entries)+1)
-	for i := range e.entries {
+	n := len(e.entries)
+	if d.Entry >= 0 {
+		n = d.Entry + 1
+	}
+	texts := e.textsUpTo(n)
+	lines := make([]string, 0, n+1)
+	for i := range n {
 		if !q.Peer.IsValid() || !e.w.matches(i, k) {
-			lines = append(lines, e.texts[i]+": no match")
+			lines = append(lines, texts[i]+": no match")
 			continue
 		}
-		return d, append(lines, e.texts[i]+": "+e.entries[i].Action.String())
+		return d, append(lines, texts[i]+": "+e.entries[i].Action.String())
 	}
 	return d, append(lines, "DEFAULT: no policy matches: DROP")
+}
+
+// textsUpTo returns the texts of at least the first n entries, describing
+// those no Trace has needed yet.
+func (e *Effective) textsUpTo(n int) []string {
+	if t := e.texts.Load(); t != nil && len(*t) >= n {
+		return *t
+	}
+	e.textMu.Lock()
+	defer e.textMu.Unlock()
+	var have []string
+	if t := e.texts.Load(); t != nil {
+		if len(*t) >= n {
+			return *t
+		}
+		have = *t
+	}
+	texts := make([]string, n)
+	copy(texts, have)
+	for i := len(have); i < n; i++ {
+		texts[i] = e.entries[i].Describe()
+	}
+	e.texts.Store(&texts)
+	return texts
 }
 
 // Len returns the number of entries of the effective list.

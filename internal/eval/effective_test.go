@@ -296,7 +296,7 @@ func mustEntries(tb testing.TB, dir policy.Direction, policies ...string) []rule
 	tb.Helper()
 	var out []rules.Entry
 	for i, s := range policies {
-		e, err := rules.PolicyEntry(dir, "sg-00000001", i, pol(s), nil, rules.Addresses{})
+		e, err := rules.PolicyEntry(dir, "sg-00000001", i, new(pol(s)), nil, rules.Addresses{})
 		if err != nil {
 			tb.Fatal(err)
 		}

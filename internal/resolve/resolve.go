@@ -152,9 +152,10 @@ func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instanc
 		}
 		l.Entries = slices.Grow(entries, n-len(entries))
 		for _, g := range groups {
-			for i, p := range g.Policies.List(d) {
-				if p.Active(now) {
-					b.entry(l, g.ID, i, p)
+			ps := g.Policies.List(d)
+			for i := range ps {
+				if ps[i].Active(now) {
+					b.entry(l, g.ID, i, &ps[i])
 				}
 			}
 		}
@@ -197,19 +198,32 @@ type builder struct {
 // dropping them all when full. It is safe for concurrent use.
 type Prefixes struct {
 	mu   sync.Mutex
-	sets map[netip.Prefix]rules.Addresses
+	sets map[prefixKey]rules.Addresses
 	max  int
+}
+
+// prefixKey is a prefix as plain bytes, which a map hashes and compares
+// faster than a netip.Prefix.
+type prefixKey struct {
+	addr [16]byte
+	bits int16
+	is4  bool
+}
+
+func keyOf(p netip.Prefix) prefixKey {
+	return prefixKey{addr: p.Addr().As16(), bits: int16(p.Bits()), is4: p.Addr().Is4()}
 }
 
 // NewPrefixes returns a cache of at most max sets.
 func NewPrefixes(max int) *Prefixes {
-	return &Prefixes{sets: make(map[netip.Prefix]rules.Addresses), max: max}
+	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), max: max}
 }
 
 // get returns the set of p, built once.
 func (c *Prefixes) get(p netip.Prefix) (rules.Addresses, error) {
+	k := keyOf(p)
 	c.mu.Lock()
-	a, ok := c.sets[p]
+	a, ok := c.sets[k]
 	c.mu.Unlock()
 	if ok {
 		return a, nil
@@ -222,7 +236,7 @@ func (c *Prefixes) get(p netip.Prefix) (rules.Addresses, error) {
 	if len(c.sets) >= c.max {
 		clear(c.sets)
 	}
-	c.sets[p] = a
+	c.sets[k] = a
 	c.mu.Unlock()
 	return a, nil
 }
@@ -231,7 +245,7 @@ func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p
 
 // entry appends the entry of policy i of group gid to l, or reports why it
 // cannot.
-func (b *builder) entry(l *rules.List, gid string, i int, p policy.Policy) {
+func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
 	at := func(value, reason string) {
 		b.problem(Problem{GroupID: gid, Direction: l.Direction, PolicyIndex: i, Value: value, Reason: reason})
 	}

@@ -147,9 +147,10 @@ func PolicyServices(p policy.Policy) []Service {
 // and ports). addrs are the resolved addresses of p's peer: for a
 // reference, its resolution; for a CIDR peer, either the zero Addresses,
 // and they are built from the prefix, or PrefixAddresses of the peer's
-// prefix, which a caller may share between entries. It fails on an invalid
-// policy or service, or addresses that are not the peer's.
-func PolicyEntry(dir policy.Direction, groupID string, index int, p policy.Policy, services []Service, addrs Addresses) (Entry, error) {
+// prefix, which a caller may share between entries. The entry keeps p,
+// which must not change after. It fails on an invalid policy or service, or
+// addresses that are not the peer's.
+func PolicyEntry(dir policy.Direction, groupID string, index int, p *policy.Policy, services []Service, addrs Addresses) (Entry, error) {
 	if !dir.Valid() {
 		return Entry{}, fmt.Errorf("invalid direction %d", dir)
 	}
@@ -163,7 +164,7 @@ func PolicyEntry(dir policy.Direction, groupID string, index int, p policy.Polic
 		ServiceID: p.ServiceID,
 	}
 	if p.ServiceID == "" {
-		e.Services = PolicyServices(p)
+		e.Services = PolicyServices(*p)
 	} else {
 		for i, s := range services {
 			if !s.Valid() {

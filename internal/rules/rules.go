@@ -199,7 +199,8 @@ type Entry struct {
 	Origin Origin
 	Action policy.Action
 	// Policy is the group's policy, for LayerSecurityGroup entries.
-	Policy policy.Policy
+	// It points to the policy read, which must not change after.
+	Policy *policy.Policy
 	// Services are the protocols and ports matched: the policy's own, or
 	// the expansion of its service template (ServiceID). A packet matches
 	// when one of them admits it. Entries of one list naming the same

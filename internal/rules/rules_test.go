@@ -113,7 +113,7 @@ func TestPolicyEntry(t *testing.T) {
 		}
 		return q
 	}
-	e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 2, parse("ACCEPT TCP 22,80 10.0.0.0/8"), nil, rules.Addresses{})
+	e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 2, new(parse("ACCEPT TCP 22,80 10.0.0.0/8")), nil, rules.Addresses{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestPolicyEntry(t *testing.T) {
 	if e.Anywhere() {
 		t.Error("10.0.0.0/8 is anywhere")
 	}
-	any6, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 0, parse("ACCEPT TCP 22 ::/0"), nil, rules.Addresses{})
+	any6, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 0, new(parse("ACCEPT TCP 22 ::/0")), nil, rules.Addresses{})
 	if err != nil || !any6.Anywhere() || any6.Matches(addr("10.0.0.1"), 6, 22) {
 		t.Errorf("::/0 entry = %+v, %v", any6, err)
 	}
@@ -138,7 +138,7 @@ func TestPolicyEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := []rules.Service{svc("UDP", "53"), svc("ICMP", "ALL")}
-	ref, err := rules.PolicyEntry(policy.Egress, "sg-00000001", 0, parse("DROP ppm-00000001 sg-00000002"), tmpl, as)
+	ref, err := rules.PolicyEntry(policy.Egress, "sg-00000001", 0, new(parse("DROP ppm-00000001 sg-00000002")), tmpl, as)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestPolicyEntry(t *testing.T) {
 		{"invalid template service", parse("DROP ppm-00000001 10.0.0.0/8"), []rules.Service{{Protocol: policy.ICMP, Ports: policy.MustParsePortSet("80")}}, rules.Addresses{}},
 	}
 	for _, tt := range bad {
-		if _, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 0, tt.p, tt.svcs, tt.as); err == nil {
+		if _, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 0, &tt.p, tt.svcs, tt.as); err == nil {
 			t.Errorf("%s: PolicyEntry succeeded, want an error", tt.name)
 		}
 	}
@@ -213,7 +213,7 @@ func TestListDecide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := rules.PolicyEntry(policy.Egress, "sg-00000001", 0, policy.Policy{Protocol: policy.TCP, Ports: policy.AllPorts(),
+	g, err := rules.PolicyEntry(policy.Egress, "sg-00000001", 0, &policy.Policy{Protocol: policy.TCP, Ports: policy.AllPorts(),
 		Peer: policy.CIDRPeer(pfx("0.0.0.0/0")), Action: policy.Accept}, nil, rules.Addresses{})
 	if err != nil {
 		t.Fatal(err)

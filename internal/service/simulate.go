@@ -105,24 +105,24 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
 		// The cached lists, if the feed since they were last found valid
-		// holds nothing they depend on: one read.
-		var head int64
+		// holds nothing they depend on: a read of the feed's head, and of
+		// the entries after those the cache's tail of the feed holds.
 		// An entry holding a policy that has expired since is stale
 		// whatever the feed says: the sweeper may not have removed it yet.
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
 		if e := s.cache.get(id, c.AccountID, c.Region); e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
-			h, changes, err := tx.Changes(ctx, e.revision, c.AccountID, simChanges)
+			changes, ok, err := s.cache.tail.since(ctx, tx, e.revision, head, c.AccountID)
 			switch {
 			case err == nil:
-				if out = s.cache.valid(e, h, changes); out != nil {
-					return nil
+				if ok {
+					if out = s.cache.valid(e, head, changes); out != nil {
+						return nil
+					}
 				}
 			case !errors.Is(err, store.ErrCompacted):
-				return err
-			}
-			head = h
-		} else {
-			var err error
-			if head, err = tx.Revision(ctx); err != nil {
 				return err
 			}
 		}

@@ -79,6 +79,7 @@ const (
 type simCache struct {
 	mu      sync.RWMutex
 	entries map[string]*simEntry // by instance
+	tail    feedTail
 }
 
 func newSimCache() *simCache {
@@ -96,13 +97,10 @@ func (c *simCache) get(id, account, region string) *simEntry {
 	return e
 }
 
-// valid returns e as valid at head when changes, the feed entries after e's
-// revision read with limit simChanges, are all of them up to head and none
-// affects e, and nil otherwise.
+// valid returns e as valid at head when none of changes, the feed entries
+// of e's account or platform-wide after e's revision up to head, affects
+// e, and nil otherwise.
 func (c *simCache) valid(e *simEntry, head int64, changes []store.Change) *simEntry {
-	if head-e.revision > simChanges {
-		return nil
-	}
 	for i := range changes {
 		if affects(&changes[i], &e.deps) {
 			return nil

@@ -59,7 +59,7 @@ func (s *Service) policyWarnings(ctx context.Context, tx store.Tx, accountID str
 	}
 	var out []Warning
 	for _, w := range ws {
-		p := set.List(w.dir)[w.index]
+		p := &set.List(w.dir)[w.index]
 		e, err := rules.PolicyEntry(w.dir, "", w.index, p, svcs[p.ServiceID], rules.Addresses{Source: rules.PeerSource(p.Peer)})
 		if err != nil {
 			return nil, fmt.Errorf("%s policy %d: %w", w.dir.Field(), w.index, err)
