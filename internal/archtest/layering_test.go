@@ -29,6 +29,7 @@ var pure = map[string][]string{
 	"catalog":   {"internal/policy"},
 	"rules":     {"internal/policy"},
 	"eval":      {"internal/policy", "internal/rules"},
+	"regions":   {"internal/policy", "internal/rules"},
 	"analysis":  {"internal/policy", "internal/rules", "internal/catalog"},
 	"reference": {"internal/policy"}, // the oracle shares nothing with rules, resolve and eval
 	"resolve":   {"internal/policy", "internal/rules", "internal/store"},
