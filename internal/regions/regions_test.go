@@ -331,3 +331,18 @@ func TestOwned(t *testing.T) {
 		t.Errorf("Owned = %v, want %v", got, want)
 	}
 }
+
+func cut(s string, sep byte) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func rangeSet(lo, hi string) *netipx.IPSetBuilder {
+	var b netipx.IPSetBuilder
+	b.AddRange(netipx.IPRangeFrom(addr(lo), addr(hi)))
+	return &b
+}

@@ -93,7 +93,7 @@ func (s *sweeper) run(rects []rect, top int32, limit int) ([]box, bool) {
 	s.end[0], s.owner[0], s.since[0] = int32(s.n-1), none, 0
 	s.out = nil
 	s.work = 0
-	s.budget = 1<<20 + 64*(limit+len(rects))*(bits.Len(uint(s.size))+1)
+	s.budget = 1<<20 + 16*(limit+len(rects))*(bits.Len(uint(s.size))+1)
 
 	evs := make([]event, 0, 2*len(rects))
 	for i, r := range rects {
@@ -225,15 +225,15 @@ func (s *sweeper) reopen(port int32) {
 		if at <= last {
 			s.piece(at, last, old, port)
 		}
-		s.flush(port)
 	}
+	s.flush(port)
 }
 
-// piece appends leaves l to r of owner o to the run being opened, or
-// opens another.
+// piece appends leaves l to r of owner o to the run being opened, when
+// they follow it with the same owner, or opens another.
 func (s *sweeper) piece(l, r, o, port int32) {
 	p := &s.pending
-	if p.open && p.owner == o {
+	if p.open && p.owner == o && p.r+1 == l {
 		p.r = r
 		return
 	}
