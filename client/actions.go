@@ -260,3 +260,24 @@ func (c *Client) DescribeSecurityGroupHistory(ctx context.Context, req *wire.Des
 func (c *Client) RestoreSecurityGroupVersion(ctx context.Context, req *wire.RestoreSecurityGroupVersionRequest) (*wire.RestoreSecurityGroupVersionResponse, error) {
 	return invoke[wire.RestoreSecurityGroupVersionResponse](ctx, c, wire.ServicePalisade, wire.ActionRestoreSecurityGroupVersion, req)
 }
+
+// DescribeHostState calls Palisade's action DescribeHostState (a host
+// credential only): the host's whole desired state.
+func (c *Client) DescribeHostState(ctx context.Context, req *wire.DescribeHostStateRequest) (*wire.DescribeHostStateResponse, error) {
+	return invoke[wire.DescribeHostStateResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeHostState, req)
+}
+
+// WatchHostState calls Palisade's action WatchHostState (a host credential
+// only): it returns when the host's state may have changed after
+// req.Revision, or after req.WaitSeconds. The client's HTTP timeout must
+// outlast the wait.
+func (c *Client) WatchHostState(ctx context.Context, req *wire.WatchHostStateRequest) (*wire.WatchHostStateResponse, error) {
+	return invoke[wire.WatchHostStateResponse](ctx, c, wire.ServicePalisade, wire.ActionWatchHostState, req)
+}
+
+// ReportHostStatus calls Palisade's action ReportHostStatus (a host
+// credential only): the applied revision, errors and counters of the
+// host's agent.
+func (c *Client) ReportHostStatus(ctx context.Context, req *wire.ReportHostStatusRequest) (*wire.ReportHostStatusResponse, error) {
+	return invoke[wire.ReportHostStatusResponse](ctx, c, wire.ServicePalisade, wire.ActionReportHostStatus, req)
+}

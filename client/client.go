@@ -51,8 +51,9 @@ func New(endpoint, secretID, secretKey, region string) *Client {
 		secretID:  secretID,
 		secretKey: secretKey,
 		region:    region,
-		http:      &http.Client{Timeout: 60 * time.Second},
-		now:       time.Now,
+		// Longer than WatchHostState's longest wait.
+		http: &http.Client{Timeout: 90 * time.Second},
+		now:  time.Now,
 	}
 }
 

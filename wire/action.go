@@ -104,6 +104,11 @@ const (
 	ActionDescribeCommonPorts            = "DescribeCommonPorts"
 	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
 	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
+
+	// The host protocol, for host credentials only.
+	ActionDescribeHostState = "DescribeHostState"
+	ActionWatchHostState    = "WatchHostState"
+	ActionReportHostStatus  = "ReportHostStatus"
 )
 
 // Action is one action served: its name and the service it belongs to.
@@ -138,6 +143,7 @@ func Actions() []Action {
 		ActionRegisterInstances, ActionPurgeInstances, ActionUnblockPort25, ActionDescribeAccount,
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
+		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

@@ -9,11 +9,13 @@ import (
 
 // action is one API action: the service it belongs to (wire.ServiceVPC,
 // wire.ServiceCVM, wire.ServiceTag, or wire.ServicePalisade for Palisade's own actions,
-// served whatever the request's service), whether it writes, and its
-// handler.
+// served whatever the request's service), whether it writes, whether it is
+// one of the host protocol's (which only a host credential may call, and
+// a host credential nothing else), and its handler.
 type action struct {
 	service string
 	write   bool
+	host    bool
 	run     func(h *handler, c *call) (any, error)
 }
 
@@ -31,6 +33,13 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 		}
 		return fn(h, c, &req)
 	}}
+}
+
+// hostAct builds an action of the host protocol.
+func hostAct[Req any](write bool, fn func(h *handler, c *call, req *Req) (any, error)) action {
+	a := act(wire.ServicePalisade, write, fn)
+	a.host = true
+	return a
 }
 
 const (
@@ -103,6 +112,11 @@ func actions() map[string]action {
 		wire.ActionDescribeCommonPorts:            act(wire.ServicePalisade, read, (*handler).describeCommonPorts),
 		wire.ActionDescribeSecurityGroupHistory:   act(wire.ServicePalisade, read, (*handler).describeSecurityGroupHistory),
 		wire.ActionRestoreSecurityGroupVersion:    act(wire.ServicePalisade, write, (*handler).restoreSecurityGroupVersion),
+
+		// Palisade: the host protocol, for host credentials only
+		wire.ActionDescribeHostState: hostAct(read, (*handler).describeHostState),
+		wire.ActionWatchHostState:    hostAct(read, (*handler).watchHostState),
+		wire.ActionReportHostStatus:  hostAct(write, (*handler).reportHostStatus),
 	}
 }
 

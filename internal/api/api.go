@@ -195,8 +195,11 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 	if a.write && cred.Role == service.RoleReadOnly {
 		return nil, newAPIError(codeUnauthorized, "credential %s is read-only and cannot call %s", cred.SecretID, c.action)
 	}
-	if cred.Role == service.RoleHost {
+	switch {
+	case cred.Role == service.RoleHost && !a.host:
 		return nil, newAPIError(codeUnauthorized, "a host credential cannot call %s", c.action)
+	case a.host && cred.Role != service.RoleHost:
+		return nil, newAPIError(codeUnauthorized, "%s is for a host credential only; credential %s is a %s credential", c.action, cred.SecretID, cred.Role)
 	}
 
 	c.body = body

@@ -249,9 +249,10 @@ func TestFailedSignatureLogsSecretID(t *testing.T) {
 
 // TestActionsReadOrWrite: the read/write flag of the action table, which
 // the replay cache and the readonly role rely on, says what the name says:
-// Describe… and SimulateTraffic read, everything else writes.
+// Describe…, SimulateTraffic and WatchHostState read, everything else
+// writes.
 func TestActionsReadOrWrite(t *testing.T) {
-	reads := map[string]bool{"SimulateTraffic": true}
+	reads := map[string]bool{"SimulateTraffic": true, "WatchHostState": true}
 	for name, a := range actions() {
 		wantWrite := !strings.HasPrefix(name, "Describe") && !reads[name]
 		if a.write != wantWrite {

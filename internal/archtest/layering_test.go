@@ -22,17 +22,19 @@ const module = "github.com/palisade-sg/palisade/"
 var ioImports = []string{"os", "os/exec", "net/http", "net", "database/sql", "io/fs", "syscall", "log", "log/slog"}
 
 // pure lists the pure packages and the packages of the module each may
-// import: pure packages only, and resolve and history the store's types as
-// well.
+// import: pure packages only, resolve and history the store's types as
+// well, and hoststate the wire types.
 var pure = map[string][]string{
 	"policy":    nil,
 	"catalog":   {"internal/policy"},
 	"rules":     {"internal/policy"},
 	"eval":      {"internal/policy", "internal/rules"},
+	"regions":   {"internal/policy", "internal/rules"},
 	"analysis":  {"internal/policy", "internal/rules", "internal/catalog"},
 	"reference": {"internal/policy"}, // the oracle shares nothing with rules, resolve and eval
 	"resolve":   {"internal/policy", "internal/rules", "internal/store"},
 	"history":   {"internal/policy", "internal/store"},
+	"hoststate": {"internal/policy", "internal/rules", "wire"},
 }
 
 func TestPurePackagesImportNoIO(t *testing.T) {

@@ -95,8 +95,34 @@ type Tx interface {
 	ListHosts(ctx context.Context) ([]Host, error)
 	// HostInstances lists the instances on a host that are not terminated.
 	HostInstances(ctx context.Context, hostID string) ([]string, error)
-	// DeleteHost deletes a host and its credentials.
+	// DeleteHost deletes a host with its credentials, its agent's status
+	// and its counters.
 	DeleteHost(ctx context.Context, id string) error
+
+	// What hosts' agents report. These writes are not changes of the
+	// desired state: they commit no feed entry (a transaction that writes
+	// nothing else leaves the revision as it was).
+
+	// SetHostStatus stores what a host's agent last reported, replacing
+	// the previous report.
+	SetHostStatus(ctx context.Context, s HostStatus) error
+	// GetHostStatus returns a host's last report, ErrNotFound before any.
+	GetHostStatus(ctx context.Context, hostID string) (HostStatus, error)
+	// ListHostStatus returns the last report of each of hostIDs that has
+	// reported, in hostIDs' order.
+	ListHostStatus(ctx context.Context, hostIDs []string) ([]HostStatus, error)
+	// AddHostCounters adds a report of cumulative counters of a host's
+	// agent, started at agentStart, to the totals kept per counter (see
+	// CounterTotal): a report of the same run replaces the run's values; a
+	// report of a later run, or one whose values went down (the counters
+	// were reset), first adds the run's last values to the totals of the
+	// past runs; a report of an earlier run than the one stored is late
+	// and changes nothing.
+	AddHostCounters(ctx context.Context, hostID string, agentStart, at time.Time, counters []HostCounter) error
+	// GroupCounters returns the totals of every counter of a security
+	// group's policies, on every host, sorted by host, instance, direction
+	// and index.
+	GroupCounters(ctx context.Context, groupID string) ([]CounterTotal, error)
 
 	// Platform service addresses (prefix strings). Changing them is a
 	// platform-wide change.
@@ -303,6 +329,51 @@ type Host struct {
 	ID      string
 	Name    string
 	Created time.Time
+}
+
+// HostStatus is what a host's agent last reported: the revision of the
+// desired state it has applied, when it started, when it reported and the
+// errors it met.
+type HostStatus struct {
+	HostID          string
+	AppliedRevision int64
+	AgentStart      time.Time
+	Reported        time.Time
+	Errors          []HostError
+}
+
+// HostError is a problem an agent met with one instance ("" for the host).
+type HostError struct {
+	InstanceID string
+	Message    string
+}
+
+// CounterKey names one counted rule of one instance of a host: a group's
+// policy (GroupID, PolicyIndex; Platform "") or a platform rule (Platform;
+// GroupID "", PolicyIndex −1).
+type CounterKey struct {
+	HostID      string
+	InstanceID  string
+	Direction   policy.Direction
+	GroupID     string
+	Platform    string
+	PolicyIndex int
+}
+
+// HostCounter is an agent's counter of one rule: packets and bytes since
+// the agent started.
+type HostCounter struct {
+	CounterKey
+	Packets, Bytes int64
+}
+
+// CounterTotal is the total of one counter over every run of the agent:
+// Packets and Bytes counted from Since (the first report) to Updated (the
+// last).
+type CounterTotal struct {
+	CounterKey
+	Packets, Bytes int64
+	Since, Updated time.Time
 }
 
 // Tag is a key/value label.

@@ -104,6 +104,10 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "RestoreSecurityGroupVersion", as: e.reader, params: set("SecurityGroupId", g, "Version", "1"), want: "UnauthorizedOperation"},
 		{action: "RestoreSecurityGroupVersion", params: set("SecurityGroupId", g, "Version", "99"), want: "ResourceNotFound", message: "version 99"},
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
+		{action: "DescribeHostState", params: set(), want: "UnauthorizedOperation", message: "host credential only"},
+		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
+		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
+		{action: "ReportHostStatus", as: e.host, params: set("AppliedRevision", 1, "AgentStartTime", "noon"), want: "InvalidParameterValue.Malformed", message: "AgentStartTime"},
 
 		{action: "DescribeResourceTagsByResourceIds", params: set("ServiceType", "cvm", "ResourcePrefix", "sg", "ResourceIds", []string{g}, "Limit", 401),
 			want: "InvalidParameterValue.Range", message: "Limit"},
@@ -116,6 +120,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade",
+		"DescribeHostState": "palisade", "WatchHostState": "palisade", "ReportHostStatus": "palisade",
 		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
 	covered := map[string]bool{}

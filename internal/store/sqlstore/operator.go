@@ -157,6 +157,11 @@ func (t *tx) HostInstances(ctx context.Context, hostID string) ([]string, error)
 func (t *tx) DeleteHost(ctx context.Context, id string) error {
 	t.touched.account("")
 	t.touched.hosts = append(t.touched.hosts, id)
+	for _, q := range []string{`DELETE FROM host_status WHERE host_id = ?`, `DELETE FROM host_counters WHERE host_id = ?`} {
+		if _, err := t.report(ctx, q, id); err != nil {
+			return fmt.Errorf("delete host %s: %w", id, err)
+		}
+	}
 	if _, err := t.exec(ctx, `DELETE FROM credentials WHERE host_id = ?`, id); err != nil {
 		return fmt.Errorf("delete host %s: %w", id, err)
 	}

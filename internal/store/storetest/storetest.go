@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"change feed of instances", testFeedInstances},
 		{"change feed filters", testFeedFilters},
 		{"wait", testWait},
+		{"host status", testHostStatus},
+		{"host counters", testHostCounters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/hoststate"
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/wire"
+)
+
+// The host protocol's actions, which only a host credential may call.
+
+func (h *handler) describeHostState(c *call, _ *wire.DescribeHostStateRequest) (any, error) {
+	st, err := h.svc.DescribeHostState(c.ctx, c.caller)
+	if err != nil {
+		return nil, err
+	}
+	w, err := hoststate.Encode(st)
+	if err != nil {
+		return nil, fmt.Errorf("state of host %s: %w", st.HostID, err)
+	}
+	return wire.DescribeHostStateResponse{HostState: w}, nil
+}
+
+func (h *handler) watchHostState(c *call, req *wire.WatchHostStateRequest) (any, error) {
+	in := service.WatchHostInput{Wait: wire.DefaultWatchHostStateWait * time.Second}
+	if req.Revision != nil && req.Revision.Text() != "" {
+		rev, err := integer("Revision", req.Revision)
+		if err != nil {
+			return nil, err
+		}
+		in.Revision = rev
+	}
+	if req.WaitSeconds != nil && req.WaitSeconds.Text() != "" {
+		secs, err := integer("WaitSeconds", req.WaitSeconds)
+		if err != nil {
+			return nil, err
+		}
+		if secs < 0 || secs > wire.MaxWatchHostStateWait {
+			return nil, outOfRange("WaitSeconds", req.WaitSeconds.Text(), fmt.Sprintf("must be between 0 and %d", wire.MaxWatchHostStateWait))
+		}
+		in.Wait = time.Duration(secs) * time.Second
+	}
+	w, err := h.svc.WatchHostState(c.ctx, c.caller, in)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.WatchHostStateResponse{Revision: w.Revision, Changed: w.Changed, Resync: w.Resync}
+	if w.State != nil {
+		st, err := hoststate.Encode(*w.State)
+		if err != nil {
+			return nil, fmt.Errorf("state of host %s: %w", w.State.HostID, err)
+		}
+		out.State = &st
+	}
+	return out, nil
+}
+
+func (h *handler) reportHostStatus(c *call, req *wire.ReportHostStatusRequest) (any, error) {
+	var in service.HostReport
+	if req.AppliedRevision == nil || req.AppliedRevision.Text() == "" {
+		return nil, missing("AppliedRevision")
+	}
+	rev, err := integer("AppliedRevision", req.AppliedRevision)
+	if err != nil {
+		return nil, err
+	}
+	in.AppliedRevision = rev
+	start, err := requireString("AgentStartTime", req.AgentStartTime)
+	if err != nil {
+		return nil, err
+	}
+	if in.AgentStart, err = time.Parse(time.RFC3339Nano, strings.TrimSpace(start)); err != nil {
+		return nil, malformed("AgentStartTime", start, "must be an RFC 3339 time (2006-01-02T15:04:05Z)")
+	}
+	for i, e := range req.Errors {
+		msg, err := requireString(fmt.Sprintf("Errors.%d.Message", i), e.Message)
+		if err != nil {
+			return nil, err
+		}
+		in.Errors = append(in.Errors, service.HostError{InstanceID: strings.TrimSpace(str(e.InstanceId)), Message: msg})
+	}
+	for i, k := range req.Counters {
+		field := fmt.Sprintf("Counters.%d.", i)
+		id, err := requireString(field+"InstanceId", k.InstanceId)
+		if err != nil {
+			return nil, err
+		}
+		d, err := requireString(field+"Direction", k.Direction)
+		if err != nil {
+			return nil, err
+		}
+		dir, err := policy.ParseDirection(d)
+		if err != nil {
+			return nil, malformed(field+"Direction", d, "must be INGRESS or EGRESS")
+		}
+		hc := service.HostCounter{}
+		hc.InstanceID, hc.Direction = strings.TrimSpace(id), dir
+		hc.GroupID, hc.Platform, hc.PolicyIndex = strings.TrimSpace(str(k.SecurityGroupId)), strings.TrimSpace(str(k.Platform)), -1
+		if hc.Platform != "" && hc.Platform != wire.PlatformPort25Blocked && hc.Platform != wire.PlatformServiceAddress {
+			return nil, malformed(field+"Platform", hc.Platform, "must be "+wire.PlatformPort25Blocked+" or "+wire.PlatformServiceAddress)
+		}
+		if k.PolicyIndex != nil && k.PolicyIndex.Text() != "" {
+			idx, err := integer(field+"PolicyIndex", k.PolicyIndex)
+			if err != nil {
+				return nil, err
+			}
+			if idx < 0 || idx > 1<<20 {
+				return nil, outOfRange(field+"PolicyIndex", k.PolicyIndex.Text(), "must be 0 or more")
+			}
+			hc.PolicyIndex = int(idx)
+		} else if hc.GroupID != "" {
+			return nil, missing(field + "PolicyIndex")
+		}
+		for _, n := range []struct {
+			name string
+			v    *wire.Int
+			to   *int64
+		}{{"Packets", k.Packets, &hc.Packets}, {"Bytes", k.Bytes, &hc.Bytes}} {
+			if n.v == nil || n.v.Text() == "" {
+				return nil, missing(field + n.name)
+			}
+			if *n.to, err = integer(field+n.name, n.v); err != nil {
+				return nil, err
+			}
+		}
+		in.Counters = append(in.Counters, hc)
+	}
+	return nil, h.svc.ReportHostStatus(c.ctx, c.caller, in)
+}

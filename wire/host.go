@@ -1,0 +1,170 @@
+package wire
+
+// The host protocol: the actions an agent calls with its host credential,
+// and only it. A host's desired state is every non-terminated instance
+// placed on it, each with its effective rule lists (SPEC §3) in first-match
+// order; the peers that come from a reference (a security group, an
+// address template or template group) are named address sets, listed once
+// in AddressSets, so that a membership change is the change of one set.
+
+// The layers of a host rule (HostRule.Layer).
+const (
+	LayerPlatform      = "PLATFORM"
+	LayerSecurityGroup = "SECURITY_GROUP"
+)
+
+// The platform rules (HostRule.Platform, HostCounter.Platform).
+const (
+	PlatformPort25Blocked  = "PORT25_BLOCKED"
+	PlatformServiceAddress = "PLATFORM_ADDRESS"
+)
+
+// The directions of a counter (HostCounter.Direction).
+const (
+	DirectionIngress = "INGRESS"
+	DirectionEgress  = "EGRESS"
+)
+
+// How long WatchHostState waits, in seconds: at most MaxWatchHostStateWait,
+// DefaultWatchHostStateWait when the request does not say.
+const (
+	MaxWatchHostStateWait     = 60
+	DefaultWatchHostStateWait = 30
+)
+
+// HostService is one protocol a rule matches and, for TCP and UDP, its
+// destination ports ("ALL", "22", "80,443", "8000-8080"); Ports is "" for
+// the protocols without ports.
+type HostService struct {
+	Protocol string `json:"Protocol"`
+	Ports    string `json:"Ports"`
+}
+
+// HostRule is one entry of an instance's effective rule list: where it
+// comes from (Layer; Platform for a platform rule; SecurityGroupId,
+// PolicyIndex and Policy, the policy's text as ParsePolicy reads it, for a
+// group's policy), its Action (ACCEPT or DROP), the Services it matches and
+// its peer: either the literal prefixes CidrBlocks (sorted) or the named
+// address set AddressSetId, never both.
+type HostRule struct {
+	Layer           string        `json:"Layer"`
+	Platform        string        `json:"Platform,omitempty"`
+	SecurityGroupId string        `json:"SecurityGroupId,omitempty"`
+	PolicyIndex     *int          `json:"PolicyIndex,omitempty"`
+	Policy          string        `json:"Policy,omitempty"`
+	Action          string        `json:"Action"`
+	Services        []HostService `json:"Services"`
+	CidrBlocks      []string      `json:"CidrBlocks,omitempty"`
+	AddressSetId    string        `json:"AddressSetId,omitempty"`
+}
+
+// HostInstance is one instance of a host's desired state: its host-side
+// Interface, State, addresses, and its Ingress and Egress rules in
+// first-match order (a packet no rule matches is dropped).
+type HostInstance struct {
+	InstanceId         string     `json:"InstanceId"`
+	AccountId          string     `json:"AccountId"`
+	Interface          string     `json:"Interface"`
+	State              string     `json:"State"`
+	PrivateIpAddresses []string   `json:"PrivateIpAddresses"`
+	Ipv6Addresses      []string   `json:"Ipv6Addresses"`
+	Ingress            []HostRule `json:"Ingress"`
+	Egress             []HostRule `json:"Egress"`
+}
+
+// HostAddressSet is a named address set: Id is the security group
+// (sg-…), address template (ipm-…) or template group (ipmg-…) its
+// addresses come from, Addresses its prefixes, sorted (IPv4 first), none
+// when the set is empty.
+type HostAddressSet struct {
+	Id        string   `json:"Id"`
+	Addresses []string `json:"Addresses"`
+}
+
+// HostProblem is an instance of the host whose rule lists the server
+// refuses to build, with the problem: the agent keeps the rules it last
+// applied for it.
+type HostProblem struct {
+	InstanceId string `json:"InstanceId"`
+	Message    string `json:"Message"`
+}
+
+// HostState is a host's desired state at store Revision.
+type HostState struct {
+	Revision     int64            `json:"Revision"`
+	HostId       string           `json:"HostId"`
+	Instances    []HostInstance   `json:"Instances"`
+	AddressSets  []HostAddressSet `json:"AddressSets"`
+	Unresolvable []HostProblem    `json:"Unresolvable"`
+}
+
+// DescribeHostStateRequest is the request of DescribeHostState (no
+// fields): the calling host's desired state.
+type DescribeHostStateRequest struct{}
+
+// DescribeHostStateResponse is the response of DescribeHostState: the
+// host's desired state at the store's current revision.
+type DescribeHostStateResponse struct {
+	HostState
+	RequestId string `json:"RequestId,omitempty"`
+}
+
+// WatchHostStateRequest is the request of WatchHostState: the Revision of
+// the state the agent holds, and how long to wait for a change that may
+// affect it (WaitSeconds, 0 to MaxWatchHostStateWait; absent:
+// DefaultWatchHostStateWait).
+type WatchHostStateRequest struct {
+	Revision    *Int `json:"Revision,omitzero"`
+	WaitSeconds *Int `json:"WaitSeconds,omitzero"`
+}
+
+// WatchHostStateResponse is the response of WatchHostState. Changed: the
+// host's state may differ from the one at the request's Revision, and
+// State is the new one. Resync: the request's Revision is older than the
+// server's change feed keeps (or newer than its head), so nothing can be
+// said about it; State is the whole current state, to apply as a fresh
+// DescribeHostState. Otherwise (neither) nothing that affects the host
+// changed up to Revision, which may be past the request's: the agent's
+// state is that of Revision, and State is absent.
+type WatchHostStateResponse struct {
+	Revision  int64      `json:"Revision"`
+	Changed   bool       `json:"Changed"`
+	Resync    bool       `json:"Resync"`
+	State     *HostState `json:"State,omitempty"`
+	RequestId string     `json:"RequestId,omitempty"`
+}
+
+// HostError is a problem an agent met applying one instance's rules
+// (InstanceId "" for the host as a whole).
+type HostError struct {
+	InstanceId *String `json:"InstanceId,omitzero"`
+	Message    *String `json:"Message,omitzero"`
+}
+
+// HostCounter is an agent's cumulative hit counter of one rule of one
+// instance since the agent started (AgentStartTime): Direction INGRESS or
+// EGRESS, and either SecurityGroupId with PolicyIndex, or Platform (the
+// platform rule's name; the platform address rules are counted together).
+type HostCounter struct {
+	InstanceId      *String `json:"InstanceId,omitzero"`
+	Direction       *String `json:"Direction,omitzero"`
+	SecurityGroupId *String `json:"SecurityGroupId,omitzero"`
+	Platform        *String `json:"Platform,omitzero"`
+	PolicyIndex     *Int    `json:"PolicyIndex,omitzero"`
+	Packets         *Int    `json:"Packets,omitzero"`
+	Bytes           *Int    `json:"Bytes,omitzero"`
+}
+
+// ReportHostStatusRequest is the request of ReportHostStatus: the revision
+// of the state the agent has applied, the errors it met, its counters and
+// when it started (AgentStartTime, RFC 3339), which tells a restart (its
+// counters start from zero again) from a later report of the same run.
+type ReportHostStatusRequest struct {
+	AppliedRevision *Int          `json:"AppliedRevision,omitzero"`
+	AgentStartTime  *String       `json:"AgentStartTime,omitzero"`
+	Errors          []HostError   `json:"Errors,omitzero"`
+	Counters        []HostCounter `json:"Counters,omitzero"`
+}
+
+// ReportHostStatusResponse is the response of ReportHostStatus.
+type ReportHostStatusResponse EmptyResponse
