@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 // version. Each constructor lives in the file named after its command.
 var subcommands = []func(*globals) *cobra.Command{
 	newServeCommand,
+	newAgentCommand,
 	func(*globals) *cobra.Command { return newBenchCommand() },
 	newAdminCommand,
 	newConfigureCommand,

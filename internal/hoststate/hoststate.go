@@ -386,7 +386,7 @@ func decodeRule(d policy.Direction, r *wire.HostRule, sets map[string]addressSet
 		if p.Action != act {
 			return e, &Error{Field: "Policy", Value: r.Policy, Reason: "its action is not the rule's " + act.String()}
 		}
-		o.GroupID, o.PolicyIndex, e.Policy, e.ServiceID = r.SecurityGroupId, *r.PolicyIndex, p, p.ServiceID
+		o.GroupID, o.PolicyIndex, e.Policy, e.ServiceID = r.SecurityGroupId, *r.PolicyIndex, &p, p.ServiceID
 	default:
 		return e, &Error{Field: "Layer", Value: r.Layer, Reason: "must be " + wire.LayerPlatform + " or " + wire.LayerSecurityGroup}
 	}

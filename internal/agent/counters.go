@@ -1,0 +1,124 @@
+package agent
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
+	"github.com/palisade-sg/palisade/wire"
+)
+
+// counterKey is what a counter counts, for reports: one rule of one
+// instance's list. The platform address rules are counted together.
+type counterKey struct {
+	instance  string
+	direction policy.Direction
+	group     string // "" for a platform rule
+	index     int
+	platform  rules.PlatformRule
+}
+
+type reading struct {
+	key            counterKey
+	packets, bytes uint64
+}
+
+// counterTotals sums the kernel's counters per rule since the agent
+// started, across re-applies: a counter made again (it reads less than
+// before) or gone keeps what it had counted in base.
+type counterTotals struct {
+	base map[counterKey]reading
+	last map[string]reading // by counter name
+}
+
+func newCounterTotals() counterTotals {
+	return counterTotals{base: map[counterKey]reading{}, last: map[string]reading{}}
+}
+
+// keyOf returns the rule a counter counts, or false for the counters not
+// reported: the implicit final DROP and the runs of the collapsed form,
+// which count several policies together.
+func keyOf(a nft.Attribution) (counterKey, bool) {
+	if a.Run || len(a.Origins) != 1 {
+		return counterKey{}, false
+	}
+	o := a.Origins[0]
+	switch o.Layer {
+	case rules.LayerSecurityGroup:
+		return counterKey{instance: a.Instance, direction: a.Direction, group: o.GroupID, index: o.PolicyIndex}, true
+	case rules.LayerPlatform:
+		return counterKey{instance: a.Instance, direction: a.Direction, index: -1, platform: o.Platform}, true
+	}
+	return counterKey{}, false
+}
+
+// update takes a reading of every counter of the applied table.
+func (c *counterTotals) update(hits []nft.Hit) {
+	seen := make(map[string]bool, len(hits))
+	for _, h := range hits {
+		k, ok := keyOf(h.Attribution)
+		if !ok {
+			continue
+		}
+		seen[h.Counter] = true
+		if prev, ok := c.last[h.Counter]; ok && (prev.key != k || h.Packets < prev.packets || h.Bytes < prev.bytes) {
+			c.keep(prev)
+		}
+		c.last[h.Counter] = reading{key: k, packets: h.Packets, bytes: h.Bytes}
+	}
+	for name, r := range c.last {
+		if !seen[name] {
+			c.keep(r)
+			delete(c.last, name)
+		}
+	}
+}
+
+func (c *counterTotals) keep(r reading) {
+	b := c.base[r.key]
+	b.packets += r.packets
+	b.bytes += r.bytes
+	b.key = r.key
+	c.base[r.key] = b
+}
+
+// report returns the totals per rule, in a stable order.
+func (c *counterTotals) report() []wire.HostCounter {
+	sum := make(map[counterKey]reading, len(c.base)+len(c.last))
+	for k, r := range c.base {
+		sum[k] = r
+	}
+	for _, r := range c.last {
+		s := sum[r.key]
+		s.key, s.packets, s.bytes = r.key, s.packets+r.packets, s.bytes+r.bytes
+		sum[r.key] = s
+	}
+	keys := make([]counterKey, 0, len(sum))
+	for k := range sum {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b counterKey) int {
+		return cmp.Or(cmp.Compare(a.instance, b.instance), cmp.Compare(a.direction, b.direction), cmp.Compare(a.platform, b.platform),
+			cmp.Compare(a.group, b.group), cmp.Compare(a.index, b.index))
+	})
+	out := make([]wire.HostCounter, 0, len(keys))
+	for _, k := range keys {
+		r := sum[k]
+		hc := wire.HostCounter{
+			InstanceId: new(wire.String(k.instance)),
+			Direction:  new(wire.String(k.direction.String())),
+			Packets:    wire.NewInt(int64(r.packets)),
+			Bytes:      wire.NewInt(int64(r.bytes)),
+		}
+		if k.platform != 0 {
+			hc.Platform = new(wire.String(k.platform.String()))
+		} else {
+			hc.SecurityGroupId = new(wire.String(k.group))
+			hc.PolicyIndex = wire.NewInt(int64(k.index))
+		}
+		out = append(out, hc)
+	}
+	return out
+}

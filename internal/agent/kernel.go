@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os/exec"
+	"regexp"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+)
+
+// Kernel is where the agent applies rulesets.
+type Kernel interface {
+	// Apply makes the table hold rs, incrementally from old when it can
+	// (old nil: in full), atomically either way.
+	Apply(ctx context.Context, old, rs *nft.Ruleset) (incremental bool, err error)
+	// Counters reads the counters of the table, which must hold rs.
+	Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error)
+	// Digest sums the table as the kernel holds it, counter values aside,
+	// so that any other change to it shows; "" when there is no table.
+	Digest(ctx context.Context) (string, error)
+}
+
+// NFT is a Kernel over knftables: the machine's nftables, or a fake.
+type NFT struct {
+	nft knftables.Interface
+}
+
+// NewKernel returns the machine's nftables, table inet palisade.
+func NewKernel() (*NFT, error) {
+	k, err := knftables.New(knftables.InetFamily, nft.Table)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	return &NFT{nft: k}, nil
+}
+
+// NewKernelOver returns a Kernel over k (knftables.NewFake in tests).
+func NewKernelOver(k knftables.Interface) *NFT { return &NFT{nft: k} }
+
+func (k *NFT) Apply(ctx context.Context, old, rs *nft.Ruleset) (bool, error) {
+	return nft.Apply(ctx, k.nft, old, rs)
+}
+
+func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) {
+	return nft.ReadCounters(ctx, k.nft, rs)
+}
+
+// counterValues are the values nft prints for counters.
+var counterValues = regexp.MustCompile(`packets [0-9]+ bytes [0-9]+`)
+
+func (k *NFT) Digest(ctx context.Context) (string, error) {
+	var text []byte
+	if f, ok := k.nft.(*knftables.Fake); ok {
+		f.RLock()
+		none := f.Table == nil
+		f.RUnlock()
+		if none {
+			return "", nil
+		}
+		text = []byte(f.Dump())
+	} else {
+		out, err := exec.CommandContext(ctx, "nft", "list", "table", "inet", nft.Table).Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && bytes.Contains(ee.Stderr, []byte("No such file or directory")) {
+				return "", nil
+			}
+			return "", fmt.Errorf("nft list table inet %s: %w", nft.Table, err)
+		}
+		text = out
+	}
+	sum := sha256.Sum256(counterValues.ReplaceAll(text, nil))
+	return hex.EncodeToString(sum[:]), nil
+}
