@@ -1,0 +1,77 @@
+package nft_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+)
+
+// fleet is a hypervisor's desired state: 100 instances, each bound to 5 of
+// 20 groups of 100 policies — TCP services from /24s, a few DROPs, UDP,
+// ICMP, IPv6 and references to groups of 50 instances.
+func fleet(tb testing.TB) nft.Config {
+	tb.Helper()
+	m := members{}
+	for r := range 4 {
+		id := fmt.Sprintf("sg-0000ref%d", r)
+		for i := range 50 {
+			m[id] = append(m[id], fmt.Sprintf("10.%d.%d.%d", 100+r, i/20, 10+i))
+		}
+	}
+	var groups []group
+	for g := range 20 {
+		gr := group{id: fmt.Sprintf("sg-000grp%02d", g)}
+		for i := range 100 {
+			var s string
+			switch {
+			case i%25 == 0:
+				s = fmt.Sprintf("ACCEPT TCP 3306,6379 sg-0000ref%d", (g+i)%4)
+			case i%10 == 9:
+				s = fmt.Sprintf("DROP TCP %d-%d 10.%d.0.0/16", 2000+i, 2100+i, i)
+			case i%10 == 7:
+				s = fmt.Sprintf("ACCEPT UDP %d 10.%d.%d.0/24", 5000+i, g, i)
+			case i%20 == 5:
+				s = fmt.Sprintf("ACCEPT TCP %d ::/0", 1000+i)
+			case i == 99:
+				s = "ACCEPT ICMP ALL 0.0.0.0/0"
+			default:
+				s = fmt.Sprintf("ACCEPT TCP %d,%d 10.%d.%d.0/24", 22+i, 8000+i, g, i)
+			}
+			gr.policies = append(gr.policies, s)
+		}
+		groups = append(groups, gr)
+	}
+	cfg := nft.Config{Mode: nft.Hypervisor}
+	for i := range 100 {
+		var bound []group
+		for k := range 5 {
+			bound = append(bound, groups[(i+4*k)%20])
+		}
+		cfg.Instances = append(cfg.Instances, instance(tb, fmt.Sprintf("ins-%08d", i), fmt.Sprintf("tap%d", i), m, bound...))
+	}
+	return cfg
+}
+
+// BenchmarkCompileFleet times compiling the fleet and writing its full
+// transaction as nft reads it (nft itself is timed by TestKernelFleet).
+func BenchmarkCompileFleet(b *testing.B) {
+	cfg := fleet(b)
+	b.ReportAllocs()
+	var elements, ops int
+	for b.Loop() {
+		rs, err := nft.Compile(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx := newTx()
+		rs.Full(tx)
+		_ = tx.String()
+		elements, ops = 0, tx.NumOperations()
+		for _, li := range rs.Lists {
+			elements += li.Elements
+		}
+	}
+	b.ReportMetric(float64(elements), "elements")
+	b.ReportMetric(float64(ops), "operations")
+}

@@ -1,0 +1,233 @@
+package nft_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+	"github.com/palisade-sg/palisade/internal/eval"
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
+)
+
+// netns creates a throwaway network namespace, removed when the test ends.
+// Without root, ip or nft it skips, unless PALISADE_KERNEL_TESTS=1, when it
+// fails.
+func netns(t *testing.T) string {
+	t.Helper()
+	required := os.Getenv("PALISADE_KERNEL_TESTS") == "1"
+	missing := func(why string) {
+		if required {
+			t.Fatalf("PALISADE_KERNEL_TESTS=1 but %s", why)
+		}
+		t.Skipf("kernel test: %s (set PALISADE_KERNEL_TESTS=1 to require it)", why)
+	}
+	if os.Geteuid() != 0 {
+		missing("not running as root")
+	}
+	for _, bin := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing(bin + " is not installed")
+		}
+	}
+	name := fmt.Sprintf("palisade-nft-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
+		}
+	})
+	return name
+}
+
+// nftIn runs nft with args inside namespace ns.
+func nftIn(ns string, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "nft"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// load writes tx to a file and loads it with nft -f inside ns, returning
+// how long nft took.
+func load(t *testing.T, ns string, tx *knftables.Transaction) time.Duration {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ruleset.nft")
+	if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if out, err := nftIn(ns, "-f", path); err != nil {
+		t.Fatalf("nft -f: %v: %.2000s", err, out)
+	}
+	return time.Since(start)
+}
+
+func newTx() *knftables.Transaction {
+	return knftables.NewFake(knftables.InetFamily, nft.Table).NewTransaction()
+}
+
+// interleaved is an ingress list of n policies alternating ACCEPT and
+// DROP, over nested and crossing prefixes, port ranges and protocols.
+func interleaved(tb testing.TB, n int) rules.List {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(7, uint64(n)))
+	protos := []string{"TCP", "TCP", "TCP", "UDP", "ICMP", "GRE", "ALL"}
+	var ps []string
+	for i := range n {
+		action := []string{"ACCEPT", "DROP"}[i%2]
+		proto := protos[rng.IntN(len(protos))]
+		ports := "ALL"
+		if proto == "TCP" || proto == "UDP" {
+			lo := 1 + rng.IntN(4000)
+			ports = fmt.Sprintf("%d-%d", lo, lo+rng.IntN(50))
+			if rng.IntN(3) == 0 {
+				ports = fmt.Sprintf("%d,%d", lo, 8000+rng.IntN(100))
+			}
+		}
+		var peer string
+		switch rng.IntN(4) {
+		case 0:
+			peer = fmt.Sprintf("10.%d.0.0/16", rng.IntN(64))
+		case 1:
+			peer = fmt.Sprintf("2001:db8:%x::/48", rng.IntN(4096))
+			if proto == "ICMP" {
+				proto = "ICMPv6"
+			}
+		default:
+			peer = fmt.Sprintf("10.%d.%d.0/24", rng.IntN(64), rng.IntN(256))
+		}
+		ps = append(ps, fmt.Sprintf("%s %s %s %s", action, proto, ports, peer))
+	}
+	return list(tb, policy.Ingress, nil, nil, group{"sg-0000big1", ps})
+}
+
+// TestKernelLoad loads into a real kernel the table of a 10,000-policy
+// list with interleaved actions, checks with nft get element that the
+// kernel's lookup of sample packets lands in the chain of the entry eval
+// decides by, applies an incremental change, and loads a run-collapsed
+// table.
+func TestKernelLoad(t *testing.T) {
+	ns := netns(t)
+	l := interleaved(t, 10_000)
+	cfg := nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{{ID: "ins-0000big1", Interface: "tap-big1", Ingress: l, Egress: rules.List{Direction: policy.Egress}}}}
+	rs := compile(t, cfg)
+	if rs.Lists[0].Form != nft.FormRegions {
+		t.Fatalf("10,000 policies compiled to %v, want regions", rs.Lists[0].Form)
+	}
+	tx := newTx()
+	rs.Full(tx)
+	d := load(t, ns, tx)
+	t.Logf("10,000 interleaved policies: %d regions, %d operations, nft -f %v", rs.Lists[0].Elements, tx.NumOperations(), d)
+
+	// Sample lookups in the kernel's maps.
+	ev, err := eval.CompileList(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	goto_ := regexp.MustCompile(`goto (\S+)`)
+	for range 40 {
+		e := &l.Entries[rng.IntN(len(l.Entries))]
+		var a netip.Addr
+		if e.V4 != nil {
+			a = e.V4.Ranges()[0].From()
+		} else {
+			a = e.V6.Ranges()[0].From()
+		}
+		s := e.Services[0]
+		proto, port := uint8(6), uint16(0)
+		if n, ok := s.Protocol.Number(); ok {
+			proto = n
+		}
+		if s.Protocol.HasPorts() {
+			port = s.Ports.Ranges()[0].Lo
+		}
+		dec := ev.Decide(eval.Query{Peer: a, Proto: proto, Port: port})
+		m := "ins-0000big1.in.v4"
+		if a.Is6() {
+			m = "ins-0000big1.in.v6"
+		}
+		k := fmt.Sprintf("%v . %d", a, proto)
+		if proto == 6 || proto == 17 {
+			m += "p"
+			k += fmt.Sprintf(" . %d", port)
+		}
+		out, err := nftIn(ns, "get", "element", "inet", nft.Table, m, "{ "+k+" }")
+		want := "(none)"
+		if dec.Entry >= 0 {
+			want = fmt.Sprintf("ins-0000big1.in.%s.%d", dec.GroupID, dec.PolicyIndex)
+		}
+		got := "(none)"
+		if err == nil {
+			if sm := goto_.FindStringSubmatch(out); sm != nil {
+				got = sm[1]
+			}
+		}
+		if got != want {
+			t.Errorf("kernel lookup of %s in %s: %s (%v), want %s", k, m, got, strings.TrimSpace(out), want)
+		}
+	}
+
+	// An incremental change of the elements, in one transaction.
+	small := func(peer string) nft.Config {
+		m := members{"sg-0000web1": {peer}}
+		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, db, web)}}
+	}
+	before, after := compile(t, small("10.1.0.5")), compile(t, small("10.1.0.200"))
+	tx = newTx()
+	before.Full(tx)
+	load(t, ns, tx)
+	tx = newTx()
+	if !after.Incremental(before, tx) {
+		t.Fatal("membership change is not incremental")
+	}
+	load(t, ns, tx)
+	out, err := nftIn(ns, "get", "element", "inet", nft.Table, "ins-00000db1.in.v4p", "{ 10.1.0.200 . 6 . 5432 }")
+	if err != nil || !strings.Contains(out, "goto ins-00000db1.in.sg-00000db1.0") {
+		t.Errorf("after the incremental apply, 10.1.0.200 TCP 5432: %v %s, want sg-00000db1 policy 0", err, out)
+	}
+
+	// The run-collapsed form of 1,000 interleaved policies.
+	cfg.Instances[0].Ingress = interleaved(t, 1000)
+	cfg.RegionLimit = 10
+	rs = compile(t, cfg)
+	if rs.Lists[0].Form != nft.FormCollapsed {
+		t.Fatalf("limit 10: form %v, want collapsed", rs.Lists[0].Form)
+	}
+	tx = newTx()
+	rs.Full(tx)
+	d = load(t, ns, tx)
+	t.Logf("1,000 interleaved policies collapsed: %d elements, nft -f %v", rs.Lists[0].Elements, d)
+}
+
+// TestKernelFleet loads the table of a hypervisor of 100 instances with 5
+// groups of 100 policies each, and logs how long compiling and loading
+// take.
+func TestKernelFleet(t *testing.T) {
+	ns := netns(t)
+	cfg := fleet(t)
+	start := time.Now()
+	rs := compile(t, cfg)
+	tx := newTx()
+	rs.Full(tx)
+	text := tx.String()
+	compiled := time.Since(start)
+	_ = text
+	d := load(t, ns, tx)
+	n := 0
+	for _, li := range rs.Lists {
+		n += li.Elements
+	}
+	t.Logf("100 instances x 5 groups x 100 policies: %d elements, %d chains+counters, %d operations; compile %v, nft -f %v", n, len(rs.Counters), tx.NumOperations(), compiled, d)
+}

@@ -1,0 +1,197 @@
+// Package nft compiles an agent's desired state (its instances and their
+// effective rule lists) into one nftables table of family inet, named
+// palisade, and applies it atomically through knftables: the whole table
+// in one transaction, or, when only set and map elements changed, just
+// those elements.
+//
+// Per instance and direction, the list's regions (see package regions)
+// become four concatenated interval verdict maps, one per key shape —
+// peer address . protocol . destination port for TCP and UDP, peer
+// address . protocol for the other protocols, in each family — whose
+// elements go to the deciding entry's chain: a named counter, then return
+// (ACCEPT) or drop (DROP). A packet in no element meets the list's final
+// counted drop. ACCEPT returns rather than accepts, so that traffic between
+// two instances of one host passes the sender's egress and then the
+// receiver's ingress; the base chain's policy accept lets it through.
+//
+// A list whose regions exceed the region limit is compiled instead in the
+// run-collapsed form: each run of consecutive entries with one action is
+// one lookup in four interval sets holding the union of its entries as
+// disjoint elements, in order, and the counters are then per run, not per
+// entry.
+//
+// The package does no I/O but through the knftables.Interface it is given.
+package nft
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
+)
+
+// Table is the name of the table the agent owns, in family inet.
+const Table = "palisade"
+
+// DefaultRegionLimit is the most regions one list compiles to before it
+// falls back to the run-collapsed form.
+const DefaultRegionLimit = 65536
+
+// Mode is where the agent enforces groups. The zero value is invalid.
+type Mode uint8
+
+// The modes of SPEC §7.
+const (
+	// Hypervisor filters forwarded traffic by each instance's host-side
+	// interface: traffic leaving towards it is the instance's ingress,
+	// traffic arriving from it its egress. Other interfaces are untouched.
+	Hypervisor Mode = iota + 1
+	// Host filters the machine's own traffic, input before iptables'
+	// filter chain and output after it; loopback is not filtered.
+	Host
+)
+
+// String returns hypervisor or host.
+func (m Mode) String() string {
+	switch m {
+	case Hypervisor:
+		return "hypervisor"
+	case Host:
+		return "host"
+	}
+	return "Mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseMode parses hypervisor or host.
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "hypervisor":
+		return Hypervisor, nil
+	case "host":
+		return Host, nil
+	}
+	return 0, fmt.Errorf("mode %q: want hypervisor or host", s)
+}
+
+// Instance is one instance's desired state: its ID, its host-side
+// interface (hypervisor mode; empty in host mode) and its effective lists.
+type Instance struct {
+	ID        string
+	Interface string
+	Ingress   rules.List
+	Egress    rules.List
+}
+
+// Config is an agent's desired state.
+type Config struct {
+	Mode      Mode
+	Instances []Instance // in host mode, exactly one: the host
+	// RegionLimit is the most regions one list may compile to before it
+	// is run-collapsed; 0 is DefaultRegionLimit.
+	RegionLimit int
+}
+
+// Form is how a list was compiled.
+type Form uint8
+
+// The forms.
+const (
+	FormRegions   Form = iota + 1 // verdict maps of disjoint regions, a counter per entry
+	FormCollapsed                 // one set lookup per run of same-action entries, a counter per run
+)
+
+// String returns regions or collapsed.
+func (f Form) String() string {
+	switch f {
+	case FormRegions:
+		return "regions"
+	case FormCollapsed:
+		return "collapsed"
+	}
+	return "Form(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Attribution says what a counter counts: the packets of an instance's
+// direction decided by the entries Origins — one entry's in the regions
+// form, a run's entries in the collapsed form (Run set), the implicit
+// final DROP (rules.DefaultOrigin) for the list's default counter.
+type Attribution struct {
+	Instance  string
+	Direction policy.Direction
+	Origins   []rules.Origin
+	Run       bool
+}
+
+// namePart is an ID that can appear in an nftables name as it is.
+var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
+
+// part returns id for use in names: itself if it is short and plain,
+// otherwise "h" and a hash of it, stable across compilations.
+func part(id string) string {
+	if namePart.MatchString(id) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h" + hex.EncodeToString(sum[:8])
+}
+
+// ifaceName is a Linux interface name.
+var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
+
+func dirPart(d policy.Direction) string {
+	if d == policy.Egress {
+		return "out"
+	}
+	return "in"
+}
+
+// validate reports every problem of a configuration at once.
+func (c *Config) validate() error {
+	var errs []error
+	switch c.Mode {
+	case Hypervisor:
+	case Host:
+		if len(c.Instances) != 1 {
+			errs = append(errs, fmt.Errorf("host mode: %d instances, want exactly one (the host)", len(c.Instances)))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("invalid mode %d", c.Mode))
+	}
+	if c.RegionLimit < 0 {
+		errs = append(errs, fmt.Errorf("negative region limit %d", c.RegionLimit))
+	}
+	ids := map[string]string{}
+	ifaces := map[string]string{}
+	for i := range c.Instances {
+		in := &c.Instances[i]
+		if in.ID == "" {
+			errs = append(errs, fmt.Errorf("instance %d: empty ID", i))
+			continue
+		}
+		if prev, ok := ids[part(in.ID)]; ok {
+			errs = append(errs, fmt.Errorf("instance %q: same name as instance %q", in.ID, prev))
+		}
+		ids[part(in.ID)] = in.ID
+		if in.Ingress.Direction != policy.Ingress {
+			errs = append(errs, fmt.Errorf("instance %q: ingress list of direction %v", in.ID, in.Ingress.Direction))
+		}
+		if in.Egress.Direction != policy.Egress {
+			errs = append(errs, fmt.Errorf("instance %q: egress list of direction %v", in.ID, in.Egress.Direction))
+		}
+		switch {
+		case c.Mode != Hypervisor:
+		case !ifaceName.MatchString(in.Interface) || in.Interface == "." || in.Interface == "..":
+			errs = append(errs, fmt.Errorf("instance %q: invalid interface name %q", in.ID, in.Interface))
+		case ifaces[in.Interface] != "":
+			errs = append(errs, fmt.Errorf("instance %q: interface %q is also instance %q's", in.ID, in.Interface, ifaces[in.Interface]))
+		default:
+			ifaces[in.Interface] = in.ID
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,321 @@
+package nft_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go4.org/netipx"
+	"sigs.k8s.io/knftables"
+
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func pol(s string) policy.Policy {
+	p, err := policy.ParsePolicy(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// group is a group's id and policies, as policy.ParsePolicy reads them.
+type group struct {
+	id       string
+	policies []string
+}
+
+// members are the resolved addresses of the group references of a test
+// (sg-… peers).
+type members map[string][]string
+
+// list builds a list of direction dir: the platform entries, then the
+// groups' policies in order.
+func list(tb testing.TB, dir policy.Direction, platform []rules.Entry, m members, groups ...group) rules.List {
+	tb.Helper()
+	l := rules.List{Direction: dir, Entries: platform}
+	for _, g := range groups {
+		for i, s := range g.policies {
+			p := pol(s)
+			var a rules.Addresses
+			if p.Peer.IsReference() {
+				var b netipx.IPSetBuilder
+				for _, s := range m[p.Peer.ID] {
+					b.Add(netip.MustParseAddr(s))
+				}
+				var err error
+				if a, err = rules.Split(rules.PeerSource(p.Peer), &b); err != nil {
+					tb.Fatal(err)
+				}
+			}
+			e, err := rules.PolicyEntry(dir, g.id, i, p, nil, a)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			l.Entries = append(l.Entries, e)
+		}
+	}
+	return l
+}
+
+func instance(tb testing.TB, id, iface string, m members, groups ...group) nft.Instance {
+	return nft.Instance{
+		ID: id, Interface: iface,
+		Ingress: list(tb, policy.Ingress, nil, m, groups...),
+		Egress:  list(tb, policy.Egress, nil, m, groups...),
+	}
+}
+
+var (
+	web = group{"sg-0000web1", []string{
+		"ACCEPT TCP 80,443 0.0.0.0/0",
+		"ACCEPT TCP 22 10.0.0.0/8",
+		"DROP TCP 22 10.9.0.0/16",
+		"ACCEPT TCP 8000-8080 ::/0",
+	}}
+	db = group{"sg-00000db1", []string{
+		"ACCEPT TCP 5432 sg-0000web1",
+		"DROP ALL ALL 10.0.0.0/8",
+	}}
+	protocols = group{"sg-0000prot", []string{
+		"ACCEPT ICMP ALL 0.0.0.0/0",
+		"ACCEPT ICMPv6 ALL ::/0",
+		"DROP GRE ALL 192.0.2.0/24",
+		"ACCEPT ALL ALL 192.0.2.0/24",
+		"ACCEPT UDP 53 2001:db8::/32",
+	}}
+)
+
+func compile(tb testing.TB, cfg nft.Config) *nft.Ruleset {
+	tb.Helper()
+	rs, err := nft.Compile(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rs
+}
+
+// golden compares got with testdata/name.nft, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".nft")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/agent/nft -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
+	}
+}
+
+func apply(t *testing.T, fake *knftables.Fake, old, rs *nft.Ruleset) bool {
+	t.Helper()
+	inc, err := nft.Apply(context.Background(), fake, old, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
+func TestGolden(t *testing.T) {
+	port25, err := rules.Platform(policy.Egress, true, []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fd00:ec2::254/128")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	platIn, err := rules.Platform(policy.Ingress, true, []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fd00:ec2::254/128")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := members{"sg-0000web1": {"10.1.0.5", "10.1.0.6", "10.1.0.9", "2001:db8::5"}}
+	tests := []struct {
+		name string
+		cfg  nft.Config
+	}{
+		{"hypervisor", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+			instance(t, "ins-0000web1", "tap-web1", m, web),
+			instance(t, "ins-00000db1", "tap-db1", m, db, web),
+		}}},
+		{"host", nft.Config{Mode: nft.Host, Instances: []nft.Instance{instance(t, "ins-00host01", "", m, web)}}},
+		{"protocols", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-0000prot", "tap-prot", m, protocols)}}},
+		{"platform", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{{
+			ID: "ins-00000pf1", Interface: "tap-pf1",
+			Ingress: list(t, policy.Ingress, platIn, m, web),
+			Egress:  list(t, policy.Egress, port25, m, web),
+		}}}},
+		{"collapsed", nft.Config{Mode: nft.Hypervisor, RegionLimit: 2, Instances: []nft.Instance{instance(t, "ins-0000coll", "tap-coll", m, db, web)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+			rs := compile(t, tt.cfg)
+			if apply(t, fake, nil, rs) {
+				t.Fatal("first Apply was incremental")
+			}
+			golden(t, tt.name, fake.Dump())
+			// Applying it again on a table holding it changes nothing.
+			if !apply(t, fake, rs, rs) {
+				t.Error("Apply of the same ruleset was not incremental")
+			}
+		})
+	}
+}
+
+func TestForms(t *testing.T) {
+	m := members{"sg-0000web1": {"10.1.0.5"}}
+	cfg := nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-0000web1", "tap-web1", m, db, web)}}
+	rs := compile(t, cfg)
+	for _, li := range rs.Lists {
+		if li.Form != nft.FormRegions {
+			t.Errorf("%s %v: form %v, want regions", li.Instance, li.Direction, li.Form)
+		}
+	}
+	cfg.RegionLimit = 2
+	rs = compile(t, cfg)
+	for _, li := range rs.Lists {
+		if li.Form != nft.FormCollapsed {
+			t.Errorf("%s %v with limit 2: form %v, want collapsed", li.Instance, li.Direction, li.Form)
+		}
+	}
+}
+
+// TestIncremental changes a referenced group's membership: the second
+// Apply only adds and deletes map elements, and leaves the table as a full
+// apply of the new state would.
+func TestIncremental(t *testing.T) {
+	before := members{"sg-0000web1": {"10.1.0.5", "10.1.0.6", "2001:db8::5"}}
+	after := members{"sg-0000web1": {"10.1.0.5", "10.1.0.7", "10.1.0.8", "2001:db8::6"}}
+	cfg := func(m members) nft.Config {
+		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+			instance(t, "ins-0000web1", "tap-web1", m, web),
+			instance(t, "ins-00000db1", "tap-db1", m, db, web),
+		}}
+	}
+	old, rs := compile(t, cfg(before)), compile(t, cfg(after))
+	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+	apply(t, fake, nil, old)
+	if !apply(t, fake, old, rs) {
+		t.Fatal("membership change: Apply was not incremental")
+	}
+	tx := fake.LastTransaction.String()
+	for _, line := range strings.Split(strings.TrimSpace(tx), "\n") {
+		if !strings.HasPrefix(line, "add element ") && !strings.HasPrefix(line, "delete element ") {
+			t.Errorf("incremental transaction holds %q, want element changes only", line)
+		}
+	}
+	golden(t, "incremental_tx", tx)
+	full := knftables.NewFake(knftables.InetFamily, nft.Table)
+	apply(t, full, nil, rs)
+	if got, want := sortedLines(fake.Dump()), sortedLines(full.Dump()); got != want {
+		t.Errorf("after the incremental apply the table is\n%s\nwant, as applied in full:\n%s", got, want)
+	}
+
+	// A new policy changes the chains: a full apply.
+	grown := web
+	grown.policies = append(grown.policies[:len(grown.policies):len(grown.policies)], "ACCEPT UDP 53 0.0.0.0/0")
+	rs2 := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-0000web1", "tap-web1", after, grown)}})
+	if apply(t, fake, rs, rs2) {
+		t.Error("a new policy: Apply was incremental")
+	}
+}
+
+// sortedLines sorts the lines of a dump: the fake keeps elements in the
+// order they were added.
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func TestReadCounters(t *testing.T) {
+	m := members{"sg-0000web1": {"10.1.0.5"}}
+	rs := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, db, web)}})
+	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+	apply(t, fake, nil, rs)
+	ctx := context.Background()
+	if _, err := nft.ReadCounters(ctx, fake, rs); err == nil {
+		t.Error("ReadCounters accepted counters without values")
+	}
+	for name, c := range fake.Table.Counters {
+		n := uint64(len(name))
+		c.Packets, c.Bytes = &n, knftables.PtrTo(100*n)
+	}
+	hits, err := nft.ReadCounters(ctx, fake, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, h := range hits {
+		if h.Packets != uint64(len(h.Counter)) || h.Bytes != 100*h.Packets {
+			t.Errorf("counter %s: %d packets %d bytes", h.Counter, h.Packets, h.Bytes)
+		}
+		var os []string
+		for _, o := range h.Origins {
+			os = append(os, fmt.Sprintf("%v/%s/%d", o.Layer, o.GroupID, o.PolicyIndex))
+		}
+		got[h.Counter] = fmt.Sprintf("%s %v %s", h.Instance, h.Direction, strings.Join(os, ","))
+	}
+	for name, want := range map[string]string{
+		"ins-00000db1.in.sg-00000db1.1":  "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
+		"ins-00000db1.out.sg-0000web1.3": "ins-00000db1 EGRESS SECURITY_GROUP/sg-0000web1/3",
+		"ins-00000db1.in.default":        "ins-00000db1 INGRESS DEFAULT//-1",
+	} {
+		if got[name] != want {
+			t.Errorf("counter %s = %q, want %q", name, got[name], want)
+		}
+	}
+	if len(hits) != len(rs.Counters) {
+		t.Errorf("%d hits for %d counters", len(hits), len(rs.Counters))
+	}
+	// A table that is not the ruleset's is refused.
+	tx := fake.NewTransaction()
+	tx.Add(&knftables.Counter{Name: "stranger", Packets: knftables.PtrTo[uint64](1), Bytes: knftables.PtrTo[uint64](1)})
+	if err := fake.Run(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nft.ReadCounters(ctx, fake, rs); err == nil {
+		t.Error("ReadCounters accepted a counter the ruleset does not have")
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	m := members{}
+	ok := instance(t, "ins-00000001", "tap1", m, web)
+	tests := []struct {
+		name string
+		cfg  nft.Config
+	}{
+		{"no mode", nft.Config{Instances: []nft.Instance{ok}}},
+		{"host with two", nft.Config{Mode: nft.Host, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "", m, web)}}},
+		{"bad interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000001", "tap 1; drop", m, web)}}},
+		{"shared interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "tap1", m, web)}}},
+		{"same instance twice", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000001", "tap2", m, web)}}},
+		{"swapped lists", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{{ID: "ins-00000001", Interface: "tap1", Ingress: ok.Egress, Egress: ok.Ingress}}}},
+		{"group bound twice", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000001", "tap1", m, web, web)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := nft.Compile(tt.cfg); err == nil {
+				t.Error("Compile accepted it")
+			}
+		})
+	}
+}

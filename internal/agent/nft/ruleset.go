@@ -1,0 +1,344 @@
+package nft
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go4.org/netipx"
+	"sigs.k8s.io/knftables"
+
+	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/regions"
+	"github.com/palisade-sg/palisade/internal/rules"
+)
+
+// Ruleset is a compiled table: plain data, built by Compile and written to
+// a transaction by Full or Incremental. It is immutable.
+type Ruleset struct {
+	mode     Mode
+	chains   []chain
+	maps     []elemSet // verdict maps
+	sets     []elemSet // plain sets (the collapsed form)
+	counters []string
+
+	// Counters maps each counter's name to what it counts.
+	Counters map[string]Attribution
+	// Lists says how each instance's lists were compiled, in the
+	// configuration's order, ingress then egress.
+	Lists []ListInfo
+}
+
+// ListInfo is how one list was compiled: its form and its element count
+// (regions, or the collapsed sets' elements).
+type ListInfo struct {
+	Instance  string
+	Direction policy.Direction
+	Form      Form
+	Elements  int
+}
+
+type chain struct {
+	name    string
+	base    *knftables.Chain // the hook of a base chain, or nil
+	comment string
+	rules   []string
+}
+
+// elemSet is a map (value set) or set and its elements, in the regions'
+// order (or, for the dispatch maps, sorted).
+type elemSet struct {
+	name, typ string
+	interval  bool
+	elems     []elem
+}
+
+type elem struct {
+	key   []string
+	value string // "" in a set
+}
+
+func (e elem) id() string { return strings.Join(e.key, " . ") }
+
+// The key shapes of a list's maps and sets.
+type shape struct {
+	suffix, typ, match string
+	is6, ports         bool
+}
+
+var shapeNames = [4]string{"v4p", "v4", "v6p", "v6"}
+
+func shapes(dir policy.Direction) [4]shape {
+	side := "saddr"
+	if dir == policy.Egress {
+		side = "daddr"
+	}
+	return [4]shape{
+		{"v4p", "ipv4_addr . inet_proto . inet_service", "meta nfproto ipv4 meta l4proto { tcp, udp } ip " + side + " . meta l4proto . th dport", false, true},
+		{"v4", "ipv4_addr . inet_proto", "meta nfproto ipv4 meta l4proto != { tcp, udp } ip " + side + " . meta l4proto", false, false},
+		{"v6p", "ipv6_addr . inet_proto . inet_service", "meta nfproto ipv6 meta l4proto { tcp, udp } ip6 " + side + " . meta l4proto . th dport", true, true},
+		{"v6", "ipv6_addr . inet_proto", "meta nfproto ipv6 meta l4proto != { tcp, udp } ip6 " + side + " . meta l4proto", true, false},
+	}
+}
+
+func slicesOf(r *regions.Result) [4][]regions.Region {
+	return [4][]regions.Region{r.V4Ports, r.V4NoPorts, r.V6Ports, r.V6NoPorts}
+}
+
+// Compile builds the table of a configuration. It fails on an invalid
+// configuration or list, reporting every problem of the configuration at
+// once.
+func Compile(cfg Config) (*Ruleset, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	limit := cfg.RegionLimit
+	if limit == 0 {
+		limit = DefaultRegionLimit
+	}
+	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
+	var dispatchIn, dispatchOut elemSet
+	dispatchIn = elemSet{name: "ingress_if", typ: "ifname : verdict"}
+	dispatchOut = elemSet{name: "egress_if", typ: "ifname : verdict"}
+	for i := range cfg.Instances {
+		in := &cfg.Instances[i]
+		for _, l := range []rules.List{in.Ingress, in.Egress} {
+			name, err := rs.list(in.ID, l, limit)
+			if err != nil {
+				return nil, fmt.Errorf("instance %q %v: %w", in.ID, l.Direction, err)
+			}
+			if cfg.Mode == Hypervisor {
+				d := &dispatchIn
+				if l.Direction == policy.Egress {
+					d = &dispatchOut
+				}
+				d.elems = append(d.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + name})
+			}
+		}
+	}
+	switch cfg.Mode {
+	case Hypervisor:
+		sortElems(&dispatchIn)
+		sortElems(&dispatchOut)
+		rs.maps = append(rs.maps, dispatchIn, dispatchOut)
+		rs.chains = append(rs.chains, chain{
+			name: "forward",
+			base: &knftables.Chain{Type: knftables.PtrTo(knftables.FilterType), Hook: knftables.PtrTo(knftables.ForwardHook),
+				Priority: knftables.PtrTo(knftables.FilterPriority), Policy: knftables.PtrTo(knftables.AcceptPolicy)},
+			comment: "Palisade: instances' egress by incoming interface, then ingress by outgoing interface",
+			rules: []string{
+				"ct state established,related accept",
+				"iifname vmap @egress_if",
+				"oifname vmap @ingress_if",
+			},
+		})
+	case Host:
+		id := part(cfg.Instances[0].ID)
+		rs.chains = append(rs.chains,
+			chain{
+				name: "input",
+				base: &knftables.Chain{Type: knftables.PtrTo(knftables.FilterType), Hook: knftables.PtrTo(knftables.InputHook),
+					Priority: knftables.PtrTo(knftables.FilterPriority + "-10"), Policy: knftables.PtrTo(knftables.AcceptPolicy)},
+				comment: "Palisade: the host's ingress, before iptables' filter INPUT",
+				rules: []string{
+					`iifname "lo" accept`,
+					"ct state established,related accept",
+					"jump " + id + ".in",
+				},
+			},
+			chain{
+				name: "output",
+				base: &knftables.Chain{Type: knftables.PtrTo(knftables.FilterType), Hook: knftables.PtrTo(knftables.OutputHook),
+					Priority: knftables.PtrTo(knftables.FilterPriority + "+10"), Policy: knftables.PtrTo(knftables.AcceptPolicy)},
+				comment: "Palisade: the host's egress, after iptables' filter OUTPUT",
+				rules: []string{
+					`oifname "lo" accept`,
+					"ct state established,related accept",
+					"jump " + id + ".out",
+				},
+			})
+	}
+	slices.SortFunc(rs.chains, func(a, b chain) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(rs.maps, func(a, b elemSet) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(rs.sets, func(a, b elemSet) int { return strings.Compare(a.name, b.name) })
+	slices.Sort(rs.counters)
+	return rs, nil
+}
+
+// list compiles one list of instance id, returning its chain's name.
+func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
+	base := part(id) + "." + dirPart(l.Direction)
+	res, err := regions.Compute(l, limit)
+	if err != nil {
+		return "", err
+	}
+	sh := shapes(l.Direction)
+	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", id, l.Direction), rules: []string{"ct state invalid drop"}}
+	info := ListInfo{Instance: id, Direction: l.Direction, Form: FormRegions}
+	if !res.Truncated {
+		// One chain and counter per entry, owning regions or not, so that
+		// the chains do not change when only addresses do.
+		names := make([]string, len(l.Entries))
+		seen := make(map[string]int, len(l.Entries))
+		for i := range l.Entries {
+			e := &l.Entries[i]
+			names[i] = base + "." + entryPart(i, e)
+			if j, ok := seen[names[i]]; ok {
+				return "", fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
+			}
+			seen[names[i]] = i
+			rs.verdictChain(names[i], describe(e), e.Action, Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}})
+		}
+		for k, s := range slicesOf(res) {
+			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true}
+			for _, g := range s {
+				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: "goto " + names[g.Owner]})
+			}
+			info.Elements += len(m.elems)
+			rs.maps = append(rs.maps, m)
+			top.rules = append(top.rules, sh[k].match+" vmap @"+m.name)
+		}
+	} else {
+		info.Form = FormCollapsed
+		runs, err := collapse(l.Entries, limit)
+		if err != nil {
+			return "", err
+		}
+		for k, r := range runs {
+			name := fmt.Sprintf("%s.run%d", base, k)
+			a := Attribution{Instance: id, Direction: l.Direction, Run: true}
+			for i := r.first; i <= r.last; i++ {
+				a.Origins = append(a.Origins, l.Entries[i].Origin)
+			}
+			rs.verdictChain(name, fmt.Sprintf("entries %d-%d: %v", r.first, r.last, l.Entries[r.first].Action), l.Entries[r.first].Action, a)
+			for si, s := range slicesOf(r.union) {
+				if len(s) == 0 {
+					continue
+				}
+				set := elemSet{name: name + "." + sh[si].suffix, typ: sh[si].typ, interval: true}
+				for _, g := range s {
+					set.elems = append(set.elems, elem{key: key(g, sh[si].ports)})
+				}
+				info.Elements += len(set.elems)
+				rs.sets = append(rs.sets, set)
+				top.rules = append(top.rules, sh[si].match+" @"+set.name+" goto "+name)
+			}
+		}
+	}
+	def := base + ".default"
+	rs.counters = append(rs.counters, def)
+	rs.Counters[def] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{rules.DefaultOrigin(l.Direction)}}
+	top.rules = append(top.rules, "counter name "+strconv.Quote(def)+" drop")
+	rs.chains = append(rs.chains, top)
+	rs.Lists = append(rs.Lists, info)
+	return base, nil
+}
+
+// verdictChain adds a chain counting into its own named counter, then
+// returning (ACCEPT) or dropping.
+func (rs *Ruleset) verdictChain(name, comment string, a policy.Action, at Attribution) {
+	verdict := "drop"
+	if a == policy.Accept {
+		verdict = "return"
+	}
+	rs.chains = append(rs.chains, chain{name: name, comment: comment, rules: []string{"counter name " + strconv.Quote(name) + " " + verdict}})
+	rs.counters = append(rs.counters, name)
+	rs.Counters[name] = at
+}
+
+// entryPart names entry i of a list: its group and policy index, or, for a
+// platform rule, pf and its index in the list.
+func entryPart(i int, e *rules.Entry) string {
+	if e.Origin.Layer == rules.LayerSecurityGroup {
+		return part(e.Origin.GroupID) + "." + strconv.Itoa(e.Origin.PolicyIndex)
+	}
+	return "pf" + strconv.Itoa(i)
+}
+
+// describe is an entry's text in a comment, within nft's comment length.
+func describe(e *rules.Entry) string {
+	d := e.Describe()
+	if len(d) > knftables.CommentLengthMax-1 {
+		d = d[:knftables.CommentLengthMax-4] + "..."
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(d, `"`, "'"), "")
+}
+
+// key is a region's element key: the address range (as a prefix when it is
+// one), the protocols and, for TCP and UDP, the ports.
+func key(g regions.Region, ports bool) []string {
+	k := []string{addrs(g.AddrLo, g.AddrHi), span(int(g.ProtoLo), int(g.ProtoHi))}
+	if ports {
+		k = append(k, span(int(g.PortLo), int(g.PortHi)))
+	}
+	return k
+}
+
+func addrs(lo, hi netip.Addr) string {
+	if p, ok := netipx.IPRangeFrom(lo, hi).Prefix(); ok {
+		if p.Bits() == p.Addr().BitLen() {
+			return p.Addr().String()
+		}
+		return p.String()
+	}
+	return lo.String() + "-" + hi.String()
+}
+
+func span(lo, hi int) string {
+	if lo == hi {
+		return strconv.Itoa(lo)
+	}
+	return strconv.Itoa(lo) + "-" + strconv.Itoa(hi)
+}
+
+func sortElems(s *elemSet) {
+	slices.SortFunc(s.elems, func(a, b elem) int { return strings.Compare(a.id(), b.id()) })
+}
+
+// run is entries first to last of one action and the union of their
+// packets.
+type run struct {
+	first, last int
+	union       *regions.Result
+}
+
+// collapse cuts entries into runs of consecutive entries with one action,
+// each with the union of its entries as at most limit disjoint boxes; a run
+// whose union would be larger is cut in halves, down to single entries
+// (whose boxes are always computed).
+func collapse(entries []rules.Entry, limit int) ([]run, error) {
+	var out []run
+	var add func(first, last int) error
+	add = func(first, last int) error {
+		lim := limit
+		if first == last {
+			lim = 0
+		}
+		u, err := regions.Union(entries[first:last+1], lim)
+		if err != nil {
+			return err
+		}
+		if !u.Truncated {
+			out = append(out, run{first, last, u})
+			return nil
+		}
+		mid := (first + last) / 2
+		if err := add(first, mid); err != nil {
+			return err
+		}
+		return add(mid+1, last)
+	}
+	for i := 0; i < len(entries); {
+		j := i
+		for j+1 < len(entries) && entries[j+1].Action == entries[i].Action {
+			j++
+		}
+		if err := add(i, j); err != nil {
+			return nil, err
+		}
+		i = j + 1
+	}
+	return out, nil
+}
