@@ -185,6 +185,11 @@ type Tx interface {
 	// kept, or newer than head, is ErrCompacted, with head. One statement,
 	// reading at most limit entries.
 	Revision(ctx context.Context) (int64, error)
+	// LastChange returns the revision of the newest feed entry that names
+	// id (a group, written or whose members changed, an instance, a
+	// template, a host), 0 when the feed holds none. It reads the whole
+	// feed: for occasional questions, not for every request.
+	LastChange(ctx context.Context, id string) (int64, error)
 	Changes(ctx context.Context, since int64, accountID string, limit int) (head int64, changes []Change, err error)
 
 	// Templates (address, service and their groups).

@@ -156,6 +156,18 @@ func (t *tx) Revision(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
+func (t *tx) LastChange(ctx context.Context, id string) (int64, error) {
+	// Each id of the ids column is between separators (';' between
+	// sections, ',' within one): with every separator a comma, and one at
+	// each end, an id is a whole ",id," of the list.
+	var rev int64
+	err := t.row(ctx, `SELECT COALESCE(MAX(revision), 0) FROM changes WHERE (',' || REPLACE(ids, ';', ',') || ',') LIKE ?`, "%,"+id+",%").Scan(&rev)
+	if err != nil {
+		return 0, fmt.Errorf("last change of %s: %w", id, err)
+	}
+	return rev, nil
+}
+
 func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit int) (int64, []store.Change, error) {
 	upto := int64(math.MaxInt64)
 	if limit > 0 && since < math.MaxInt64-int64(limit) {

@@ -143,3 +143,39 @@ func testHostCounters(t *testing.T, s store.Store) {
 	tx(t, s, func(tx store.Tx) error { return tx.DeleteHost(ctx, "host-00000002") })
 	want("host deleted", total{"host-00000001", 0, 20, 2000}, total{"host-00000001", 1, 0, 0})
 }
+
+func testLastChange(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addAccount(t, s, "acc-00000001")
+	g1 := group("sg-00000001", "acc-00000001", "ap-guangzhou", "one", "ACCEPT TCP 22 10.0.0.0/8")
+	g2 := group("sg-00000002", "acc-00000001", "ap-guangzhou", "two")
+	tx(t, s, func(tx store.Tx) error { return tx.CreateGroup(ctx, g1) })
+	tx(t, s, func(tx store.Tx) error { return tx.CreateGroup(ctx, g2) })
+	created2 := revision(t, s)
+	g1.Policies.Ingress = append(g1.Policies.Ingress, mustPolicy("DROP TCP 23 0.0.0.0/0"))
+	g1.Policies.Version++
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateGroup(ctx, g1, g1.Policies.Version-1) })
+	updated1 := revision(t, s)
+	addHost(t, s, "host-00000001")
+	for _, tt := range []struct {
+		id   string
+		want int64
+	}{
+		{"sg-00000001", updated1},
+		{"sg-00000002", created2},
+		{"sg-0000000", 0}, // a prefix of an id names nothing
+		{"sg-00000009", 0},
+		{"acc-00000001", updated1},
+		{"host-00000001", updated1 + 1},
+	} {
+		t.Run(tt.id, func(t *testing.T) {
+			view(t, s, func(tx store.Tx) error {
+				got, err := tx.LastChange(ctx, tt.id)
+				if err != nil || got != tt.want {
+					t.Errorf("LastChange(%s) = %d, %v, want %d", tt.id, got, err, tt.want)
+				}
+				return nil
+			})
+		})
+	}
+}
