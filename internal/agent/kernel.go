@@ -2,10 +2,10 @@ package agent
 
 import (
 	"bytes"
-	"errors"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -49,6 +49,15 @@ func (k *NFT) Apply(ctx context.Context, old, rs *nft.Ruleset) (bool, error) {
 }
 
 func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) {
+	if f, ok := k.nft.(*knftables.Fake); ok {
+		// The fake fails without its table rather than answering so.
+		f.RLock()
+		none := f.Table == nil
+		f.RUnlock()
+		if none {
+			return nil, fmt.Errorf("no table %s", nft.Table)
+		}
+	}
 	return nft.ReadCounters(ctx, k.nft, rs)
 }
 
