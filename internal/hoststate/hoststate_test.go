@@ -124,7 +124,7 @@ func (u universe) list(t *testing.T, d policy.Direction, refs map[string]rules.A
 				s := u.service(is6)
 				p.Protocol, p.Ports = s.Protocol, s.Ports
 			}
-			e, err := rules.PolicyEntry(d, gid, i, p, services, addrs)
+			e, err := rules.PolicyEntry(d, gid, i, &p, services, addrs)
 			if err != nil {
 				t.Fatalf("PolicyEntry(%v): %v", p, err)
 			}
@@ -213,7 +213,8 @@ func TestRoundTripDecidesAlike(t *testing.T) {
 					}
 					for j := range wl.Entries {
 						we, ge := &wl.Entries[j], &gl.Entries[j]
-						if ge.Origin != we.Origin || ge.Source != we.Source || !ge.Policy.SameRule(we.Policy) || ge.Policy.Description != we.Policy.Description {
+						if ge.Origin != we.Origin || ge.Source != we.Source || (ge.Policy == nil) != (we.Policy == nil) ||
+							ge.Policy != nil && (!ge.Policy.SameRule(*we.Policy) || ge.Policy.Description != we.Policy.Description) {
 							t.Errorf("%s %v entry %d = %+v %v %v, want %+v %v %v", want.ID, d, j, ge.Origin, ge.Source, ge.Policy, we.Origin, we.Source, we.Policy)
 						}
 					}
@@ -250,7 +251,7 @@ func TestEncodeAddressSets(t *testing.T) {
 	none, _ := rules.Split(rules.Source{Kind: rules.SourceSecurityGroup, ID: empty}, new(netipx.IPSetBuilder))
 	entry := func(i int, ref string, a rules.Addresses) rules.Entry {
 		peer, _ := policy.ReferencePeer(policy.PeerSecurityGroup, ref)
-		e, err := rules.PolicyEntry(policy.Ingress, id(policy.PrefixSecurityGroup, 0), i, policy.Policy{Protocol: policy.TCP, Ports: policy.MustParsePortSet("22"), Peer: peer, Action: policy.Accept}, nil, a)
+		e, err := rules.PolicyEntry(policy.Ingress, id(policy.PrefixSecurityGroup, 0), i, &policy.Policy{Protocol: policy.TCP, Ports: policy.MustParsePortSet("22"), Peer: peer, Action: policy.Accept}, nil, a)
 		if err != nil {
 			t.Fatal(err)
 		}

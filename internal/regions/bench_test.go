@@ -67,7 +67,7 @@ func classbenchList(tb testing.TB, rs []eval.Rule) (rules.List, []eval.Rule) {
 			action = policy.Drop
 		}
 		p := policy.Policy{Protocol: proto, Ports: ports, Peer: policy.CIDRPeer(r.Src), Action: action}
-		e, err := rules.PolicyEntry(policy.Ingress, "sg-0000cb00", i, p, nil, rules.Addresses{})
+		e, err := rules.PolicyEntry(policy.Ingress, "sg-0000cb00", i, &p, nil, rules.Addresses{})
 		if err != nil {
 			tb.Fatalf("rule %d: %v", i, err)
 		}
@@ -127,7 +127,7 @@ func rangeList(tb testing.TB, policies []string) rules.List {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, p, nil, a)
+		e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, &p, nil, a)
 		if err != nil {
 			tb.Fatal(err)
 		}

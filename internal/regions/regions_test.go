@@ -32,7 +32,7 @@ func list(tb testing.TB, policies ...string) rules.List {
 	tb.Helper()
 	l := rules.List{Direction: policy.Ingress}
 	for i, s := range policies {
-		e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, pol(s), nil, rules.Addresses{})
+		e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, new(pol(s)), nil, rules.Addresses{})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func randomEntries(rng *rand.Rand, dir policy.Direction, n int) []rules.Entry {
 			}
 			p = pol(fmt.Sprintf("%s %s %s %s", action, proto, ports, peer))
 		}
-		e, err := rules.PolicyEntry(dir, "sg-0000list", i, p, services, addrs)
+		e, err := rules.PolicyEntry(dir, "sg-0000list", i, &p, services, addrs)
 		if err != nil {
 			panic(err)
 		}

@@ -58,7 +58,7 @@ func list(tb testing.TB, dir policy.Direction, platform []rules.Entry, m members
 					tb.Fatal(err)
 				}
 			}
-			e, err := rules.PolicyEntry(dir, g.id, i, p, nil, a)
+			e, err := rules.PolicyEntry(dir, g.id, i, &p, nil, a)
 			if err != nil {
 				tb.Fatal(err)
 			}
