@@ -70,6 +70,11 @@ type HostInstance struct {
 	Ipv6Addresses      []string   `json:"Ipv6Addresses"`
 	Ingress            []HostRule `json:"Ingress"`
 	Egress             []HostRule `json:"Egress"`
+	// FlushConnections: a write since the revision the agent held asked
+	// for the instance's existing connections that these rules no longer
+	// admit to be cut (its FlushConnections field); the agent deletes
+	// exactly those connection tracking entries once it has applied them.
+	FlushConnections bool `json:"FlushConnections,omitempty"`
 }
 
 // HostAddressSet is a named address set: Id is the security group

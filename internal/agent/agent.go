@@ -57,6 +57,9 @@ type Options struct {
 	DriftInterval, ReportInterval, WatchWait time.Duration
 	Logger                                   *slog.Logger
 	Metrics                                  *Metrics // nil: none
+	// Conntrack cuts the connections a write asks to flush; nil cuts
+	// none (and reports so).
+	Conntrack Conntrack
 }
 
 // Agent enforces one host's desired state. Run it once.
@@ -334,6 +337,45 @@ func (a *Agent) apply(ctx context.Context, s wire.HostState, force bool) error {
 		}
 	}
 	a.log.Info("applied", "revision", s.Revision, "instances", len(s.Instances), "took", time.Since(t0))
+	if force {
+		return nil // drift repair and restore cut nothing: the write's agent run did
+	}
+	if err := a.flush(ctx, s, next.decoded); err != nil {
+		a.log.Error("flush connections", "err", err)
+		a.errs = append(a.errs, hostError("", err.Error()))
+	}
+	return nil
+}
+
+// flush deletes the connection tracking entries of the instances whose
+// state asks for it that the rules just applied no longer admit.
+func (a *Agent) flush(ctx context.Context, s wire.HostState, dec hoststate.State) error {
+	only := map[string]bool{}
+	for _, in := range s.Instances {
+		if in.FlushConnections {
+			only[in.InstanceId] = true
+		}
+	}
+	if len(only) == 0 {
+		return nil
+	}
+	if a.o.Conntrack == nil {
+		return errors.New("connections were asked to be cut, and this agent has no connection tracking access")
+	}
+	flows, err := a.o.Conntrack.List(ctx)
+	if err != nil {
+		return err
+	}
+	cut, err := flushable(flows, dec.Instances, only)
+	if err != nil {
+		return err
+	}
+	for _, f := range cut {
+		if err := a.o.Conntrack.Delete(ctx, f); err != nil {
+			return err
+		}
+	}
+	a.log.Info("cut connections no longer admitted", "revision", s.Revision, "connections", len(cut))
 	return nil
 }
 

@@ -88,6 +88,7 @@ filter table and outbound after it.`,
 			} else if o.Kernel, err = agent.NewKernel(); err != nil {
 				return err
 			}
+			o.Conntrack = agent.ConntrackTool{}
 			if metrics == "" {
 				metrics = g.env(envMetricsListen)
 			}
