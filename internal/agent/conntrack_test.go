@@ -60,7 +60,7 @@ func TestFlushable(t *testing.T) {
 	flows := []Flow{
 		{Proto: 6, Src: ip("198.51.100.7"), Dst: ip("10.0.1.2"), SrcPort: 40000, DstPort: 22, hasPorts: true}, // a's ingress: 22 no longer admitted
 		{Proto: 6, Src: ip("198.51.100.7"), Dst: ip("10.0.1.2"), SrcPort: 40001, DstPort: 80, hasPorts: true}, // admitted
-		{Proto: 1, Src: ip("10.0.1.2"), Dst: ip("198.51.100.7")},                                             // a's egress: admitted
+		{Proto: 1, Src: ip("10.0.1.2"), Dst: ip("198.51.100.7")},                                              // a's egress: admitted
 		{Proto: 6, Src: ip("198.51.100.7"), Dst: ip("10.0.2.2"), SrcPort: 40002, DstPort: 22, hasPorts: true}, // b: not asked
 	}
 	cut, err := flushable(flows, []hoststate.Instance{a, b}, map[string]bool{a.ID: true})
