@@ -37,7 +37,8 @@ type Options struct {
 	UplinkIfName string
 	// InternetPrefixes are extra IPv4 or IPv6 prefixes owned by the internet
 	// namespace: the host routes them there and the internet namespace treats
-	// every address in them as local, so sockets can bind to any of them (for
+	// every address in them as local (a local route on lo, and for IPv6
+	// net.ipv6.ip_nonlocal_bind=1), so sockets can bind to any of them (for
 	// example 198.51.100.0/24 and 2001:db8:f::/64).
 	InternetPrefixes []netip.Prefix
 	// Prefix starts every namespace name; empty means a fresh random token.
@@ -432,6 +433,13 @@ func setupLeaf(ns NS, ifName string, a4 netip.Addr, p4 netip.Prefix, gw4 netip.A
 	}
 	for _, p := range local {
 		lines = append(lines, fmt.Sprintf("route add local %s dev lo", p))
+		if p.Addr().Is6() {
+			// IPv6 binds only to configured addresses, a local route is not
+			// enough as it is for IPv4.
+			if err := Sysctl(ns, "net.ipv6.ip_nonlocal_bind", "1"); err != nil {
+				return err
+			}
+		}
 	}
 	return ipBatch(ns, lines)
 }
