@@ -397,13 +397,13 @@ func measureIperf3(o RateOptions) (Rate, error) {
 
 // iperfResult is the part of `iperf3 -J` output MeasureRate reads.
 type iperfResult struct {
-		End struct {
-			Sum struct {
-				Seconds     float64 `json:"seconds"`
-				Packets     *uint64 `json:"packets"`
-				LostPackets *uint64 `json:"lost_packets"`
-			} `json:"sum"`
-		} `json:"end"`
+	End struct {
+		Sum struct {
+			Seconds     float64 `json:"seconds"`
+			Packets     *uint64 `json:"packets"`
+			LostPackets *uint64 `json:"lost_packets"`
+		} `json:"sum"`
+	} `json:"end"`
 	Error string `json:"error"`
 }
 

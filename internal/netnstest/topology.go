@@ -140,7 +140,7 @@ func New(t testing.TB, opts Options) *Topology {
 	if err != nil {
 		t.Fatalf("netnstest: %v", err)
 	}
-	sweepStale()
+	sweepStale(staleAge)
 	t.Cleanup(func() {
 		if err := tp.destroy(); err != nil {
 			t.Errorf("netnstest: tear down %s: %v", tp.Prefix, err)
@@ -468,9 +468,10 @@ func removeNS(ns NS) error {
 const staleAge = time.Minute
 
 // sweepStale removes namespaces with a generated prefix whose creating
-// process no longer runs (a crashed or killed earlier run). Failures are
-// ignored: a leftover namespace never breaks a run, since names are unique.
-func sweepStale() {
+// process no longer runs (a crashed or killed earlier run) and that are at
+// least minAge old. Failures are ignored: a leftover namespace never breaks
+// a run, since names are unique.
+func sweepStale(minAge time.Duration) {
 	entries, err := os.ReadDir(netnsDir)
 	if err != nil {
 		return
@@ -484,7 +485,7 @@ func sweepStale() {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || time.Since(info.ModTime()) < staleAge {
+		if err != nil || time.Since(info.ModTime()) < minAge {
 			continue
 		}
 		_ = removeNS(NS(e.Name()))

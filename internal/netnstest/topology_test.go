@@ -1,7 +1,10 @@
 package netnstest
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 )
@@ -88,5 +91,74 @@ func TestProbesReportRefusedAndTimedOut(t *testing.T) {
 	nowhere := addr("192.0.2.9")
 	if got, err := Ping(i1.NS, nowhere, 300*time.Millisecond); err != nil || got != Unreachable {
 		t.Errorf("Ping(%v) = %v, %v; want unreachable (host has no route)", nowhere, got, err)
+	}
+}
+
+func TestNewReplacesLeftoverOfCrashedRun(t *testing.T) {
+	Require(t)
+	t.Parallel()
+	prefix := fmt.Sprintf("ntfixed%d", os.Getpid())
+	// A crashed run with the same prefix left its host namespace, with an
+	// interface of the name New is about to create.
+	left := NS(prefix + "-host")
+	if err := runIP("netns", "add", string(left)); err != nil {
+		t.Fatal(err)
+	}
+	if err := runIP("-n", string(left), "link", "add", "tap1", "type", "veth", "peer", "name", "old"); err != nil {
+		t.Fatal(err)
+	}
+	tp := New(t, Options{Prefix: prefix})
+	if got, err := Ping(tp.Instance(1).NS, tp.Internet.Addr4, probeTimeout); err != nil || got != Reached {
+		t.Errorf("Ping through the rebuilt topology = %v, %v; want reached", got, err)
+	}
+}
+
+func TestSweepRemovesNamespacesOfDeadRuns(t *testing.T) {
+	Require(t)
+	// Pid 1 runs; no pid is above the kernel's maximum of 4194304.
+	dead, live := NS("nt999999999x00beef-host"), NS("nt1x00beef-host")
+	for _, ns := range []NS{dead, live} {
+		if err := runIP("netns", "add", string(ns)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = removeNS(ns) })
+	}
+	sweepStale(0)
+	if _, err := os.Stat(dead.Path()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("namespace %s of a dead process survived the sweep (stat: %v)", dead, err)
+	}
+	if _, err := os.Stat(live.Path()); err != nil {
+		t.Errorf("namespace %s of a live process was swept: %v", live, err)
+	}
+}
+
+func TestOptionsRejectBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"too many instances", Options{Instances: MaxInstances + 1}},
+		{"negative instances", Options{Instances: -1}},
+		{"name count", Options{Instances: 2, HostIfNames: []string{"tap1"}}},
+		{"long interface name", Options{HostIfNames: []string{"averyverylongname"}}},
+		{"duplicate interface name", Options{Instances: 2, HostIfNames: []string{"a", "a"}}},
+		{"uplink clash", Options{HostIfNames: []string{"uplink"}}},
+		{"bad prefix", Options{Prefix: "Has/Slash"}},
+		{"host bits", Options{InternetPrefixes: []netip.Prefix{pfx("198.51.100.1/24")}}},
+		{"overlap", Options{InternetPrefixes: []netip.Prefix{pfx("10.1.0.0/16")}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tp, err := plan(tc.o); err == nil {
+				t.Errorf("plan(%+v) = %+v, want an error", tc.o, tp)
+			}
+		})
+	}
+	tp, err := plan(Options{Instances: 3, HostIfNames: []string{"vm-a", "vm-b", "vm-c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := tp.Instance(3); in.HostIf != "vm-c" || in.Addr4 != addr("10.1.3.2") || in.Gateway6 != addr("fd00:1:3::1") {
+		t.Errorf("instance 3 = %+v", in)
 	}
 }
