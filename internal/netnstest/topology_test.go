@@ -104,6 +104,7 @@ func TestNewReplacesLeftoverOfCrashedRun(t *testing.T) {
 	if err := runIP("netns", "add", string(left)); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = removeNS(left) })
 	if err := runIP("-n", string(left), "link", "add", "tap1", "type", "veth", "peer", "name", "old"); err != nil {
 		t.Fatal(err)
 	}
