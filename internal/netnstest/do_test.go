@@ -1,8 +1,13 @@
 package netnstest
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -62,5 +67,48 @@ func TestDoKeepsThreadsApart(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestDoRunsCommandsInTheNamespace(t *testing.T) {
+	t.Parallel()
+	tp := New(t, Options{HostIfNames: []string{"vm-one"}})
+	var out []byte
+	err := Do(tp.Host, func() error {
+		// A child forked from the switched thread inherits its namespace.
+		var err error
+		out, err = exec.Command("ip", "-o", "link", "show", "vm-one").CombinedOutput()
+		return err
+	})
+	if err != nil || !strings.Contains(string(out), "vm-one") {
+		t.Errorf("ip link show vm-one inside Do = %q, %v; want the host namespace's interface", out, err)
+	}
+	if _, err := exec.Command("ip", "link", "show", "vm-one").CombinedOutput(); err == nil {
+		t.Errorf("vm-one is visible outside the host namespace")
+	}
+}
+
+func TestDoReportsErrorsAndPanics(t *testing.T) {
+	t.Parallel()
+	tp := New(t, Options{})
+	for _, ns := range []NS{"", "a/b", NS("ntnone" + strconv.Itoa(os.Getpid()))} {
+		if err := Do(ns, func() error { return nil }); err == nil {
+			t.Errorf("Do(%q) succeeded, want an error", ns)
+		}
+	}
+	want := errors.New("inner")
+	if err := Do(tp.Host, func() error { return want }); !errors.Is(err, want) {
+		t.Errorf("Do returned %v, want %v", err, want)
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want the panic of fn", v)
+			}
+		}()
+		_ = Do(tp.Host, func() error { panic("boom") })
+	}()
+	if err := Do(tp.Host, func() error { runtime.Goexit(); return nil }); err == nil {
+		t.Errorf("Do with runtime.Goexit in fn succeeded, want an error")
 	}
 }

@@ -16,6 +16,9 @@ table inet t {
 		ct state established,related accept
 		oifname "tap1" tcp dport 22 counter drop comment "ssh"
 		oifname "tap1" tcp dport 80 counter accept comment "http"
+		oifname "tap1" tcp dport 23 reject with icmpx admin-prohibited
+		oifname "tap1" udp dport 24 reject
+		oifname "tap1" meta l4proto { icmp, ipv6-icmp } drop
 	}
 }
 `
@@ -36,6 +39,15 @@ func TestNftRulesetDropsSSHButNotHTTP(t *testing.T) {
 		}
 		if got, err := DialTCP(i2.NS, netip.AddrPortFrom(dst, 80), probeTimeout); err != nil || got != Reached {
 			t.Errorf("DialTCP(%v port 80) = %v, %v; want reached", dst, got, err)
+		}
+		if got, err := DialTCP(i2.NS, netip.AddrPortFrom(dst, 23), probeTimeout); err != nil || got != Unreachable {
+			t.Errorf("DialTCP(%v port 23) = %v, %v; want unreachable (rejected)", dst, got, err)
+		}
+		if got, err := UDPRoundTrip(i2.NS, netip.AddrPortFrom(dst, 24), []byte("x"), probeTimeout); err != nil || got != Refused {
+			t.Errorf("UDPRoundTrip(%v port 24) = %v, %v; want refused (rejected)", dst, got, err)
+		}
+		if got, err := Ping(i2.NS, dst, 300*time.Millisecond); err != nil || got != TimedOut {
+			t.Errorf("Ping(%v) = %v, %v; want timed-out (dropped)", dst, got, err)
 		}
 	}
 	rs, err := NftJSON(tp.Host)
