@@ -1,13 +1,3 @@
-// Package netnstest builds throwaway network topologies out of Linux network
-// namespaces for integration tests that need real packets: a host namespace
-// routing between instance namespaces and an internet namespace, sockets
-// opened inside any of them from the test process, raw packet injection with
-// arbitrary source addresses, nftables and conntrack inspection, and
-// packet-rate measurement through the host's forward path.
-//
-// Everything needs root and the iproute2 and nftables tools. Without them a
-// test calling New or Require is skipped, unless PALISADE_KERNEL_TESTS=1, in
-// which case it fails.
 package netnstest
 
 import (

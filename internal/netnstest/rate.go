@@ -19,10 +19,13 @@ import (
 
 // NoTrackTable is an nftables table that exempts every packet the host
 // receives from connection tracking (`notrack` at the raw priority of
-// prerouting). Load it beside a stateful ruleset before measuring a rate, so
-// that `ct state established accept` does not wave a flow's packets through
-// and every packet is classified by the rules under test; `ct state` of such
-// packets is "untracked". A ruleset loaded with `flush ruleset` removes it.
+// prerouting); `ct state` of such packets is "untracked". The measured flow
+// needs no such help to be classified packet by packet: it is one-way, so
+// conntrack keeps it in state new and `ct state established accept` never
+// waves it through. Load NoTrackTable beside the ruleset under test to leave
+// conntrack's own per-packet cost out of a measurement, or when the receiver
+// namespace answers the flow. A ruleset loaded with `flush ruleset` removes
+// it.
 const NoTrackTable = `table inet netnstest_notrack {
 	chain prerouting {
 		type filter hook prerouting priority raw; policy accept;
@@ -79,8 +82,10 @@ type RateOptions struct {
 	// Warmup runs before the window opens (200ms when zero; RateGo only).
 	Warmup time.Duration
 	// Flows is the number of distinct source ports the Go sender rotates
-	// over (1 when zero, at most 1024). Conntrack still matches every packet
-	// after a flow's first one: use a stateless ruleset or NoTrackTable.
+	// over (1 when zero, at most 1024), to spread the flow over conntrack
+	// entries and set elements. Nothing answers the flow, so conntrack keeps
+	// it in state new and every packet goes through the rules; see
+	// NoTrackTable.
 	Flows int
 	// Senders is the number of sending threads of the Go sender (1 when
 	// zero, at most Flows); each rotates over its share of the flows.
@@ -148,7 +153,8 @@ func (o RateOptions) withDefaults() (RateOptions, error) {
 // Rate is the outcome of one measurement.
 type Rate struct {
 	// Sent is the number of datagrams the sender handed to the kernel during
-	// the window; Received the number the receiver read in it.
+	// the window; Received the number the receiver read in it. Received can
+	// exceed Sent by the packets in flight when the window opened.
 	Sent, Received uint64
 	// Elapsed is the window's measured length.
 	Elapsed time.Duration

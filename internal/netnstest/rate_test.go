@@ -178,3 +178,51 @@ func TestRateLinearChainVersusVerdictMap(t *testing.T) {
 		t.Errorf("verdict map: %.0f pps, want at least five times the linear chain's %.0f", vm, lin)
 	}
 }
+
+// TestRateFlowIsClassifiedEveryPacket checks that a stateful ruleset sees
+// every packet of the one-way measured flow, which conntrack never marks
+// established, and that NoTrackTable takes the flow out of conntrack.
+func TestRateFlowIsClassifiedEveryPacket(t *testing.T) {
+	t.Parallel()
+	tp := newTopology(t)
+	i1, i2 := tp.Instance(1), tp.Instance(2)
+	const stateful = `flush ruleset
+table inet t {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related counter accept comment "established"
+		ct state new udp dport 5201 counter accept comment "new"
+		ct state untracked udp dport 5201 counter accept comment "untracked"
+	}
+}
+`
+	o := RateOptions{From: i1.NS, To: i2.NS, Dst: i2.Addr4, Duration: 300 * time.Millisecond, Flows: 4}
+	for _, tc := range []struct {
+		name, script, counted string
+	}{
+		{"tracked", stateful, "new"},
+		{"notrack", stateful + NoTrackTable, "untracked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := LoadNft(tp.Host, tc.script); err != nil {
+				t.Fatal(err)
+			}
+			r, err := MeasureRate(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]uint64{}
+			rs, err := NftJSON(tp.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rule := range rs.Chain("inet", "t", "forward").Rules {
+				got[rule.Comment] = rule.Packets()
+			}
+			t.Logf("%v, counters %v", r, got)
+			if r.Received == 0 || got[tc.counted] < r.Received || got["established"] != 0 {
+				t.Errorf("counters %v after %v; want %q to count at least every received packet, none established", got, r, tc.counted)
+			}
+		})
+	}
+}
