@@ -18,6 +18,7 @@ import (
 	"github.com/palisade-sg/palisade/internal/api"
 	"github.com/palisade-sg/palisade/internal/cli"
 	"github.com/palisade-sg/palisade/internal/netnstest"
+	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
@@ -372,6 +373,36 @@ func TestKernelEnforcement(t *testing.T) {
 		// Outbound TCP 25 is blocked for a new account, whatever the group says.
 		probe{"outbound SMTP, blocked by the platform", ins1.NS, netip.Addr{}, "tcp", netip.AddrPortFrom(ip("198.51.100.10"), 25), netnstest.TimedOut},
 	)
+
+	// Per-policy counters, summed by the server from the agent's reports,
+	// count the packets sent: each DNS query is a new flow, classified once.
+	dnsCount := func() int64 {
+		var n int64
+		if err := f.st.View(context.Background(), func(tx store.Tx) error {
+			cs, err := tx.GroupCounters(context.Background(), allow)
+			for _, c := range cs {
+				if c.InstanceID == f.ins[0] && c.Direction == policy.Ingress && c.PolicyIndex == 4 {
+					n += c.Packets
+				}
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := dnsCount()
+	const queries = 7
+	for range queries {
+		if r, err := netnstest.UDPRoundTripFrom(inet, netip.AddrPortFrom(ip("198.51.100.10"), 0), netip.AddrPortFrom(ins1.Addr4, 53), []byte("q"), time.Second); err != nil || r != netnstest.Reached {
+			t.Fatalf("DNS query: %v %v", r, err)
+		}
+	}
+	within(t, 3*time.Second, "the counter of the DNS policy", func() bool { return dnsCount() >= before+queries })
+	time.Sleep(400 * time.Millisecond) // two more reports
+	if got := dnsCount(); got != before+queries {
+		t.Errorf("the DNS policy counted %d packets, want %d", got-before, queries)
+	}
 
 	// The account lifts the block: SMTP passes.
 	must[*wire.UnblockPort25Response](t, "UnblockPort25")(f.admin.UnblockPort25(context.Background(), &wire.UnblockPort25Request{}))
