@@ -112,6 +112,12 @@ func newFleet(t *testing.T) *fleet {
 	return f
 }
 
+// hostClient is a client with the host's credential.
+func (f *fleet) hostClient() *client.Client {
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: f.dialHost}}
+	return client.New(f.endpoint, f.hostKey[0], f.hostKey[1], "").WithHTTPClient(hc)
+}
+
 // dialHost dials inside the host namespace, where the server listens.
 func (f *fleet) dialHost(ctx context.Context, network, addr string) (net.Conn, error) {
 	var c net.Conn
