@@ -109,6 +109,9 @@ const (
 	ActionDescribeHostState = "DescribeHostState"
 	ActionWatchHostState    = "WatchHostState"
 	ActionReportHostStatus  = "ReportHostStatus"
+
+	// How far changes have reached the hosts.
+	ActionDescribeSecurityGroupPropagation = "DescribeSecurityGroupPropagation"
 )
 
 // Action is one action served: its name and the service it belongs to.
@@ -144,6 +147,7 @@ func Actions() []Action {
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
+		ActionDescribeSecurityGroupPropagation,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

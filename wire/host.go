@@ -168,3 +168,37 @@ type ReportHostStatusRequest struct {
 
 // ReportHostStatusResponse is the response of ReportHostStatus.
 type ReportHostStatusResponse EmptyResponse
+
+// DescribeSecurityGroupPropagationRequest is the request of
+// DescribeSecurityGroupPropagation: the caller's groups to report on.
+type DescribeSecurityGroupPropagationRequest struct {
+	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
+}
+
+// HostLag is a host that has not reported applying a revision: the
+// revision it last reported applying, absent when its agent never
+// reported.
+type HostLag struct {
+	HostId          string `json:"HostId"`
+	AppliedRevision *int64 `json:"AppliedRevision,omitempty"`
+}
+
+// SecurityGroupPropagation is how far a group's last change has reached
+// the hosts it affects: Revision is the revision of that change (0 when it
+// is older than the change feed keeps), AffectedHosts how many hosts have
+// an instance whose rules depend on the group, AppliedHosts how many of
+// them have reported applying Revision, and Laggards the others.
+type SecurityGroupPropagation struct {
+	SecurityGroupId string    `json:"SecurityGroupId"`
+	Revision        int64     `json:"Revision"`
+	AffectedHosts   uint64    `json:"AffectedHosts"`
+	AppliedHosts    uint64    `json:"AppliedHosts"`
+	Laggards        []HostLag `json:"Laggards"`
+}
+
+// DescribeSecurityGroupPropagationResponse is the response of
+// DescribeSecurityGroupPropagation, in request order.
+type DescribeSecurityGroupPropagationResponse struct {
+	PropagationSet []SecurityGroupPropagation `json:"PropagationSet"`
+	RequestId      string                     `json:"RequestId,omitempty"`
+}
