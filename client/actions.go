@@ -288,3 +288,10 @@ func (c *Client) ReportHostStatus(ctx context.Context, req *wire.ReportHostStatu
 func (c *Client) DescribeSecurityGroupPropagation(ctx context.Context, req *wire.DescribeSecurityGroupPropagationRequest) (*wire.DescribeSecurityGroupPropagationResponse, error) {
 	return invoke[wire.DescribeSecurityGroupPropagationResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupPropagation, req)
 }
+
+// DescribeSecurityGroupPolicyStatistics calls Palisade's action
+// DescribeSecurityGroupPolicyStatistics: the hosts' hit counts of each
+// policy of a group.
+func (c *Client) DescribeSecurityGroupPolicyStatistics(ctx context.Context, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (*wire.DescribeSecurityGroupPolicyStatisticsResponse, error) {
+	return invoke[wire.DescribeSecurityGroupPolicyStatisticsResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupPolicyStatistics, req)
+}

@@ -388,6 +388,21 @@ func TestReportHostStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The group's statistics: every policy, summed over hosts.
+	stats := must[*wire.DescribeSecurityGroupPolicyStatisticsResponse](t, "DescribeSecurityGroupPolicyStatistics")(e.admin.DescribeSecurityGroupPolicyStatistics(ctx,
+		&wire.DescribeSecurityGroupPolicyStatisticsRequest{SecurityGroupId: wire.NewString(web)}))
+	if len(stats.StatisticSet) != 1 {
+		t.Fatalf("DescribeSecurityGroupPolicyStatistics = %+v, want one policy", stats)
+	}
+	if s := stats.StatisticSet[0]; s.Direction != "INGRESS" || s.PolicyIndex != 0 || s.Packets != 30 || s.Bytes != 3000 || s.Hosts != 1 || s.Since == "" || s.Until == "" {
+		t.Errorf("statistics of %s policy 0 = %+v, want 30 packets, 3000 bytes from one host", web, s)
+	}
+	_, err = e.hosts[0].DescribeSecurityGroupPolicyStatistics(ctx, &wire.DescribeSecurityGroupPolicyStatisticsRequest{SecurityGroupId: wire.NewString(web)})
+	wantCode(t, "statistics by a host", err, "UnauthorizedOperation")
+	// Another host cannot report on this host's instance.
+	_, err = e.hosts[1].ReportHostStatus(ctx, &wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(rev), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z"), Counters: counter(1000, 1000)})
+	wantCode(t, "counters of another host's instance", err, "InvalidParameterValue.Malformed")
+
 	for _, tt := range []struct {
 		name string
 		req  wire.ReportHostStatusRequest

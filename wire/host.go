@@ -202,3 +202,32 @@ type DescribeSecurityGroupPropagationResponse struct {
 	PropagationSet []SecurityGroupPropagation `json:"PropagationSet"`
 	RequestId      string                     `json:"RequestId,omitempty"`
 }
+
+// DescribeSecurityGroupPolicyStatisticsRequest is the request of
+// DescribeSecurityGroupPolicyStatistics.
+type DescribeSecurityGroupPolicyStatisticsRequest struct {
+	SecurityGroupId *String `json:"SecurityGroupId,omitzero"`
+}
+
+// PolicyStatistic is the hit count of one policy: the packets and bytes
+// the hosts' agents counted for its Direction and PolicyIndex, summed over
+// hosts, from Since to Until ("2006-01-02 15:04:05" UTC, "" when no host
+// counted it), and how many Hosts counted it.
+type PolicyStatistic struct {
+	Direction   string `json:"Direction"`
+	PolicyIndex int    `json:"PolicyIndex"`
+	Packets     int64  `json:"Packets"`
+	Bytes       int64  `json:"Bytes"`
+	Hosts       uint64 `json:"Hosts"`
+	Since       string `json:"Since"`
+	Until       string `json:"Until"`
+}
+
+// DescribeSecurityGroupPolicyStatisticsResponse is the response of
+// DescribeSecurityGroupPolicyStatistics: every policy of the group,
+// ingress then egress, in index order.
+type DescribeSecurityGroupPolicyStatisticsResponse struct {
+	SecurityGroupId string            `json:"SecurityGroupId"`
+	StatisticSet    []PolicyStatistic `json:"StatisticSet"`
+	RequestId       string            `json:"RequestId,omitempty"`
+}

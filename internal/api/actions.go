@@ -133,7 +133,8 @@ func actions() map[string]action {
 		wire.ActionWatchHostState:    hostAct(read, (*handler).watchHostState),
 		wire.ActionReportHostStatus:  hostAct(write, (*handler).reportHostStatus),
 
-		wire.ActionDescribeSecurityGroupPropagation: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPropagation),
+		wire.ActionDescribeSecurityGroupPropagation:      act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPropagation),
+		wire.ActionDescribeSecurityGroupPolicyStatistics: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPolicyStatistics),
 	}
 }
 

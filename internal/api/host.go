@@ -216,3 +216,21 @@ func (h *handler) describeSecurityGroupPropagation(c *call, req *wire.DescribeSe
 	}
 	return out, nil
 }
+
+func (h *handler) describeSecurityGroupPolicyStatistics(c *call, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (any, error) {
+	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
+	if err != nil {
+		return nil, err
+	}
+	id = strings.TrimSpace(id)
+	stats, err := h.svc.DescribeSecurityGroupPolicyStatistics(c.ctx, c.caller, id)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.DescribeSecurityGroupPolicyStatisticsResponse{SecurityGroupId: id, StatisticSet: make([]wire.PolicyStatistic, len(stats))}
+	for i, s := range stats {
+		out.StatisticSet[i] = wire.PolicyStatistic{Direction: s.Direction.String(), PolicyIndex: s.PolicyIndex, Packets: s.Packets, Bytes: s.Bytes,
+			Hosts: uint64(s.Hosts), Since: vpcTime(s.Since), Until: vpcTime(s.Until)}
+	}
+	return out, nil
+}

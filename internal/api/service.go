@@ -69,6 +69,7 @@ type Service interface {
 	ReportHostStatus(ctx context.Context, c service.Caller, in service.HostReport) error
 	DescribeSecurityGroupPropagation(ctx context.Context, c service.Caller, ids []string) ([]service.GroupPropagation, error)
 	WaitApplied(ctx context.Context, c service.Caller, in service.WaitAppliedInput) error
+	DescribeSecurityGroupPolicyStatistics(ctx context.Context, c service.Caller, id string) ([]service.PolicyStatistics, error)
 }
 
 // The service must satisfy the interface.

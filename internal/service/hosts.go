@@ -362,6 +362,21 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 			}
 			return err
 		}
+		// A host reports on its own instances only.
+		checked := map[string]bool{}
+		for i, k := range in.Counters {
+			if checked[k.InstanceID] {
+				continue
+			}
+			checked[k.InstanceID] = true
+			ins, err := tx.GetInstance(ctx, k.InstanceID)
+			if errors.Is(err, store.ErrNotFound) || err == nil && ins.HostID != host {
+				return kernel.FieldError(fmt.Sprintf("Counters.%d.InstanceId", i), k.InstanceID, policy.Malformed, "is not an instance of host %s", host)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if err := tx.SetHostStatus(ctx, store.HostStatus{HostID: host, AppliedRevision: in.AppliedRevision, AgentStart: in.AgentStart, Reported: now, Errors: in.Errors}); err != nil {
 			return err
 		}

@@ -108,6 +108,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
 		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
 		{action: "DescribeSecurityGroupPropagation", params: set("SecurityGroupIds", []string{"sg-00000000"}), want: "ResourceNotFound", message: "sg-00000000"},
+		{action: "DescribeSecurityGroupPolicyStatistics", params: set(), want: "MissingParameter", message: "SecurityGroupId"},
 		{action: "ReportHostStatus", as: e.host, params: set("AppliedRevision", 1, "AgentStartTime", "noon"), want: "InvalidParameterValue.Malformed", message: "AgentStartTime"},
 
 		{action: "DescribeResourceTagsByResourceIds", params: set("ServiceType", "cvm", "ResourcePrefix", "sg", "ResourceIds", []string{g}, "Limit", 401),

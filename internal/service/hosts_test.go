@@ -1,0 +1,176 @@
+package service_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
+)
+
+// hostFixture is a service over a SQLite file with an account, the
+// platform and one host.
+type hostFixture struct {
+	path            string
+	svc             *service.Service
+	admin, platform service.Caller
+	host            service.Caller
+	hostID, account string
+}
+
+func newHostFixture(t *testing.T) *hostFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &hostFixture{path: filepath.Join(t.TempDir(), "palisade.db")}
+	st, err := sqlite.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.svc = service.New(st, service.Options{})
+	a, err := f.svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := f.svc.CreatePlatformKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := f.svc.CreateHost(ctx, "hv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(id, region string) service.Caller {
+		cr, err := f.svc.LookupCredential(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Caller(region, "req")
+	}
+	f.admin, f.platform, f.host = lookup(a.SecretID, "ap-guangzhou"), lookup(pk.SecretID, "ap-guangzhou"), lookup(h.SecretID, "")
+	f.hostID, f.account = h.HostID, a.AccountID
+	return f
+}
+
+func (f *hostFixture) register(t *testing.T, name, ip string, groups ...string) string {
+	t.Helper()
+	ids, err := f.svc.RegisterInstances(context.Background(), f.platform, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
+		{InstanceName: name, Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{ip}, HostID: f.hostID, Interface: "tap-" + name, SecurityGroupIDs: groups},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids[0]
+}
+
+// TestHostStateUnresolvable: an instance whose lists do not resolve is not
+// dropped from its host's state but named, with the problem, in
+// Unresolvable; the others are served; and a change of its account wakes
+// a watch, since what it depends on is not known.
+func TestHostStateUnresolvable(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	ipm, err := f.svc.CreateAddressTemplate(ctx, f.admin, service.TemplateInput{Name: "office", Entries: []service.TemplateEntry{{Value: "192.0.2.0/24"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "bad", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 22 " + ipm.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "good", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 80 0.0.0.0/0")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := f.register(t, "broken", "10.0.0.1", bad.ID)
+	fine := f.register(t, "fine", "10.0.0.2", good.ID)
+
+	db, err := sql.Open("sqlite", f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `UPDATE templates SET entries = ? WHERE id = ?`, `[{"v":"192.0.2.0/33"}]`, ipm.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A write the feed records, so that nothing cached is reused.
+	if err := f.svc.AddPlatformAddress(ctx, netip.MustParsePrefix("169.254.0.53/32")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Instances) != 1 || st.Instances[0].ID != fine {
+		t.Errorf("Instances = %v, want only %s", st.Instances, fine)
+	}
+	if len(st.Unresolvable) != 1 || st.Unresolvable[0].InstanceID != broken || !strings.Contains(st.Unresolvable[0].Message, `"192.0.2.0/33"`) {
+		t.Errorf("Unresolvable = %+v, want %s naming the stored entry", st.Unresolvable, broken)
+	}
+
+	// Mending the template (a write of the account) wakes a watch.
+	done := make(chan service.HostWatch, 1)
+	go func() {
+		w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: st.Revision, Wait: 5 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- w
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if _, err := f.svc.CreateAddressTemplate(ctx, f.admin, service.TemplateInput{Name: "other", Entries: []service.TemplateEntry{{Value: "198.51.100.0/24"}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case w := <-done:
+		if !w.Changed || w.State == nil {
+			t.Errorf("WatchHostState after a write of the unresolvable instance's account = %+v, want Changed", w)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("WatchHostState did not wake on a write of the unresolvable instance's account")
+	}
+
+	// Other roles are refused.
+	var se *service.Error
+	if _, err := f.svc.DescribeHostState(ctx, f.admin); !errors.As(err, &se) || se.Kind != service.KindForbidden {
+		t.Errorf("DescribeHostState by an admin: %v, want KindForbidden", err)
+	}
+}
+
+// TestWatchHostStateExpiry: a policy that expires changes the lists without
+// a write, and the watch answers when it does.
+func TestWatchHostStateExpiry(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	temp := raw("ACCEPT TCP 22 0.0.0.0/0")
+	temp.ExpiresAt = time.Now().Add(1500 * time.Millisecond)
+	g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{temp, raw("ACCEPT TCP 80 0.0.0.0/0")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.register(t, "web", "10.0.0.1", g.ID)
+	st, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Instances[0].Ingress.Len(); n != 2 {
+		t.Fatalf("ingress before the expiry: %d entries, want 2", n)
+	}
+	start := time.Now()
+	w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: st.Revision, Wait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); !w.Changed || w.State == nil || d > 5*time.Second {
+		t.Fatalf("WatchHostState across an expiry = %+v after %v, want Changed at the expiry", w, d)
+	}
+	if in := w.State.Instances[0].Ingress; in.Len() != 1 || in.Entries[0].Origin.PolicyIndex != 1 {
+		t.Errorf("ingress after the expiry = %d entries, want only policy 1", in.Len())
+	}
+}
