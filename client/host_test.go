@@ -311,6 +311,20 @@ func TestWatchHostState(t *testing.T) {
 		t.Fatal("WatchHostState did not wake when an instance was placed on the host")
 	}
 
+	// A read after the changes: the current state, whether resolved again
+	// or kept from the last answer.
+	e.addPolicy(t, other, policyIn("ACCEPT", "TCP", "10443", "0.0.0.0/0", ""))
+	cur := must[*wire.DescribeHostStateResponse](t, "DescribeHostState")(e.hosts[0].DescribeHostState(ctx, nil))
+	if cur.Revision != rev+1 || !slices.Contains(instanceIDs(cur.HostState), spare) || len(cur.Instances[0].Ingress) != 3 {
+		t.Errorf("DescribeHostState = revision %d, %v, want revision %d with %s", cur.Revision, instanceIDs(cur.HostState), rev+1, spare)
+	}
+	e.addPolicy(t, web, policyIn("DROP", "UDP", "69", "0.0.0.0/0", ""))
+	cur = must[*wire.DescribeHostStateResponse](t, "DescribeHostState")(e.hosts[0].DescribeHostState(ctx, nil))
+	if cur.Revision != rev+2 || len(cur.Instances[0].Ingress) != 4 {
+		t.Errorf("DescribeHostState after a write to %s = revision %d, %d ingress rules, want revision %d with 4", web, cur.Revision, len(cur.Instances[0].Ingress), rev+2)
+	}
+	rev = cur.Revision
+
 	// The feed no longer holds the revision: resync with the whole state.
 	raw, err := sql.Open("sqlite", "file:"+e.path)
 	if err != nil {

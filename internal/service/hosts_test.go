@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
@@ -18,13 +20,14 @@ import (
 // platform and one host.
 type hostFixture struct {
 	path            string
+	st              store.Store
 	svc             *service.Service
 	admin, platform service.Caller
 	host            service.Caller
 	hostID, account string
 }
 
-func newHostFixture(t *testing.T) *hostFixture {
+func newHostFixture(t testing.TB) *hostFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &hostFixture{path: filepath.Join(t.TempDir(), "palisade.db")}
@@ -33,7 +36,7 @@ func newHostFixture(t *testing.T) *hostFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f.svc = service.New(st, service.Options{})
+	f.st, f.svc = st, service.New(st, service.Options{})
 	a, err := f.svc.CreateAccount(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +61,7 @@ func newHostFixture(t *testing.T) *hostFixture {
 	return f
 }
 
-func (f *hostFixture) register(t *testing.T, name, ip string, groups ...string) string {
+func (f *hostFixture) register(t testing.TB, name, ip string, groups ...string) string {
 	t.Helper()
 	ids, err := f.svc.RegisterInstances(context.Background(), f.platform, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
 		{InstanceName: name, Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{ip}, HostID: f.hostID, Interface: "tap-" + name, SecurityGroupIDs: groups},
@@ -172,5 +175,49 @@ func TestWatchHostStateExpiry(t *testing.T) {
 	}
 	if in := w.State.Instances[0].Ingress; in.Len() != 1 || in.Entries[0].Origin.PolicyIndex != 1 {
 		t.Errorf("ingress after the expiry = %d entries, want only policy 1", in.Len())
+	}
+}
+
+// BenchmarkDescribeHostState: the state of a host with 50 instances, each
+// bound to two of ten groups of 20 policies, a quarter of them referencing
+// another group: resolved (a fresh Service, as after a change that affects
+// the host) and cached (nothing affecting it changed).
+func BenchmarkDescribeHostState(b *testing.B) {
+	ctx := context.Background()
+	f := newHostFixture(b)
+	var groups []string
+	for g := range 10 {
+		var ps []service.PolicyInput
+		for i := range 20 {
+			if i%4 == 0 && len(groups) > 0 {
+				ps = append(ps, raw(fmt.Sprintf("ACCEPT TCP %d %s", 1000+i, groups[0])))
+				continue
+			}
+			ps = append(ps, raw(fmt.Sprintf("ACCEPT TCP %d 10.%d.%d.0/24", 1000+i, g, i)))
+		}
+		sg, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: fmt.Sprintf("g%d", g), Policies: &service.PolicySetInput{Ingress: ps}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups = append(groups, sg.ID)
+	}
+	for i := range 50 {
+		f.register(b, fmt.Sprintf("i%d", i), fmt.Sprintf("10.200.%d.%d", i/200, i%200+1), groups[i%10], groups[(i+3)%10])
+	}
+	for _, bc := range []struct {
+		name string
+		svc  func() *service.Service
+	}{
+		{"resolved", func() *service.Service { return service.New(f.st, service.Options{}) }},
+		{"cached", func() *service.Service { return f.svc }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				st, err := bc.svc().DescribeHostState(ctx, f.host)
+				if err != nil || len(st.Instances) != 50 {
+					b.Fatalf("DescribeHostState: %d instances, %v", len(st.Instances), err)
+				}
+			}
+		})
 	}
 }
