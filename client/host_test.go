@@ -374,7 +374,12 @@ func TestReportHostStatus(t *testing.T) {
 	}
 	report("2026-01-01T00:00:00Z", 10, 1000)
 	report("2026-01-01T00:00:00Z", 25, 2500) // the same run: cumulative
-	report("2026-01-01T01:00:00Z", 5, 500)   // restarted: from zero again
+	// Restarted: from zero again; one rule counted in two parts.
+	must[*wire.ReportHostStatusResponse](t, "ReportHostStatus")(e.hosts[0].ReportHostStatus(ctx, &wire.ReportHostStatusRequest{
+		AppliedRevision: wire.NewInt(rev), AgentStartTime: wire.NewString("2026-01-01T01:00:00Z"),
+		Errors:   []wire.HostError{{InstanceId: wire.NewString(a), Message: wire.NewString("interface tap-web-1 missing")}},
+		Counters: append(counter(2, 200), counter(3, 300)...),
+	}))
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		status, err := tx.GetHostStatus(ctx, e.hostIDs[0])
 		if err != nil {
@@ -422,6 +427,7 @@ func TestReportHostStatus(t *testing.T) {
 		req  wire.ReportHostStatusRequest
 		code string
 	}{
+		{"revision ahead", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(rev + 1000), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z")}, "InvalidParameterValue.Range"},
 		{"no revision", wire.ReportHostStatusRequest{AgentStartTime: wire.NewString("2026-01-01T00:00:00Z")}, "MissingParameter"},
 		{"bad start", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(1), AgentStartTime: wire.NewString("yesterday")}, "InvalidParameterValue.Malformed"},
 		{"negative counter", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(1), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z"), Counters: counter(-1, 0)}, "InvalidParameterValue.Range"},

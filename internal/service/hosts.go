@@ -439,12 +439,33 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 	if in.AgentStart.After(now.Add(maxClockAhead)) {
 		return kernel.FieldError("AgentStartTime", in.AgentStart.Format(time.RFC3339), policy.OutOfRange, "is in the future")
 	}
+	// Counters of one rule listed more than once (rules the agent counts
+	// apart, such as each platform address) are one counter: their sum.
+	counters := make([]HostCounter, 0, len(in.Counters))
+	at := map[store.CounterKey]int{}
+	for _, k := range in.Counters {
+		if i, ok := at[k.CounterKey]; ok {
+			counters[i].Packets += k.Packets
+			counters[i].Bytes += k.Bytes
+			continue
+		}
+		at[k.CounterKey] = len(counters)
+		counters = append(counters, k)
+	}
+	in.Counters = counters
 	return s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, host); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceHost, host)
 			}
 			return err
+		}
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		if in.AppliedRevision > head {
+			return kernel.FieldError("AppliedRevision", fmt.Sprint(in.AppliedRevision), policy.OutOfRange, "is ahead of the store's revision %d", head)
 		}
 		// A host reports on its own instances only.
 		checked := map[string]bool{}
