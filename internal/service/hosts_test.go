@@ -139,6 +139,20 @@ func TestHostStateUnresolvable(t *testing.T) {
 		t.Error("WatchHostState did not wake on a write of the unresolvable instance's account")
 	}
 
+	// The operator's host listing shows the agent's last report.
+	if err := f.svc.ReportHostStatus(ctx, f.host, service.HostReport{AppliedRevision: st.Revision, AgentStart: time.Now().Add(-time.Minute),
+		Errors: []service.HostError{{InstanceID: broken, Message: "keeping the last rules"}}}); err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := f.svc.ListHosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 1 || hosts[0].AppliedRevision == nil || *hosts[0].AppliedRevision != st.Revision || hosts[0].LastReportTime == nil ||
+		len(hosts[0].AgentErrors) != 1 || hosts[0].AgentErrors[0] != broken+": keeping the last rules" {
+		t.Errorf("ListHosts = %+v, want the report of revision %d", hosts, st.Revision)
+	}
+
 	// Other roles are refused.
 	var se *service.Error
 	if _, err := f.svc.DescribeHostState(ctx, f.admin); !errors.As(err, &se) || se.Kind != service.KindForbidden {
