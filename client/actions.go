@@ -281,3 +281,17 @@ func (c *Client) WatchHostState(ctx context.Context, req *wire.WatchHostStateReq
 func (c *Client) ReportHostStatus(ctx context.Context, req *wire.ReportHostStatusRequest) (*wire.ReportHostStatusResponse, error) {
 	return invoke[wire.ReportHostStatusResponse](ctx, c, wire.ServicePalisade, wire.ActionReportHostStatus, req)
 }
+
+// DescribeSecurityGroupPropagation calls Palisade's action
+// DescribeSecurityGroupPropagation: how far each group's last change has
+// reached the hosts it affects.
+func (c *Client) DescribeSecurityGroupPropagation(ctx context.Context, req *wire.DescribeSecurityGroupPropagationRequest) (*wire.DescribeSecurityGroupPropagationResponse, error) {
+	return invoke[wire.DescribeSecurityGroupPropagationResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupPropagation, req)
+}
+
+// DescribeSecurityGroupPolicyStatistics calls Palisade's action
+// DescribeSecurityGroupPolicyStatistics: the hosts' hit counts of each
+// policy of a group.
+func (c *Client) DescribeSecurityGroupPolicyStatistics(ctx context.Context, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (*wire.DescribeSecurityGroupPolicyStatisticsResponse, error) {
+	return invoke[wire.DescribeSecurityGroupPolicyStatisticsResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupPolicyStatistics, req)
+}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,6 +311,20 @@ func TestWatchHostState(t *testing.T) {
 		t.Fatal("WatchHostState did not wake when an instance was placed on the host")
 	}
 
+	// A read after the changes: the current state, whether resolved again
+	// or kept from the last answer.
+	e.addPolicy(t, other, policyIn("ACCEPT", "TCP", "10443", "0.0.0.0/0", ""))
+	cur := must[*wire.DescribeHostStateResponse](t, "DescribeHostState")(e.hosts[0].DescribeHostState(ctx, nil))
+	if cur.Revision != rev+1 || !slices.Contains(instanceIDs(cur.HostState), spare) || len(cur.Instances[0].Ingress) != 3 {
+		t.Errorf("DescribeHostState = revision %d, %v, want revision %d with %s", cur.Revision, instanceIDs(cur.HostState), rev+1, spare)
+	}
+	e.addPolicy(t, web, policyIn("DROP", "UDP", "69", "0.0.0.0/0", ""))
+	cur = must[*wire.DescribeHostStateResponse](t, "DescribeHostState")(e.hosts[0].DescribeHostState(ctx, nil))
+	if cur.Revision != rev+2 || len(cur.Instances[0].Ingress) != 4 {
+		t.Errorf("DescribeHostState after a write to %s = revision %d, %d ingress rules, want revision %d with 4", web, cur.Revision, len(cur.Instances[0].Ingress), rev+2)
+	}
+	rev = cur.Revision
+
 	// The feed no longer holds the revision: resync with the whole state.
 	raw, err := sql.Open("sqlite", "file:"+e.path)
 	if err != nil {
@@ -359,7 +374,12 @@ func TestReportHostStatus(t *testing.T) {
 	}
 	report("2026-01-01T00:00:00Z", 10, 1000)
 	report("2026-01-01T00:00:00Z", 25, 2500) // the same run: cumulative
-	report("2026-01-01T01:00:00Z", 5, 500)   // restarted: from zero again
+	// Restarted: from zero again; one rule counted in two parts.
+	must[*wire.ReportHostStatusResponse](t, "ReportHostStatus")(e.hosts[0].ReportHostStatus(ctx, &wire.ReportHostStatusRequest{
+		AppliedRevision: wire.NewInt(rev), AgentStartTime: wire.NewString("2026-01-01T01:00:00Z"),
+		Errors:   []wire.HostError{{InstanceId: wire.NewString(a), Message: wire.NewString("interface tap-web-1 missing")}},
+		Counters: append(counter(2, 200), counter(3, 300)...),
+	}))
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		status, err := tx.GetHostStatus(ctx, e.hostIDs[0])
 		if err != nil {
@@ -387,11 +407,27 @@ func TestReportHostStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The group's statistics: every policy, summed over hosts.
+	stats := must[*wire.DescribeSecurityGroupPolicyStatisticsResponse](t, "DescribeSecurityGroupPolicyStatistics")(e.admin.DescribeSecurityGroupPolicyStatistics(ctx,
+		&wire.DescribeSecurityGroupPolicyStatisticsRequest{SecurityGroupId: wire.NewString(web)}))
+	if len(stats.StatisticSet) != 1 {
+		t.Fatalf("DescribeSecurityGroupPolicyStatistics = %+v, want one policy", stats)
+	}
+	if s := stats.StatisticSet[0]; s.Direction != "INGRESS" || s.PolicyIndex != 0 || s.Packets != 30 || s.Bytes != 3000 || s.Hosts != 1 || s.Since == "" || s.Until == "" {
+		t.Errorf("statistics of %s policy 0 = %+v, want 30 packets, 3000 bytes from one host", web, s)
+	}
+	_, err = e.hosts[0].DescribeSecurityGroupPolicyStatistics(ctx, &wire.DescribeSecurityGroupPolicyStatisticsRequest{SecurityGroupId: wire.NewString(web)})
+	wantCode(t, "statistics by a host", err, "UnauthorizedOperation")
+	// Another host cannot report on this host's instance.
+	_, err = e.hosts[1].ReportHostStatus(ctx, &wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(rev), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z"), Counters: counter(1000, 1000)})
+	wantCode(t, "counters of another host's instance", err, "InvalidParameterValue.Malformed")
+
 	for _, tt := range []struct {
 		name string
 		req  wire.ReportHostStatusRequest
 		code string
 	}{
+		{"revision ahead", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(rev + 1000), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z")}, "InvalidParameterValue.Range"},
 		{"no revision", wire.ReportHostStatusRequest{AgentStartTime: wire.NewString("2026-01-01T00:00:00Z")}, "MissingParameter"},
 		{"bad start", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(1), AgentStartTime: wire.NewString("yesterday")}, "InvalidParameterValue.Malformed"},
 		{"negative counter", wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(1), AgentStartTime: wire.NewString("2026-01-01T00:00:00Z"), Counters: counter(-1, 0)}, "InvalidParameterValue.Range"},
@@ -405,4 +441,111 @@ func TestReportHostStatus(t *testing.T) {
 			wantCode(t, tt.name, err, tt.code)
 		})
 	}
+}
+
+// agent follows host i's state as an agent does, reporting each revision
+// it reaches, until ctx ends.
+func (e *hostEnv) agent(ctx context.Context, i int) {
+	cl := e.hosts[i]
+	start := wire.NewString(time.Now().UTC().Format(time.RFC3339))
+	report := func(rev int64) {
+		cl.ReportHostStatus(ctx, &wire.ReportHostStatusRequest{AppliedRevision: wire.NewInt(rev), AgentStartTime: start})
+	}
+	st, err := cl.DescribeHostState(ctx, nil)
+	if err != nil {
+		return
+	}
+	rev := st.Revision
+	report(rev)
+	for ctx.Err() == nil {
+		w, err := cl.WatchHostState(ctx, &wire.WatchHostStateRequest{Revision: wire.NewInt(rev), WaitSeconds: wire.NewInt(5)})
+		if err != nil {
+			return
+		}
+		if w.Revision != rev {
+			rev = w.Revision
+			report(rev)
+		}
+	}
+}
+
+// TestPropagation: which hosts a group's change affects, which have applied
+// it, and a write that waits for them.
+func TestPropagation(t *testing.T) {
+	e := newHostEnv(t)
+	ctx := context.Background()
+	db := e.group(t, "db", policyIn("ACCEPT", "TCP", "5432", "10.0.0.0/8", ""))
+	web := e.group(t, "web", policyIn("ACCEPT", "TCP", "22", "10.0.0.0/8", "ssh"),
+		wire.SecurityGroupPolicyInput{Action: wire.NewString("ACCEPT"), Protocol: wire.NewString("TCP"), Port: wire.NewString("80"), SecurityGroupId: wire.NewString(db)})
+	e.instance(t, 0, "web-1", "10.0.1.1", web)
+	e.instance(t, 1, "db-1", "10.0.2.1", db)
+	unbound := e.group(t, "unbound")
+
+	propagation := func() map[string]wire.SecurityGroupPropagation {
+		t.Helper()
+		resp := must[*wire.DescribeSecurityGroupPropagationResponse](t, "DescribeSecurityGroupPropagation")(e.admin.DescribeSecurityGroupPropagation(ctx,
+			&wire.DescribeSecurityGroupPropagationRequest{SecurityGroupIds: wire.Strings(web, db, unbound)}))
+		out := map[string]wire.SecurityGroupPropagation{}
+		for _, p := range resp.PropagationSet {
+			out[p.SecurityGroupId] = p
+		}
+		return out
+	}
+	p := propagation()
+	if w := p[web]; w.AffectedHosts != 1 || w.AppliedHosts != 0 || len(w.Laggards) != 1 || w.Laggards[0].HostId != e.hostIDs[0] || w.Laggards[0].AppliedRevision != nil || w.Revision == 0 {
+		t.Errorf("propagation of %s before any report = %+v, want host 1 affected, never reported", web, w)
+	}
+	// db is bound on host 2 and referenced by web's policy on host 1.
+	if d := p[db]; d.AffectedHosts != 2 || d.AppliedHosts != 0 {
+		t.Errorf("propagation of %s = %+v, want both hosts affected", db, d)
+	}
+	if u := p[unbound]; u.AffectedHosts != 0 || len(u.Laggards) != 0 {
+		t.Errorf("propagation of %s = %+v, want no host", unbound, u)
+	}
+
+	// Without an agent, a write that waits fails after its wait, naming
+	// the host; the write itself is committed.
+	start := time.Now()
+	_, err := e.admin.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{
+		SecurityGroupId: wire.NewString(web), WaitApplied: wire.NewInt(1),
+		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: []wire.SecurityGroupPolicyInput{policyIn("DROP", "TCP", "23", "0.0.0.0/0", "")}},
+	})
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != "FailedOperation.NotApplied" || !strings.Contains(ce.Message, e.hostIDs[0]) || !strings.Contains(ce.Message, "committed") {
+		t.Errorf("write with WaitApplied and no agent: %v, want FailedOperation.NotApplied naming %s", err, e.hostIDs[0])
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("write with WaitApplied 1 failed after %v, want after its wait", d)
+	}
+	set := must[*wire.DescribeSecurityGroupPoliciesResponse](t, "DescribeSecurityGroupPolicies")(e.admin.DescribeSecurityGroupPolicies(ctx, &wire.DescribeSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(web)})).SecurityGroupPolicySet
+	if len(set.Ingress) != 3 {
+		t.Errorf("after the write that timed out: %d policies, want 3 (committed)", len(set.Ingress))
+	}
+	_, err = e.admin.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(web), WaitApplied: wire.NewInt(61),
+		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: []wire.SecurityGroupPolicyInput{policyIn("DROP", "TCP", "24", "0.0.0.0/0", "")}}})
+	wantCode(t, "WaitApplied 61", err, "InvalidParameterValue.Range")
+
+	// With both agents following: the write returns once applied.
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go e.agent(actx, 0)
+	go e.agent(actx, 1)
+	must[*wire.CreateSecurityGroupPoliciesResponse](t, "CreateSecurityGroupPolicies with WaitApplied")(e.admin.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{
+		SecurityGroupId: wire.NewString(db), WaitApplied: wire.NewInt(10),
+		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: []wire.SecurityGroupPolicyInput{policyIn("DROP", "TCP", "25", "0.0.0.0/0", "")}},
+	}))
+	p = propagation()
+	if d := p[db]; d.AffectedHosts != 2 || d.AppliedHosts != 2 || len(d.Laggards) != 0 {
+		t.Errorf("propagation of %s after a write that waited = %+v, want applied by both hosts", db, d)
+	}
+	// Unbinding waits for the host the instance is on, though it no
+	// longer depends on the group.
+	ins := e.instance(t, 1, "db-2", "10.0.2.2", db)
+	must[*wire.DisassociateSecurityGroupsResponse](t, "DisassociateSecurityGroups with WaitApplied")(e.admin.DisassociateSecurityGroups(ctx, &wire.DisassociateSecurityGroupsRequest{
+		SecurityGroupIds: wire.Strings(db), InstanceIds: wire.Strings(ins), WaitApplied: wire.NewInt(10),
+	}))
+	_, err = e.admin.DescribeSecurityGroupPropagation(ctx, &wire.DescribeSecurityGroupPropagationRequest{SecurityGroupIds: wire.Strings("sg-00000000")})
+	wantCode(t, "propagation of a missing group", err, "ResourceNotFound")
+	_, err = e.hosts[0].DescribeSecurityGroupPropagation(ctx, &wire.DescribeSecurityGroupPropagationRequest{SecurityGroupIds: wire.Strings(web)})
+	wantCode(t, "propagation by a host", err, "UnauthorizedOperation")
 }

@@ -109,6 +109,11 @@ const (
 	ActionDescribeHostState = "DescribeHostState"
 	ActionWatchHostState    = "WatchHostState"
 	ActionReportHostStatus  = "ReportHostStatus"
+
+	// How far changes have reached the hosts.
+	ActionDescribeSecurityGroupPropagation = "DescribeSecurityGroupPropagation"
+	// The hosts' hit counters of a group's policies.
+	ActionDescribeSecurityGroupPolicyStatistics = "DescribeSecurityGroupPolicyStatistics"
 )
 
 // Action is one action served: its name and the service it belongs to.
@@ -144,6 +149,7 @@ func Actions() []Action {
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
+		ActionDescribeSecurityGroupPropagation, ActionDescribeSecurityGroupPolicyStatistics,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

@@ -173,3 +173,66 @@ type ReportHostStatusRequest struct {
 
 // ReportHostStatusResponse is the response of ReportHostStatus.
 type ReportHostStatusResponse EmptyResponse
+
+// DescribeSecurityGroupPropagationRequest is the request of
+// DescribeSecurityGroupPropagation: the caller's groups to report on.
+type DescribeSecurityGroupPropagationRequest struct {
+	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
+}
+
+// HostLag is a host that has not reported applying a revision: the
+// revision it last reported applying, absent when its agent never
+// reported.
+type HostLag struct {
+	HostId          string `json:"HostId"`
+	AppliedRevision *int64 `json:"AppliedRevision,omitempty"`
+}
+
+// SecurityGroupPropagation is how far a group's last change has reached
+// the hosts it affects: Revision is the revision of that change (0 when it
+// is older than the change feed keeps), AffectedHosts how many hosts have
+// an instance whose rules depend on the group, AppliedHosts how many of
+// them have reported applying Revision, and Laggards the others.
+type SecurityGroupPropagation struct {
+	SecurityGroupId string    `json:"SecurityGroupId"`
+	Revision        int64     `json:"Revision"`
+	AffectedHosts   uint64    `json:"AffectedHosts"`
+	AppliedHosts    uint64    `json:"AppliedHosts"`
+	Laggards        []HostLag `json:"Laggards"`
+}
+
+// DescribeSecurityGroupPropagationResponse is the response of
+// DescribeSecurityGroupPropagation, in request order.
+type DescribeSecurityGroupPropagationResponse struct {
+	PropagationSet []SecurityGroupPropagation `json:"PropagationSet"`
+	RequestId      string                     `json:"RequestId,omitempty"`
+}
+
+// DescribeSecurityGroupPolicyStatisticsRequest is the request of
+// DescribeSecurityGroupPolicyStatistics.
+type DescribeSecurityGroupPolicyStatisticsRequest struct {
+	SecurityGroupId *String `json:"SecurityGroupId,omitzero"`
+}
+
+// PolicyStatistic is the hit count of one policy: the packets and bytes
+// the hosts' agents counted for its Direction and PolicyIndex, summed over
+// hosts, from Since to Until ("2006-01-02 15:04:05" UTC, "" when no host
+// counted it), and how many Hosts counted it.
+type PolicyStatistic struct {
+	Direction   string `json:"Direction"`
+	PolicyIndex int    `json:"PolicyIndex"`
+	Packets     int64  `json:"Packets"`
+	Bytes       int64  `json:"Bytes"`
+	Hosts       uint64 `json:"Hosts"`
+	Since       string `json:"Since"`
+	Until       string `json:"Until"`
+}
+
+// DescribeSecurityGroupPolicyStatisticsResponse is the response of
+// DescribeSecurityGroupPolicyStatistics: every policy of the group,
+// ingress then egress, in index order.
+type DescribeSecurityGroupPolicyStatisticsResponse struct {
+	SecurityGroupId string            `json:"SecurityGroupId"`
+	StatisticSet    []PolicyStatistic `json:"StatisticSet"`
+	RequestId       string            `json:"RequestId,omitempty"`
+}

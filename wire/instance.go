@@ -8,6 +8,9 @@ package wire
 type BindRequest struct {
 	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
 	InstanceIds      []String `json:"InstanceIds,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // AssociateSecurityGroupsRequest is the request of AssociateSecurityGroups:
@@ -33,6 +36,9 @@ type ModifyInstancesAttributeRequest struct {
 	InstanceIds    []String `json:"InstanceIds,omitzero"`
 	InstanceName   *String  `json:"InstanceName,omitzero"`
 	SecurityGroups []String `json:"SecurityGroups,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifyInstancesAttributeResponse is the response of

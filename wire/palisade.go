@@ -189,6 +189,9 @@ type RestoreSecurityGroupVersionRequest struct {
 	SecurityGroupId               *String `json:"SecurityGroupId,omitzero"`
 	Version                       *String `json:"Version,omitzero"`
 	SecurityGroupPolicySetVersion *String `json:"SecurityGroupPolicySetVersion,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // RestoreSecurityGroupVersionResponse is the response of

@@ -125,6 +125,9 @@ type PoliciesRequest struct {
 	SecurityGroupId                *String                      `json:"SecurityGroupId,omitzero"`
 	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
 	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // CreateSecurityGroupPoliciesRequest is the request of
@@ -151,6 +154,9 @@ type ReplaceSecurityGroupPoliciesRequest struct {
 	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
 	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
 	UpdateType                     *String                      `json:"UpdateType,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifySecurityGroupPoliciesRequest is the request of
@@ -162,6 +168,9 @@ type ModifySecurityGroupPoliciesRequest struct {
 	SecurityGroupPolicySet         *SecurityGroupPolicySetInput `json:"SecurityGroupPolicySet,omitzero"`
 	OriginalSecurityGroupPolicySet *SecurityGroupPolicySetInput `json:"OriginalSecurityGroupPolicySet,omitzero"`
 	SortPolicys                    *Bool                        `json:"SortPolicys,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // PolicyWriteResponse is the response of a policy write. Version and

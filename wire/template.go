@@ -70,6 +70,9 @@ type ModifyAddressTemplateAttributeRequest struct {
 	AddressTemplateName *String            `json:"AddressTemplateName,omitzero"`
 	Addresses           []String           `json:"Addresses,omitzero"`
 	AddressesExtra      []AddressInfoInput `json:"AddressesExtra,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifyAddressTemplateAttributeResponse is the response of
@@ -134,6 +137,9 @@ type ModifyAddressTemplateGroupAttributeRequest struct {
 	AddressTemplateGroupId   *String  `json:"AddressTemplateGroupId,omitzero"`
 	AddressTemplateGroupName *String  `json:"AddressTemplateGroupName,omitzero"`
 	AddressTemplateIds       []String `json:"AddressTemplateIds,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifyAddressTemplateGroupAttributeResponse is the response of
@@ -206,6 +212,9 @@ type ModifyServiceTemplateAttributeRequest struct {
 	ServiceTemplateName *String            `json:"ServiceTemplateName,omitzero"`
 	Services            []String           `json:"Services,omitzero"`
 	ServicesExtra       []ServiceInfoInput `json:"ServicesExtra,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifyServiceTemplateAttributeResponse is the response of
@@ -263,6 +272,9 @@ type ModifyServiceTemplateGroupAttributeRequest struct {
 	ServiceTemplateGroupId   *String  `json:"ServiceTemplateGroupId,omitzero"`
 	ServiceTemplateGroupName *String  `json:"ServiceTemplateGroupName,omitzero"`
 	ServiceTemplateIds       []String `json:"ServiceTemplateIds,omitzero"`
+	// WaitApplied (Palisade, seconds, at most 60): answer only once every
+	// host the write affects has applied it (see docs/api.md).
+	WaitApplied *Int `json:"WaitApplied,omitzero"`
 }
 
 // ModifyServiceTemplateGroupAttributeResponse is the response of

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/wire"
 )
 
@@ -26,12 +27,26 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 		if err != nil {
 			return nil, err
 		}
-		defer release()
+		defer func() { release() }()
 		var req Req
 		if err := c.decode(&req); err != nil {
 			return nil, err
 		}
-		return fn(h, c, &req)
+		var wait *service.WaitAppliedInput
+		if write {
+			if wait, err = waitApplied(c.body); err != nil {
+				return nil, err
+			}
+		}
+		res, err := fn(h, c, &req)
+		if err != nil || wait == nil {
+			return res, err
+		}
+		// The write is done: its decoding budget is not held while the
+		// hosts apply it.
+		release()
+		release = func() {}
+		return res, h.svc.WaitApplied(c.ctx, c.caller, *wait)
 	}}
 }
 
@@ -117,6 +132,9 @@ func actions() map[string]action {
 		wire.ActionDescribeHostState: hostAct(read, (*handler).describeHostState),
 		wire.ActionWatchHostState:    hostAct(read, (*handler).watchHostState),
 		wire.ActionReportHostStatus:  hostAct(write, (*handler).reportHostStatus),
+
+		wire.ActionDescribeSecurityGroupPropagation:      act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPropagation),
+		wire.ActionDescribeSecurityGroupPolicyStatistics: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPolicyStatistics),
 	}
 }
 

@@ -66,6 +66,9 @@ const (
 	codeTagsPerResource     = "LimitExceeded.ResourceAttachedTags"
 
 	codeFailedOperation = "FailedOperation"
+	// codeNotApplied answers a write with WaitApplied that is committed
+	// but not yet applied by every host it affects (named in the message).
+	codeNotApplied = "FailedOperation.NotApplied"
 	// codeRequestLimit answers a request the store was too busy to run:
 	// the SDK retries it when its rate-limit retry is enabled.
 	codeRequestLimit = "RequestLimitExceeded"
@@ -260,6 +263,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeFailedOperation
 	case service.KindBusy:
 		return codeRequestLimit
+	case service.KindNotApplied:
+		return codeNotApplied
 	}
 	return codeInternalError
 }

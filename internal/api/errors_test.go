@@ -36,6 +36,7 @@ func TestToWire(t *testing.T) {
 		{"invalid", "cvm", "DisassociateSecurityGroups", &service.Error{Kind: service.KindInvalid}, "InvalidParameter"},
 		{"unresolvable", "palisade", "SimulateTraffic", &service.Error{Kind: service.KindUnresolvable, Message: "effective rules of ins-00000001 do not resolve"}, "FailedOperation"},
 		{"store busy", "vpc", "CreateSecurityGroupPolicies", &service.Error{Kind: service.KindBusy}, "RequestLimitExceeded"},
+		{"not applied in time", "vpc", "CreateSecurityGroupPolicies", &service.Error{Kind: service.KindNotApplied, Blockers: []string{"host-00000001"}}, "FailedOperation.NotApplied"},
 		{"wrapped service error", "vpc", "DeleteSecurityGroup", fmt.Errorf("delete: %w", sgNotFound), "InvalidSecurityGroupID.NotFound"},
 		{"malformed field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "x", Kind: policy.Malformed}, "InvalidParameterValue.Malformed"},
 		{"range field", "vpc", "x", &policy.FieldError{Field: "Port", Value: "0", Kind: policy.OutOfRange}, "InvalidParameterValue.Range"},

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -130,4 +132,105 @@ func (h *handler) reportHostStatus(c *call, req *wire.ReportHostStatusRequest) (
 		in.Counters = append(in.Counters, hc)
 	}
 	return nil, h.svc.ReportHostStatus(c.ctx, c.caller, in)
+}
+
+// waitApplied reads a write request's WaitApplied and what the write
+// names (groups, instances, templates), or returns nil when the request
+// does not ask to wait.
+func waitApplied(body []byte) (*service.WaitAppliedInput, error) {
+	if !bytes.Contains(body, []byte(`"WaitApplied"`)) {
+		return nil, nil
+	}
+	var w struct {
+		WaitApplied *wire.Int `json:"WaitApplied"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, err
+	}
+	if w.WaitApplied == nil || w.WaitApplied.Text() == "" {
+		return nil, nil
+	}
+	secs, err := integer("WaitApplied", w.WaitApplied)
+	if err != nil {
+		return nil, err
+	}
+	if secs < 0 || secs > int64(service.MaxWaitApplied/time.Second) {
+		return nil, outOfRange("WaitApplied", w.WaitApplied.Text(), fmt.Sprintf("must be between 0 and %d", int(service.MaxWaitApplied/time.Second)))
+	}
+	// What the write names, as the write actions spell it; a field of
+	// another shape in some request names nothing.
+	var ids struct {
+		SecurityGroupId        *wire.String  `json:"SecurityGroupId"`
+		SecurityGroupIds       []wire.String `json:"SecurityGroupIds"`
+		SecurityGroups         []wire.String `json:"SecurityGroups"`
+		InstanceIds            []wire.String `json:"InstanceIds"`
+		AddressTemplateId      *wire.String  `json:"AddressTemplateId"`
+		AddressTemplateGroupId *wire.String  `json:"AddressTemplateGroupId"`
+		ServiceTemplateId      *wire.String  `json:"ServiceTemplateId"`
+		ServiceTemplateGroupId *wire.String  `json:"ServiceTemplateGroupId"`
+	}
+	_ = json.Unmarshal(body, &ids)
+	in := &service.WaitAppliedInput{Timeout: time.Duration(secs) * time.Second}
+	add := func(list *[]string, vs ...*wire.String) {
+		for _, v := range vs {
+			if t := strings.TrimSpace(str(v)); t != "" {
+				*list = append(*list, t)
+			}
+		}
+	}
+	add(&in.GroupIDs, ids.SecurityGroupId)
+	for _, l := range [][]wire.String{ids.SecurityGroupIds, ids.SecurityGroups} {
+		for i := range l {
+			add(&in.GroupIDs, &l[i])
+		}
+	}
+	for i := range ids.InstanceIds {
+		add(&in.InstanceIDs, &ids.InstanceIds[i])
+	}
+	add(&in.TemplateIDs, ids.AddressTemplateId, ids.AddressTemplateGroupId, ids.ServiceTemplateId, ids.ServiceTemplateGroupId)
+	return in, nil
+}
+
+func (h *handler) describeSecurityGroupPropagation(c *call, req *wire.DescribeSecurityGroupPropagationRequest) (any, error) {
+	ids, err := requireList("SecurityGroupIds", req.SecurityGroupIds)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := h.svc.DescribeSecurityGroupPropagation(c.ctx, c.caller, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.DescribeSecurityGroupPropagationResponse{PropagationSet: make([]wire.SecurityGroupPropagation, len(ps))}
+	for i, p := range ps {
+		w := wire.SecurityGroupPropagation{SecurityGroupId: p.SecurityGroupID, Revision: p.Revision,
+			AffectedHosts: uint64(len(p.AffectedHosts)), AppliedHosts: uint64(len(p.AffectedHosts) - len(p.Laggards)), Laggards: []wire.HostLag{}}
+		for _, l := range p.Laggards {
+			hl := wire.HostLag{HostId: l.HostID}
+			if l.Reported {
+				rev := l.AppliedRevision
+				hl.AppliedRevision = &rev
+			}
+			w.Laggards = append(w.Laggards, hl)
+		}
+		out.PropagationSet[i] = w
+	}
+	return out, nil
+}
+
+func (h *handler) describeSecurityGroupPolicyStatistics(c *call, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (any, error) {
+	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
+	if err != nil {
+		return nil, err
+	}
+	id = strings.TrimSpace(id)
+	stats, err := h.svc.DescribeSecurityGroupPolicyStatistics(c.ctx, c.caller, id)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.DescribeSecurityGroupPolicyStatisticsResponse{SecurityGroupId: id, StatisticSet: make([]wire.PolicyStatistic, len(stats))}
+	for i, s := range stats {
+		out.StatisticSet[i] = wire.PolicyStatistic{Direction: s.Direction.String(), PolicyIndex: s.PolicyIndex, Packets: s.Packets, Bytes: s.Bytes,
+			Hosts: uint64(s.Hosts), Since: vpcTime(s.Since), Until: vpcTime(s.Until)}
+	}
+	return out, nil
 }

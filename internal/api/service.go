@@ -67,6 +67,9 @@ type Service interface {
 	DescribeHostState(ctx context.Context, c service.Caller) (service.HostState, error)
 	WatchHostState(ctx context.Context, c service.Caller, in service.WatchHostInput) (service.HostWatch, error)
 	ReportHostStatus(ctx context.Context, c service.Caller, in service.HostReport) error
+	DescribeSecurityGroupPropagation(ctx context.Context, c service.Caller, ids []string) ([]service.GroupPropagation, error)
+	WaitApplied(ctx context.Context, c service.Caller, in service.WaitAppliedInput) error
+	DescribeSecurityGroupPolicyStatistics(ctx context.Context, c service.Caller, id string) ([]service.PolicyStatistics, error)
 }
 
 // The service must satisfy the interface.

@@ -20,6 +20,7 @@ const (
 	KindUnsupportedRegion = kernel.KindUnsupportedRegion
 	KindUnresolvable      = kernel.KindUnresolvable
 	KindBusy              = kernel.KindBusy
+	KindNotApplied        = kernel.KindNotApplied
 )
 
 // Resource names, carried by Error.Resource.

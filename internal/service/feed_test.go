@@ -97,7 +97,12 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		"DescribeSecurityGroupReferences", "DescribeSecurityGroupLimits", "DescribeInstances", "SimulateTraffic",
 		"DescribeAddressTemplates", "DescribeAddressTemplateGroups", "DescribeServiceTemplates", "DescribeServiceTemplateGroups",
 		"DescribeGroupTags", "PolicyVersion", "DescribeSecurityGroupHistory", "ListAccounts", "ListCredentials", "ListHosts",
+		"DescribeHostState", "WatchHostState", "DescribeSecurityGroupPropagation", "WaitApplied", "DescribeSecurityGroupPolicyStatistics",
 	}
+	// unrecorded writes store what hosts' agents report, which is not the
+	// desired state: the feed records none of them (tested with the store
+	// and end to end).
+	unrecorded := []string{"ReportHostStatus"}
 	// composite writes run other writes, each in its own transaction.
 	composite := []string{"SweepExpired", "RunExpirySweeper"}
 
@@ -413,7 +418,7 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 	for i := range typ.NumMethod() {
 		m := typ.Method(i).Name
 		n := 0
-		for _, in := range [][]string{reads, composite} {
+		for _, in := range [][]string{reads, composite, unrecorded} {
 			if slices.Contains(in, m) {
 				n++
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/hoststate"
@@ -110,9 +112,48 @@ type hostSnapshot struct {
 	elsewhere map[string]bool
 }
 
-// hostSnapshot reads and resolves the state of host in tx, at tx's
-// revision.
+// resolveHost reads and resolves the state of host in tx, at tx's
+// revision, and keeps it in the cache.
+func (s *Service) resolveHost(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
+	snap, err := s.readHost(ctx, tx, host)
+	if err != nil {
+		return nil, err
+	}
+	s.hosts.put(snap)
+	return snap.clone(snap.state.Revision), nil
+}
+
+// hostSnapshot returns the state of host at tx's revision: the cached
+// snapshot, when the feed since it was last found valid holds nothing that
+// affects it and no policy in it has expired, or else a new resolution.
 func (s *Service) hostSnapshot(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
+	if c := s.hosts.get(host); c != nil && (c.expires.IsZero() || s.now().Before(c.expires)) {
+		head, changes, err := tx.Changes(ctx, c.state.Revision, "", watchChanges)
+		switch {
+		case errors.Is(err, store.ErrCompacted):
+		case err != nil:
+			return nil, err
+		case head == c.state.Revision:
+			return c.clone(head), nil
+		case changes != nil:
+			w := c.clone(head)
+			affected := false
+			for i := 0; i < len(changes) && !affected; i++ {
+				if affected, err = w.affectedBy(ctx, tx, &changes[i]); err != nil {
+					return nil, err
+				}
+			}
+			if !affected {
+				s.hosts.put(w)
+				return w.clone(head), nil
+			}
+		}
+	}
+	return s.resolveHost(ctx, tx, host)
+}
+
+// readHost reads and resolves the state of host in tx, at tx's revision.
+func (s *Service) readHost(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
 	head, err := tx.Revision(ctx)
 	if err != nil {
 		return nil, err
@@ -166,6 +207,49 @@ func (s *Service) hostSnapshot(ctx context.Context, tx store.Tx, host string) (*
 		})
 	}
 	return snap, nil
+}
+
+// clone returns a copy of h valid at revision rev, with its own cache of
+// instances elsewhere: a snapshot shared through the cache is never
+// written.
+func (h *hostSnapshot) clone(rev int64) *hostSnapshot {
+	c := *h
+	c.state.Revision = rev
+	c.elsewhere = maps.Clone(h.elsewhere)
+	return &c
+}
+
+// hostCache keeps each host's latest snapshot, with the revision it was
+// last found valid at, for the watches and reads of its agent. It is safe
+// for concurrent use; the snapshots in it are never written.
+type hostCache struct {
+	mu    sync.Mutex
+	hosts map[string]*hostSnapshot
+}
+
+// hostCacheEntries bounds the hosts whose snapshots are kept.
+const hostCacheEntries = 10_000
+
+func newHostCache() *hostCache { return &hostCache{hosts: map[string]*hostSnapshot{}} }
+
+func (c *hostCache) get(host string) *hostSnapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hosts[host]
+}
+
+// put keeps snap unless a snapshot of a later revision is there.
+func (c *hostCache) put(snap *hostSnapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	host := snap.state.HostID
+	if old := c.hosts[host]; old != nil && old.state.Revision > snap.state.Revision {
+		return
+	}
+	if len(c.hosts) >= hostCacheEntries {
+		clear(c.hosts)
+	}
+	c.hosts[host] = snap
 }
 
 // affectedBy reports whether change c may change the snapshot's state: it
@@ -245,7 +329,7 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 			}
 		}
 		if out.Changed || out.Resync {
-			if snap, err = s.hostSnapshot(ctx, tx, host); err != nil {
+			if snap, err = s.resolveHost(ctx, tx, host); err != nil {
 				return 0, err
 			}
 			out.Revision, out.State = snap.state.Revision, &snap.state
@@ -289,7 +373,7 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 		case expired:
 			err = s.view(ctx, func(tx store.Tx) error {
 				var err error
-				snap, err = s.hostSnapshot(ctx, tx, host)
+				snap, err = s.resolveHost(ctx, tx, host)
 				return err
 			})
 			if err != nil {
@@ -355,12 +439,48 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 	if in.AgentStart.After(now.Add(maxClockAhead)) {
 		return kernel.FieldError("AgentStartTime", in.AgentStart.Format(time.RFC3339), policy.OutOfRange, "is in the future")
 	}
+	// Counters of one rule listed more than once (rules the agent counts
+	// apart, such as each platform address) are one counter: their sum.
+	counters := make([]HostCounter, 0, len(in.Counters))
+	at := map[store.CounterKey]int{}
+	for _, k := range in.Counters {
+		if i, ok := at[k.CounterKey]; ok {
+			counters[i].Packets += k.Packets
+			counters[i].Bytes += k.Bytes
+			continue
+		}
+		at[k.CounterKey] = len(counters)
+		counters = append(counters, k)
+	}
+	in.Counters = counters
 	return s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, host); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceHost, host)
 			}
 			return err
+		}
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		if in.AppliedRevision > head {
+			return kernel.FieldError("AppliedRevision", fmt.Sprint(in.AppliedRevision), policy.OutOfRange, "is ahead of the store's revision %d", head)
+		}
+		// A host reports on its own instances only.
+		checked := map[string]bool{}
+		for i, k := range in.Counters {
+			if checked[k.InstanceID] {
+				continue
+			}
+			checked[k.InstanceID] = true
+			ins, err := tx.GetInstance(ctx, k.InstanceID)
+			if errors.Is(err, store.ErrNotFound) || err == nil && ins.HostID != host {
+				return kernel.FieldError(fmt.Sprintf("Counters.%d.InstanceId", i), k.InstanceID, policy.Malformed, "is not an instance of host %s", host)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		if err := tx.SetHostStatus(ctx, store.HostStatus{HostID: host, AppliedRevision: in.AppliedRevision, AgentStart: in.AgentStart, Reported: now, Errors: in.Errors}); err != nil {
 			return err

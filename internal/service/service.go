@@ -100,6 +100,8 @@ type Service struct {
 	now   func() time.Time // base.Now
 	base  kernel.Base
 	cache *simCache
+	// hosts keeps each host's desired state for its agent.
+	hosts *hostCache
 	// prefixes shares literal prefixes' address sets across resolutions.
 	prefixes *resolve.Prefixes
 	// retention is Options.HistoryRetention or its default.
@@ -123,6 +125,7 @@ func New(st store.Store, opts Options) *Service {
 		s.base.Regions = DefaultRegions()
 	}
 	s.cache = newSimCache()
+	s.hosts = newHostCache()
 	s.prefixes = resolve.NewPrefixes(simPrefixes)
 	s.retention = opts.HistoryRetention
 	if s.retention <= 0 {

@@ -107,6 +107,8 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "DescribeHostState", params: set(), want: "UnauthorizedOperation", message: "host credential only"},
 		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
 		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
+		{action: "DescribeSecurityGroupPropagation", params: set("SecurityGroupIds", []string{"sg-00000000"}), want: "ResourceNotFound", message: "sg-00000000"},
+		{action: "DescribeSecurityGroupPolicyStatistics", params: set(), want: "MissingParameter", message: "SecurityGroupId"},
 		{action: "ReportHostStatus", as: e.host, params: set("AppliedRevision", 1, "AgentStartTime", "noon"), want: "InvalidParameterValue.Malformed", message: "AgentStartTime"},
 
 		{action: "DescribeResourceTagsByResourceIds", params: set("ServiceType", "cvm", "ResourcePrefix", "sg", "ResourceIds", []string{g}, "Limit", 401),
@@ -121,6 +123,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade",
 		"DescribeHostState": "palisade", "WatchHostState": "palisade", "ReportHostStatus": "palisade",
+		"DescribeSecurityGroupPropagation":  "palisade",
 		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
 	covered := map[string]bool{}

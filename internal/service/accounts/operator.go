@@ -157,11 +157,17 @@ func (s *Accounts) RotateCredential(ctx context.Context, secretID string, retire
 	return out, nil
 }
 
-// HostInfo is a host as the operator lists it.
+// HostInfo is a host as the operator lists it, with what its agent last
+// reported (absent before any report): the revision it has applied, when,
+// and the errors it met ("INSTANCE: message", or the message alone for the
+// host).
 type HostInfo struct {
-	HostId      string
-	Name        string
-	CreatedTime time.Time
+	HostId          string
+	Name            string
+	CreatedTime     time.Time
+	AppliedRevision *int64     `json:",omitempty"`
+	LastReportTime  *time.Time `json:",omitempty"`
+	AgentErrors     []string   `json:",omitempty"`
 }
 
 // ListHosts returns every host.
@@ -169,10 +175,37 @@ func (s *Accounts) ListHosts(ctx context.Context) ([]HostInfo, error) {
 	out := []HostInfo{}
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		hs, err := tx.ListHosts(ctx)
-		for _, h := range hs {
-			out = append(out, HostInfo{HostId: h.ID, Name: h.Name, CreatedTime: h.Created})
+		if err != nil {
+			return err
 		}
-		return err
+		ids := make([]string, len(hs))
+		for i, h := range hs {
+			ids[i] = h.ID
+		}
+		status, err := tx.ListHostStatus(ctx, ids)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]store.HostStatus, len(status))
+		for _, st := range status {
+			byID[st.HostID] = st
+		}
+		for _, h := range hs {
+			info := HostInfo{HostId: h.ID, Name: h.Name, CreatedTime: h.Created}
+			if st, ok := byID[h.ID]; ok {
+				rev, at := st.AppliedRevision, st.Reported
+				info.AppliedRevision, info.LastReportTime = &rev, &at
+				for _, e := range st.Errors {
+					msg := e.Message
+					if e.InstanceID != "" {
+						msg = e.InstanceID + ": " + msg
+					}
+					info.AgentErrors = append(info.AgentErrors, msg)
+				}
+			}
+			out = append(out, info)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list hosts: %w", err)

@@ -48,6 +48,10 @@ const (
 	// KindBusy: the store stayed busy (lock conflicts) through every
 	// retry; nothing changed and the request may be sent again.
 	KindBusy
+	// KindNotApplied: a write is committed, but the hosts it affects
+	// (Blockers) had not all reported applying it when the caller's wait
+	// ran out.
+	KindNotApplied
 )
 
 func (k Kind) String() string {
@@ -76,6 +80,8 @@ func (k Kind) String() string {
 		return "Unresolvable"
 	case KindBusy:
 		return "Busy"
+	case KindNotApplied:
+		return "NotApplied"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }

@@ -1,0 +1,237 @@
+package service_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
+)
+
+// hostFixture is a service over a SQLite file with an account, the
+// platform and one host.
+type hostFixture struct {
+	path            string
+	st              store.Store
+	svc             *service.Service
+	admin, platform service.Caller
+	host            service.Caller
+	hostID, account string
+}
+
+func newHostFixture(t testing.TB) *hostFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &hostFixture{path: filepath.Join(t.TempDir(), "palisade.db")}
+	st, err := sqlite.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st, f.svc = st, service.New(st, service.Options{})
+	a, err := f.svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := f.svc.CreatePlatformKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := f.svc.CreateHost(ctx, "hv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(id, region string) service.Caller {
+		cr, err := f.svc.LookupCredential(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Caller(region, "req")
+	}
+	f.admin, f.platform, f.host = lookup(a.SecretID, "ap-guangzhou"), lookup(pk.SecretID, "ap-guangzhou"), lookup(h.SecretID, "")
+	f.hostID, f.account = h.HostID, a.AccountID
+	return f
+}
+
+func (f *hostFixture) register(t testing.TB, name, ip string, groups ...string) string {
+	t.Helper()
+	ids, err := f.svc.RegisterInstances(context.Background(), f.platform, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
+		{InstanceName: name, Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{ip}, HostID: f.hostID, Interface: "tap-" + name, SecurityGroupIDs: groups},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids[0]
+}
+
+// TestHostStateUnresolvable: an instance whose lists do not resolve is not
+// dropped from its host's state but named, with the problem, in
+// Unresolvable; the others are served; and a change of its account wakes
+// a watch, since what it depends on is not known.
+func TestHostStateUnresolvable(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	ipm, err := f.svc.CreateAddressTemplate(ctx, f.admin, service.TemplateInput{Name: "office", Entries: []service.TemplateEntry{{Value: "192.0.2.0/24"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "bad", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 22 " + ipm.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "good", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 80 0.0.0.0/0")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := f.register(t, "broken", "10.0.0.1", bad.ID)
+	fine := f.register(t, "fine", "10.0.0.2", good.ID)
+
+	db, err := sql.Open("sqlite", f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `UPDATE templates SET entries = ? WHERE id = ?`, `[{"v":"192.0.2.0/33"}]`, ipm.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A write the feed records, so that nothing cached is reused.
+	if err := f.svc.AddPlatformAddress(ctx, netip.MustParsePrefix("169.254.0.53/32")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Instances) != 1 || st.Instances[0].ID != fine {
+		t.Errorf("Instances = %v, want only %s", st.Instances, fine)
+	}
+	if len(st.Unresolvable) != 1 || st.Unresolvable[0].InstanceID != broken || !strings.Contains(st.Unresolvable[0].Message, `"192.0.2.0/33"`) {
+		t.Errorf("Unresolvable = %+v, want %s naming the stored entry", st.Unresolvable, broken)
+	}
+
+	// Mending the template (a write of the account) wakes a watch.
+	done := make(chan service.HostWatch, 1)
+	go func() {
+		w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: st.Revision, Wait: 5 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- w
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if _, err := f.svc.CreateAddressTemplate(ctx, f.admin, service.TemplateInput{Name: "other", Entries: []service.TemplateEntry{{Value: "198.51.100.0/24"}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case w := <-done:
+		if !w.Changed || w.State == nil {
+			t.Errorf("WatchHostState after a write of the unresolvable instance's account = %+v, want Changed", w)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("WatchHostState did not wake on a write of the unresolvable instance's account")
+	}
+
+	// The operator's host listing shows the agent's last report.
+	if err := f.svc.ReportHostStatus(ctx, f.host, service.HostReport{AppliedRevision: st.Revision, AgentStart: time.Now().Add(-time.Minute),
+		Errors: []service.HostError{{InstanceID: broken, Message: "keeping the last rules"}}}); err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := f.svc.ListHosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 1 || hosts[0].AppliedRevision == nil || *hosts[0].AppliedRevision != st.Revision || hosts[0].LastReportTime == nil ||
+		len(hosts[0].AgentErrors) != 1 || hosts[0].AgentErrors[0] != broken+": keeping the last rules" {
+		t.Errorf("ListHosts = %+v, want the report of revision %d", hosts, st.Revision)
+	}
+
+	// Other roles are refused.
+	var se *service.Error
+	if _, err := f.svc.DescribeHostState(ctx, f.admin); !errors.As(err, &se) || se.Kind != service.KindForbidden {
+		t.Errorf("DescribeHostState by an admin: %v, want KindForbidden", err)
+	}
+}
+
+// TestWatchHostStateExpiry: a policy that expires changes the lists without
+// a write, and the watch answers when it does.
+func TestWatchHostStateExpiry(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	temp := raw("ACCEPT TCP 22 0.0.0.0/0")
+	temp.ExpiresAt = time.Now().Add(1500 * time.Millisecond)
+	g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{temp, raw("ACCEPT TCP 80 0.0.0.0/0")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.register(t, "web", "10.0.0.1", g.ID)
+	st, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Instances[0].Ingress.Len(); n != 2 {
+		t.Fatalf("ingress before the expiry: %d entries, want 2", n)
+	}
+	start := time.Now()
+	w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: st.Revision, Wait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); !w.Changed || w.State == nil || d > 5*time.Second {
+		t.Fatalf("WatchHostState across an expiry = %+v after %v, want Changed at the expiry", w, d)
+	}
+	if in := w.State.Instances[0].Ingress; in.Len() != 1 || in.Entries[0].Origin.PolicyIndex != 1 {
+		t.Errorf("ingress after the expiry = %d entries, want only policy 1", in.Len())
+	}
+}
+
+// BenchmarkDescribeHostState: the state of a host with 50 instances, each
+// bound to two of ten groups of 20 policies, a quarter of them referencing
+// another group: resolved (a fresh Service, as after a change that affects
+// the host) and cached (nothing affecting it changed).
+func BenchmarkDescribeHostState(b *testing.B) {
+	ctx := context.Background()
+	f := newHostFixture(b)
+	var groups []string
+	for g := range 10 {
+		var ps []service.PolicyInput
+		for i := range 20 {
+			if i%4 == 0 && len(groups) > 0 {
+				ps = append(ps, raw(fmt.Sprintf("ACCEPT TCP %d %s", 1000+i, groups[0])))
+				continue
+			}
+			ps = append(ps, raw(fmt.Sprintf("ACCEPT TCP %d 10.%d.%d.0/24", 1000+i, g, i)))
+		}
+		sg, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: fmt.Sprintf("g%d", g), Policies: &service.PolicySetInput{Ingress: ps}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups = append(groups, sg.ID)
+	}
+	for i := range 50 {
+		f.register(b, fmt.Sprintf("i%d", i), fmt.Sprintf("10.200.%d.%d", i/200, i%200+1), groups[i%10], groups[(i+3)%10])
+	}
+	for _, bc := range []struct {
+		name string
+		svc  func() *service.Service
+	}{
+		{"resolved", func() *service.Service { return service.New(f.st, service.Options{}) }},
+		{"cached", func() *service.Service { return f.svc }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				st, err := bc.svc().DescribeHostState(ctx, f.host)
+				if err != nil || len(st.Instances) != 50 {
+					b.Fatalf("DescribeHostState: %d instances, %v", len(st.Instances), err)
+				}
+			}
+		})
+	}
+}
