@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,4 +251,3 @@ func readCounters(t *testing.T, f *fleet) map[string]uint64 {
 	}
 	return out
 }
-

@@ -428,7 +428,9 @@ func TestKernelEnforcement(t *testing.T) {
 		probe{"not a member", ins3.NS, netip.Addr{}, "tcp", netip.AddrPortFrom(ins2.Addr4, 5000), netnstest.TimedOut},
 	)
 	f.bind(3, clients)
-	took := within(t, time.Second, "a new member reaches the server", func() bool { return dial(ins3.NS, netip.Addr{}, netip.AddrPortFrom(ins2.Addr4, 5000)) == netnstest.Reached })
+	took := within(t, time.Second, "a new member reaches the server", func() bool {
+		return dial(ins3.NS, netip.Addr{}, netip.AddrPortFrom(ins2.Addr4, 5000)) == netnstest.Reached
+	})
 	t.Logf("membership change enforced %v after the write's acknowledgement", took)
 
 	// A template: instance 2 admits DNS from an address template; editing
