@@ -23,7 +23,9 @@ import (
 // netns creates a throwaway network namespace, removed when the test ends.
 // Without root, ip or nft it skips, unless PALISADE_KERNEL_TESTS=1, when it
 // fails.
-func netns(t *testing.T) string {
+func netns(t *testing.T) string { return netnsB(t) }
+
+func netnsB(t testing.TB) string {
 	t.Helper()
 	required := os.Getenv("PALISADE_KERNEL_TESTS") == "1"
 	missing := func(why string) {
@@ -211,23 +213,41 @@ func TestKernelLoad(t *testing.T) {
 	t.Logf("1,000 interleaved policies collapsed: %d elements, nft -f %v", rs.Lists[0].Elements, d)
 }
 
-// TestKernelFleet loads the table of a hypervisor of 100 instances with 5
-// groups of 100 policies each, and logs how long compiling and loading
-// take.
-func TestKernelFleet(t *testing.T) {
-	ns := netns(t)
-	cfg := fleet(t)
-	start := time.Now()
-	rs := compile(t, cfg)
-	tx := newTx()
-	rs.Full(tx)
-	text := tx.String()
-	compiled := time.Since(start)
-	_ = text
-	d := load(t, ns, tx)
+// BenchmarkKernelFleet times a full apply, compilation and nft -f into a
+// real kernel, of a hypervisor of 100 instances with 5 groups of 100
+// policies each.
+func BenchmarkKernelFleet(b *testing.B) {
+	ns := netnsB(b)
+	cfg := fleet(b)
+	path := filepath.Join(b.TempDir(), "fleet.nft")
+	var compiled, loaded time.Duration
+	var rs *nft.Ruleset
+	var ops int
+	for b.Loop() {
+		start := time.Now()
+		var err error
+		if rs, err = nft.Compile(cfg); err != nil {
+			b.Fatal(err)
+		}
+		tx := newTx()
+		rs.Full(tx)
+		ops = tx.NumOperations()
+		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if out, err := nftIn(ns, "-f", path); err != nil {
+			b.Fatalf("nft -f: %v: %.2000s", err, out)
+		}
+		compiled += mid.Sub(start)
+		loaded += time.Since(mid)
+	}
 	n := 0
 	for _, li := range rs.Lists {
 		n += li.Elements
 	}
-	t.Logf("100 instances x 5 groups x 100 policies: %d elements, %d chains+counters, %d operations; compile %v, nft -f %v", n, len(rs.Counters), tx.NumOperations(), compiled, d)
+	b.ReportMetric(float64(n), "elements")
+	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
+	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
 }
