@@ -184,6 +184,8 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("instance %q: egress list of direction %v", in.ID, in.Egress.Direction))
 		}
 		switch {
+		case c.Mode == Host && in.Interface != "":
+			errs = append(errs, fmt.Errorf("instance %q: host mode filters the host's own traffic, not interface %q", in.ID, in.Interface))
 		case c.Mode != Hypervisor:
 		case !ifaceName.MatchString(in.Interface) || in.Interface == "." || in.Interface == "..":
 			errs = append(errs, fmt.Errorf("instance %q: invalid interface name %q", in.ID, in.Interface))

@@ -305,6 +305,7 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"no mode", nft.Config{Instances: []nft.Instance{ok}}},
 		{"host with two", nft.Config{Mode: nft.Host, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "", m, web)}}},
+		{"host with an interface", nft.Config{Mode: nft.Host, Instances: []nft.Instance{ok}}},
 		{"bad interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000001", "tap 1; drop", m, web)}}},
 		{"shared interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "tap1", m, web)}}},
 		{"same instance twice", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000001", "tap2", m, web)}}},
