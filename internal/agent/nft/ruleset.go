@@ -68,8 +68,6 @@ type shape struct {
 	is6, ports         bool
 }
 
-var shapeNames = [4]string{"v4p", "v4", "v6p", "v6"}
-
 func shapes(dir policy.Direction) [4]shape {
 	side := "saddr"
 	if dir == policy.Egress {
