@@ -13,6 +13,16 @@
 // counted drop. ACCEPT returns rather than accepts, so that traffic between
 // two instances of one host passes the sender's egress and then the
 // receiver's ingress; the base chain's policy accept lets it through.
+// Each list's chain first drops packets of ct state invalid — there rather
+// than in the base chain, so that the traffic of interfaces that are not
+// instances is not touched.
+//
+// Chains, maps, sets and counters are named after the instance (its ID, or
+// a hash of an ID unfit for a name), the direction (in, out) and the group
+// ID and policy index of the entry ("ins-1a2b3c4d.in.sg-1a2b3c4d.7"), or
+// pf and the entry's index for a platform rule; Ruleset.Counters maps each
+// counter back to what it counts. A full apply starts every counter from
+// zero: read them before.
 //
 // A list whose regions exceed the region limit is compiled instead in the
 // run-collapsed form: each run of consecutive entries with one action is
