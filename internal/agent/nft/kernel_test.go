@@ -24,7 +24,7 @@ import (
 
 // netns creates a throwaway network namespace, removed when the test ends.
 // Without root, ip or nft it skips, unless PALISADE_KERNEL_TESTS=1, when it
-// fails.
+// fails; with -short it skips unless PALISADE_KERNEL_TESTS=1.
 func netns(t *testing.T) string { return netnsB(t) }
 
 func netnsB(t testing.TB) string {
@@ -35,6 +35,9 @@ func netnsB(t testing.TB) string {
 			t.Fatalf("PALISADE_KERNEL_TESTS=1 but %s", why)
 		}
 		t.Skipf("kernel test: %s (set PALISADE_KERNEL_TESTS=1 to require it)", why)
+	}
+	if testing.Short() && !required {
+		t.Skip("kernel test: skipped with -short (set PALISADE_KERNEL_TESTS=1 to run it)")
 	}
 	if os.Geteuid() != 0 {
 		missing("not running as root")
