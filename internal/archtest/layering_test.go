@@ -168,3 +168,22 @@ func TestPublicPackagesImportNothingInternal(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentNftImports checks that the agent's rule compiler depends inward
+// only: of Palisade, on the rule model, the rule list and the regions; it
+// does its I/O through knftables alone.
+func TestAgentNftImports(t *testing.T) {
+	allowed := []string{"internal/policy", "internal/rules", "internal/regions"}
+	imps := imports(t, filepath.Join("..", "agent", "nft"))
+	if len(imps) == 0 {
+		t.Fatal("internal/agent/nft: no Go files found")
+	}
+	for _, imp := range imps {
+		if slices.Contains(ioImports, imp) {
+			t.Errorf("internal/agent/nft imports %s; its I/O goes through knftables.Interface", imp)
+		}
+		if strings.HasPrefix(imp, module) && !slices.Contains(allowed, strings.TrimPrefix(imp, module)) {
+			t.Errorf("internal/agent/nft imports %s; it may import only %v of Palisade", imp, allowed)
+		}
+	}
+}

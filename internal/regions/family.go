@@ -308,8 +308,28 @@ func (f *family) merge(cls []class, ports bool, limit int) ([]Region, bool) {
 		}
 		last = next
 	}
-	// Merge neighbours in the address dimension.
-	slices.SortFunc(out, func(a, b Region) int {
+	// Merge neighbours in the address dimension, then in the port
+	// dimension (which the address merges can make possible).
+	merged := mergeAddrs(out)
+	merged = mergePorts(merged)
+	if len(merged) > limit {
+		return nil, false
+	}
+	sortRegions(merged)
+	return merged, true
+}
+
+// leafEnd returns the last address of leaf i.
+func (f *family) leafEnd(i int32) u128 {
+	if int(i)+1 < len(f.bounds) {
+		return f.bounds[i+1].prev()
+	}
+	return maxAddr(f.is6)
+}
+
+// mergeAddrs merges regions that differ only in adjacent address ranges.
+func mergeAddrs(rs []Region) []Region {
+	slices.SortFunc(rs, func(a, b Region) int {
 		switch {
 		case a.ProtoLo != b.ProtoLo:
 			return int(a.ProtoLo) - int(b.ProtoLo)
@@ -324,29 +344,49 @@ func (f *family) merge(cls []class, ports bool, limit int) ([]Region, bool) {
 		}
 		return a.AddrLo.Compare(b.AddrLo)
 	})
-	merged := out[:0]
-	for _, r := range out {
-		if k := len(merged); k > 0 {
-			m := &merged[k-1]
+	out := rs[:0]
+	for _, r := range rs {
+		if k := len(out); k > 0 {
+			m := &out[k-1]
 			if m.ProtoLo == r.ProtoLo && m.ProtoHi == r.ProtoHi && m.PortLo == r.PortLo && m.PortHi == r.PortHi &&
 				m.Owner == r.Owner && m.AddrHi.Next() == r.AddrLo {
 				m.AddrHi = r.AddrHi
 				continue
 			}
 		}
-		merged = append(merged, r)
+		out = append(out, r)
 	}
-	if len(merged) > limit {
-		return nil, false
-	}
-	sortRegions(merged)
-	return merged, true
+	return out
 }
 
-// leafEnd returns the last address of leaf i.
-func (f *family) leafEnd(i int32) u128 {
-	if int(i)+1 < len(f.bounds) {
-		return f.bounds[i+1].prev()
+// mergePorts merges regions that differ only in adjacent port ranges.
+func mergePorts(rs []Region) []Region {
+	slices.SortFunc(rs, func(a, b Region) int {
+		switch {
+		case a.ProtoLo != b.ProtoLo:
+			return int(a.ProtoLo) - int(b.ProtoLo)
+		case a.ProtoHi != b.ProtoHi:
+			return int(a.ProtoHi) - int(b.ProtoHi)
+		case a.AddrLo != b.AddrLo:
+			return a.AddrLo.Compare(b.AddrLo)
+		case a.AddrHi != b.AddrHi:
+			return a.AddrHi.Compare(b.AddrHi)
+		case a.Owner != b.Owner:
+			return a.Owner - b.Owner
+		}
+		return int(a.PortLo) - int(b.PortLo)
+	})
+	out := rs[:0]
+	for _, r := range rs {
+		if k := len(out); k > 0 {
+			m := &out[k-1]
+			if m.ProtoLo == r.ProtoLo && m.ProtoHi == r.ProtoHi && m.AddrLo == r.AddrLo && m.AddrHi == r.AddrHi &&
+				m.Owner == r.Owner && uint32(m.PortHi)+1 == uint32(r.PortLo) {
+				m.PortHi = r.PortHi
+				continue
+			}
+		}
+		out = append(out, r)
 	}
-	return maxAddr(f.is6)
+	return out
 }

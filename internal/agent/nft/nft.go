@@ -13,6 +13,16 @@
 // counted drop. ACCEPT returns rather than accepts, so that traffic between
 // two instances of one host passes the sender's egress and then the
 // receiver's ingress; the base chain's policy accept lets it through.
+// Each list's chain first drops packets of ct state invalid — there rather
+// than in the base chain, so that the traffic of interfaces that are not
+// instances is not touched.
+//
+// Chains, maps, sets and counters are named after the instance (its ID, or
+// a hash of an ID unfit for a name), the direction (in, out) and the group
+// ID and policy index of the entry ("ins-1a2b3c4d.in.sg-1a2b3c4d.7"), or
+// pf and the entry's index for a platform rule; Ruleset.Counters maps each
+// counter back to what it counts. A full apply starts every counter from
+// zero: read them before.
 //
 // A list whose regions exceed the region limit is compiled instead in the
 // run-collapsed form: each run of consecutive entries with one action is
@@ -28,8 +38,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/rules"
@@ -127,21 +137,35 @@ type Attribution struct {
 	Run       bool
 }
 
-// namePart is an ID that can appear in an nftables name as it is.
-var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
+// plain reports whether s is 1 to max letters, digits and the characters
+// of extra, starting with a letter or digit.
+func plain(s string, max int, extra string) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i, c := range s {
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune(extra, c)) {
+			return false
+		}
+	}
+	return true
+}
 
-// part returns id for use in names: itself if it is short and plain,
-// otherwise "h" and a hash of it, stable across compilations.
+// part returns id for use in names: itself if it is at most 40 letters,
+// digits, '-' and '_', otherwise "h" and a hash of it, stable across
+// compilations.
 func part(id string) string {
-	if namePart.MatchString(id) {
+	if plain(id, 40, "-_") {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))
 	return "h" + hex.EncodeToString(sum[:8])
 }
 
-// ifaceName is a Linux interface name.
-var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
+// ifaceName reports whether s can be a Linux interface name as Palisade
+// accepts them: 1 to 15 letters, digits, '-', '_' and '.'.
+func ifaceName(s string) bool { return plain(s, 15, "-_.") }
 
 func dirPart(d policy.Direction) string {
 	if d == policy.Egress {
@@ -184,8 +208,10 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("instance %q: egress list of direction %v", in.ID, in.Egress.Direction))
 		}
 		switch {
+		case c.Mode == Host && in.Interface != "":
+			errs = append(errs, fmt.Errorf("instance %q: host mode filters the host's own traffic, not interface %q", in.ID, in.Interface))
 		case c.Mode != Hypervisor:
-		case !ifaceName.MatchString(in.Interface) || in.Interface == "." || in.Interface == "..":
+		case !ifaceName(in.Interface):
 			errs = append(errs, fmt.Errorf("instance %q: invalid interface name %q", in.ID, in.Interface))
 		case ifaces[in.Interface] != "":
 			errs = append(errs, fmt.Errorf("instance %q: interface %q is also instance %q's", in.ID, in.Interface, ifaces[in.Interface]))

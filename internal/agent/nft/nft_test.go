@@ -305,6 +305,7 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"no mode", nft.Config{Instances: []nft.Instance{ok}}},
 		{"host with two", nft.Config{Mode: nft.Host, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "", m, web)}}},
+		{"host with an interface", nft.Config{Mode: nft.Host, Instances: []nft.Instance{ok}}},
 		{"bad interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000001", "tap 1; drop", m, web)}}},
 		{"shared interface", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000002", "tap1", m, web)}}},
 		{"same instance twice", nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{ok, instance(t, "ins-00000001", "tap2", m, web)}}},
@@ -317,5 +318,32 @@ func TestCompileErrors(t *testing.T) {
 				t.Error("Compile accepted it")
 			}
 		})
+	}
+}
+
+// TestNames checks that an ID unfit for a name is hashed, the same way
+// every time, and that names stay within nft's limit.
+func TestNames(t *testing.T) {
+	long := "ins-" + strings.Repeat("x", 80)
+	cfg := func() nft.Config {
+		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+			instance(t, long, "tap-long", members{}, web),
+			instance(t, "ins 0000/odd", "tap-odd", members{}, web),
+		}}
+	}
+	a, b := compile(t, cfg()), compile(t, cfg())
+	if len(a.Counters) != len(b.Counters) {
+		t.Fatalf("%d counters, then %d", len(a.Counters), len(b.Counters))
+	}
+	for name, at := range a.Counters {
+		if _, ok := b.Counters[name]; !ok {
+			t.Errorf("counter %s not made again", name)
+		}
+		if len(name) > knftables.NameLengthMax || strings.ContainsAny(name, " /") || strings.Contains(name, strings.Repeat("x", 41)) {
+			t.Errorf("counter name %q is unfit", name)
+		}
+		if at.Instance != long && at.Instance != "ins 0000/odd" {
+			t.Errorf("counter %s attributed to %q", name, at.Instance)
+		}
 	}
 }

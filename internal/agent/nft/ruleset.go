@@ -68,8 +68,6 @@ type shape struct {
 	is6, ports         bool
 }
 
-var shapeNames = [4]string{"v4p", "v4", "v6p", "v6"}
-
 func shapes(dir policy.Direction) [4]shape {
 	side := "saddr"
 	if dir == policy.Egress {
@@ -189,7 +187,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 				return "", fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
 			}
 			seen[names[i]] = i
-			rs.verdictChain(names[i], describe(e), e.Action, Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}})
+			rs.verdictChain(names[i], "", e.Action, Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}})
 		}
 		for k, s := range slicesOf(res) {
 			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true}
@@ -212,7 +210,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 			for i := r.first; i <= r.last; i++ {
 				a.Origins = append(a.Origins, l.Entries[i].Origin)
 			}
-			rs.verdictChain(name, fmt.Sprintf("entries %d-%d: %v", r.first, r.last, l.Entries[r.first].Action), l.Entries[r.first].Action, a)
+			rs.verdictChain(name, fmt.Sprintf("entries %d-%d", r.first, r.last), l.Entries[r.first].Action, a)
 			for si, s := range slicesOf(r.union) {
 				if len(s) == 0 {
 					continue
@@ -237,7 +235,9 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 }
 
 // verdictChain adds a chain counting into its own named counter, then
-// returning (ACCEPT) or dropping.
+// returning (ACCEPT) or dropping. An entry's chain has no comment (its name
+// says whose it is, and Counters has its origin): tens of thousands of
+// comments cost compile and load time.
 func (rs *Ruleset) verdictChain(name, comment string, a policy.Action, at Attribution) {
 	verdict := "drop"
 	if a == policy.Accept {
@@ -255,15 +255,6 @@ func entryPart(i int, e *rules.Entry) string {
 		return part(e.Origin.GroupID) + "." + strconv.Itoa(e.Origin.PolicyIndex)
 	}
 	return "pf" + strconv.Itoa(i)
-}
-
-// describe is an entry's text in a comment, within nft's comment length.
-func describe(e *rules.Entry) string {
-	d := e.Describe()
-	if len(d) > knftables.CommentLengthMax-1 {
-		d = d[:knftables.CommentLengthMax-4] + "..."
-	}
-	return strings.ToValidUTF8(strings.ReplaceAll(d, `"`, "'"), "")
 }
 
 // key is a region's element key: the address range (as a prefix when it is
