@@ -36,7 +36,7 @@ func TestCollapseMatchesEval(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, p, nil, rules.Addresses{})
+			e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", i, &p, nil, rules.Addresses{})
 			if err != nil {
 				t.Fatal(err)
 			}
