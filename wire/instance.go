@@ -11,6 +11,9 @@ type BindRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // AssociateSecurityGroupsRequest is the request of AssociateSecurityGroups:
@@ -39,6 +42,9 @@ type ModifyInstancesAttributeRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifyInstancesAttributeResponse is the response of

@@ -192,6 +192,9 @@ type RestoreSecurityGroupVersionRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // RestoreSecurityGroupVersionResponse is the response of

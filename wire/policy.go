@@ -128,6 +128,9 @@ type PoliciesRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // CreateSecurityGroupPoliciesRequest is the request of
@@ -157,6 +160,9 @@ type ReplaceSecurityGroupPoliciesRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifySecurityGroupPoliciesRequest is the request of
@@ -171,6 +177,9 @@ type ModifySecurityGroupPoliciesRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // PolicyWriteResponse is the response of a policy write. Version and

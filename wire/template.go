@@ -73,6 +73,9 @@ type ModifyAddressTemplateAttributeRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifyAddressTemplateAttributeResponse is the response of
@@ -140,6 +143,9 @@ type ModifyAddressTemplateGroupAttributeRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifyAddressTemplateGroupAttributeResponse is the response of
@@ -215,6 +221,9 @@ type ModifyServiceTemplateAttributeRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifyServiceTemplateAttributeResponse is the response of
@@ -275,6 +284,9 @@ type ModifyServiceTemplateGroupAttributeRequest struct {
 	// WaitApplied (Palisade, seconds, at most 60): answer only once every
 	// host the write affects has applied it (see docs/api.md).
 	WaitApplied *Int `json:"WaitApplied,omitzero"`
+	// FlushConnections (Palisade): cut the existing connections that the
+	// new rules no longer admit; by default established connections live on.
+	FlushConnections *Bool `json:"FlushConnections,omitzero"`
 }
 
 // ModifyServiceTemplateGroupAttributeResponse is the response of

@@ -469,6 +469,37 @@ func TestKernelEnforcement(t *testing.T) {
 		t.Errorf("an established connection after its rule was removed: %v %v, want reached", r, err)
 	}
 
+	// FlushConnections: a write removing SSH cuts the established SSH
+	// connection (and any other of the instance its rules no longer
+	// admit), while a connection to instance 2, which the write does not
+	// touch, lives on.
+	ssh, err := netnstest.ConnectFrom(inet, netip.AddrPortFrom(ip("198.51.100.200"), 0), netip.AddrPortFrom(ins1.Addr4, 22), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ssh.Close()
+	kept, err := netnstest.ConnectFrom(ins3.NS, netip.AddrPort{}, netip.AddrPortFrom(ins2.Addr4, 5000), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	must[*wire.ModifySecurityGroupPoliciesResponse](t, "ModifySecurityGroupPolicies")(f.admin.ModifySecurityGroupPolicies(context.Background(), &wire.ModifySecurityGroupPoliciesRequest{
+		SecurityGroupId: wire.NewString(allow),
+		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: []wire.SecurityGroupPolicyInput{pol("TCP", "443", "0.0.0.0/0", "ACCEPT")},
+			Egress: []wire.SecurityGroupPolicyInput{pol("ALL", "ALL", "0.0.0.0/0", "ACCEPT")}},
+		FlushConnections: wire.NewBool(true),
+	}))
+	f.applied()
+	if r, _ := ssh.RoundTrip([]byte("cut?"), 500*time.Millisecond); r == netnstest.Reached {
+		t.Error("FlushConnections: the SSH connection its write no longer admits still passes")
+	}
+	if r, err := kept.RoundTrip([]byte("kept?"), time.Second); err != nil || r != netnstest.Reached {
+		t.Errorf("FlushConnections cut a connection of another instance that its rules still admit: %v %v", r, err)
+	}
+	// Put SSH back for what follows.
+	f.replace(allow, []wire.SecurityGroupPolicyInput{pol("TCP", "22", "0.0.0.0/0", "ACCEPT")}, []wire.SecurityGroupPolicyInput{pol("ALL", "ALL", "0.0.0.0/0", "ACCEPT")})
+	f.applied()
+
 	// Drift: the table deleted behind the agent comes back within 2 s.
 	if out, err := netnstest.Exec(f.tp.Host, "nft", "delete", "table", "inet", "palisade"); err != nil {
 		t.Fatalf("nft delete table: %v: %s", err, out)

@@ -37,6 +37,13 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 			if wait, err = waitApplied(c.body); err != nil {
 				return nil, err
 			}
+			flush, err := flushConnections(c.body)
+			if err != nil {
+				return nil, err
+			}
+			if flush {
+				c.ctx = service.WithFlushConnections(c.ctx)
+			}
 		}
 		res, err := fn(h, c, &req)
 		if err != nil || wait == nil {

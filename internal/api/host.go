@@ -234,3 +234,22 @@ func (h *handler) describeSecurityGroupPolicyStatistics(c *call, req *wire.Descr
 	}
 	return out, nil
 }
+
+// flushConnections reads a write request's FlushConnections: true asks the
+// agents to cut the existing connections that the write's rules no longer
+// admit.
+func flushConnections(body []byte) (bool, error) {
+	if !bytes.Contains(body, []byte(`"FlushConnections"`)) {
+		return false, nil
+	}
+	var f struct {
+		FlushConnections *wire.Bool `json:"FlushConnections"`
+	}
+	if err := json.Unmarshal(body, &f); err != nil {
+		return false, err
+	}
+	if f.FlushConnections == nil {
+		return false, nil
+	}
+	return boolean("FlushConnections", f.FlushConnections)
+}

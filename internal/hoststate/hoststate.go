@@ -28,6 +28,9 @@ type Instance struct {
 	ID, AccountID, Interface, State string
 	PrivateIPs, IPv6s               []string
 	Ingress, Egress                 rules.List
+	// FlushConnections asks the agent to cut the instance's existing
+	// connections that these lists no longer admit.
+	FlushConnections bool
 }
 
 // List returns the list of direction d.
@@ -112,6 +115,7 @@ func Encode(s State) (wire.HostState, error) {
 			State:              in.State,
 			PrivateIpAddresses: nonNil(slices.Clone(in.PrivateIPs)),
 			Ipv6Addresses:      nonNil(slices.Clone(in.IPv6s)),
+			FlushConnections:   in.FlushConnections,
 		}
 		for _, d := range directions() {
 			l := in.List(d)
@@ -319,6 +323,7 @@ func decodeInstance(wi wire.HostInstance, sets map[string]addressSet) (Instance,
 	in := Instance{
 		ID: wi.InstanceId, AccountID: wi.AccountId, Interface: wi.Interface, State: wi.State,
 		PrivateIPs: slices.Clone(wi.PrivateIpAddresses), IPv6s: slices.Clone(wi.Ipv6Addresses),
+		FlushConnections: wi.FlushConnections,
 	}
 	var errs []error
 	for _, d := range directions() {

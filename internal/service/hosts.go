@@ -332,7 +332,7 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 			if snap, err = s.resolveHost(ctx, tx, host); err != nil {
 				return 0, err
 			}
-			out.Revision, out.State = snap.state.Revision, &snap.state
+			out.Revision, out.State = snap.state.Revision, snap.flushing(changes)
 		}
 		return head, nil
 	}
@@ -492,3 +492,34 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 // maxClockAhead is how far ahead of the server's clock an agent's start
 // time may be: the clocks of two machines differ a little.
 const maxClockAhead = 5 * time.Minute
+
+// flushing returns the snapshot's state with FlushConnections set on each
+// instance that a change asking for it may affect (the lists it was
+// resolved from, or the instance itself); the snapshot is not changed.
+func (h *hostSnapshot) flushing(changes []store.Change) *HostState {
+	st := h.state
+	var marked []hoststate.Instance
+	for i := range changes {
+		c := &changes[i]
+		if !c.Flush {
+			continue
+		}
+		for j := range h.deps {
+			if !affects(c, &h.deps[j]) {
+				continue
+			}
+			if marked == nil {
+				marked = slices.Clone(st.Instances)
+			}
+			for k := range marked {
+				if marked[k].ID == h.deps[j].Instance {
+					marked[k].FlushConnections = true
+				}
+			}
+		}
+	}
+	if marked != nil {
+		st.Instances = marked
+	}
+	return &st
+}

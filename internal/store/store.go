@@ -185,6 +185,11 @@ type Tx interface {
 	// kept, or newer than head, is ErrCompacted, with head. One statement,
 	// reading at most limit entries.
 	Revision(ctx context.Context) (int64, error)
+	// FlushConnections marks the feed entry this write transaction commits
+	// as asking for the connections its new rules no longer admit to be
+	// cut (Change.Flush). A transaction that writes nothing commits no
+	// entry, marked or not.
+	FlushConnections()
 	// LastChange returns the revision of the newest feed entry that names
 	// id (a group, written or whose members changed, an instance, a
 	// template, a host), 0 when the feed holds none. It reads the whole
@@ -270,6 +275,9 @@ type Change struct {
 	// Platform: the platform addresses changed, which every account's
 	// verdicts depend on.
 	Platform bool
+	// Flush: the write asked for the existing connections that the rules
+	// it makes no longer admit to be cut (FlushConnections).
+	Flush bool
 }
 
 // AccountEvent is one entry of an account's history.

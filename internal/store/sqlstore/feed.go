@@ -46,6 +46,7 @@ type touched struct {
 	templates  []string
 	hosts      []string
 	platform   bool
+	flush      bool
 }
 
 func (w *touched) account(id string) {
@@ -69,6 +70,7 @@ func idList(ids []string) string {
 const (
 	flagAccountRow = 1
 	flagPlatform   = 2
+	flagFlush      = 4
 )
 
 // encodeIDs and decodeIDs write and read the ids column: six sections
@@ -127,6 +129,9 @@ func (t *tx) commitChange(ctx context.Context) (int64, error) {
 	}
 	if w.platform {
 		flags |= flagPlatform
+	}
+	if w.flush {
+		flags |= flagFlush
 	}
 	now := time.Now()
 	args := []any{toMicros(now), accountID, flags, ids}
@@ -195,7 +200,7 @@ func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit i
 		if !rev.Valid {
 			continue
 		}
-		c := store.Change{Revision: rev.Int64, Time: fromMicros(tm.Int64), AccountRow: flags.Int64&flagAccountRow != 0, Platform: flags.Int64&flagPlatform != 0}
+		c := store.Change{Revision: rev.Int64, Time: fromMicros(tm.Int64), AccountRow: flags.Int64&flagAccountRow != 0, Platform: flags.Int64&flagPlatform != 0, Flush: flags.Int64&flagFlush != 0}
 		if err := decodeIDs(ids.String, &c); err != nil {
 			return 0, nil, err
 		}
@@ -274,3 +279,6 @@ func backoff(n int) time.Duration {
 	d := txBackoff << (n - 1)
 	return d/2 + rand.N(d/2+1)
 }
+
+// FlushConnections marks the entry t commits (see store.Tx).
+func (t *tx) FlushConnections() { t.touched.flush = true }
