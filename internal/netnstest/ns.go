@@ -172,22 +172,28 @@ func ipBatch(ns NS, lines []string) error {
 }
 
 // Sysctl writes value to the sysctl key (dotted, as in
-// "net.ipv4.ip_forward") inside ns and reads it back.
+// "net.ipv4.ip_forward") inside ns and reads it back. Keys naming an
+// interface whose name contains a dot cannot be written this way.
 func Sysctl(ns NS, key, value string) error {
-	if strings.Contains(key, "..") || strings.HasPrefix(key, ".") {
+	if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.Contains(key, "/") {
 		return fmt.Errorf("invalid sysctl key %q", key)
 	}
-	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	return writeSysctl(ns, strings.ReplaceAll(key, ".", "/"), value)
+}
+
+// writeSysctl writes value to /proc/sys/path inside ns and reads it back.
+func writeSysctl(ns NS, path, value string) error {
+	file := "/proc/sys/" + path
 	return Do(ns, func() error {
-		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("sysctl %s=%s in %s: %w", key, value, ns, err)
+		if err := os.WriteFile(file, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("sysctl %s=%s in %s: %w", path, value, ns, err)
 		}
-		got, err := os.ReadFile(path)
+		got, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("sysctl %s in %s: %w", key, ns, err)
+			return fmt.Errorf("sysctl %s in %s: %w", path, ns, err)
 		}
 		if strings.TrimSpace(string(got)) != value {
-			return fmt.Errorf("sysctl %s in %s reads %q after writing %q", key, ns, strings.TrimSpace(string(got)), value)
+			return fmt.Errorf("sysctl %s in %s reads %q after writing %q", path, ns, strings.TrimSpace(string(got)), value)
 		}
 		return nil
 	})

@@ -403,7 +403,7 @@ func (tp *Topology) build() error {
 		ifs = append(ifs, in.HostIf)
 	}
 	for _, name := range ifs {
-		if err := Sysctl(tp.Host, "net.ipv4.conf."+name+".rp_filter", "0"); err != nil {
+		if err := writeSysctl(tp.Host, "net/ipv4/conf/"+name+"/rp_filter", "0"); err != nil {
 			return err
 		}
 	}
@@ -414,12 +414,12 @@ func (tp *Topology) build() error {
 // default routes at the host; local prefixes become wholly local (AnyIP).
 func setupLeaf(ns NS, ifName string, a4 netip.Addr, p4 netip.Prefix, gw4 netip.Addr, a6 netip.Addr, p6 netip.Prefix, gw6 netip.Addr, local []netip.Prefix) error {
 	for _, kv := range [][2]string{
-		{"net.ipv4.conf.all.rp_filter", "0"},
-		{"net.ipv4.conf.default.rp_filter", "0"},
-		{"net.ipv4.conf." + ifName + ".rp_filter", "0"},
-		{"net.ipv6.conf." + ifName + ".accept_dad", "0"},
+		{"net/ipv4/conf/all/rp_filter", "0"},
+		{"net/ipv4/conf/default/rp_filter", "0"},
+		{"net/ipv4/conf/" + ifName + "/rp_filter", "0"},
+		{"net/ipv6/conf/" + ifName + "/accept_dad", "0"},
 	} {
-		if err := Sysctl(ns, kv[0], kv[1]); err != nil {
+		if err := writeSysctl(ns, kv[0], kv[1]); err != nil {
 			return err
 		}
 	}

@@ -105,10 +105,10 @@ func TestNewReplacesLeftoverOfCrashedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = removeNS(left) })
-	if err := runIP("-n", string(left), "link", "add", "tap1", "type", "veth", "peer", "name", "old"); err != nil {
+	if err := runIP("-n", string(left), "link", "add", "tap1.100", "type", "veth", "peer", "name", "old"); err != nil {
 		t.Fatal(err)
 	}
-	tp := New(t, Options{Prefix: prefix})
+	tp := New(t, Options{Prefix: prefix, HostIfNames: []string{"tap1.100"}})
 	if got, err := Ping(tp.Instance(1).NS, tp.Internet.Addr4, probeTimeout); err != nil || got != Reached {
 		t.Errorf("Ping through the rebuilt topology = %v, %v; want reached", got, err)
 	}
@@ -142,6 +142,7 @@ func TestOptionsRejectBadInput(t *testing.T) {
 		{"negative instances", Options{Instances: -1}},
 		{"name count", Options{Instances: 2, HostIfNames: []string{"tap1"}}},
 		{"long interface name", Options{HostIfNames: []string{"averyverylongname"}}},
+		{"slash in interface name", Options{HostIfNames: []string{"a/b"}}},
 		{"duplicate interface name", Options{Instances: 2, HostIfNames: []string{"a", "a"}}},
 		{"uplink clash", Options{HostIfNames: []string{"uplink"}}},
 		{"bad prefix", Options{Prefix: "Has/Slash"}},
