@@ -1,6 +1,7 @@
 package netnstest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,6 +127,12 @@ func Exec(ns NS, argv ...string) ([]byte, error) {
 
 // ExecInput is Exec with stdin taken from input.
 func ExecInput(ns NS, input []byte, argv ...string) ([]byte, error) {
+	return execNS(ns, input, true, argv)
+}
+
+// execNS runs argv inside ns. It returns the combined output, or only
+// standard output when combined is false; the error quotes standard error.
+func execNS(ns NS, input []byte, combined bool, argv []string) ([]byte, error) {
 	if err := ns.validate(); err != nil {
 		return nil, err
 	}
@@ -137,13 +144,23 @@ func ExecInput(ns NS, input []byte, argv ...string) ([]byte, error) {
 	args := append([]string{"netns", "exec", string(ns)}, argv...)
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	if input != nil {
-		cmd.Stdin = strings.NewReader(string(input))
+		cmd.Stdin = bytes.NewReader(input)
 	}
-	out, err := cmd.CombinedOutput()
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	if combined {
+		cmd.Stderr = &out
+	}
+	err := cmd.Run()
 	if err != nil {
-		return out, fmt.Errorf("in %s: %s: %w: %s", ns, strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+		msg := errOut.String()
+		if combined {
+			msg = out.String()
+		}
+		return out.Bytes(), fmt.Errorf("in %s: %s: %w: %s", ns, strings.Join(argv, " "), err, strings.TrimSpace(msg))
 	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
 // runIP runs `ip args...` in the caller's namespace (iproute2 selects the

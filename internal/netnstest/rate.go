@@ -244,7 +244,7 @@ func lockRate() (unlock func(), err error) {
 }
 
 func measureGo(o RateOptions) (Rate, error) {
-	var rx int
+	rx := -1
 	err := Do(o.To, func() error {
 		fd, err := udpSocket(o.Dst)
 		if err != nil {
@@ -259,7 +259,7 @@ func measureGo(o RateOptions) (Rate, error) {
 		return unix.Bind(fd, sockaddr(o.Dst, o.Port))
 	})
 	if err != nil {
-		if rx > 0 {
+		if rx >= 0 {
 			unix.Close(rx)
 		}
 		return Rate{}, fmt.Errorf("rate receiver on %s port %d in %s: %w", o.Dst, o.Port, o.To, err)

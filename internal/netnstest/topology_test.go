@@ -60,14 +60,14 @@ func TestTopologyForwardsWithoutRuleset(t *testing.T) {
 			}
 		})
 	}
-	if !tp.peerSeen(tcp.Peers(), addr("198.51.100.77")) || !tp.peerSeen(udp.Peers(), addr("2001:db8:f::77")) {
+	if !peerSeen(tcp.Peers(), addr("198.51.100.77")) || !peerSeen(udp.Peers(), addr("2001:db8:f::77")) {
 		t.Errorf("servers did not see the internet peer addresses: tcp %v, udp %v", tcp.Peers(), udp.Peers())
 	}
 }
 
-func (tp *Topology) peerSeen(peers []netip.AddrPort, a netip.Addr) bool {
+func peerSeen(peers []netip.AddrPort, a netip.Addr) bool {
 	for _, p := range peers {
-		if p.Addr().Unmap() == a {
+		if p.Addr() == a {
 			return true
 		}
 	}
