@@ -185,9 +185,9 @@ func (p Packet) fillChecksum(l4 []byte, src, dst netip.Addr) {
 // arbitrary. The packets leave by the namespace's routing table, as its own
 // packets would; from an instance or the internet namespace that is towards
 // the host. The host's rp_filter is off, so it forwards them whatever their
-// source, except what the kernel never forwards: IPv4 sources in 0.0.0.0/8,
-// 127.0.0.0/8, multicast or 255.255.255.255, and IPv6 loopback, multicast
-// or link-local sources.
+// source, except sources the kernel never forwards (checked here): IPv4
+// 127.0.0.0/8, multicast, 255.255.255.255 and the host's own addresses,
+// IPv6 loopback, multicast and link-local.
 type Injector struct {
 	ns     NS
 	mu     sync.Mutex
