@@ -79,3 +79,49 @@ func TestCaptureShowsWhatTheHostForwarded(t *testing.T) {
 		t.Errorf("captured %d echo replies from instance 1, want 1", got)
 	}
 }
+
+// TestCaptureManyInjectedPackets is the shape of a differential test: many
+// spoofed packets in, the host's ruleset decides, the capture shows which
+// ones it forwarded.
+func TestCaptureManyInjectedPackets(t *testing.T) {
+	t.Parallel()
+	tp := newTopology(t)
+	i1, i2 := tp.Instance(1), tp.Instance(2)
+	if err := LoadNft(tp.Host, "table inet t { chain forward { type filter hook forward priority filter; ip saddr 198.51.100.0/25 udp dport 53 drop; ip6 saddr 2001:db8:f::/121 udp dport 53 drop; }; }"); err != nil {
+		t.Fatal(err)
+	}
+	capt := NewCapture(t, i2.NS, i2.InstanceIf)
+	in, err := NewInjector(i1.NS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	v4, v6 := addr("198.51.100.0"), addr("2001:db8:f::")
+	for range 256 {
+		for _, p := range []Packet{
+			{Src: v4, Dst: i2.Addr4, Proto: ProtoUDP, SrcPort: 5353, DstPort: 53},
+			{Src: v6, Dst: i2.Addr6, Proto: ProtoUDP, SrcPort: 5353, DstPort: 53},
+		} {
+			if err := in.Send(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v4, v6 = v4.Next(), v6.Next()
+	}
+	dns := func(c Captured) bool { return c.DstPort == 53 }
+	if got := capt.WaitFor(256, 2*time.Second, dns); got != 256 {
+		t.Fatalf("captured %d packets to port 53, want 256", got)
+	}
+	for _, c := range capt.Packets() {
+		if !dns(c) {
+			continue
+		}
+		last := c.Src.As16()[15]
+		if c.Src.Is4() {
+			last = c.Src.As4()[3]
+		}
+		if last < 128 {
+			t.Errorf("captured %v, which the host drops", c.Src)
+		}
+	}
+}
