@@ -14,11 +14,9 @@ import (
 // ruleset, ip6tables.* as ip6tables-save, the rest as iptables-save.
 func load(t testing.TB, name string) *Ruleset {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustRead(t, name)
 	var rs *Ruleset
+	var err error
 	switch {
 	case strings.HasSuffix(name, ".nft"):
 		rs, err = ParseNft(string(b))
@@ -65,4 +63,13 @@ func port(s string) uint16 {
 		n = n*10 + uint16(c-'0')
 	}
 	return n
+}
+
+func mustRead(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
