@@ -410,10 +410,13 @@ func (tc tcpFlagsCond) match(c *pctx) (tri, string) {
 	if c.p.New {
 		flags, known = tcpSYN, tcpSYN|tcpRST|tcpACK|tcpFIN
 	}
+	if flags&tc.mask&known != tc.want&tc.mask&known || tc.want&^tc.mask != 0 {
+		return neg(no, tc.negate), "" // the known flags already differ
+	}
 	if tc.mask&^known != 0 {
 		return maybe, "the TCP flags matched are not known for this packet"
 	}
-	return neg(triOf(flags&tc.mask == tc.want), tc.negate), ""
+	return neg(yes, tc.negate), ""
 }
 
 // devicesMatch reports whether a netdev chain sees the packet.

@@ -949,8 +949,13 @@ func (rc *ruleCursor) expr(sel selector) {
 		rc.vmap(sel)
 		return
 	}
+	at := rc.peek()
 	items, unknown, ok := rc.value()
 	if !ok {
+		if name, isRef := strings.CutPrefix(at, "@"); isRef && rc.p.sets[name] == nil {
+			rc.fail("set %s is not declared in table %s before it is used", name, rc.p.table)
+			return
+		}
 		rc.fail("value of %s is not understood", sel.what)
 		return
 	}
