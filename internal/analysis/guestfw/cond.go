@@ -318,9 +318,37 @@ const (
 	atXResolve
 )
 
-var addrTypeNames = map[string]uint16{"UNSPEC": atUnspec, "UNICAST": atUnicast, "LOCAL": atLocal, "BROADCAST": atBroadcast,
-	"ANYCAST": atAnycast, "MULTICAST": atMulticast, "BLACKHOLE": atBlackhole, "UNREACHABLE": atUnreachable,
-	"PROHIBIT": atProhibit, "THROW": atThrow, "NAT": atNAT, "XRESOLVE": atXResolve}
+// addrTypeBit returns the bit of an address type name, as addrtype and fib
+// … type spell them (upper case).
+func addrTypeBit(name string) (uint16, bool) {
+	switch name {
+	case "UNSPEC":
+		return atUnspec, true
+	case "UNICAST":
+		return atUnicast, true
+	case "LOCAL":
+		return atLocal, true
+	case "BROADCAST":
+		return atBroadcast, true
+	case "ANYCAST":
+		return atAnycast, true
+	case "MULTICAST":
+		return atMulticast, true
+	case "BLACKHOLE":
+		return atBlackhole, true
+	case "UNREACHABLE":
+		return atUnreachable, true
+	case "PROHIBIT":
+		return atProhibit, true
+	case "THROW":
+		return atThrow, true
+	case "NAT":
+		return atNAT, true
+	case "XRESOLVE":
+		return atXResolve, true
+	}
+	return 0, false
+}
 
 // addrType is the kernel's type of an address: the guest's own address is
 // LOCAL; the peer's is taken to be remote UNICAST unless it is multicast,

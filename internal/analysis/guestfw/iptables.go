@@ -31,12 +31,55 @@ type builtin struct {
 	prio int
 }
 
-var iptablesTables = map[string]map[string]builtin{
-	"raw":      {"PREROUTING": {hookPrerouting, -300}, "OUTPUT": {hookOutput, -300}},
-	"mangle":   {"PREROUTING": {hookPrerouting, -150}, "INPUT": {hookInput, -150}, "FORWARD": {hookForward, -150}, "OUTPUT": {hookOutput, -150}, "POSTROUTING": {hookPostrouting, -150}},
-	"nat":      {"PREROUTING": {hookPrerouting, -100}, "INPUT": {hookInput, 100}, "OUTPUT": {hookOutput, -100}, "POSTROUTING": {hookPostrouting, 100}},
-	"filter":   {"INPUT": {hookInput, 0}, "FORWARD": {hookForward, 0}, "OUTPUT": {hookOutput, 0}},
-	"security": {"INPUT": {hookInput, 50}, "FORWARD": {hookForward, 50}, "OUTPUT": {hookOutput, 50}},
+// iptablesBuiltin returns the hook and priority of a built-in chain of an
+// iptables table.
+func iptablesBuiltin(table, chain string) (builtin, bool) {
+	switch table + " " + chain {
+	case "raw PREROUTING":
+		return builtin{hookPrerouting, -300}, true
+	case "raw OUTPUT":
+		return builtin{hookOutput, -300}, true
+	case "mangle PREROUTING":
+		return builtin{hookPrerouting, -150}, true
+	case "mangle INPUT":
+		return builtin{hookInput, -150}, true
+	case "mangle FORWARD":
+		return builtin{hookForward, -150}, true
+	case "mangle OUTPUT":
+		return builtin{hookOutput, -150}, true
+	case "mangle POSTROUTING":
+		return builtin{hookPostrouting, -150}, true
+	case "nat PREROUTING":
+		return builtin{hookPrerouting, -100}, true
+	case "nat INPUT":
+		return builtin{hookInput, 100}, true
+	case "nat OUTPUT":
+		return builtin{hookOutput, -100}, true
+	case "nat POSTROUTING":
+		return builtin{hookPostrouting, 100}, true
+	case "filter INPUT":
+		return builtin{hookInput, 0}, true
+	case "filter FORWARD":
+		return builtin{hookForward, 0}, true
+	case "filter OUTPUT":
+		return builtin{hookOutput, 0}, true
+	case "security INPUT":
+		return builtin{hookInput, 50}, true
+	case "security FORWARD":
+		return builtin{hookForward, 50}, true
+	case "security OUTPUT":
+		return builtin{hookOutput, 50}, true
+	}
+	return builtin{}, false
+}
+
+// iptablesTable reports whether name is a table iptables-save prints.
+func iptablesTable(name string) bool {
+	switch name {
+	case "raw", "mangle", "nat", "filter", "security":
+		return true
+	}
+	return false
 }
 
 // ParseIptablesSave reads the output of iptables-save (IPv4).
@@ -133,7 +176,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 			}
 			seenTable = true
 			st.table, st.chains = name, map[string]*chain{}
-			if iptablesTables[name] == nil {
+			if !iptablesTable(name) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("unknown table %q", name))
 			}
 		case l == "COMMIT":
@@ -143,7 +186,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 			st.table, st.chains = "", nil
 		case st.table == "":
 			st.rs.addGlobal(lineNo, l, "line outside a table (no *filter or other table before it)")
-		case iptablesTables[st.table] == nil:
+		case !iptablesTable(st.table):
 			st.rs.addIssue(lineNo, l, fmt.Sprintf("in unknown table %q", st.table))
 		case strings.HasPrefix(l, ":"):
 			st.chainLine(lineNo, l, fam)
@@ -171,7 +214,7 @@ func (st *iptState) chainLine(lineNo int, l string, fam family) {
 	}
 	name := f[0]
 	c := &chain{family: fam, table: st.table, name: name, line: lineNo}
-	if b, ok := iptablesTables[st.table][name]; ok {
+	if b, ok := iptablesBuiltin(st.table, name); ok {
 		c.base, c.hook, c.prio, c.typ = true, b.hook, b.prio, "filter"
 		if st.table == "nat" {
 			c.typ = "nat"
@@ -434,56 +477,104 @@ func parseIptAddr(s string) (netip.Prefix, error) {
 	return ip.Prefix(bits)
 }
 
-// maybeModules are match modules this package reads but cannot settle, with
-// why.
-var maybeModules = map[string]string{
-	"limit":      "a rate limit, which depends on traffic",
-	"hashlimit":  "a rate limit, which depends on traffic",
-	"recent":     "a recent-list match, which depends on earlier traffic",
-	"connlimit":  "a connection-count limit, which depends on other connections",
-	"mark":       "a packet mark, which is not modelled",
-	"connmark":   "a connection mark, which is not modelled",
-	"set":        "an ipset, whose contents are not in the text",
-	"owner":      "the owning process, which the check does not give",
-	"length":     "the packet length, which the check does not give",
-	"ttl":        "the TTL, which the check does not give",
-	"hl":         "the hop limit, which the check does not give",
-	"tos":        "the TOS field, which the check does not give",
-	"dscp":       "the DSCP field, which the check does not give",
-	"ecn":        "ECN bits, which the check does not give",
-	"physdev":    "bridge ports, which are not modelled",
-	"policy":     "IPsec policy, which is not modelled",
-	"u32":        "raw packet bytes, which the check does not give",
-	"string":     "packet contents, which the check does not give",
-	"statistic":  "a statistical sample, which varies packet by packet",
-	"time":       "the time of day, which the check does not give",
-	"rpfilter":   "a reverse-path check, which depends on the guest's routes",
-	"socket":     "a local socket lookup, which is not modelled",
-	"mac":        "the MAC address, which the check does not give",
-	"quota":      "a byte quota, which depends on traffic",
-	"helper":     "a conntrack helper, which is not modelled",
-	"tcpmss":     "the TCP MSS option, which the check does not give",
-	"cgroup":     "the owning cgroup, which the check does not give",
-	"nfacct":     "accounting objects, which are not modelled",
-	"bpf":        "a BPF program, which is not modelled",
-	"devgroup":   "device groups, which are not modelled",
-	"realm":      "routing realms, which are not modelled",
-	"frag":       "IPv6 fragment headers, which the check does not give",
-	"ipv6header": "IPv6 extension headers, which the check does not give",
-	"rt":         "IPv6 routing headers, which the check does not give",
-	"hbh":        "IPv6 hop-by-hop options, which the check does not give",
-	"dst":        "IPv6 destination options, which the check does not give",
-	"ah":         "IPsec AH fields, which the check does not give",
-	"esp":        "IPsec ESP fields, which the check does not give",
-	"cpu":        "the CPU handling the packet, which varies",
-	"cluster":    "cluster hashing, which is not modelled",
-	"ipvs":       "IPVS properties, which are not modelled",
-	"osf":        "passive OS fingerprinting, which is not modelled",
-	"sctp":       "SCTP fields, which are not modelled",
-	"dccp":       "DCCP fields, which are not modelled",
-	"rateest":    "rate estimators, which depend on traffic",
-	"condition":  "a condition flag, which is not modelled",
-	"geoip":      "a GeoIP database, which is not in the text",
+// maybeModule tells whether a match module is one this package reads but
+// cannot settle, and why.
+func maybeModule(k string) (string, bool) {
+	switch k {
+	case "limit", "hashlimit":
+		return "a rate limit, which depends on traffic", true
+	case "recent":
+		return "a recent-list match, which depends on earlier traffic", true
+	case "connlimit":
+		return "a connection-count limit, which depends on other connections", true
+	case "mark":
+		return "a packet mark, which is not modelled", true
+	case "connmark":
+		return "a connection mark, which is not modelled", true
+	case "set":
+		return "an ipset, whose contents are not in the text", true
+	case "owner":
+		return "the owning process, which the check does not give", true
+	case "length":
+		return "the packet length, which the check does not give", true
+	case "ttl":
+		return "the TTL, which the check does not give", true
+	case "hl":
+		return "the hop limit, which the check does not give", true
+	case "tos":
+		return "the TOS field, which the check does not give", true
+	case "dscp":
+		return "the DSCP field, which the check does not give", true
+	case "ecn":
+		return "ECN bits, which the check does not give", true
+	case "physdev":
+		return "bridge ports, which are not modelled", true
+	case "policy":
+		return "IPsec policy, which is not modelled", true
+	case "u32":
+		return "raw packet bytes, which the check does not give", true
+	case "string":
+		return "packet contents, which the check does not give", true
+	case "statistic":
+		return "a statistical sample, which varies packet by packet", true
+	case "time":
+		return "the time of day, which the check does not give", true
+	case "rpfilter":
+		return "a reverse-path check, which depends on the guest's routes", true
+	case "socket":
+		return "a local socket lookup, which is not modelled", true
+	case "mac":
+		return "the MAC address, which the check does not give", true
+	case "quota":
+		return "a byte quota, which depends on traffic", true
+	case "helper":
+		return "a conntrack helper, which is not modelled", true
+	case "tcpmss":
+		return "the TCP MSS option, which the check does not give", true
+	case "cgroup":
+		return "the owning cgroup, which the check does not give", true
+	case "nfacct":
+		return "accounting objects, which are not modelled", true
+	case "bpf":
+		return "a BPF program, which is not modelled", true
+	case "devgroup":
+		return "device groups, which are not modelled", true
+	case "realm":
+		return "routing realms, which are not modelled", true
+	case "frag":
+		return "IPv6 fragment headers, which the check does not give", true
+	case "ipv6header":
+		return "IPv6 extension headers, which the check does not give", true
+	case "rt":
+		return "IPv6 routing headers, which the check does not give", true
+	case "hbh":
+		return "IPv6 hop-by-hop options, which the check does not give", true
+	case "dst":
+		return "IPv6 destination options, which the check does not give", true
+	case "ah":
+		return "IPsec AH fields, which the check does not give", true
+	case "esp":
+		return "IPsec ESP fields, which the check does not give", true
+	case "cpu":
+		return "the CPU handling the packet, which varies", true
+	case "cluster":
+		return "cluster hashing, which is not modelled", true
+	case "ipvs":
+		return "IPVS properties, which are not modelled", true
+	case "osf":
+		return "passive OS fingerprinting, which is not modelled", true
+	case "sctp":
+		return "SCTP fields, which are not modelled", true
+	case "dccp":
+		return "DCCP fields, which are not modelled", true
+	case "rateest":
+		return "rate estimators, which depend on traffic", true
+	case "condition":
+		return "a condition flag, which is not modelled", true
+	case "geoip":
+		return "a GeoIP database, which is not in the text", true
+	}
+	return "", false
 }
 
 func knownModule(m string) bool {
@@ -492,7 +583,7 @@ func knownModule(m string) bool {
 		"addrtype", "pkttype", "iprange":
 		return true
 	}
-	_, ok := maybeModules[m]
+	_, ok := maybeModule(m)
 	return ok
 }
 
@@ -509,7 +600,7 @@ func (rp *ruleParser) option(opt string, n bool) {
 
 // moduleOption handles opt if module m has it.
 func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
-	if reason, ok := maybeModules[m]; ok {
+	if reason, ok := maybeModule(m); ok {
 		// Read the option's values (the words up to the next option) and
 		// let the match stay unsettled.
 		for rp.i < len(rp.args) && !strings.HasPrefix(rp.args[rp.i], "-") && rp.args[rp.i] != "!" {
@@ -650,7 +741,7 @@ func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
 			}
 			var mask uint16
 			for _, s := range strings.Split(v, ",") {
-				b, ok := addrTypeNames[strings.ToUpper(s)]
+				b, ok := addrTypeBit(strings.ToUpper(s))
 				if !ok {
 					rp.fail("%s: unknown address type %q", opt, s)
 					return true
@@ -758,26 +849,45 @@ func parseTCPFlags(s string) (uint8, error) {
 	return out, nil
 }
 
-// continueTargets are targets that give no verdict: the packet goes on to
-// the next rule.
-var continueTargets = map[string]bool{
-	"LOG": true, "NFLOG": true, "ULOG": true, "TRACE": true, "AUDIT": true, "MARK": true, "CONNMARK": true,
-	"CLASSIFY": true, "DSCP": true, "TOS": true, "TTL": true, "HL": true, "TCPMSS": true, "CHECKSUM": true,
-	"SECMARK": true, "CONNSECMARK": true, "IDLETIMER": true, "LED": true, "RATEEST": true, "TEE": true,
+// continueTarget reports whether a target gives no verdict: the packet goes
+// on to the next rule.
+func isUnknownTarget(name string) bool {
+	_, ok := unknownTarget(name)
+	return ok
 }
 
-// unknownTargets are targets whose outcome this package does not follow.
-var unknownTargets = map[string]string{
-	"DNAT":      "DNAT rewrites the destination: the packet goes elsewhere, which is not followed",
-	"REDIRECT":  "REDIRECT rewrites the destination port, which is not followed",
-	"NETMAP":    "NETMAP rewrites addresses, which is not followed",
-	"TPROXY":    "TPROXY diverts the packet to a local socket, which is not followed",
-	"QUEUE":     "the packet is queued to a userspace program, which decides",
-	"NFQUEUE":   "the packet is queued to a userspace program, which decides",
-	"NOTRACK":   "NOTRACK takes the packet out of connection tracking, which is not followed",
-	"CT":        "CT changes connection tracking, which is not followed",
-	"SYNPROXY":  "SYNPROXY answers the handshake itself, which is not followed",
-	"CLUSTERIP": "CLUSTERIP is not modelled",
+func continueTarget(k string) bool {
+	switch k {
+	case "LOG", "NFLOG", "ULOG", "TRACE", "AUDIT", "MARK", "CONNMARK", "CLASSIFY", "DSCP", "TOS", "TTL", "HL", "TCPMSS", "CHECKSUM", "SECMARK", "CONNSECMARK", "IDLETIMER", "LED", "RATEEST", "TEE":
+		return true
+	}
+	return false
+}
+
+// unknownTarget tells whether a target's outcome is one this package does
+// not follow, and why.
+func unknownTarget(k string) (string, bool) {
+	switch k {
+	case "DNAT":
+		return "DNAT rewrites the destination: the packet goes elsewhere, which is not followed", true
+	case "REDIRECT":
+		return "REDIRECT rewrites the destination port, which is not followed", true
+	case "NETMAP":
+		return "NETMAP rewrites addresses, which is not followed", true
+	case "TPROXY":
+		return "TPROXY diverts the packet to a local socket, which is not followed", true
+	case "QUEUE", "NFQUEUE":
+		return "the packet is queued to a userspace program, which decides", true
+	case "NOTRACK":
+		return "NOTRACK takes the packet out of connection tracking, which is not followed", true
+	case "CT":
+		return "CT changes connection tracking, which is not followed", true
+	case "SYNPROXY":
+		return "SYNPROXY answers the handshake itself, which is not followed", true
+	case "CLUSTERIP":
+		return "CLUSTERIP is not modelled", true
+	}
+	return "", false
 }
 
 func (rp *ruleParser) target(opt string) {
@@ -809,10 +919,11 @@ func (rp *ruleParser) target(opt string) {
 	case name == "SNAT" || name == "MASQUERADE":
 		t.kind = tNatDone
 		rp.st.rs.hasSNAT = true
-	case continueTargets[name]:
+	case continueTarget(name):
 		t.kind = tContinue
-	case unknownTargets[name] != "":
-		t.kind, t.reason = tUnknown, unknownTargets[name]
+	case isUnknownTarget(name):
+		t.kind = tUnknown
+		t.reason, _ = unknownTarget(name)
 		if name == "DNAT" || name == "REDIRECT" || name == "NETMAP" {
 			rp.st.rs.hasDNAT = true
 		}

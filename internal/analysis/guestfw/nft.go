@@ -197,7 +197,21 @@ func (p *nftParser) unclosed(line int, what string) error {
 	return &ParseError{Format: NftRuleset, Line: line, Reason: what + " is not closed (missing })"}
 }
 
-var nftFamilies = map[string]family{"ip": famIP, "ip6": famIP6, "inet": famInet, "arp": famOther, "bridge": famOther, "netdev": famNetdev}
+func nftFamily(name string) (family, bool) {
+	switch name {
+	case "ip":
+		return famIP, true
+	case "ip6":
+		return famIP6, true
+	case "inet":
+		return famInet, true
+	case "arp", "bridge":
+		return famOther, true
+	case "netdev":
+		return famNetdev, true
+	}
+	return 0, false
+}
 
 func (p *nftParser) top() error {
 	seen := false
@@ -252,7 +266,7 @@ func (p *nftParser) tableBlock() error {
 	p.i++
 	fam, name := famIP, words[len(words)-1]
 	if len(words) == 2 {
-		f, ok := nftFamilies[words[0]]
+		f, ok := nftFamily(words[0])
 		if !ok {
 			return &ParseError{Format: NftRuleset, Line: start.line, Reason: fmt.Sprintf("unknown table family %q", words[0])}
 		}
@@ -387,32 +401,72 @@ func (p *nftParser) setBlock() error {
 	return nil
 }
 
-// priorityNames are the named priorities of the ip, ip6 and inet families.
-var priorityNames = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
+// namedPriority returns the value of a named priority of the ip, ip6 and
+// inet families.
+func namedPriority(name string) (int, bool) {
+	switch name {
+	case "raw":
+		return -300, true
+	case "mangle":
+		return -150, true
+	case "dstnat":
+		return -100, true
+	case "filter":
+		return 0, true
+	case "security":
+		return 50, true
+	case "srcnat":
+		return 100, true
+	}
+	return 0, false
+}
 
+// parsePriority parses a priority as nft prints it: a number, a name, or
+// a name plus or minus a number ("filter + 10").
 func parsePriority(ws []string) (int, error) {
 	s := strings.Join(ws, "")
-	for name, v := range priorityNames {
-		if rest, ok := strings.CutPrefix(s, name); ok {
-			if rest == "" {
-				return v, nil
-			}
-			n, err := strconv.Atoi(rest)
-			if err != nil || (rest[0] != '+' && rest[0] != '-') {
-				return 0, fmt.Errorf("priority %q", strings.Join(ws, " "))
-			}
-			return v + n, nil
+	bad := fmt.Errorf("priority %q is not understood", strings.Join(ws, " "))
+	name := s
+	if k := strings.IndexAny(s, "+-"); k >= 0 {
+		name = s[:k]
+	}
+	if v, ok := namedPriority(name); ok {
+		rest := s[len(name):]
+		if rest == "" {
+			return v, nil
 		}
+		n, err := strconv.Atoi(rest)
+		if err != nil {
+			return 0, bad
+		}
+		return v + n, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("priority %q", strings.Join(ws, " "))
+		return 0, bad
 	}
 	return n, nil
 }
 
-var nftHooks = map[string]hook{"ingress": hookIngress, "prerouting": hookPrerouting, "input": hookInput,
-	"forward": hookForward, "output": hookOutput, "postrouting": hookPostrouting, "egress": hookEgress}
+func nftHook(name string) (hook, bool) {
+	switch name {
+	case "ingress":
+		return hookIngress, true
+	case "prerouting":
+		return hookPrerouting, true
+	case "input":
+		return hookInput, true
+	case "forward":
+		return hookForward, true
+	case "output":
+		return hookOutput, true
+	case "postrouting":
+		return hookPostrouting, true
+	case "egress":
+		return hookEgress, true
+	}
+	return hookNone, false
+}
 
 func (p *nftParser) chainBlock() error {
 	start := p.toks[p.i]
@@ -489,7 +543,7 @@ func (p *nftParser) chainType(c *chain, st []tok) error {
 	if c.typ != "filter" && c.typ != "nat" && c.typ != "route" {
 		return fmt.Errorf("chain type %q is not understood", c.typ)
 	}
-	h, ok := nftHooks[st[3].text]
+	h, ok := nftHook(st[3].text)
 	if !ok {
 		return fmt.Errorf("hook %q is not understood", st[3].text)
 	}
@@ -834,7 +888,7 @@ func (rc *ruleCursor) build(sel selector, op string, items []string) (cond, erro
 	case "fibtype":
 		var mask uint16
 		for _, it := range items {
-			b, ok := addrTypeNames[strings.ToUpper(it)]
+			b, ok := addrTypeBit(strings.ToUpper(it))
 			if !ok {
 				return nil, fmt.Errorf("address type %q is not understood", it)
 			}
@@ -886,7 +940,13 @@ func parseNftAddr(s string, v6 bool) (addrRange, error) {
 	return prefixRange(pfx), nil
 }
 
-var nftOps = []string{"==", "!=", "eq", "ne", "<", ">", "<=", ">=", "lt", "gt", "le", "ge"}
+func isNftOp(s string) bool {
+	switch s {
+	case "==", "!=", "eq", "ne", "<", ">", "<=", ">=", "lt", "gt", "le", "ge":
+		return true
+	}
+	return false
+}
 
 // rule reads one nft rule.
 func (p *nftParser) rule(r *rule, toks []tok) {
@@ -931,7 +991,7 @@ func (p *nftParser) rule(r *rule, toks []tok) {
 // expr reads the comparison or verdict map that follows a selector.
 func (rc *ruleCursor) expr(sel selector) {
 	op := ""
-	if slices.Contains(nftOps, rc.peek()) {
+	if isNftOp(rc.peek()) {
 		op = rc.peek()
 		rc.i++
 	}
