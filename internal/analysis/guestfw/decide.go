@@ -46,14 +46,19 @@ type eval struct {
 	memo    map[*chain]*outset
 	onStack map[*chain]bool
 	notes   []Note
-	noted   map[int]bool
+	noted   map[noteKey]bool
 	diverge map[int]bool // unsettled lines whose outcome differs either way
 	seq     int
 }
 
+type noteKey struct {
+	line   int
+	reason string
+}
+
 func (e *eval) note(line int, text, reason string) {
-	if !e.noted[line] {
-		e.noted[line] = true
+	if k := (noteKey{line, reason}); !e.noted[k] {
+		e.noted[k] = true
 		e.notes = append(e.notes, Note{Line: line, Text: text, Reason: reason})
 	}
 }
@@ -295,9 +300,9 @@ func (r *Ruleset) Decide(p Packet) Result {
 		return Result{Verdict: Uncertain, Possible: []Verdict{Uncertain},
 			Text: fmt.Sprintf("%s holds no %s rules; the guest's %s firewall was not given", r.format, fam, fam)}
 	}
-	e := &eval{ctx: newCtx(p, r), memo: map[*chain]*outset{}, onStack: map[*chain]bool{}, noted: map[int]bool{}, diverge: map[int]bool{}}
+	e := &eval{ctx: newCtx(p, r), memo: map[*chain]*outset{}, onStack: map[*chain]bool{}, noted: map[noteKey]bool{}, diverge: map[int]bool{}}
 	var final outset
-	var accepts []outcome
+	var accepts []accepted
 	acceptAll := true
 	for _, c := range r.path(p, v6) {
 		s := e.base(c)
@@ -310,7 +315,7 @@ func (r *Ruleset) Decide(p Packet) Result {
 			acceptAll = false
 			break
 		}
-		accepts = append(accepts, s.o[oAccept])
+		accepts = append(accepts, accepted{s.o[oAccept], c})
 	}
 	if acceptAll {
 		final.add(oAccept, joinAccepts(accepts, e.next()))
@@ -322,22 +327,35 @@ func (r *Ruleset) Decide(p Packet) Result {
 	return e.result(&final)
 }
 
+// accepted is the accept of one base chain.
+type accepted struct {
+	o outcome
+	c *chain
+}
+
 // joinAccepts makes one accept of the accepts of every base chain passed:
-// the deciding line is the last one a rule (not a policy) gave.
-func joinAccepts(accepts []outcome, seq int) outcome {
+// the deciding line is the last one a rule (not a policy) gave; failing
+// that, the policy of the last filtering (not nat) chain.
+func joinAccepts(accepts []accepted, seq int) outcome {
 	if len(accepts) == 0 {
 		return outcome{text: "no chain at the packet's hooks", seq: seq}
 	}
-	out := accepts[len(accepts)-1]
+	out := accepts[len(accepts)-1].o
 	for i := len(accepts) - 1; i >= 0; i-- {
-		if accepts[i].line != 0 {
-			out.line, out.text = accepts[i].line, accepts[i].text
+		if accepts[i].c.typ != "nat" {
+			out = accepts[i].o
+			break
+		}
+	}
+	for i := len(accepts) - 1; i >= 0; i-- {
+		if accepts[i].o.line != 0 {
+			out = accepts[i].o
 			break
 		}
 	}
 	var steps []Step
 	for _, a := range accepts {
-		steps = append(steps, a.steps...)
+		steps = append(steps, a.o.steps...)
 	}
 	out.steps, out.seq = steps, seq
 	return out
@@ -353,13 +371,15 @@ func (e *eval) result(s *outset) Result {
 			continue
 		}
 		res.Possible = append(res.Possible, verdictOf[k])
+		o := s.o[k]
+		res.Alternatives = append(res.Alternatives, Alternative{Verdict: verdictOf[k], Line: o.line, Text: o.text, Path: o.steps})
 		if first < 0 || s.o[k].seq < s.o[first].seq {
 			first = int(k)
 		}
 	}
 	res.Verdict = Uncertain
 	if len(res.Possible) == 1 {
-		res.Verdict = res.Possible[0]
+		res.Verdict, res.Alternatives = res.Possible[0], nil
 	}
 	if first >= 0 {
 		o := s.o[first]

@@ -41,6 +41,9 @@ func runDecide(t *testing.T, rows []decideRow) {
 			if !slices.Equal(got.Possible, possible) {
 				t.Errorf("Decide(%v).Possible = %v, want %v", p, got.Possible, possible)
 			}
+			if alts := len(got.Alternatives); (len(got.Possible) > 1 && alts != len(got.Possible)) || (len(got.Possible) == 1 && alts != 0) {
+				t.Errorf("Decide(%v).Alternatives = %v, want one per possible verdict %v", p, got.Alternatives, got.Possible)
+			}
 			if tc.note != 0 && !slices.ContainsFunc(got.Notes, func(n Note) bool { return n.Line == tc.note }) {
 				t.Errorf("Decide(%v).Notes = %v, want one on line %d", p, got.Notes, tc.note)
 			}

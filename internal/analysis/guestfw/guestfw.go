@@ -253,9 +253,21 @@ type Result struct {
 	// Path is the chains taken to the decision, base chain first; for an
 	// accept, every base chain the packet passed.
 	Path []Step
+	// Alternatives are, when more than one verdict is possible, each one
+	// with the first line found to give it (Line 0: a policy), in the
+	// order of Possible.
+	Alternatives []Alternative
 	// Notes are the lines not understood or not settled that were, or
 	// could have been, on the path, and why.
 	Notes []Note
+}
+
+// Alternative is one verdict an uncertain answer may turn out to be.
+type Alternative struct {
+	Verdict Verdict
+	Line    int
+	Text    string
+	Path    []Step
 }
 
 // Blocked reports whether every possible outcome drops or rejects the

@@ -784,14 +784,15 @@ func (rc *ruleCursor) build(sel selector, op string, items []string) (cond, erro
 	if sel.fam != 0 {
 		cs = append(cs, famCond{v6: sel.fam == 6})
 	}
+	if sel.kind == "maybe" {
+		return maybeCond{fmt.Sprintf("%s matches on %s", sel.what, sel.why)}, nil
+	}
 	if op != "" && op != "==" && op != "eq" && op != "!=" && op != "ne" {
 		if sel.kind != "port" || len(items) != 1 {
 			return nil, fmt.Errorf("operator %s is not understood for %s", op, sel.what)
 		}
 	}
 	switch sel.kind {
-	case "maybe":
-		return maybeCond{fmt.Sprintf("%s matches on %s", sel.what, sel.why)}, nil
 	case "addr":
 		var set []addrRange
 		for _, it := range items {
@@ -969,22 +970,22 @@ func (p *nftParser) rule(r *rule, toks []tok) {
 		}
 		return
 	}
-	// The rest of the rule was not understood; its verdict, if any, is
-	// still wanted.
-	last := toks[len(toks)-1].text
+	// The rest of the rule was not understood; its verdict is still
+	// wanted, read from the end of the rule (before a trailing comment).
+	end := len(toks)
+	if end >= 2 && toks[end-2].text == "comment" && toks[end-2].kind == tWord {
+		end -= 2
+	}
 	switch {
-	case last == "accept" || last == "drop" || last == "return":
-		rc.i = len(toks) - 1
+	case end >= 1 && slices.Contains([]string{"accept", "drop", "return", "continue"}, toks[end-1].text):
+		rc.toks, rc.i = toks[:end], end-1
 		rc.statementWord()
-	case len(toks) >= 2 && (toks[len(toks)-2].text == "jump" || toks[len(toks)-2].text == "goto"):
-		rc.i = len(toks) - 2
+	case end >= 2 && (toks[end-2].text == "jump" || toks[end-2].text == "goto"):
+		rc.toks, rc.i = toks[:end], end-2
 		rc.statementWord()
 	default:
-		for _, t := range toks {
-			if t.text == "reject" || t.text == "dnat" || t.text == "redirect" || t.text == "queue" || t.text == "vmap" || t.text == "notrack" {
-				r.tgt = target{kind: tUnknown, text: t.text, reason: "not understood: " + r.problem}
-			}
-		}
+		// No verdict can be read: what the rule does is not known.
+		r.tgt = target{kind: tUnknown, text: "(not understood)", reason: "not understood: " + r.problem}
 	}
 }
 

@@ -135,6 +135,8 @@ func TestNftConstructs(t *testing.T) {
 		{name: "dynamic set", text: "table inet t {\n\tset seen {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tip saddr @seen drop\n\t}\n}\n", packet: ssh, want: Uncertain, line: 8},
 		{name: "undeclared set", text: nftInput("", "ip saddr @nope drop", "accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "unknown expression", text: nftInput("", "tcp dport 22 frobnicate accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
+		{name: "not understood, verdict before a comment", text: nftInput("", `tcp dport 22 frobnicate accept comment "x"`), packet: ssh, want: Uncertain, line: 4, issue: 4},
+		{name: "not understood, no verdict readable", text: nftInput("", "tcp dport 22 frobnicate 3", "accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "unknown expression after a failing match", text: nftInput("", "udp dport 22 frobnicate accept"), packet: ssh, want: Drop, issue: 4},
 		{name: "concatenation is not understood", text: nftInput("", "ip saddr . tcp dport { 203.0.113.5 . 22 } accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "jump to a missing chain", text: nftInput("", "jump nowhere"), packet: ssh, want: Uncertain, line: 4, issue: 4},
@@ -261,5 +263,14 @@ func TestInvalidPacket(t *testing.T) {
 				t.Errorf("Decide(%v) = %v, want UNCERTAIN naming the problem", tc.p, got)
 			}
 		})
+	}
+}
+
+func TestAcceptNamesTheFilterPolicy(t *testing.T) {
+	// An outbound packet passes nat OUTPUT, filter OUTPUT and nat
+	// POSTROUTING, all by policy: the filter chain's policy is named.
+	got := load(t, "docker.iptables").Decide(pkt("out tcp 10.0.0.5 203.0.113.5 443"))
+	if got.Verdict != Accept || got.Text != "policy accept of filter OUTPUT" || len(got.Path) != 3 {
+		t.Errorf("Decide = %v, path %v; want ACCEPT by policy accept of filter OUTPUT through three chains", got, got.Path)
 	}
 }
