@@ -10,9 +10,19 @@
 // so a drop anywhere drops and an accept ends only the chain it is in.
 // Forwarded traffic (the FORWARD chain, where Docker keeps most of its
 // rules, and nft forward hooks) never reaches the guest's own processes and
-// is parsed but not evaluated. The nat chains see only the first packet of
-// a connection; a DNAT or REDIRECT that could apply to the packet makes the
-// answer uncertain, since the packet would go somewhere else.
+// is parsed but not evaluated (Ruleset.Chains says which chains are). The
+// nat chains see only the first packet of a connection; a DNAT or REDIRECT
+// that could apply to the packet makes the answer uncertain, since the
+// packet would go somewhere else: on a Docker host, a published port is
+// DNATed to a container in nat PREROUTING and forwarded, so a check of that
+// port is UNCERTAIN, naming the DNAT rule, while the host's own ports are
+// decided by its INPUT chain. SNAT and MASQUERADE end their nat chain and
+// let the packet go on.
+//
+// Conntrack is modelled for one packet: a new connection is NEW, a packet
+// of an established one is ESTABLISHED (never RELATED or INVALID); the
+// DNAT and SNAT states hold only if the ruleset has rules that rewrite
+// addresses, and then they are unsettled.
 //
 // Nothing is skipped silently. A line that is not understood is kept, with
 // its number and the reason, in Ruleset.Issues; a rule with such a part

@@ -368,7 +368,7 @@ func (rp *ruleParser) parse() {
 		case "-c", "--set-counters":
 			rp.i += 2
 		default:
-			if strings.HasPrefix(a, "--") && len(rp.modules) > 0 {
+			if strings.HasPrefix(a, "--") {
 				rp.option(a, n)
 				continue
 			}
@@ -595,6 +595,16 @@ func (rp *ruleParser) option(opt string, n bool) {
 			return
 		}
 	}
+	// iptables loads the protocol's module by itself: -p tcp --dport 22.
+	if len(rp.proto) == 1 {
+		if m, ok := protoModule(rp.proto[0]); ok && rp.moduleOption(m, opt, n) {
+			return
+		}
+	}
+	if len(rp.modules) == 0 {
+		rp.fail("unknown option %q", opt)
+		return
+	}
 	rp.fail("option %s belongs to none of the modules %s", opt, strings.Join(rp.modules, ", "))
 }
 
@@ -788,6 +798,21 @@ func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
 		return false
 	}
 	return true
+}
+
+// protoModule is the match module iptables loads for a protocol.
+func protoModule(p uint8) (string, bool) {
+	switch p {
+	case policy.NumTCP:
+		return "tcp", true
+	case policy.NumUDP:
+		return "udp", true
+	case policy.NumICMP:
+		return "icmp", true
+	case policy.NumICMPv6:
+		return "icmp6", true
+	}
+	return "", false
 }
 
 func ctStatus(list []string, n bool, what string) cond {

@@ -88,6 +88,8 @@ func TestIptablesConstructs(t *testing.T) {
 		// A RETURN in a chain reached by -g returns past the goto, to the
 		// chain that jumped to the goto's chain.
 		{name: "goto returns to the caller's caller", text: ipt("X Y", "-A INPUT -j X", "-A INPUT -j ACCEPT", "-A X -g Y", "-A X -j DROP", "-A Y -j RETURN"), packet: ssh, want: Accept, line: 8},
+		{name: "protocol module loaded by -p", text: ipt("", "-A INPUT -p tcp --dport 22 -j ACCEPT"), packet: ssh, want: Accept, line: 5},
+		{name: "port option without a protocol", text: ipt("", "-A INPUT --dport 22 -j ACCEPT"), packet: ssh, want: Uncertain, line: 5, issue: 5},
 		{name: "counters prefix", text: ipt("X", "[12:720] -A INPUT -p tcp -j ACCEPT"), packet: ssh, want: Accept, line: 6},
 		{name: "log goes on", text: ipt("X", `-A INPUT -j LOG --log-prefix "in: "`, "-A INPUT -j ACCEPT"), packet: ssh, want: Accept, line: 7},
 		{name: "unknown module", text: ipt("X", "-A INPUT -m frobnicate --level 3 -j ACCEPT"), packet: ssh, want: Uncertain, line: 6, issue: 6},
