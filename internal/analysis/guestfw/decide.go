@@ -231,7 +231,12 @@ func (e *eval) base(c *chain) *outset {
 			k = oDrop
 		}
 		steps := slices.Clone(o.steps)
-		steps[len(steps)-1].Action = "policy " + lower(c.policy)
+		if last := &steps[len(steps)-1]; len(steps) == 1 && last.Chain == c.name && last.Line == 0 {
+			last.Action = "policy " + lower(c.policy)
+		} else {
+			// A return (or a goto's chain ending) brought the packet back.
+			steps = append(steps, Step{Table: c.table, Chain: c.name, Action: "policy " + lower(c.policy)})
+		}
 		out.add(k, outcome{text: fmt.Sprintf("policy %s of %s %s", lower(c.policy), c.table, c.name), steps: steps, seq: o.seq})
 	}
 	if len(c.devices) > 0 {

@@ -13,7 +13,8 @@ import (
 // ParseError is text that cannot be read as a ruleset at all.
 type ParseError struct {
 	Format Format
-	Line   int
+	Line   int    // 0 when no line is to blame
+	Text   string // the line, trimmed
 	Reason string
 }
 
@@ -21,7 +22,7 @@ func (e *ParseError) Error() string {
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %s", e.Format, e.Reason)
 	}
-	return fmt.Sprintf("%s line %d: %s", e.Format, e.Line, e.Reason)
+	return fmt.Sprintf("%s line %d: %s (%s)", e.Format, e.Line, e.Reason, e.Text)
 }
 
 // iptables tables: their built-in chains, hooks and priorities (the
@@ -163,7 +164,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 	}
 	st := &iptState{rs: &Ruleset{format: f}, v6: v6}
 	lineNo := 0
-	seenTable := false
+	seenTable, seen := false, map[string]bool{}
 	for raw := range strings.Lines(text) {
 		lineNo++
 		l := strings.TrimSpace(raw)
@@ -174,7 +175,10 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 			if st.table != "" {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("table %s starts before table %s was committed", name, st.table))
 			}
-			seenTable = true
+			if seen[name] {
+				st.rs.addGlobal(lineNo, l, fmt.Sprintf("table %s appears twice; iptables-restore would replace the first", name))
+			}
+			seen[name], seenTable = true, true
 			st.table, st.chains = name, map[string]*chain{}
 			if !iptablesTable(name) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("unknown table %q", name))

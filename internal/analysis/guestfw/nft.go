@@ -1,6 +1,7 @@
 package guestfw
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -58,13 +59,13 @@ func lexNft(text string) ([]tok, error) {
 					j++
 				}
 				if text[j] == '\n' {
-					return nil, &ParseError{Format: NftRuleset, Line: line, Reason: "unterminated string"}
+					return nil, &ParseError{Format: NftRuleset, Line: line, Text: lineAt(text, line), Reason: "unterminated string"}
 				}
 				b.WriteByte(text[j])
 				j++
 			}
 			if j >= len(text) {
-				return nil, &ParseError{Format: NftRuleset, Line: line, Reason: "unterminated string"}
+				return nil, &ParseError{Format: NftRuleset, Line: line, Text: lineAt(text, line), Reason: "unterminated string"}
 			}
 			out = append(out, tok{tString, b.String(), line})
 			i = j + 1
@@ -90,6 +91,16 @@ func lexNft(text string) ([]tok, error) {
 		}
 	}
 	return out, nil
+}
+
+// lineAt returns line n of text, trimmed.
+func lineAt(text string, n int) string {
+	for l := range strings.Lines(text) {
+		if n--; n == 0 {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // nftSet is a named set or map of a table.
@@ -118,6 +129,9 @@ func ParseNft(text string) (*Ruleset, error) {
 	}
 	p := &nftParser{rs: &Ruleset{format: NftRuleset}, toks: toks, lines: strings.Split(text, "\n")}
 	if err := p.top(); err != nil {
+		if pe := (*ParseError)(nil); errors.As(err, &pe) && pe.Line > 0 {
+			pe.Text = p.lineText(pe.Line)
+		}
 		return nil, err
 	}
 	p.rs.link()
