@@ -14,8 +14,8 @@ func TestLargeSample(t *testing.T) {
 	for _, c := range rs.Chains() {
 		rules += c.Rules
 	}
-	if rules != 1000 || len(rs.Issues) != 0 {
-		t.Fatalf("large sample: %d rules, issues %v; want 1000 rules and no issue", rules, rs.Issues)
+	if rules != 1000 || len(rs.Issues()) != 0 {
+		t.Fatalf("large sample: %d rules, issues %v; want 1000 rules and no issue", rules, rs.Issues())
 	}
 	// ssh passes every service chain and is accepted near the end.
 	if got := rs.Decide(pkt("in tcp 203.0.113.5 10.0.0.5 22")); got.Verdict != Accept || got.Line != 1015 {

@@ -116,8 +116,8 @@ func TestDockerForwardChainsAreNotEvaluated(t *testing.T) {
 		}
 	}
 	// Only the DNAT rule is an issue: it is understood, but not followed.
-	if len(rs.Issues) != 1 || rs.Issues[0].Line != 13 {
-		t.Errorf("Issues = %v, want the DNAT on line 13 only", rs.Issues)
+	if len(rs.Issues()) != 1 || rs.Issues()[0].Line != 13 {
+		t.Errorf("Issues = %v, want the DNAT on line 13 only", rs.Issues())
 	}
 }
 

@@ -49,7 +49,7 @@ func seedSamples(f *testing.F, suffix ...string) {
 // says why, and every line named exists.
 func checkDecisions(t *testing.T, rs *Ruleset, text string) {
 	lines := strings.Count(text, "\n") + 1
-	for _, is := range rs.Issues {
+	for _, is := range rs.Issues() {
 		if is.Line < 1 || is.Line > lines || is.Reason == "" {
 			t.Fatalf("issue %v: line out of range 1..%d or no reason", is, lines)
 		}

@@ -47,11 +47,11 @@ func runText(t *testing.T, parse func(string) (*Ruleset, error), rows []textRow)
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if tc.issue == 0 && len(rs.Issues) > 0 {
-				t.Fatalf("Issues = %v, want none", rs.Issues)
+			if tc.issue == 0 && len(rs.Issues()) > 0 {
+				t.Fatalf("Issues = %v, want none", rs.Issues())
 			}
-			if tc.issue != 0 && !slices.ContainsFunc(rs.Issues, func(i Issue) bool { return i.Line == tc.issue }) {
-				t.Fatalf("Issues = %v, want one on line %d", rs.Issues, tc.issue)
+			if tc.issue != 0 && !slices.ContainsFunc(rs.Issues(), func(i Issue) bool { return i.Line == tc.issue }) {
+				t.Fatalf("Issues = %v, want one on line %d", rs.Issues(), tc.issue)
 			}
 			p := pkt(tc.packet)
 			got := rs.Decide(p)
@@ -223,11 +223,11 @@ func TestSamplesParseCleanly(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rs := load(t, name)
 			var got []int
-			for _, is := range rs.Issues {
+			for _, is := range rs.Issues() {
 				got = append(got, is.Line)
 			}
 			if !slices.Equal(got, lines) {
-				t.Errorf("Issues = %v, want lines %v", rs.Issues, lines)
+				t.Errorf("Issues = %v, want lines %v", rs.Issues(), lines)
 			}
 		})
 	}

@@ -147,8 +147,8 @@ func TestDecideAgainstReference(t *testing.T) {
 	for range 3000 {
 		text := randomRuleset(rng)
 		rs, err := ParseIptablesSave(text)
-		if err != nil || len(rs.Issues) > 0 {
-			t.Fatalf("random ruleset: %v %v\n%s", err, rs.Issues, text)
+		if err != nil || len(rs.Issues()) > 0 {
+			t.Fatalf("random ruleset: %v %v\n%s", err, rs.Issues(), text)
 		}
 		for _, s := range packets {
 			p := pkt(s)

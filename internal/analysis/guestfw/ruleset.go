@@ -62,8 +62,7 @@ func (f family) covers(v6 bool) bool {
 type Ruleset struct {
 	format Format
 	chains []*chain
-	// Issues are all the lines not understood, in order.
-	Issues []Issue
+	issues []Issue // every line not understood, in order
 	// global are the issues outside any chain (an unknown statement at the
 	// top or in a table): they could change anything, so every decision is
 	// uncertain while there are some.
@@ -72,6 +71,9 @@ type Ruleset struct {
 	// without them, conntrack's DNAT and SNAT states never hold.
 	hasDNAT, hasSNAT bool
 }
+
+// Issues returns every line not understood, in the order of the text.
+func (r *Ruleset) Issues() []Issue { return slices.Clone(r.issues) }
 
 // Format is the kind of text the ruleset was read from.
 func (r *Ruleset) Format() Format { return r.format }
@@ -222,11 +224,11 @@ func (r *Ruleset) link() {
 			}
 		}
 	}
-	slices.SortStableFunc(r.Issues, func(a, b Issue) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortStableFunc(r.issues, func(a, b Issue) int { return cmp.Compare(a.Line, b.Line) })
 }
 
 func (r *Ruleset) addIssue(line int, text, reason string) {
-	r.Issues = append(r.Issues, Issue{Line: line, Text: text, Reason: reason})
+	r.issues = append(r.issues, Issue{Line: line, Text: text, Reason: reason})
 }
 
 func (r *Ruleset) addGlobal(line int, text, reason string) {
