@@ -447,6 +447,26 @@ func (tc tcpFlagsCond) match(c *pctx) (tri, string) {
 	return neg(yes, tc.negate), ""
 }
 
+// tcpFlagsAnyCond matches when one of bits is set (nft's "tcp flags syn").
+type tcpFlagsAnyCond struct{ bits uint8 }
+
+func (tc tcpFlagsAnyCond) match(c *pctx) (tri, string) {
+	if c.proto != policy.NumTCP {
+		return no, ""
+	}
+	flags, known := tcpACK, tcpSYN|tcpRST|tcpACK
+	if c.p.New {
+		flags, known = tcpSYN, tcpSYN|tcpRST|tcpACK|tcpFIN
+	}
+	switch {
+	case flags&tc.bits != 0:
+		return yes, ""
+	case tc.bits&^known == 0:
+		return no, ""
+	}
+	return maybe, "the TCP flags matched are not known for this packet"
+}
+
 // devicesMatch reports whether a netdev chain sees the packet.
 func devicesMatch(devices []string, c *pctx) (tri, string) {
 	ic := ifaceCond{in: c.p.Direction == Inbound, names: devices, what: "the chain's device"}

@@ -70,6 +70,28 @@ func (d Direction) String() string {
 	return fmt.Sprintf("Direction(%d)", uint8(d))
 }
 
+// MarshalText implements encoding.TextMarshaler.
+func (d Direction) MarshalText() ([]byte, error) {
+	if d != Inbound && d != Outbound {
+		return nil, fmt.Errorf("invalid direction %d", uint8(d))
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: inbound or outbound,
+// in any case.
+func (d *Direction) UnmarshalText(b []byte) error {
+	switch strings.ToLower(string(b)) {
+	case "inbound":
+		*d = Inbound
+	case "outbound":
+		*d = Outbound
+	default:
+		return fmt.Errorf("direction %q: must be inbound or outbound", b)
+	}
+	return nil
+}
+
 // Verdict is what the guest firewall does to a packet. The zero value is
 // invalid.
 type Verdict uint8
@@ -102,6 +124,17 @@ func (v Verdict) MarshalText() ([]byte, error) {
 	return []byte(v.String()), nil
 }
 
+// UnmarshalText implements encoding.TextUnmarshaler, in any case.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for w := Accept; w <= Uncertain; w++ {
+		if strings.EqualFold(string(b), verdictNames[w]) {
+			*v = w
+			return nil
+		}
+	}
+	return fmt.Errorf("verdict %q: must be ACCEPT, DROP, REJECT or UNCERTAIN", b)
+}
+
 // Format is the kind of text a Ruleset was read from.
 type Format uint8
 
@@ -122,6 +155,14 @@ func (f Format) String() string {
 		return "nft list ruleset"
 	}
 	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (f Format) MarshalText() ([]byte, error) {
+	if f < IptablesSave || f > NftRuleset {
+		return nil, fmt.Errorf("invalid format %d", uint8(f))
+	}
+	return []byte(f.String()), nil
 }
 
 // Packet is the one packet a check asks about. The guest's own address is

@@ -189,7 +189,7 @@ func (p *nftParser) statement() []tok {
 	return out
 }
 
-// block reads "{" … "}" balanced, returning whether it was closed.
+// skipBlock reads "{" … "}" balanced, returning whether it was closed.
 func (p *nftParser) skipBlock() bool {
 	depth := 0
 	for t := p.peek(); t != nil; t = p.peek() {
@@ -692,7 +692,7 @@ type selector struct {
 
 func maybeSel(what, why string) selector { return selector{kind: "maybe", what: what, why: why} }
 
-// selectorAt reads a selector at the cursor, or reports that there is none.
+// selector reads a selector at the cursor, or reports that there is none.
 func (rc *ruleCursor) selector() (selector, bool) {
 	w := rc.peek()
 	two := func(fields map[string]selector) (selector, bool) {
@@ -711,8 +711,11 @@ func (rc *ruleCursor) selector() (selector, bool) {
 		return s, true
 	}
 	l4 := func(n uint8) map[string]selector {
-		return map[string]selector{"dport": {kind: "port", proto: []uint8{n}}, "sport": {kind: "port", src: true, proto: []uint8{n}},
-			"flags": maybeSel("", "TCP flags, which are not modelled")}
+		m := map[string]selector{"dport": {kind: "port", proto: []uint8{n}}, "sport": {kind: "port", src: true, proto: []uint8{n}}}
+		if n == policy.NumTCP {
+			m["flags"] = selector{kind: "tcpflags"}
+		}
+		return m
 	}
 	switch w {
 	case "ip":
@@ -1024,6 +1027,10 @@ func (rc *ruleCursor) expr(sel selector) {
 		rc.vmap(sel)
 		return
 	}
+	if sel.kind == "tcpflags" {
+		rc.tcpFlags(op)
+		return
+	}
 	at := rc.peek()
 	items, unknown, ok := rc.value()
 	if !ok {
@@ -1233,4 +1240,105 @@ func (rc *ruleCursor) statementWord() bool {
 		return true
 	}
 	return false
+}
+
+// tcpFlags reads what follows "tcp flags" (and an operator): a mask test
+// "& (fin|syn|rst|ack) == syn", a masked value "syn / fin,syn,rst,ack", an
+// exact value "== syn", or bits of which one must be set "syn,ack".
+func (rc *ruleCursor) tcpFlags(op string) {
+	flags := func(words []string) (uint8, error) {
+		var out uint8
+		for _, w := range words {
+			for _, f := range strings.FieldsFunc(w, func(r rune) bool { return r == '|' || r == '(' || r == ')' || r == ',' }) {
+				b, err := parseTCPFlags(f)
+				if err != nil {
+					return 0, err
+				}
+				out |= b
+			}
+		}
+		return out, nil
+	}
+	// words reads tokens up to the next operator or expression.
+	words := func(stop func(string) bool) []string {
+		var out []string
+		for rc.more() && !stop(rc.peek()) {
+			out = append(out, rc.peek())
+			rc.i++
+		}
+		return out
+	}
+	isOp := func(w string) bool { return isNftOp(w) }
+	if op == "" && rc.peek() == "&" {
+		rc.i++
+		var maskWords []string
+		for rc.more() {
+			w := rc.peek()
+			rc.i++
+			maskWords = append(maskWords, w)
+			if strings.HasSuffix(w, ")") || !strings.HasPrefix(maskWords[0], "(") {
+				break
+			}
+		}
+		mask, err1 := flags(maskWords)
+		cmp := rc.peek()
+		if !isOp(cmp) || (cmp != "==" && cmp != "!=" && cmp != "eq" && cmp != "ne") {
+			rc.fail("tcp flags & … without == or !=")
+			return
+		}
+		rc.i++
+		want, err2 := flags(words(func(w string) bool { return !isFlagWord(w) }))
+		if err := errors.Join(err1, err2); err != nil {
+			rc.fail("tcp flags: %v", err)
+			return
+		}
+		rc.r.conds = append(rc.r.conds, tcpFlagsCond{mask: mask, want: want, negate: cmp == "!=" || cmp == "ne"})
+		return
+	}
+	if op != "" && op != "==" && op != "!=" && op != "eq" && op != "ne" {
+		rc.fail("tcp flags %s is not understood", op)
+		return
+	}
+	value, err := flags(words(func(w string) bool { return w == "/" || !isFlagWord(w) }))
+	if err != nil {
+		rc.fail("tcp flags: %v", err)
+		return
+	}
+	negate := op == "!=" || op == "ne"
+	if rc.peek() == "/" {
+		rc.i++
+		mask, err := flags(words(func(w string) bool { return !isFlagWord(w) }))
+		if err != nil {
+			rc.fail("tcp flags: %v", err)
+			return
+		}
+		rc.r.conds = append(rc.r.conds, tcpFlagsCond{mask: mask, want: value, negate: negate})
+		return
+	}
+	switch {
+	case op == "":
+		rc.r.conds = append(rc.r.conds, tcpFlagsAnyCond{bits: value})
+	case !negate:
+		rc.r.conds = append(rc.r.conds, tcpFlagsCond{mask: 0xff, want: value})
+	default:
+		rc.fail("tcp flags != without a mask is not understood")
+	}
+}
+
+// isFlagWord reports whether w is made of TCP flag names (with | and ,
+// and parentheses), as nft prints them.
+func isFlagWord(w string) bool {
+	if w == "," || w == "|" {
+		return true
+	}
+	fs := strings.FieldsFunc(w, func(r rune) bool { return r == '|' || r == '(' || r == ')' || r == ',' })
+	if len(fs) == 0 {
+		return false
+	}
+	for _, f := range fs {
+		if _, err := parseTCPFlags(f); err != nil {
+			return false
+		}
+	}
+	return true
 }
