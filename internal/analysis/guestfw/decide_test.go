@@ -97,7 +97,48 @@ func TestDecideDocker(t *testing.T) {
 		{name: "from the docker bridge the DOCKER chain returns", file: f, packet: "in tcp 172.17.0.2 10.0.0.5 8080 if=docker0", want: Drop},
 		{name: "established skips nat", file: f, packet: "in tcp 203.0.113.5 10.0.0.5 8080 est", want: Accept, line: 26},
 		{name: "outbound by policy", file: f, packet: "out tcp 10.0.0.5 203.0.113.5 443", want: Accept},
+		// The raw table drops packets for a container's address that do not
+		// come from the bridge, before any other table.
+		{name: "container address from outside", file: f, packet: "in tcp 203.0.113.5 172.17.0.2 80 if=eth0", want: Drop, line: 47},
+		// Without the interface the raw rule may not apply, but then the
+		// INPUT policy drops the packet: DROP either way.
+		{name: "container address, interface unknown", file: f, packet: "in tcp 203.0.113.5 172.17.0.2 80", want: Drop, line: 47, note: 47},
 	})
+}
+
+func TestUncertainAlternatives(t *testing.T) {
+	got := load(t, "ufw.iptables").Decide(pkt("in tcp 203.0.113.5 10.0.0.5 2222"))
+	want := []Alternative{{Verdict: Accept, Line: 109}, {Verdict: Reject, Line: 108}}
+	if len(got.Alternatives) != len(want) {
+		t.Fatalf("Decide().Alternatives = %v, want %v", got.Alternatives, want)
+	}
+	for i, a := range got.Alternatives {
+		if a.Verdict != want[i].Verdict || a.Line != want[i].Line || a.Text != lineOf(t, "ufw.iptables", a.Line) || len(a.Path) == 0 {
+			t.Errorf("Alternatives[%d] = %+v, want %v by line %d with its text and path", i, a, want[i].Verdict, want[i].Line)
+		}
+	}
+}
+
+// TestDecideConcurrently runs Decide on one ruleset from several
+// goroutines; run with -race it checks that Decide does not write to it.
+func TestDecideConcurrently(t *testing.T) {
+	rs := load(t, "ufw.iptables")
+	want := rs.Decide(pkt("in tcp 203.0.113.5 10.0.0.5 22"))
+	done := make(chan Result)
+	for range 4 {
+		go func() {
+			var r Result
+			for range 50 {
+				r = rs.Decide(pkt("in tcp 203.0.113.5 10.0.0.5 22"))
+			}
+			done <- r
+		}()
+	}
+	for range 4 {
+		if got := <-done; got.Verdict != want.Verdict || got.Line != want.Line {
+			t.Errorf("concurrent Decide = %v, want %v", got, want)
+		}
+	}
 }
 
 func TestDockerForwardChainsAreNotEvaluated(t *testing.T) {
@@ -108,7 +149,7 @@ func TestDockerForwardChainsAreNotEvaluated(t *testing.T) {
 	}
 	for name, want := range map[string]bool{
 		"nat PREROUTING": true, "nat DOCKER": true, "nat POSTROUTING": true, "filter INPUT": true, "filter OUTPUT": true,
-		"filter FORWARD": false, "filter DOCKER": false, "filter DOCKER-USER": false,
+		"raw PREROUTING": true, "filter FORWARD": false, "filter DOCKER": false, "filter DOCKER-USER": false,
 		"filter DOCKER-ISOLATION-STAGE-1": false, "filter DOCKER-ISOLATION-STAGE-2": false,
 	} {
 		if got, ok := evaluated[name]; !ok || got != want {

@@ -280,10 +280,10 @@ func TestInvalidPacket(t *testing.T) {
 }
 
 func TestAcceptNamesTheFilterPolicy(t *testing.T) {
-	// An outbound packet passes nat OUTPUT, filter OUTPUT and nat
-	// POSTROUTING, all by policy: the filter chain's policy is named.
+	// An outbound packet passes raw OUTPUT, nat OUTPUT, filter OUTPUT and
+	// nat POSTROUTING, all by policy: the filter chain's policy is named.
 	got := load(t, "docker.iptables").Decide(pkt("out tcp 10.0.0.5 203.0.113.5 443"))
-	if got.Verdict != Accept || got.Text != "policy accept of filter OUTPUT" || len(got.Path) != 3 {
-		t.Errorf("Decide = %v, path %v; want ACCEPT by policy accept of filter OUTPUT through three chains", got, got.Path)
+	if got.Verdict != Accept || got.Text != "policy accept of filter OUTPUT" || len(got.Path) != 4 {
+		t.Errorf("Decide = %v, path %v; want ACCEPT by policy accept of filter OUTPUT through four chains", got, got.Path)
 	}
 }
