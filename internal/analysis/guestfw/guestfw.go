@@ -19,6 +19,11 @@
 // decided by its INPUT chain. SNAT and MASQUERADE end their nat chain and
 // let the packet go on.
 //
+// A text is taken as the guest's whole firewall for its family: an nft
+// ruleset with no table for a family does not filter that family, while an
+// iptables-save text says nothing about IPv6 (nor ip6tables-save about
+// IPv4), so a packet of the other family gets UNCERTAIN.
+//
 // Conntrack is modelled for one packet: a new connection is NEW, a packet
 // of an established one is ESTABLISHED (never RELATED or INVALID); the
 // DNAT and SNAT states hold only if the ruleset has rules that rewrite

@@ -169,6 +169,9 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 		lineNo++
 		l := strings.TrimSpace(raw)
 		switch {
+		case strings.HasPrefix(l, "# Warning: iptables-legacy tables present"), strings.HasPrefix(l, "# Warning: ip6tables-legacy tables present"):
+			// iptables-nft-save says so when legacy rules also filter.
+			st.rs.addGlobal(lineNo, l, "iptables-legacy tables are present and not in this text; they filter too")
 		case l == "" || strings.HasPrefix(l, "#"):
 		case strings.HasPrefix(l, "*"):
 			name := strings.TrimSpace(l[1:])

@@ -105,6 +105,7 @@ func TestIptablesConstructs(t *testing.T) {
 		{name: "IPv6 address in iptables-save", text: ipt("X", "-A INPUT -s 2001:db8::/32 -j ACCEPT"), packet: ssh, want: Uncertain, line: 6, issue: 6},
 		{name: "line outside a table", text: "-A INPUT -j ACCEPT\n" + ipt("X", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 1, issue: 1},
 		{name: "rule on an undeclared chain", text: ipt("X", "-A NOPE -j ACCEPT", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 6, issue: 6},
+		{name: "legacy tables present", text: "# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n" + ipt("", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 1, issue: 1},
 		{name: "table twice", text: ipt("", "-A INPUT -j ACCEPT") + ipt("", "-A INPUT -j DROP"), packet: ssh, want: Uncertain, line: 7, issue: 7},
 		{name: "table without commit", text: strings.TrimSuffix(ipt("X", "-A INPUT -j ACCEPT"), "COMMIT\n"), packet: ssh, want: Uncertain, line: 6, issue: 6},
 		{name: "raw table drop comes first", text: "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp -m tcp --dport 22 -j DROP\nCOMMIT\n" + ipt("X", "-A INPUT -j ACCEPT"), packet: ssh, want: Drop, line: 4},
