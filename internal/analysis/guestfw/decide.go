@@ -95,14 +95,14 @@ func (e *eval) chain(c *chain) *outset {
 	}
 	s := &outset{}
 	if e.onStack[c] {
-		s.add(oUnknown, outcome{line: c.line, text: "chain " + c.name, seq: e.next(),
+		s.add(oUnknown, outcome{line: c.line, text: c.text, seq: e.next(),
 			steps: []Step{{Table: c.table, Chain: c.name, Action: "loop"}}})
-		e.note(c.line, "chain "+c.name, "chain "+c.name+" is reached again from itself; a loop is not evaluated")
+		e.note(c.line, c.text, "chain "+c.name+" is reached again from itself; a loop is not evaluated")
 		return s
 	}
 	if c.issue != "" {
-		e.note(c.line, "chain "+c.name, c.issue)
-		s.add(oUnknown, outcome{line: c.line, text: "chain " + c.name, seq: e.next(),
+		e.note(c.line, c.text, c.issue)
+		s.add(oUnknown, outcome{line: c.line, text: c.text, seq: e.next(),
 			steps: []Step{{Table: c.table, Chain: c.name, Line: c.line, Action: "not understood"}}})
 		e.memo[c] = s
 		return s
@@ -246,7 +246,7 @@ func (e *eval) base(c *chain) *outset {
 			return &outset{has: [okinds]bool{oAccept: true}, o: [okinds]outcome{oAccept: {seq: e.next(),
 				text: "chain " + c.name + " is not on the packet's device"}}}
 		case maybe:
-			e.note(c.line, "chain "+c.name, why)
+			e.note(c.line, c.text, why)
 			out.add(oAccept, outcome{text: "chain " + c.name + " is not on the packet's device", seq: e.next()})
 		}
 	}

@@ -74,6 +74,9 @@ func checkDecisions(t *testing.T, rs *Ruleset, text string) {
 			if n.Line < 1 || n.Line > lines {
 				t.Fatalf("Decide(%v) notes line %d of %d", p, n.Line, lines)
 			}
+			if want := strings.TrimSpace(strings.Split(text, "\n")[n.Line-1]); n.Text != want {
+				t.Fatalf("Decide(%v) note %v: text is not line %d, %q", p, n, n.Line, want)
+			}
 		}
 	}
 }

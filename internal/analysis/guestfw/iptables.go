@@ -153,6 +153,7 @@ type iptState struct {
 	rs     *Ruleset
 	v6     bool
 	table  string
+	start  int               // the line of the current table's *name
 	chains map[string]*chain // of the current table
 }
 
@@ -182,7 +183,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("table %s appears twice; iptables-restore would replace the first", name))
 			}
 			seen[name], seenTable = true, true
-			st.table, st.chains = name, map[string]*chain{}
+			st.table, st.start, st.chains = name, lineNo, map[string]*chain{}
 			if !iptablesTable(name) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("unknown table %q", name))
 			}
@@ -207,7 +208,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 		return nil, &ParseError{Format: f, Reason: "no table (*filter or another) in the text"}
 	}
 	if st.table != "" {
-		st.rs.addGlobal(lineNo, "*"+st.table, fmt.Sprintf("table %s is not committed (no COMMIT): iptables-restore would not load it", st.table))
+		st.rs.addGlobal(st.start, "*"+st.table, fmt.Sprintf("table %s is not committed (no COMMIT): iptables-restore would not load it", st.table))
 	}
 	st.rs.link()
 	return st.rs, nil
@@ -220,7 +221,7 @@ func (st *iptState) chainLine(lineNo int, l string, fam family) {
 		return
 	}
 	name := f[0]
-	c := &chain{family: fam, table: st.table, name: name, line: lineNo}
+	c := &chain{family: fam, table: st.table, name: name, line: lineNo, text: l}
 	if b, ok := iptablesBuiltin(st.table, name); ok {
 		c.base, c.hook, c.prio, c.typ = true, b.hook, b.prio, "filter"
 		if st.table == "nat" {

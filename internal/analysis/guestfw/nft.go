@@ -494,7 +494,7 @@ func (p *nftParser) chainBlock() error {
 		return &ParseError{Format: NftRuleset, Line: start.line, Reason: "chain " + nt.text + " without {"}
 	}
 	p.i++
-	c := &chain{family: p.fam, table: p.table, name: nt.text, line: start.line}
+	c := &chain{family: p.fam, table: p.table, name: nt.text, line: start.line, text: p.lineText(start.line)}
 	p.rs.chains = append(p.rs.chains, c)
 	setIssue := func(line int, reason string) {
 		if c.issue == "" {

@@ -134,6 +134,7 @@ type chain struct {
 	family      family
 	table, name string
 	line        int
+	text        string // the line declaring the chain
 	base        bool
 	hook        hook
 	prio        int
