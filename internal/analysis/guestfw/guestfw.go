@@ -24,6 +24,9 @@
 // iptables-save text says nothing about IPv6 (nor ip6tables-save about
 // IPv4), so a packet of the other family gets UNCERTAIN.
 //
+// The checked packet is an ordinary one: not a fragment, with no IPv6
+// extension or IPsec headers, so matches on those never hold.
+//
 // Conntrack is modelled for one packet: a new connection is NEW, a packet
 // of an established one is ESTABLISHED (never RELATED or INVALID); the
 // DNAT and SNAT states hold only if the ruleset has rules that rewrite

@@ -549,20 +549,8 @@ func maybeModule(k string) (string, bool) {
 		return "device groups, which are not modelled", true
 	case "realm":
 		return "routing realms, which are not modelled", true
-	case "frag":
-		return "IPv6 fragment headers, which the check does not give", true
 	case "ipv6header":
 		return "IPv6 extension headers, which the check does not give", true
-	case "rt":
-		return "IPv6 routing headers, which the check does not give", true
-	case "hbh":
-		return "IPv6 hop-by-hop options, which the check does not give", true
-	case "dst":
-		return "IPv6 destination options, which the check does not give", true
-	case "ah":
-		return "IPsec AH fields, which the check does not give", true
-	case "esp":
-		return "IPsec ESP fields, which the check does not give", true
 	case "cpu":
 		return "the CPU handling the packet, which varies", true
 	case "cluster":
@@ -589,6 +577,9 @@ func knownModule(m string) bool {
 	switch m {
 	case "tcp", "udp", "udplite", "multiport", "icmp", "icmp6", "icmpv6", "conntrack", "state", "comment",
 		"addrtype", "pkttype", "iprange":
+		return true
+	}
+	if absentHeader(m) {
 		return true
 	}
 	_, ok := maybeModule(m)
@@ -618,6 +609,13 @@ func (rp *ruleParser) option(opt string, n bool) {
 
 // moduleOption handles opt if module m has it.
 func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
+	if absentHeader(m) {
+		for rp.i < len(rp.args) && !strings.HasPrefix(rp.args[rp.i], "-") && rp.args[rp.i] != "!" {
+			rp.i++
+		}
+		rp.add(constCond{no})
+		return true
+	}
 	if reason, ok := maybeModule(m); ok {
 		// Read the option's values (the words up to the next option) and
 		// let the match stay unsettled.
@@ -806,6 +804,18 @@ func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
 		return false
 	}
 	return true
+}
+
+// absentHeader reports whether match module m looks into a header the
+// checked packet does not have: an IPv6 extension header (routing,
+// fragment, hop-by-hop, destination options) or an IPsec header. Such a
+// match never holds, whatever its options and their negation.
+func absentHeader(m string) bool {
+	switch m {
+	case "rt", "frag", "hbh", "dst", "ah", "esp":
+		return true
+	}
+	return false
 }
 
 // protoModule is the match module iptables loads for a protocol.

@@ -107,6 +107,8 @@ func TestIptablesConstructs(t *testing.T) {
 		{name: "connection limit", text: ipt("X", "-A INPUT -p tcp -m connlimit --connlimit-above 10 -j REJECT", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 6},
 		{name: "ipset", text: ipt("X", "-A INPUT -m set --match-set blocked src -j DROP", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 6},
 		{name: "owner on output", text: ipt("X", "-A OUTPUT -m owner --uid-owner 1000 -j DROP"), packet: "out tcp 10.0.0.5 203.0.113.5 443", want: Uncertain, line: 6},
+		{name: "a routing header the packet does not have", text: ipt("", "-A INPUT -m rt --rt-type 0 -j DROP", "-A INPUT -j ACCEPT"), packet: ssh, want: Accept, line: 6},
+		{name: "negated, still no routing header", text: ipt("", "-A INPUT -m rt ! --rt-type 0 -j DROP", "-A INPUT -j ACCEPT"), packet: ssh, want: Accept, line: 6},
 		{name: "iprange", text: ipt("X", "-A INPUT -m iprange --src-range 203.0.113.1-203.0.113.9 -j ACCEPT"), packet: ssh, want: Accept, line: 6},
 		{name: "IPv6 address in iptables-save", text: ipt("X", "-A INPUT -s 2001:db8::/32 -j ACCEPT"), packet: ssh, want: Uncertain, line: 6, issue: 6},
 		{name: "line outside a table", text: "-A INPUT -j ACCEPT\n" + ipt("X", "-A INPUT -j ACCEPT"), packet: ssh, want: Uncertain, line: 1, issue: 1},
