@@ -627,7 +627,7 @@ func (rp *ruleParser) moduleOption(m, opt string, n bool) bool {
 	}
 	switch m {
 	case "tcp", "udp", "udplite":
-		proto := map[string]uint8{"tcp": 6, "udp": 17, "udplite": 136}[m]
+		proto, _ := protoNumber(m)
 		switch opt {
 		case "--dport", "--destination-port", "--sport", "--source-port":
 			v, ok := rp.value(opt)
@@ -878,12 +878,37 @@ func parseIptPorts(s, sep string) ([]policy.PortRange, error) {
 	return []policy.PortRange{{Lo: l, Hi: h}}, nil
 }
 
+func tcpFlagBit(name string) (uint8, bool) {
+	switch name {
+	case "FIN":
+		return tcpFIN, true
+	case "SYN":
+		return tcpSYN, true
+	case "RST":
+		return tcpRST, true
+	case "PSH":
+		return tcpPSH, true
+	case "ACK":
+		return tcpACK, true
+	case "URG":
+		return tcpURG, true
+	case "ECE":
+		return tcpECE, true
+	case "CWR":
+		return tcpCWR, true
+	case "ALL":
+		return 0xff, true
+	case "NONE":
+		return 0, true
+	}
+	return 0, false
+}
+
+// parseTCPFlags parses a comma-separated list of TCP flag names.
 func parseTCPFlags(s string) (uint8, error) {
-	names := map[string]uint8{"FIN": tcpFIN, "SYN": tcpSYN, "RST": tcpRST, "PSH": tcpPSH, "ACK": tcpACK, "URG": tcpURG,
-		"ECE": tcpECE, "CWR": tcpCWR, "ALL": 0xff, "NONE": 0}
 	var out uint8
 	for _, f := range strings.Split(s, ",") {
-		b, ok := names[strings.ToUpper(f)]
+		b, ok := tcpFlagBit(strings.ToUpper(f))
 		if !ok {
 			return 0, fmt.Errorf("unknown TCP flag %q", f)
 		}
