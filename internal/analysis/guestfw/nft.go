@@ -48,9 +48,17 @@ func lexNft(text string) ([]tok, error) {
 			line++
 			i += 2
 		case ch == '#':
-			for i < len(text) && text[i] != '\n' {
-				i++
+			j := i
+			for j < len(text) && text[j] != '\n' {
+				j++
 			}
+			// nft shows an iptables extension it cannot translate as a
+			// comment in the middle of the rule ("# xt_recent"): the rest of
+			// the rule is then not shown, so the rule is not understood.
+			if c := strings.TrimSpace(text[i+1 : j]); strings.HasPrefix(c, "xt_") {
+				out = append(out, tok{tWord, "#" + strings.Fields(c)[0], line})
+			}
+			i = j
 		case ch == '"':
 			j := i + 1
 			var b strings.Builder
@@ -1236,6 +1244,10 @@ func (rc *ruleCursor) statementWord() bool {
 		}
 		r.conds = append(r.conds, maybeCond{"iptables match " + name.text + " that nft cannot show is not understood"})
 	default:
+		if name, ok := strings.CutPrefix(w, "#xt_"); ok {
+			rc.fail("iptables extension %s is shown as a comment, and the rest of the rule with it", name)
+			return true
+		}
 		rc.fail("%q is not understood", w)
 		return true
 	}

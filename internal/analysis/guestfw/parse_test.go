@@ -156,6 +156,8 @@ func TestNftConstructs(t *testing.T) {
 		{name: "unknown expression", text: nftInput("", "tcp dport 22 frobnicate accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "not understood, verdict before a comment", text: nftInput("", `tcp dport 22 frobnicate accept comment "x"`), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "not understood, no verdict readable", text: nftInput("", "tcp dport 22 frobnicate 3", "accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
+		{name: "iptables extension shown as a comment", text: nftInput("", "meta l4proto tcp tcp dport 22 ct state new # xt_recent counter packets 0 bytes 0 drop", "accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
+		{name: "a comment after a rule", text: nftInput("", "tcp dport 22 accept # ssh"), packet: ssh, want: Accept, line: 4},
 		{name: "unknown expression after a failing match", text: nftInput("", "udp dport 22 frobnicate accept"), packet: ssh, want: Drop, issue: 4},
 		{name: "concatenation is not understood", text: nftInput("", "ip saddr . tcp dport { 203.0.113.5 . 22 } accept"), packet: ssh, want: Uncertain, line: 4, issue: 4},
 		{name: "jump to a missing chain", text: nftInput("", "jump nowhere"), packet: ssh, want: Uncertain, line: 4, issue: 4},
