@@ -154,6 +154,7 @@ type iptState struct {
 	v6     bool
 	table  string
 	start  int               // the line of the current table's *name
+	head   string            // and its text
 	chains map[string]*chain // of the current table
 }
 
@@ -183,7 +184,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("table %s appears twice; iptables-restore would replace the first", name))
 			}
 			seen[name], seenTable = true, true
-			st.table, st.start, st.chains = name, lineNo, map[string]*chain{}
+			st.table, st.start, st.head, st.chains = name, lineNo, l, map[string]*chain{}
 			if !iptablesTable(name) {
 				st.rs.addGlobal(lineNo, l, fmt.Sprintf("unknown table %q", name))
 			}
@@ -208,7 +209,7 @@ func parseIptables(text string, v6 bool) (*Ruleset, error) {
 		return nil, &ParseError{Format: f, Reason: "no table (*filter or another) in the text"}
 	}
 	if st.table != "" {
-		st.rs.addGlobal(st.start, "*"+st.table, fmt.Sprintf("table %s is not committed (no COMMIT): iptables-restore would not load it", st.table))
+		st.rs.addGlobal(st.start, st.head, fmt.Sprintf("table %s is not committed (no COMMIT): iptables-restore would not load it", st.table))
 	}
 	st.rs.link()
 	return st.rs, nil
