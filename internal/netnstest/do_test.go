@@ -27,7 +27,11 @@ func nsInode(path string) (uint64, error) {
 func TestDoKeepsThreadsApart(t *testing.T) {
 	t.Parallel()
 	tp := New(t, Options{Instances: 3})
-	orig, err := nsInode("/proc/self/ns/net")
+	// Read on a thread this goroutine holds: /proc/self names the main
+	// thread, which may be running another test's Do at this moment.
+	runtime.LockOSThread()
+	orig, err := nsInode("/proc/thread-self/ns/net")
+	runtime.UnlockOSThread()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +59,9 @@ func TestDoKeepsThreadsApart(t *testing.T) {
 					return
 				}
 				runtime.Gosched()
+				runtime.LockOSThread()
 				got, _ := nsInode("/proc/thread-self/ns/net")
+				runtime.UnlockOSThread()
 				if got != orig {
 					errs <- fmt.Errorf("outside Do: thread in ns %d, want %d (iteration %d)", got, orig, i)
 					return

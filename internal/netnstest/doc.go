@@ -27,8 +27,10 @@
 // sockets opened there stay in it. The probes (DialTCP, Connect,
 // UDPRoundTrip, Ping), the echo servers (Listen, ListenPacket), the packet
 // injector (Inject, Injector: IPv4 and IPv6 packets with arbitrary sources
-// and protocols through raw sockets) and the rate measurement (MeasureRate,
-// CompareRates) are built on it. Exec, LoadNft, NftJSON, Conntrack and
+// and protocols through raw sockets), the packet capture (NewCapture: what
+// arrives on an interface, so a test sees which injected packets the host
+// forwarded) and the rate measurement (MeasureRate, CompareRates) are built
+// on it. Exec, LoadNft, NftJSON, Conntrack and
 // IptablesSave run the command-line tools inside a namespace.
 //
 // It needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN), a writable /run, and the

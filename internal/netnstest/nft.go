@@ -121,7 +121,7 @@ func (rs *Ruleset) Set(family, table, name string) *Set {
 // NftJSON lists the ruleset of ns as JSON (`nft -j list ruleset`) and parses
 // it.
 func NftJSON(ns NS) (*Ruleset, error) {
-	out, err := Exec(ns, "nft", "-j", "list", "ruleset")
+	out, err := execNS(ns, nil, false, []string{"nft", "-j", "list", "ruleset"})
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ type ConntrackTuple struct {
 func Conntrack(ns NS) ([]ConntrackEntry, error) {
 	var all []ConntrackEntry
 	for _, fam := range []string{"ipv4", "ipv6"} {
-		out, err := Exec(ns, "conntrack", "-L", "-f", fam, "-o", "extended")
+		out, err := execNS(ns, nil, false, []string{"conntrack", "-L", "-f", fam, "-o", "extended"})
 		if err != nil {
 			return nil, err
 		}
@@ -514,11 +514,11 @@ func parseConntrackLine(line string) (ConntrackEntry, error) {
 // IptablesSave returns the iptables-save and ip6tables-save output of ns,
 // one after the other.
 func IptablesSave(ns NS) (string, error) {
-	v4, err := Exec(ns, "iptables-save")
+	v4, err := execNS(ns, nil, false, []string{"iptables-save"})
 	if err != nil {
 		return "", err
 	}
-	v6, err := Exec(ns, "ip6tables-save")
+	v6, err := execNS(ns, nil, false, []string{"ip6tables-save"})
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package netnstest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,6 +127,12 @@ func Exec(ns NS, argv ...string) ([]byte, error) {
 
 // ExecInput is Exec with stdin taken from input.
 func ExecInput(ns NS, input []byte, argv ...string) ([]byte, error) {
+	return execNS(ns, input, true, argv)
+}
+
+// execNS runs argv inside ns. It returns the combined output, or only
+// standard output when combined is false; the error quotes standard error.
+func execNS(ns NS, input []byte, combined bool, argv []string) ([]byte, error) {
 	if err := ns.validate(); err != nil {
 		return nil, err
 	}
@@ -137,13 +144,23 @@ func ExecInput(ns NS, input []byte, argv ...string) ([]byte, error) {
 	args := append([]string{"netns", "exec", string(ns)}, argv...)
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	if input != nil {
-		cmd.Stdin = strings.NewReader(string(input))
+		cmd.Stdin = bytes.NewReader(input)
 	}
-	out, err := cmd.CombinedOutput()
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	if combined {
+		cmd.Stderr = &out
+	}
+	err := cmd.Run()
 	if err != nil {
-		return out, fmt.Errorf("in %s: %s: %w: %s", ns, strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+		msg := errOut.String()
+		if combined {
+			msg = out.String()
+		}
+		return out.Bytes(), fmt.Errorf("in %s: %s: %w: %s", ns, strings.Join(argv, " "), err, strings.TrimSpace(msg))
 	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
 // runIP runs `ip args...` in the caller's namespace (iproute2 selects the
@@ -172,22 +189,28 @@ func ipBatch(ns NS, lines []string) error {
 }
 
 // Sysctl writes value to the sysctl key (dotted, as in
-// "net.ipv4.ip_forward") inside ns and reads it back.
+// "net.ipv4.ip_forward") inside ns and reads it back. Keys naming an
+// interface whose name contains a dot cannot be written this way.
 func Sysctl(ns NS, key, value string) error {
-	if strings.Contains(key, "..") || strings.HasPrefix(key, ".") {
+	if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.Contains(key, "/") {
 		return fmt.Errorf("invalid sysctl key %q", key)
 	}
-	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	return writeSysctl(ns, strings.ReplaceAll(key, ".", "/"), value)
+}
+
+// writeSysctl writes value to /proc/sys/path inside ns and reads it back.
+func writeSysctl(ns NS, path, value string) error {
+	file := "/proc/sys/" + path
 	return Do(ns, func() error {
-		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("sysctl %s=%s in %s: %w", key, value, ns, err)
+		if err := os.WriteFile(file, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("sysctl %s=%s in %s: %w", path, value, ns, err)
 		}
-		got, err := os.ReadFile(path)
+		got, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("sysctl %s in %s: %w", key, ns, err)
+			return fmt.Errorf("sysctl %s in %s: %w", path, ns, err)
 		}
 		if strings.TrimSpace(string(got)) != value {
-			return fmt.Errorf("sysctl %s in %s reads %q after writing %q", key, ns, strings.TrimSpace(string(got)), value)
+			return fmt.Errorf("sysctl %s in %s reads %q after writing %q", path, ns, strings.TrimSpace(string(got)), value)
 		}
 		return nil
 	})

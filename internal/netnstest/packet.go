@@ -184,7 +184,10 @@ func (p Packet) fillChecksum(l4 []byte, src, dst netip.Addr) {
 // IPV6_HDRINCL for IPv6), so the source address, protocol and ports are
 // arbitrary. The packets leave by the namespace's routing table, as its own
 // packets would; from an instance or the internet namespace that is towards
-// the host.
+// the host. The host's rp_filter is off, so it forwards them whatever their
+// source, except sources the kernel never forwards (checked here): IPv4
+// 127.0.0.0/8, multicast, 255.255.255.255 and the host's own addresses,
+// IPv6 loopback, multicast and link-local.
 type Injector struct {
 	ns     NS
 	mu     sync.Mutex

@@ -24,7 +24,9 @@ const (
 	// Refused means a TCP reset or an ICMP port unreachable came back.
 	Refused
 	// Unreachable means an ICMP destination unreachable (other than port
-	// unreachable, for example administratively prohibited) came back.
+	// unreachable, for example administratively prohibited) came back, or
+	// the sending namespace's own kernel refused to send (EPERM or EACCES,
+	// as from a drop in its output hook).
 	Unreachable
 	// TimedOut means nothing came back before the timeout.
 	TimedOut

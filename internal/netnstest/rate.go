@@ -176,7 +176,7 @@ func (r Rate) String() string {
 // MeasureRate measures the rate at which datagrams are received at o.To.
 // The ruleset in force decides what is measured; MeasureRate changes none.
 // Measurements of all test processes on the machine take turns (a lock file
-// under /run/lock), since concurrent floods would measure each other.
+// in /run), since concurrent floods would measure each other.
 func MeasureRate(o RateOptions) (Rate, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -217,14 +217,18 @@ func udpSocket(a netip.Addr) (int, error) {
 // far above what a path needs to run at full rate.
 const maxInFlight = 256
 
-// stallTimeout is how long the Go sender waits, with a full window and no
-// packet received, before it takes the window's packets for dropped.
-const stallTimeout = 2 * time.Millisecond
+// stallTimeout is how long the Go sender first waits, with a full window
+// and no packet received, before it takes the window's packets for dropped;
+// the wait doubles, up to maxStallTimeout, while nothing arrives.
+const (
+	stallTimeout    = 2 * time.Millisecond
+	maxStallTimeout = 128 * time.Millisecond
+)
 
 // rateLockPath is the file MeasureRate locks so that measurements of every
 // test process on the machine run one at a time: two floods at once would
 // measure each other.
-const rateLockPath = "/run/lock/palisade-netnstest-rate.lock"
+const rateLockPath = "/run/palisade-netnstest-rate.lock"
 
 // lockRate takes the machine-wide measurement lock; unlock releases it.
 func lockRate() (unlock func(), err error) {
@@ -240,7 +244,7 @@ func lockRate() (unlock func(), err error) {
 }
 
 func measureGo(o RateOptions) (Rate, error) {
-	var rx int
+	rx := -1
 	err := Do(o.To, func() error {
 		fd, err := udpSocket(o.Dst)
 		if err != nil {
@@ -255,7 +259,7 @@ func measureGo(o RateOptions) (Rate, error) {
 		return unix.Bind(fd, sockaddr(o.Dst, o.Port))
 	})
 	if err != nil {
-		if rx > 0 {
+		if rx >= 0 {
 			unix.Close(rx)
 		}
 		return Rate{}, fmt.Errorf("rate receiver on %s port %d in %s: %w", o.Dst, o.Port, o.To, err)
@@ -318,15 +322,20 @@ func measureGo(o RateOptions) (Rate, error) {
 			defer wg.Done()
 			payload := make([]byte, o.PayloadSize)
 			copy(payload, "palisade netnstest rate")
+			wait := stallTimeout
 			for i := 0; !stop.Load(); i++ {
 				if inFlight() >= maxInFlight {
 					last, since := received.Load(), time.Now()
 					for inFlight() >= maxInFlight && !stop.Load() {
 						time.Sleep(20 * time.Microsecond)
 						if r := received.Load(); r != last {
-							last, since = r, time.Now()
-						} else if time.Since(since) > stallTimeout {
+							last, since, wait = r, time.Now(), stallTimeout
+						} else if time.Since(since) > wait {
+							// Nothing arrives: the window's packets are
+							// dropped. Back off before the next window, so a
+							// ruleset that drops the flow is not flooded.
 							forgiven.Store(int64(sent.Load()) - int64(r))
+							wait = min(2*wait, maxStallTimeout)
 						}
 					}
 				}

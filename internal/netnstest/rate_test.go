@@ -168,6 +168,21 @@ func TestRateLinearChainVersusVerdictMap(t *testing.T) {
 	if got := rs.Chain("inet", "t", "p9999").Packets(); got == 0 {
 		t.Errorf("chain p9999 counted no packets")
 	}
+	// The linear chain has its 10,000 rules and the flow went through them
+	// all to the last one.
+	if err := cases[1].Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MeasureRate(RateOptions{From: i1.NS, To: i2.NS, Dst: i2.Addr4, Duration: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err = NftJSON(tp.Host); err != nil {
+		t.Fatal(err)
+	}
+	fw := rs.Chain("inet", "t", "forward")
+	if n := len(fw.Rules); n != 10000 || fw.Rules[n-1].Comment != "flow" || fw.Rules[n-1].Packets() == 0 {
+		t.Errorf("linear chain: %d rules, the last counting %d packets; want 10000, the last counting the flow", n, fw.Rules[n-1].Packets())
+	}
 	if pps["10 rules"] < 2000 {
 		t.Errorf("10-rule chain: %.0f pps, want at least 2000", pps["10 rules"])
 	}

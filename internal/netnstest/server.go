@@ -16,6 +16,7 @@ type peerLog struct {
 }
 
 func (l *peerLog) add(ap netip.AddrPort) {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	l.mu.Lock()
 	l.peers = append(l.peers, ap)
 	l.mu.Unlock()
@@ -92,7 +93,8 @@ func (s *TCPEcho) Addr() netip.AddrPort { return s.addr }
 // Port returns the port the server listens on.
 func (s *TCPEcho) Port() uint16 { return s.addr.Port() }
 
-// Peers returns the remote address of every connection accepted so far.
+// Peers returns the remote address of every connection accepted so far;
+// IPv4 peers of a dual-stack listener appear as IPv4 addresses.
 func (s *TCPEcho) Peers() []netip.AddrPort { return s.peers.list() }
 
 // Close stops the server and closes its connections; it is safe to call
@@ -160,7 +162,8 @@ func (s *UDPEcho) Addr() netip.AddrPort { return s.addr }
 // Port returns the port the server listens on.
 func (s *UDPEcho) Port() uint16 { return s.addr.Port() }
 
-// Peers returns the source of every datagram received so far.
+// Peers returns the source of every datagram received so far; IPv4 peers
+// of a dual-stack listener appear as IPv4 addresses.
 func (s *UDPEcho) Peers() []netip.AddrPort { return s.peers.list() }
 
 // Close stops the server; it is safe to call more than once.

@@ -47,6 +47,16 @@ type Options struct {
 	Prefix string
 }
 
+// Link is the addressing of one namespace's veth link to the host.
+type Link struct {
+	// Addr4 and Addr6 are the namespace's addresses; Gateway4 and Gateway6
+	// the host's addresses on the link, which are the namespace's default
+	// routes. Prefix4 (/24) and Prefix6 (/64) are the link's prefixes.
+	Addr4, Addr6       netip.Addr
+	Gateway4, Gateway6 netip.Addr
+	Prefix4, Prefix6   netip.Prefix
+}
+
 // Instance is one instance namespace and its link to the host.
 type Instance struct {
 	// Index is the instance's position, from 1.
@@ -54,24 +64,26 @@ type Instance struct {
 	NS    NS
 	// HostIf is the host-side interface name, InstanceIf the instance-side one.
 	HostIf, InstanceIf string
-	// Addr4 and Addr6 are the instance's addresses; Gateway4 and Gateway6 the
-	// host's addresses on the same links, which are the instance's default
-	// routes. Prefix4 (/24) and Prefix6 (/64) are the link prefixes.
-	Addr4, Addr6       netip.Addr
-	Gateway4, Gateway6 netip.Addr
-	Prefix4, Prefix6   netip.Prefix
+	Link
 }
 
 // Internet is the internet namespace and its link to the host.
 type Internet struct {
 	NS NS
-	// HostIf is the host's uplink interface name.
-	HostIf             string
-	Addr4, Addr6       netip.Addr
-	Gateway4, Gateway6 netip.Addr
-	Prefix4, Prefix6   netip.Prefix
+	// HostIf is the host's uplink interface name; the internet side is eth0.
+	HostIf string
+	Link
 	// Prefixes are Options.InternetPrefixes.
 	Prefixes []netip.Prefix
+}
+
+// newLink addresses a link: the host first, the namespace second.
+func newLink(p4, p6 netip.Prefix) Link {
+	return Link{
+		Prefix4: p4, Prefix6: p6,
+		Gateway4: nthAddr(p4, 1), Addr4: nthAddr(p4, 2),
+		Gateway6: nthAddr(p6, 1), Addr6: nthAddr(p6, 2),
+	}
 }
 
 // Topology is a host namespace routing between instance namespaces and one
@@ -278,26 +290,12 @@ func plan(opts Options) (*Topology, error) {
 			NS:         NS(fmt.Sprintf("%s-i%d", prefix, i)),
 			HostIf:     hostIf,
 			InstanceIf: instIf,
-			Prefix4:    p4,
-			Prefix6:    p6,
-			Gateway4:   nthAddr(p4, 1),
-			Addr4:      nthAddr(p4, 2),
-			Gateway6:   nthAddr(p6, 1),
-			Addr6:      nthAddr(p6, 2),
+			Link:       newLink(p4, p6),
 		})
 	}
 	i4 := netip.MustParsePrefix("203.0.113.0/24")
 	i6 := netip.MustParsePrefix("2001:db8:ffff::/64")
-	tp.Internet = Internet{
-		NS:       NS(prefix + "-inet"),
-		HostIf:   uplink,
-		Prefix4:  i4,
-		Prefix6:  i6,
-		Gateway4: nthAddr(i4, 1),
-		Addr4:    nthAddr(i4, 2),
-		Gateway6: nthAddr(i6, 1),
-		Addr6:    nthAddr(i6, 2),
-	}
+	tp.Internet = Internet{NS: NS(prefix + "-inet"), HostIf: uplink, Link: newLink(i4, i6)}
 	for _, p := range opts.InternetPrefixes {
 		if !p.IsValid() {
 			problems = append(problems, errors.New("invalid internet prefix"))
@@ -389,11 +387,11 @@ func (tp *Topology) build() error {
 		return err
 	}
 	for _, in := range tp.Instances {
-		if err := setupLeaf(in.NS, in.InstanceIf, in.Addr4, in.Prefix4, in.Gateway4, in.Addr6, in.Prefix6, in.Gateway6, nil); err != nil {
+		if err := setupLeaf(in.NS, in.InstanceIf, in.Link, nil); err != nil {
 			return err
 		}
 	}
-	if err := setupLeaf(inet.NS, "eth0", inet.Addr4, inet.Prefix4, inet.Gateway4, inet.Addr6, inet.Prefix6, inet.Gateway6, inet.Prefixes); err != nil {
+	if err := setupLeaf(inet.NS, "eth0", inet.Link, inet.Prefixes); err != nil {
 		return err
 	}
 	// Interfaces created before the settings above or moved between
@@ -403,7 +401,7 @@ func (tp *Topology) build() error {
 		ifs = append(ifs, in.HostIf)
 	}
 	for _, name := range ifs {
-		if err := Sysctl(tp.Host, "net.ipv4.conf."+name+".rp_filter", "0"); err != nil {
+		if err := writeSysctl(tp.Host, "net/ipv4/conf/"+name+"/rp_filter", "0"); err != nil {
 			return err
 		}
 	}
@@ -412,24 +410,24 @@ func (tp *Topology) build() error {
 
 // setupLeaf addresses a namespace at the end of one link and points its
 // default routes at the host; local prefixes become wholly local (AnyIP).
-func setupLeaf(ns NS, ifName string, a4 netip.Addr, p4 netip.Prefix, gw4 netip.Addr, a6 netip.Addr, p6 netip.Prefix, gw6 netip.Addr, local []netip.Prefix) error {
+func setupLeaf(ns NS, ifName string, l Link, local []netip.Prefix) error {
 	for _, kv := range [][2]string{
-		{"net.ipv4.conf.all.rp_filter", "0"},
-		{"net.ipv4.conf.default.rp_filter", "0"},
-		{"net.ipv4.conf." + ifName + ".rp_filter", "0"},
-		{"net.ipv6.conf." + ifName + ".accept_dad", "0"},
+		{"net/ipv4/conf/all/rp_filter", "0"},
+		{"net/ipv4/conf/default/rp_filter", "0"},
+		{"net/ipv4/conf/" + ifName + "/rp_filter", "0"},
+		{"net/ipv6/conf/" + ifName + "/accept_dad", "0"},
 	} {
-		if err := Sysctl(ns, kv[0], kv[1]); err != nil {
+		if err := writeSysctl(ns, kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
 	lines := []string{
 		"link set lo up",
-		fmt.Sprintf("addr add %s dev %s", bits(a4, p4), ifName),
-		fmt.Sprintf("addr add %s dev %s nodad", bits(a6, p6), ifName),
+		fmt.Sprintf("addr add %s dev %s", bits(l.Addr4, l.Prefix4), ifName),
+		fmt.Sprintf("addr add %s dev %s nodad", bits(l.Addr6, l.Prefix6), ifName),
 		fmt.Sprintf("link set %s up", ifName),
-		fmt.Sprintf("route add default via %s dev %s", gw4, ifName),
-		fmt.Sprintf("route add default via %s dev %s", gw6, ifName),
+		fmt.Sprintf("route add default via %s dev %s", l.Gateway4, ifName),
+		fmt.Sprintf("route add default via %s dev %s", l.Gateway6, ifName),
 	}
 	for _, p := range local {
 		lines = append(lines, fmt.Sprintf("route add local %s dev lo", p))

@@ -60,14 +60,14 @@ func TestTopologyForwardsWithoutRuleset(t *testing.T) {
 			}
 		})
 	}
-	if !tp.peerSeen(tcp.Peers(), addr("198.51.100.77")) || !tp.peerSeen(udp.Peers(), addr("2001:db8:f::77")) {
+	if !peerSeen(tcp.Peers(), addr("198.51.100.77")) || !peerSeen(udp.Peers(), addr("2001:db8:f::77")) {
 		t.Errorf("servers did not see the internet peer addresses: tcp %v, udp %v", tcp.Peers(), udp.Peers())
 	}
 }
 
-func (tp *Topology) peerSeen(peers []netip.AddrPort, a netip.Addr) bool {
+func peerSeen(peers []netip.AddrPort, a netip.Addr) bool {
 	for _, p := range peers {
-		if p.Addr().Unmap() == a {
+		if p.Addr() == a {
 			return true
 		}
 	}
@@ -105,10 +105,10 @@ func TestNewReplacesLeftoverOfCrashedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = removeNS(left) })
-	if err := runIP("-n", string(left), "link", "add", "tap1", "type", "veth", "peer", "name", "old"); err != nil {
+	if err := runIP("-n", string(left), "link", "add", "tap1.100", "type", "veth", "peer", "name", "old"); err != nil {
 		t.Fatal(err)
 	}
-	tp := New(t, Options{Prefix: prefix})
+	tp := New(t, Options{Prefix: prefix, HostIfNames: []string{"tap1.100"}})
 	if got, err := Ping(tp.Instance(1).NS, tp.Internet.Addr4, probeTimeout); err != nil || got != Reached {
 		t.Errorf("Ping through the rebuilt topology = %v, %v; want reached", got, err)
 	}
@@ -142,6 +142,7 @@ func TestOptionsRejectBadInput(t *testing.T) {
 		{"negative instances", Options{Instances: -1}},
 		{"name count", Options{Instances: 2, HostIfNames: []string{"tap1"}}},
 		{"long interface name", Options{HostIfNames: []string{"averyverylongname"}}},
+		{"slash in interface name", Options{HostIfNames: []string{"a/b"}}},
 		{"duplicate interface name", Options{Instances: 2, HostIfNames: []string{"a", "a"}}},
 		{"uplink clash", Options{HostIfNames: []string{"uplink"}}},
 		{"bad prefix", Options{Prefix: "Has/Slash"}},
