@@ -27,7 +27,21 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 		return nil, errReadOnly
 	}
 	t.touched.wrote = true
+	if t.db.d.Savepoints {
+		if _, err := t.q.ExecContext(ctx, `SAVEPOINT palisade_statement`); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.q.ExecContext(ctx, t.db.rebind(q), args...)
+	if t.db.d.Savepoints {
+		end := `RELEASE SAVEPOINT palisade_statement`
+		if err != nil {
+			end = `ROLLBACK TO SAVEPOINT palisade_statement`
+		}
+		if _, serr := t.q.ExecContext(ctx, end); serr != nil && err == nil {
+			return nil, serr
+		}
+	}
 	if err != nil && t.db.d.IsUnique != nil && t.db.d.IsUnique(err) {
 		return nil, fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}
