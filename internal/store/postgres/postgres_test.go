@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/masterkey"
 	"github.com/palisade-sg/palisade/internal/store/postgres"
 	"github.com/palisade-sg/palisade/internal/store/postgres/pgtest"
 	"github.com/palisade-sg/palisade/internal/store/storetest"
@@ -24,4 +25,16 @@ func open(t *testing.T, dsn string) *postgres.Store {
 func TestStore(t *testing.T) {
 	pgtest.Server(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.DSN(t)) })
+}
+
+func TestReplicas(t *testing.T) {
+	pgtest.Server(t)
+	storetest.RunReplicas(t, func(t *testing.T) storetest.Opener {
+		dsn := pgtest.DSN(t)
+		key := filepath.Join(t.TempDir(), "master.key")
+		if _, err := masterkey.Create(key, nil); err != nil {
+			t.Fatal(err)
+		}
+		return func() (store.Store, error) { return postgres.Open(dsn, postgres.Options{MasterKeyFile: key}) }
+	})
 }

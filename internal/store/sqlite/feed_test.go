@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/masterkey"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
+	"github.com/palisade-sg/palisade/internal/store/storetest"
 )
 
 func open(t *testing.T, path string, o sqlite.Options) *sqlStore {
@@ -172,4 +174,16 @@ func TestFeedRetention(t *testing.T) {
 	insert(1001, 100_999, time.Now())
 	s.addAccount(t, "acc-00101000")
 	check("by count", 999, 1000)
+}
+
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T) storetest.Opener {
+		dir := t.TempDir()
+		key := filepath.Join(dir, "master.key")
+		if _, err := masterkey.Create(key, nil); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "palisade.db")
+		return func() (store.Store, error) { return sqlite.OpenWith(path, sqlite.Options{MasterKeyFile: key}) }
+	})
 }
