@@ -59,8 +59,9 @@ const migrateLock int64 = 0x70616c6973616465
 
 // Defaults of Options.
 const (
-	DefaultMaxConns = 10
-	DefaultWaitPoll = 5 * time.Second
+	DefaultMaxConns    = 10
+	DefaultLockTimeout = 10 * time.Second
+	DefaultWaitPoll    = 5 * time.Second
 )
 
 // The listener's reconnection backoff: doubling from minRelisten up to
@@ -92,6 +93,11 @@ type Options struct {
 	// MaxConns caps the connections of the pool (default DefaultMaxConns),
 	// besides the one listening for notifications.
 	MaxConns int
+	// LockTimeout is how long one attempt of a write transaction waits for
+	// a lock, the writer lock included, before it is run again (default
+	// DefaultLockTimeout); after the last attempt it fails with
+	// store.ErrBusy.
+	LockTimeout time.Duration
 	// WaitPoll is how often Wait reads the revision in case a notification
 	// was missed (default DefaultWaitPoll).
 	WaitPoll time.Duration
@@ -107,18 +113,20 @@ type Store struct {
 	done chan struct{}
 }
 
-// Dialect is PostgreSQL's: numbered placeholders, the writer lock, the
-// notification of each change and snapshot reads.
-func Dialect(waitPoll time.Duration) sqlstore.Dialect {
+// dialect is PostgreSQL's: numbered placeholders, a savepoint per write
+// statement, the writer lock (waited for at most lockTimeout at each
+// attempt), the notification of each change and snapshot reads.
+func dialect(lockTimeout, waitPoll time.Duration) sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Numbered:   true,
 		IsUnique:   isUnique,
 		IsBusy:     isBusy,
 		Savepoints: true,
-		WriteLock:  `SELECT id FROM writer_lock WHERE id = 1 FOR UPDATE`,
-		OnChange:   `SELECT pg_notify('` + Channel + `', ?)`,
-		ReadTx:     &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		WaitPoll:   waitPoll,
+		// No arguments: one simple-protocol round trip for both.
+		WriteLock: fmt.Sprintf(`SET LOCAL lock_timeout = %d; SELECT id FROM writer_lock WHERE id = 1 FOR UPDATE`, lockTimeout.Milliseconds()),
+		OnChange:  `SELECT pg_notify('` + Channel + `', ?)`,
+		ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		WaitPoll:  waitPoll,
 	}
 }
 
@@ -133,11 +141,17 @@ func Open(dsn string, o Options) (*Store, error) {
 	if o.Secrets == nil && o.MasterKeyFile == "" {
 		return nil, errors.New("postgres: a master key file is required (--master-key-file or PALISADE_MASTER_KEY_FILE), the same on every replica")
 	}
-	if o.MaxConns < 0 || o.WaitPoll < 0 {
-		return nil, fmt.Errorf("postgres: max conns %d, wait poll %v: want positive values", o.MaxConns, o.WaitPoll)
+	if o.MaxConns < 0 || o.LockTimeout < 0 || o.WaitPoll < 0 {
+		return nil, fmt.Errorf("postgres: max conns %d, lock timeout %v, wait poll %v: want positive values", o.MaxConns, o.LockTimeout, o.WaitPoll)
 	}
 	if o.MaxConns == 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.LockTimeout < time.Millisecond {
+		return nil, fmt.Errorf("postgres: lock timeout %v: want at least 1ms", o.LockTimeout)
 	}
 	if o.WaitPoll == 0 {
 		o.WaitPoll = DefaultWaitPoll
@@ -152,7 +166,7 @@ func Open(dsn string, o Options) (*Store, error) {
 	pool.SetMaxOpenConns(o.MaxConns)
 	pool.SetMaxIdleConns(o.MaxConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	d := Dialect(o.WaitPoll)
+	d := dialect(o.LockTimeout, o.WaitPoll)
 	if err := migrate(ctx, pool, d); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)

@@ -131,7 +131,7 @@ func TestFeedRetention(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "palisade.db")
 	s := open(t, path, sqlite.Options{})
-	insert := func(from, to int64, tm time.Time) {
+	storetest.RunRetention(t, s, func(t *testing.T, from, to int64, tm time.Time) {
 		t.Helper()
 		db := rawDB(t, path)
 		tx, err := db.BeginTx(ctx, nil)
@@ -151,29 +151,7 @@ func TestFeedRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.Close()
-	}
-	check := func(name string, compacted, kept int64) {
-		t.Helper()
-		if _, _, err := s.changes(compacted); !errors.Is(err, store.ErrCompacted) {
-			t.Errorf("%s: Changes(%d) = %v, want ErrCompacted", name, compacted, err)
-		}
-		head, got, err := s.changes(kept)
-		if err != nil || len(got) != int(head-kept) || got[0].Revision != kept+1 {
-			t.Errorf("%s: Changes(%d) = %d changes, head %d, %v; want every change after %d", name, kept, len(got), head, err, kept)
-		}
-	}
-	// Entries older than a week go at the next multiple of 1,000.
-	insert(1, 998, time.Now().Add(-8*24*time.Hour))
-	s.addAccount(t, "acc-00000999")
-	if _, got, err := s.changes(0); err != nil || len(got) != 999 {
-		t.Fatalf("before pruning: %d changes, %v; want 999", len(got), err)
-	}
-	s.addAccount(t, "acc-00001000")
-	check("by age", 997, 998)
-	// Beyond the last 100,000 entries.
-	insert(1001, 100_999, time.Now())
-	s.addAccount(t, "acc-00101000")
-	check("by count", 999, 1000)
+	})
 }
 
 func TestReplicas(t *testing.T) {
