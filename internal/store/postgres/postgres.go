@@ -14,9 +14,13 @@
 // has read "changes after R" can never miss a change that commits later
 // with a revision of R or less (the gap concurrent sequences leave).
 // Versioned writes (UpdateGroup) are conditional updates, checked under
-// that lock; serialisation failures and deadlocks (SQLSTATE 40001, 40P01)
-// and lock timeouts (55P03) run the transaction again with sqlstore's
-// bounded retry. A View reads one snapshot (repeatable read, read only)
+// that lock. A writer waits for a lock at most Options.LockTimeout per
+// attempt; lock timeouts (SQLSTATE 55P03), serialisation failures and
+// deadlocks (40001, 40P01) run the transaction again with sqlstore's
+// bounded retry, then fail with store.ErrBusy. A failed statement does
+// not abort the transaction: each write statement runs under a savepoint
+// (Dialect.Savepoints), so that a caller may handle an ErrConflict and go
+// on, as on SQLite. A View reads one snapshot (repeatable read, read only)
 // and runs alongside writers.
 //
 // Store.Wait wakes on commits of other replicas: each write transaction
@@ -57,6 +61,9 @@ const Channel = "palisade_changes"
 // ("palisade" in ASCII).
 const migrateLock int64 = 0x70616c6973616465
 
+// writerConns is the size of the writers' pool.
+const writerConns = 2
+
 // Defaults of Options.
 const (
 	DefaultMaxConns    = 10
@@ -90,8 +97,9 @@ type Options struct {
 	// Secrets, when set, seals SecretKeys instead of the master key (no key
 	// file is read or created). For tests.
 	Secrets sqlstore.Secrets
-	// MaxConns caps the connections of the pool (default DefaultMaxConns),
-	// besides the one listening for notifications.
+	// MaxConns caps the connections of the readers' pool (default
+	// DefaultMaxConns), besides the writers' (writerConns) and the one
+	// listening for notifications.
 	MaxConns int
 	// LockTimeout is how long one attempt of a write transaction waits for
 	// a lock, the writer lock included, before it is run again (default
@@ -162,27 +170,34 @@ func Open(dsn string, o Options) (*Store, error) {
 	}
 	where := fmt.Sprintf("postgres %s@%s/%s", cfg.User, cfg.Host, cfg.Database)
 	ctx := context.Background()
-	pool := stdlib.OpenDB(*cfg.Copy())
-	pool.SetMaxOpenConns(o.MaxConns)
-	pool.SetMaxIdleConns(o.MaxConns)
-	pool.SetConnMaxIdleTime(5 * time.Minute)
+	// Writers queue for the writer lock anyway: a few connections do, and
+	// readers keep theirs while writers wait.
+	w := stdlib.OpenDB(*cfg.Copy())
+	w.SetMaxOpenConns(writerConns)
+	w.SetMaxIdleConns(writerConns)
+	w.SetConnMaxIdleTime(5 * time.Minute)
 	d := dialect(o.LockTimeout, o.WaitPoll)
-	if err := migrate(ctx, pool, d); err != nil {
-		pool.Close()
+	if err := migrate(ctx, w, d); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	secrets := o.Secrets
 	if secrets == nil {
-		k, err := sqlstore.LoadKey(ctx, pool, o.MasterKeyFile, log)
+		k, err := sqlstore.LoadKey(ctx, w, o.MasterKeyFile, log)
 		if err != nil {
-			pool.Close()
+			w.Close()
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		secrets = k
 	}
-	db, err := sqlstore.New(ctx, pool, pool, d, secrets)
+	r := stdlib.OpenDB(*cfg.Copy())
+	r.SetMaxOpenConns(o.MaxConns)
+	r.SetMaxIdleConns(o.MaxConns)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	db, err := sqlstore.New(ctx, w, r, d, secrets)
 	if err != nil {
-		pool.Close()
+		w.Close()
+		r.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	conn, err := listen(ctx, cfg)
@@ -196,7 +211,7 @@ func Open(dsn string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops listening and closes the pool.
+// Close stops listening and closes the pools.
 func (s *Store) Close() error {
 	s.stop()
 	<-s.done
