@@ -34,12 +34,13 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	}
 	res, err := t.q.ExecContext(ctx, t.db.rebind(q), args...)
 	if t.db.d.Savepoints {
-		end := `RELEASE SAVEPOINT palisade_statement`
 		if err != nil {
-			end = `ROLLBACK TO SAVEPOINT palisade_statement`
+			if _, serr := t.q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT palisade_statement`); serr != nil {
+				return nil, errors.Join(err, serr)
+			}
 		}
-		if _, serr := t.q.ExecContext(ctx, end); serr != nil && err == nil {
-			return nil, serr
+		if _, serr := t.q.ExecContext(ctx, `RELEASE SAVEPOINT palisade_statement`); serr != nil {
+			return nil, errors.Join(err, serr)
 		}
 	}
 	if err != nil && t.db.d.IsUnique != nil && t.db.d.IsUnique(err) {
