@@ -241,3 +241,41 @@ func TestListenerReconnects(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPolicyWrite measures one policy write as the service makes it: a
+// transaction reading the group, updating it at its version and adding a
+// history row.
+func BenchmarkPolicyWrite(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(pgtest.DSN(b), postgres.Options{MasterKeyFile: filepath.Join(b.TempDir(), "master.key")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	g := store.Group{ID: "sg-00000001", AccountID: "acc-00000001", Region: "ap-guangzhou", Name: "web"}
+	if err := s.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, store.Account{ID: g.AccountID, Name: "a"}); err != nil {
+			return err
+		}
+		return tx.CreateGroup(ctx, g)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.Tx(ctx, func(tx store.Tx) error {
+			cur, err := tx.GetGroup(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			next := cur
+			next.Policies.Version++
+			if err := tx.UpdateGroup(ctx, next, cur.Policies.Version); err != nil {
+				return err
+			}
+			return tx.AddHistory(ctx, store.History{GroupID: g.ID, AccountID: g.AccountID, Version: next.Policies.Version, Detail: "{}"})
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
