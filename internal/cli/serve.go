@@ -255,7 +255,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", cfg.DSN)
+	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", backend.Redacted(cfg.DSN))
 	var regions []string
 	for _, r := range svc.Regions() {
 		regions = append(regions, r.Name)

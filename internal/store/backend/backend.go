@@ -72,3 +72,22 @@ func OpenWith(dsn string, o Options) (store.Store, error) {
 	}
 	return nil, fmt.Errorf("store dsn %q: unknown scheme %q", dsn, scheme)
 }
+
+// Redacted returns dsn fit for a log: a PostgreSQL DSN's password replaced
+// by "xxxxx". A DSN that does not parse is replaced whole.
+func Redacted(dsn string) string {
+	scheme, _, _ := strings.Cut(dsn, ":")
+	if scheme != "postgres" && scheme != "postgresql" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return scheme + "://(unparsable)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

@@ -95,3 +95,20 @@ func TestOpenPostgres(t *testing.T) {
 		}
 	})
 }
+
+func TestRedacted(t *testing.T) {
+	tests := []struct{ name, dsn, want string }{
+		{"sqlite", "sqlite:/var/lib/palisade.db?synchronous=normal", "sqlite:/var/lib/palisade.db?synchronous=normal"},
+		{"no password", "postgres://palisade@db/palisade?sslmode=verify-full", "postgres://palisade@db/palisade?sslmode=verify-full"},
+		{"password", "postgres://palisade:s3cret@db:5432/palisade", "postgres://palisade:xxxxx@db:5432/palisade"},
+		{"password parameter", "postgresql://palisade@db/palisade?password=s3cret", "postgresql://palisade@db/palisade?password=xxxxx"},
+		{"unparsable", "postgres://palisade:s3cret@db:port/x", "postgres://(unparsable)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := backend.Redacted(tt.dsn); got != tt.want {
+				t.Errorf("Redacted(%q) = %q, want %q", tt.dsn, got, tt.want)
+			}
+		})
+	}
+}
