@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -150,55 +149,27 @@ func TestOpenNeedsMasterKey(t *testing.T) {
 	}
 }
 
-// TestTxRetriesWhileLocked holds the writer lock from another connection:
-// a write waits for it at most the lock timeout per attempt, runs again,
-// and fails with ErrBusy when the lock is held through every attempt.
+// TestTxRetriesWhileLocked holds the writer lock from another connection.
 func TestTxRetriesWhileLocked(t *testing.T) {
-	ctx := context.Background()
-	tests := []struct {
-		name    string
-		holdFor time.Duration // 0: until the transaction returns
-		wantErr error
-	}{
-		{"lock released during the retries", 20 * time.Millisecond, nil},
-		{"lock held throughout", 0, store.ErrBusy},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dsn := pgtest.DSN(t)
-			s := open(t, dsn, postgres.Options{LockTimeout: 5 * time.Millisecond})
-			holder, err := rawDB(t, dsn).BeginTx(ctx, nil)
+	pgtest.Server(t)
+	storetest.RunLockRetries(t, func(t *testing.T) (store.Store, func() func()) {
+		dsn := pgtest.DSN(t)
+		s := open(t, dsn, postgres.Options{LockTimeout: 5 * time.Millisecond})
+		return s, func() func() {
+			holder, err := rawDB(t, dsn).Begin()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := holder.Exec(`SELECT id FROM writer_lock FOR UPDATE`); err != nil {
 				t.Fatal(err)
 			}
-			release := func() {
+			return func() {
 				if err := holder.Rollback(); err != nil {
 					t.Error(err)
 				}
 			}
-			start := time.Now()
-			if tt.holdFor > 0 {
-				time.AfterFunc(tt.holdFor, release)
-			}
-			calls := 0
-			err = s.Tx(ctx, func(tx store.Tx) error {
-				calls++
-				return tx.CreateAccount(ctx, store.Account{ID: "acc-00000001", Name: "a"})
-			})
-			if tt.holdFor == 0 {
-				release()
-			}
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Fatalf("Tx = %v, want %v", err, tt.wantErr)
-			}
-			if tt.wantErr == nil && (calls != 1 || time.Since(start) < tt.holdFor) {
-				t.Errorf("Tx ran its function %d times, returned after %v; want once, after the lock was released", calls, time.Since(start))
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestListenerReconnects ends every listening connection on the server:

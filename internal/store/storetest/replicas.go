@@ -300,3 +300,43 @@ func policyPort(t *testing.T, p policy.Policy) int {
 	}
 	return port
 }
+
+// RunLockRetries checks a write while another process holds the store's
+// write lock: open returns a fresh store whose lock timeout is a few
+// milliseconds, and hold, which takes that lock on the store's database
+// from another connection and returns its release. A write waits for the
+// lock, runs again, and succeeds once the lock is released, its function
+// run once; held through every attempt, it fails with ErrBusy.
+func RunLockRetries(t *testing.T, open func(t *testing.T) (s store.Store, hold func() (release func()))) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		holdFor time.Duration // 0: until the transaction returns
+		wantErr error
+	}{
+		{"lock released during the retries", 20 * time.Millisecond, nil},
+		{"lock held throughout", 0, store.ErrBusy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, hold := open(t)
+			release := sync.OnceFunc(hold())
+			start := time.Now()
+			if tt.holdFor > 0 {
+				time.AfterFunc(tt.holdFor, release)
+			}
+			calls := 0
+			err := s.Tx(ctx, func(tx store.Tx) error {
+				calls++
+				return tx.CreateAccount(ctx, store.Account{ID: "acc-00000001", Name: "a"})
+			})
+			release()
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Tx = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil && (calls != 1 || time.Since(start) < tt.holdFor) {
+				t.Errorf("Tx ran its function %d times, returned after %v; want once, after the lock was released", calls, time.Since(start))
+			}
+		})
+	}
+}
