@@ -8,7 +8,8 @@
 // The change feed across replicas. Every write transaction first locks the
 // one row of writer_lock (Dialect.WriteLock) and holds it until it ends:
 // writers of every replica are serialised, as SQLite's are, and read
-// committed isolation then sees every earlier commit. A writer's revision is
+// committed isolation (set for every write, whatever the server's default)
+// then sees every earlier commit. A writer's revision is
 // one more than the last committed change's, and it commits before the next
 // writer can read the head, so revisions commit in order: a follower that
 // has read "changes after R" can never miss a change that commits later
@@ -134,6 +135,7 @@ func dialect(lockTimeout, waitPoll time.Duration) sqlstore.Dialect {
 		WriteLock: fmt.Sprintf(`SET LOCAL lock_timeout = %d; SELECT id FROM writer_lock WHERE id = 1 FOR UPDATE`, lockTimeout.Milliseconds()),
 		OnChange:  `SELECT pg_notify('` + Channel + `', ?)`,
 		ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		WriteTx:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		WaitPoll:  waitPoll,
 	}
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -48,22 +49,34 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.DSN(t), postgres.Options{}) })
 }
 
+// TestReplicas runs the replica suite on databases of the server's default
+// isolation and on databases whose transactions are serialisable by
+// default: the store sets its own.
 func TestReplicas(t *testing.T) {
 	pgtest.Server(t)
-	storetest.RunReplicas(t, func(t *testing.T) storetest.Opener {
-		dsn := pgtest.DSN(t)
-		key := filepath.Join(t.TempDir(), "master.key")
-		if _, err := masterkey.Create(key, nil); err != nil {
-			t.Fatal(err)
-		}
-		return func() (store.Store, error) {
-			s, err := postgres.Open(dsn, postgres.Options{MasterKeyFile: key})
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		}
-	})
+	for _, isolation := range []string{"", "serializable"} {
+		t.Run("isolation "+cmp.Or(isolation, "default"), func(t *testing.T) {
+			storetest.RunReplicas(t, func(t *testing.T) storetest.Opener {
+				dsn := pgtest.DSN(t)
+				if isolation != "" {
+					if _, err := rawDB(t, dsn).Exec(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = ` + isolation + `', current_database()); END $$`); err != nil {
+						t.Fatal(err)
+					}
+				}
+				key := filepath.Join(t.TempDir(), "master.key")
+				if _, err := masterkey.Create(key, nil); err != nil {
+					t.Fatal(err)
+				}
+				return func() (store.Store, error) {
+					s, err := postgres.Open(dsn, postgres.Options{MasterKeyFile: key})
+					if err != nil {
+						return nil, err
+					}
+					return s, nil
+				}
+			})
+		})
+	}
 }
 
 func TestFeedRetention(t *testing.T) {

@@ -45,9 +45,11 @@ type Dialect struct {
 	// then goes on, as SQLite's does, and fn may handle the error (an
 	// ErrConflict) and commit what else it wrote.
 	Savepoints bool
-	// ReadTx are the options of View's transactions (nil: the driver's
-	// default). A View must read one snapshot.
-	ReadTx *sql.TxOptions
+	// ReadTx and WriteTx are the options of View's and Tx's transactions
+	// (nil: the driver's default). A View must read one snapshot; with
+	// WriteLock, a write must see every commit made before it took the
+	// lock (PostgreSQL: read committed, whatever the server's default).
+	ReadTx, WriteTx *sql.TxOptions
 	// WaitPoll is how often Wait reads the revision for commits of other
 	// processes it was not told of (0: 100ms).
 	WaitPoll time.Duration
@@ -168,7 +170,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) error {
-	var opts *sql.TxOptions
+	opts := db.d.WriteTx
 	if readOnly {
 		opts = db.d.ReadTx
 	}

@@ -191,6 +191,13 @@ func testReplicaWrites(t *testing.T, open func(t *testing.T) store.Store, _ Open
 		var revs []int64
 		since := start
 		for {
+			// Stopped before the read starts: the read sees every write.
+			stopped := false
+			select {
+			case <-stop:
+				stopped = true
+			default:
+			}
 			var head int64
 			var got []store.Change
 			err := replicas[0].View(ctx, func(tx store.Tx) error {
@@ -206,14 +213,9 @@ func testReplicaWrites(t *testing.T, open func(t *testing.T) store.Store, _ Open
 				revs = append(revs, c.Revision)
 			}
 			since = head
-			select {
-			case <-stop:
-				// One more read after the writers finished, then done.
-				if len(got) == 0 {
-					followed <- revs
-					return
-				}
-			default:
+			if stopped && len(got) == 0 {
+				followed <- revs
+				return
 			}
 			time.Sleep(time.Millisecond)
 		}
