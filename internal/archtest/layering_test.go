@@ -68,7 +68,7 @@ func TestLayering(t *testing.T) {
 	forbidden := map[string][]string{
 		"store":   {"internal/service", "internal/api", "internal/cli"},
 		"service": {"internal/api", "internal/cli"},
-		"api":     {"internal/cli", "internal/store/sqlite"},
+		"api":     {"internal/cli", "internal/store/sqlite", "internal/store/postgres"},
 	}
 	for dir := range pure {
 		forbidden[dir] = above

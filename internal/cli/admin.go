@@ -39,8 +39,8 @@ func newAdminCommand(g *globals) *cobra.Command {
 	if v := g.env(envDB); v != "" {
 		dsn = v
 	}
-	cmd.PersistentFlags().StringVar(&fl.dsn, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
-	cmd.PersistentFlags().StringVar(&fl.masterKey, "master-key-file", "", "file holding the master key that encrypts secret keys at rest (default: the database path + .key)")
+	cmd.PersistentFlags().StringVar(&fl.dsn, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal] or postgres://…; env "+envDB+")")
+	cmd.PersistentFlags().StringVar(&fl.masterKey, "master-key-file", g.env(envMasterKey), "file holding the master key that encrypts secret keys at rest (env "+envMasterKey+"; default for SQLite: the database path + .key; required for PostgreSQL)")
 
 	account := parentCommand("account", "Manage accounts",
 		fl.leaf("create NAME", "Create an account and its admin credential", cobra.ExactArgs(1),

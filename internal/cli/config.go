@@ -24,6 +24,7 @@ const (
 	envRegion    = "PALISADE_REGION"
 	envProfile   = "PALISADE_PROFILE"
 	envDB        = "PALISADE_DB"
+	envMasterKey = "PALISADE_MASTER_KEY_FILE"
 )
 
 // Defaults when neither flags, environment nor profile say otherwise.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -83,5 +84,46 @@ func TestServeRejectsNegativeRetention(t *testing.T) {
 	err := Serve(context.Background(), ServeConfig{DSN: "sqlite:" + filepath.Join(t.TempDir(), "p.db"), HistoryRetention: -1}, &strings.Builder{}, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "history retention -1") {
 		t.Errorf("Serve with retention -1 = %v", err)
+	}
+}
+
+// TestMasterKeyFileFromEnv: PALISADE_MASTER_KEY_FILE names the key file
+// when --master-key-file is not given; the flag wins over it.
+func TestMasterKeyFileFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "palisade.db")
+	fromEnv, fromFlag := filepath.Join(dir, "env.key"), filepath.Join(dir, "flag.key")
+	getenv := func(name string) (string, bool) {
+		if name == "PALISADE_MASTER_KEY_FILE" {
+			return fromEnv, true
+		}
+		return "", false
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		wants string // the key file created
+	}{
+		{"env", nil, fromEnv},
+		{"flag over env", []string{"--master-key-file", fromFlag}, fromFlag},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := strings.Replace(dsn, "palisade.db", fmt.Sprintf("p%d.db", i), 1)
+			args := append([]string{"admin", "account", "create", "alice", "--db", db}, tt.args...)
+			var out, stderr strings.Builder
+			if err := RunEnv(context.Background(), args, getenv, strings.NewReader(""), &out, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stderr.String(), "created a new master key") || !strings.Contains(stderr.String(), tt.wants) {
+				t.Errorf("stderr %q, want a master key created at %s", stderr.String(), tt.wants)
+			}
+			if _, err := os.Stat(strings.TrimPrefix(db, "sqlite:") + ".key"); err == nil {
+				t.Errorf("a key was created beside the database")
+			}
+			if err := os.Remove(tt.wants); err != nil {
+				t.Errorf("the key file %s: %v", tt.wants, err)
+			}
+		})
 	}
 }

@@ -26,7 +26,7 @@ import (
 type ServeConfig struct {
 	Listen            string           // address to listen on, e.g. 127.0.0.1:7480 (port 0 picks one)
 	DSN               string           // store, e.g. sqlite:palisade.db
-	MasterKeyFile     string           // master key sealing SecretKeys ("": beside the database)
+	MasterKeyFile     string           // master key sealing SecretKeys ("": beside a SQLite database; required for PostgreSQL)
 	HistoryRetention  int              // versions of history kept per group (0: service default)
 	ExpirySweep       time.Duration    // how often expired policies are removed (0: service.DefaultSweepInterval)
 	Regions           []service.Region // nil: the default regions
@@ -121,8 +121,8 @@ its credentials once on standard output. Logs go to standard error.`,
 	if v := g.env(envDB); v != "" {
 		dsn = v
 	}
-	f.StringVar(&cfg.DSN, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal]; env "+envDB+")")
-	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key that encrypts secret keys at rest, created on first start (default: the database path + .key)")
+	f.StringVar(&cfg.DSN, "db", dsn, "store DSN (sqlite:PATH[?synchronous=full|normal] or postgres://…; env "+envDB+")")
+	f.StringVar(&cfg.MasterKeyFile, "master-key-file", g.env(envMasterKey), "file holding the master key that encrypts secret keys at rest, created on first start (env "+envMasterKey+"; default for SQLite: the database path + .key; required for PostgreSQL, the same file on every replica)")
 	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
 	f.DurationVar(&cfg.ExpirySweep, "expiry-sweep", service.DefaultSweepInterval, "how often policies past their ExpiresAt are removed as a new version")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
@@ -256,7 +256,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		IdleTimeout:  120 * time.Second,
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", cfg.DSN)
+	logger.Info("palisade serving", "addr", ln.Addr().String(), "db", backend.Redacted(cfg.DSN))
 	var regions []string
 	for _, r := range svc.Regions() {
 		regions = append(regions, r.Name)

@@ -1,7 +1,7 @@
 // Package store is Palisade's persistence interface: a Store runs
 // transactions over accounts, credentials, hosts, instances, security groups,
-// templates and history. Backends live in subpackages (sqlite, later
-// postgres), are opened by Open from a DSN, and all pass the storetest suite.
+// templates and history. Backends live in subpackages (sqlite, postgres),
+// are opened by backend.Open from a DSN, and all pass the storetest suite.
 //
 // The store keeps data, not rules: it checks keys and versions, and keeps the
 // reference index (which group or template group refers to which id) in step
@@ -49,8 +49,8 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 	// Wait returns the current revision as soon as it is past after, or
 	// with ctx's error when ctx ends first. It is woken by every commit of
-	// this Store and polls for commits by other processes on the same
-	// database.
+	// this Store and sees commits by other processes on the same database
+	// too: told of them (PostgreSQL's notifications) or by polling.
 	Wait(ctx context.Context, after int64) (int64, error)
 	// Close releases the store.
 	Close() error

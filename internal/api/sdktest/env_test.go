@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ import (
 	"github.com/palisade-sg/palisade/internal/api"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/postgres"
+	"github.com/palisade-sg/palisade/internal/store/postgres/pgtest"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
@@ -37,13 +40,13 @@ const (
 type cred struct{ id, key string }
 
 // env is a running Palisade: service over a SQLite file in a temporary
-// directory, the API on 127.0.0.1, an admin account, a readonly credential
+// directory (or a PostgreSQL database, see envStore), the API on 127.0.0.1, an admin account, a readonly credential
 // of the same account, a second account, a platform key and a host.
 type env struct {
 	t        testing.TB
 	svc      *service.Service
 	endpoint string // 127.0.0.1:PORT
-	dbPath   string // the SQLite file
+	dbPath   string // the SQLite file (unused on PostgreSQL)
 
 	account  string
 	admin    cred
@@ -76,19 +79,42 @@ func skipShort(t *testing.T) {
 	}
 }
 
-func newEnv(t testing.TB, opts envOptions) *env {
+// envStore names the environment variable that picks the store of the
+// servers the suite starts: "sqlite" (the default) or "postgres", a fresh
+// database for each server on the PostgreSQL server of
+// PALISADE_TEST_POSTGRES. The tests that need SQLite's own options (its
+// size cap, its lock timeout) run on SQLite either way.
+const envStore = "PALISADE_TEST_SDK_STORE"
+
+// openStore opens the store of a server: SQLite at path, or PostgreSQL
+// when envStore says so and opts ask for nothing SQLite's own.
+func openStore(t testing.TB, path string, opts envOptions) store.Store {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "palisade.db")
 	so := opts.store
 	if opts.busyTimeout > 0 {
 		so.BusyTimeout = opts.busyTimeout
 	}
-	db, err := sqlite.OpenWith(path, so)
+	var st store.Store
+	var err error
+	switch kind := os.Getenv(envStore); {
+	case kind == "postgres" && so == (sqlite.Options{}):
+		st, err = postgres.Open(pgtest.DSN(t), postgres.Options{MasterKeyFile: filepath.Join(t.TempDir(), "master.key")})
+	case kind == "" || kind == "sqlite" || kind == "postgres":
+		st, err = sqlite.OpenWith(path, so)
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", envStore, kind)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	var st store.Store = db
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newEnv(t testing.TB, opts envOptions) *env {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	st := openStore(t, path, opts)
 	if opts.wrap != nil {
 		st = opts.wrap(st)
 	}

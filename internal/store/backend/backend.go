@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sg/palisade/internal/store"
+	"github.com/palisade-sg/palisade/internal/store/postgres"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
@@ -19,7 +20,8 @@ const DefaultDSN = "sqlite:palisade.db"
 // Options are what opening a store needs besides its DSN.
 type Options struct {
 	// MasterKeyFile holds the master key that seals SecretKeys at rest
-	// (default: beside a SQLite database, its path with ".key" appended).
+	// (default: beside a SQLite database, its path with ".key" appended;
+	// PostgreSQL has no default and refuses to open without one).
 	MasterKeyFile string
 	Logger        *slog.Logger // default: discard
 }
@@ -30,9 +32,10 @@ func Open(dsn string) (store.Store, error) {
 }
 
 // OpenWith opens the store a DSN names: "sqlite:PATH[?synchronous=full|normal]"
-// (PostgreSQL comes later). synchronous=full, the default, makes every
-// acknowledged write survive a power loss; normal trades that for write
-// throughput.
+// or a PostgreSQL URL, "postgres://…" or "postgresql://…" (its parameters
+// are libpq's, e.g. sslmode). For SQLite, synchronous=full, the default,
+// makes every acknowledged write survive a power loss; normal trades that
+// for write throughput.
 func OpenWith(dsn string, o Options) (store.Store, error) {
 	scheme, rest, ok := strings.Cut(dsn, ":")
 	if !ok || rest == "" {
@@ -61,7 +64,30 @@ func OpenWith(dsn string, o Options) (store.Store, error) {
 		}
 		return sqlite.OpenWith(path, so)
 	case "postgres", "postgresql":
-		return nil, fmt.Errorf("store dsn %q: PostgreSQL is not supported yet", dsn)
+		if !strings.HasPrefix(rest, "//") {
+			// Not echoed: it may hold a password.
+			return nil, fmt.Errorf("store dsn %s:…: want %s://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?PARAMETERS]", scheme, scheme)
+		}
+		return postgres.Open(dsn, postgres.Options{MasterKeyFile: o.MasterKeyFile, Logger: o.Logger})
 	}
 	return nil, fmt.Errorf("store dsn %q: unknown scheme %q", dsn, scheme)
+}
+
+// Redacted returns dsn fit for a log: a PostgreSQL DSN's password replaced
+// by "xxxxx". A DSN that does not parse is replaced whole.
+func Redacted(dsn string) string {
+	scheme, _, _ := strings.Cut(dsn, ":")
+	if scheme != "postgres" && scheme != "postgresql" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return scheme + "://(unparsable)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

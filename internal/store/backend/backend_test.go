@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/store/backend"
+	"github.com/palisade-sg/palisade/internal/store/postgres/pgtest"
 )
 
 func TestOpenDSN(t *testing.T) {
@@ -60,5 +61,54 @@ func TestOpenMasterKeyFile(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(key); len(m) != 1 {
 		t.Errorf("the master key file %s was not created", key)
+	}
+}
+
+func TestOpenPostgres(t *testing.T) {
+	t.Run("malformed", func(t *testing.T) {
+		for _, dsn := range []string{"postgres:db", "postgresql:user:secret@host/db"} {
+			_, err := backend.OpenWith(dsn, backend.Options{MasterKeyFile: filepath.Join(t.TempDir(), "k")})
+			if err == nil || !strings.Contains(err.Error(), "://") || strings.Contains(err.Error(), "secret") {
+				t.Errorf("Open(%q) = %v, want an error asking for SCHEME://…, without the DSN", dsn, err)
+			}
+		}
+	})
+	t.Run("no master key file", func(t *testing.T) {
+		// Refused before connecting: no server needed.
+		_, err := backend.Open("postgres://nobody@127.0.0.1:1/none?sslmode=disable")
+		if err == nil || !strings.Contains(err.Error(), "master key file is required") {
+			t.Errorf("Open(postgres, no master key) = %v, want a master key file required", err)
+		}
+	})
+	t.Run("opens", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		key := filepath.Join(t.TempDir(), "master.key")
+		st, err := backend.OpenWith(dsn, backend.Options{MasterKeyFile: key})
+		if err != nil {
+			t.Fatalf("Open(%s) = %v", dsn, err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := filepath.Glob(key); len(m) != 1 {
+			t.Errorf("the master key file %s was not created", key)
+		}
+	})
+}
+
+func TestRedacted(t *testing.T) {
+	tests := []struct{ name, dsn, want string }{
+		{"sqlite", "sqlite:/var/lib/palisade.db?synchronous=normal", "sqlite:/var/lib/palisade.db?synchronous=normal"},
+		{"no password", "postgres://palisade@db/palisade?sslmode=verify-full", "postgres://palisade@db/palisade?sslmode=verify-full"},
+		{"password", "postgres://palisade:s3cret@db:5432/palisade", "postgres://palisade:xxxxx@db:5432/palisade"},
+		{"password parameter", "postgresql://palisade@db/palisade?password=s3cret", "postgresql://palisade@db/palisade?password=xxxxx"},
+		{"unparsable", "postgres://palisade:s3cret@db:port/x", "postgres://(unparsable)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := backend.Redacted(tt.dsn); got != tt.want {
+				t.Errorf("Redacted(%q) = %q, want %q", tt.dsn, got, tt.want)
+			}
+		})
 	}
 }

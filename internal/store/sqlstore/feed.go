@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ const (
 )
 
 // waitPoll is how often Wait looks for commits made through another Store
-// on the same database.
+// on the same database, unless the dialect says otherwise.
 const waitPoll = 100 * time.Millisecond
 
 // Retry of a transaction on a transient lock conflict: at most txAttempts
@@ -104,7 +105,7 @@ const (
 	// range.
 	changesHead = `SELECT h.head, h.next, c.revision, c.time, c.flags, c.ids FROM (SELECT m.head, CASE WHEN m.head <= ? AND m.head > ? THEN ` +
 		`(SELECT MIN(revision) FROM changes WHERE revision > ?) END AS next FROM (SELECT COALESCE((SELECT MAX(revision) FROM changes), 0) AS head) m) h ` +
-		`LEFT JOIN changes c ON c.revision > ? AND c.revision <= CASE WHEN h.next = ? + 1 THEN h.head ELSE ? END`
+		`LEFT JOIN changes c ON c.revision > ? AND c.revision <= CASE WHEN h.next = CAST(? AS BIGINT) + 1 THEN h.head ELSE ? END`
 	// No ORDER BY: SQLite would sort through a temporary b-tree even though
 	// it reads the range in key order; Changes sorts the few rows instead.
 	changesQuery        = changesHead
@@ -144,6 +145,11 @@ func (t *tx) commitChange(ctx context.Context) (int64, error) {
 	var rev int64
 	if err := row.Scan(&rev); err != nil {
 		return 0, fmt.Errorf("record change: %w", err)
+	}
+	if t.db.d.OnChange != "" {
+		if _, err := t.q.ExecContext(ctx, t.db.rebind(t.db.d.OnChange), strconv.FormatInt(rev, 10)); err != nil {
+			return 0, fmt.Errorf("announce change %d: %w", rev, err)
+		}
 	}
 	if rev%pruneEvery == 0 {
 		if _, err := t.q.ExecContext(ctx, t.db.rebind(pruneChangesQuery), rev, rev-keepRevisions, toMicros(now.Add(-keepAge))); err != nil {
@@ -232,6 +238,10 @@ func (db *DB) waiters() chan struct{} {
 	return db.wake
 }
 
+// Wake wakes every Wait, as a commit through db does: a backend calls it
+// when told of a commit by another process.
+func (db *DB) Wake() { db.notify() }
+
 func (db *DB) notify() {
 	db.wakeMu.Lock()
 	defer db.wakeMu.Unlock()
@@ -261,7 +271,11 @@ func (db *DB) Wait(ctx context.Context, after int64) (int64, error) {
 		if head > after {
 			return head, nil
 		}
-		timer := time.NewTimer(waitPoll)
+		poll := db.d.WaitPoll
+		if poll <= 0 {
+			poll = waitPoll
+		}
+		timer := time.NewTimer(poll)
 		select {
 		case <-woken:
 		case <-timer.C:

@@ -95,7 +95,7 @@ func (t *tx) SetCredentialDisabled(ctx context.Context, secretID string, disable
 	if err := t.touchCredential(ctx, secretID); err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE credentials SET disabled = ? WHERE secret_id = ?`, disabled, secretID)
+	res, err := t.exec(ctx, `UPDATE credentials SET disabled = ? WHERE secret_id = ?`, boolInt(disabled), secretID)
 	return mustAffect(res, err, "set credential", secretID)
 }
 

@@ -1,6 +1,7 @@
 // Package sqlstore implements store.Store over database/sql with portable
-// SQL. A backend (sqlite, later postgres) supplies the connections, its
-// dialect and its migrations.
+// SQL. A backend (sqlite, postgres) supplies the connections, its dialect
+// and its migrations; what must differ between them is in the Dialect, not
+// in a second copy of the queries.
 package sqlstore
 
 import (
@@ -28,6 +29,30 @@ type Dialect struct {
 	// IsBusy reports whether err is a transient lock conflict or
 	// serialisation failure: Tx runs the transaction again.
 	IsBusy func(error) bool
+	// WriteLock, when set, is the first statement of every write
+	// transaction: it takes a lock held until the transaction ends, which
+	// serialises writers when the backend does not (PostgreSQL). Revisions
+	// are then assigned in commit order: the writer holding revision R
+	// commits before the next one reads the feed's head.
+	WriteLock string
+	// OnChange, when set, runs in a write transaction after its feed entry
+	// is inserted, with the entry's revision (decimal text) as its one
+	// argument: PostgreSQL tells other processes of the commit with it.
+	OnChange string
+	// Savepoints: a failed statement aborts the whole transaction
+	// (PostgreSQL), so each write statement runs under a savepoint,
+	// released after it and rolled back to when it fails: the transaction
+	// then goes on, as SQLite's does, and fn may handle the error (an
+	// ErrConflict) and commit what else it wrote.
+	Savepoints bool
+	// ReadTx and WriteTx are the options of View's and Tx's transactions
+	// (nil: the driver's default). A View must read one snapshot; with
+	// WriteLock, a write must see every commit made before it took the
+	// lock (PostgreSQL: read committed, whatever the server's default).
+	ReadTx, WriteTx *sql.TxOptions
+	// WaitPoll is how often Wait reads the revision for commits of other
+	// processes it was not told of (0: 100ms).
+	WaitPoll time.Duration
 }
 
 // Secrets seals SecretKeys at rest (masterkey.Key does). A store never
@@ -145,9 +170,19 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, nil)
+	opts := db.d.WriteTx
+	if readOnly {
+		opts = db.d.ReadTx
+	}
+	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if !readOnly && db.d.WriteLock != "" {
+		if _, err := sqlTx.ExecContext(ctx, db.d.WriteLock); err != nil {
+			_ = sqlTx.Rollback()
+			return fmt.Errorf("take the write lock: %w", err)
+		}
 	}
 	t := &tx{db: db, q: sqlTx, pool: pool, readOnly: readOnly}
 	if err := fn(t); err != nil {
@@ -203,9 +238,17 @@ func (d Dialect) Rebind(q string) string {
 	return b.String()
 }
 
+// Conn is what Migrate runs on: a pool (*sql.DB) or one of its connections
+// (*sql.Conn), which holds a session lock around the migrations.
+type Conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // Migrate applies, in order, every migration NNNN_name.sql of dir in fsys not
 // yet recorded in schema_migrations, each in its own transaction.
-func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string) error {
+func Migrate(ctx context.Context, db Conn, d Dialect, fsys fs.FS, dir string) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -255,6 +298,19 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string)
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		// Another process may have applied it since the versions were
+		// read: look again in the transaction, which holds the write lock
+		// (SQLite's BEGIN IMMEDIATE; PostgreSQL holds a lock around all of
+		// Migrate).
+		var done int
+		if err := tx.QueryRowContext(ctx, d.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&done); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if done > 0 {
+			_ = tx.Rollback()
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			_ = tx.Rollback()

@@ -27,7 +27,22 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 		return nil, errReadOnly
 	}
 	t.touched.wrote = true
+	if t.db.d.Savepoints {
+		if _, err := t.q.ExecContext(ctx, `SAVEPOINT palisade_statement`); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.q.ExecContext(ctx, t.db.rebind(q), args...)
+	if t.db.d.Savepoints {
+		if err != nil {
+			if _, serr := t.q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT palisade_statement`); serr != nil {
+				return nil, errors.Join(err, serr)
+			}
+		}
+		if _, serr := t.q.ExecContext(ctx, `RELEASE SAVEPOINT palisade_statement`); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+	}
 	if err != nil && t.db.d.IsUnique != nil && t.db.d.IsUnique(err) {
 		return nil, fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}

@@ -298,3 +298,42 @@ func testWait(t *testing.T, s store.Store) {
 		t.Run(tt.name, tt.run)
 	}
 }
+
+// RunRetention checks the feed's retention on s, a fresh store: insert
+// writes, behind the store's back, feed entries from revision from to to
+// (inclusive) at time tm, as an older store would have left them.
+func RunRetention(t *testing.T, s store.Store, insert func(t *testing.T, from, to int64, tm time.Time)) {
+	ctx := context.Background()
+	changes := func(since int64) (int64, []store.Change, error) {
+		var head int64
+		var out []store.Change
+		err := s.View(ctx, func(tx store.Tx) error {
+			var err error
+			head, out, err = tx.Changes(ctx, since, "", 0)
+			return err
+		})
+		return head, out, err
+	}
+	check := func(name string, compacted, kept int64) {
+		t.Helper()
+		if _, _, err := changes(compacted); !errors.Is(err, store.ErrCompacted) {
+			t.Errorf("%s: Changes(%d) = %v, want ErrCompacted", name, compacted, err)
+		}
+		head, got, err := changes(kept)
+		if err != nil || len(got) != int(head-kept) || len(got) == 0 || got[0].Revision != kept+1 {
+			t.Errorf("%s: Changes(%d) = %d changes, head %d, %v; want every change after %d", name, kept, len(got), head, err, kept)
+		}
+	}
+	// Entries older than a week go at the next multiple of 1,000.
+	insert(t, 1, 998, time.Now().Add(-8*24*time.Hour))
+	addAccount(t, s, "acc-00000999")
+	if _, got, err := changes(0); err != nil || len(got) != 999 {
+		t.Fatalf("before pruning: %d changes, %v; want 999", len(got), err)
+	}
+	addAccount(t, s, "acc-00001000")
+	check("by age", 997, 998)
+	// Beyond the last 100,000 entries.
+	insert(t, 1001, 100_999, time.Now())
+	addAccount(t, s, "acc-00101000")
+	check("by count", 999, 1000)
+}
