@@ -70,6 +70,7 @@ func newFleet(t *testing.T) *fleet {
 	t.Helper()
 	tp := netnstest.New(t, netnstest.Options{Instances: 3, HostIfNames: []string{"tap1", "tap2", "tap3"},
 		InternetPrefixes: []netip.Prefix{internet4, internet6}})
+	netnstest.Quiet(t)
 	f := &fleet{t: t, tp: tp, stateDir: t.TempDir()}
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
 	if err != nil {

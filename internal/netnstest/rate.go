@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -232,15 +233,33 @@ const rateLockPath = "/run/palisade-netnstest-rate.lock"
 
 // lockRate takes the machine-wide measurement lock; unlock releases it.
 func lockRate() (unlock func(), err error) {
+	return flockRate(unix.LOCK_EX)
+}
+
+func flockRate(how int) (unlock func(), err error) {
 	fd, err := unix.Open(rateLockPath, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open rate lock: %w", err)
 	}
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+	if err := unix.Flock(fd, how); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("lock %s: %w", rateLockPath, err)
 	}
 	return func() { unix.Close(fd) }, nil
+}
+
+// Quiet keeps packet-rate measurements of every test process on the
+// machine from running until the test ends: their floods fill the
+// kernel's per-CPU input queue, which every namespace shares, and would
+// make a latency-sensitive test's packets (its HTTP over loopback
+// included) time out. Tests holding Quiet run alongside each other.
+func Quiet(t testing.TB) {
+	t.Helper()
+	unlock, err := flockRate(unix.LOCK_SH)
+	if err != nil {
+		t.Fatalf("netnstest: %v", err)
+	}
+	t.Cleanup(unlock)
 }
 
 func measureGo(o RateOptions) (Rate, error) {
