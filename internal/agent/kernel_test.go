@@ -95,7 +95,7 @@ func newFleet(t *testing.T) *fleet {
 		t.Fatal(err)
 	}
 	f.account, f.hostID, f.hostKey = a.AccountID, h.HostID, [2]string{h.SecretID, h.SecretKey}
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: f.dialHost}}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: f.dialHost}}
 	f.admin = client.New(f.endpoint, a.SecretID, a.SecretKey, "ap-guangzhou").WithHTTPClient(hc)
 	f.platform = client.New(f.endpoint, p.SecretID, p.SecretKey, "ap-guangzhou").WithHTTPClient(hc)
 	for i := range f.ins {
