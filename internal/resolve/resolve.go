@@ -103,9 +103,6 @@ func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instanc
 		prefixes: prefixes,
 		out:      &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
 		err:      &Error{InstanceID: ins.ID},
-		addr:     map[string]resolved{},
-		svc:      map[string]services{},
-		cidr:     map[netip.Prefix]rules.Addresses{},
 	}
 	plat, err := b.platform(ctx, r)
 	if err != nil {
@@ -153,10 +150,21 @@ func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instanc
 		l.Entries = slices.Grow(entries, n-len(entries))
 		for _, g := range groups {
 			ps := g.Policies.List(d)
+			if seg, ok := b.prefixes.segment(g.ID, d, ps); ok {
+				l.Entries = append(l.Entries, seg...)
+				continue
+			}
+			from, problems := len(l.Entries), len(b.err.Problems)
+			literal := true
 			for i := range ps {
-				if ps[i].Active(now) {
-					b.entry(l, g.ID, i, &ps[i])
+				p := &ps[i]
+				literal = literal && !p.Peer.IsReference() && p.ServiceID == "" && p.ExpiresAt.IsZero()
+				if p.Active(now) {
+					b.entry(l, g.ID, i, p)
 				}
+			}
+			if literal && len(b.err.Problems) == problems {
+				b.prefixes.putSegment(g.ID, d, ps, l.Entries[from:])
 			}
 		}
 	}
@@ -196,10 +204,60 @@ type builder struct {
 // for every resolution that shares it: a set is immutable, and the same
 // prefixes recur in every list of a fleet. It holds at most a bound of sets,
 // dropping them all when full. It is safe for concurrent use.
+//
+// It also keeps, for the same bound of groups, the entries of a group's
+// direction whose policies all have literal peers and services and no
+// expiry: they depend on nothing but the policies, which the store hands
+// out decoded once per version and never changes, so the same policies
+// (the same slice) give the same entries.
 type Prefixes struct {
-	mu   sync.Mutex
-	sets map[prefixKey]rules.Addresses
-	max  int
+	mu       sync.Mutex
+	sets     map[prefixKey]rules.Addresses
+	segments map[segmentKey][]rules.Entry
+	max      int
+}
+
+// segmentKey is a group's direction as decoded policies: the slice itself.
+type segmentKey struct {
+	group string
+	dir   policy.Direction
+	first *policy.Policy
+	n     int
+}
+
+func segmentOf(group string, d policy.Direction, ps []policy.Policy) (segmentKey, bool) {
+	if len(ps) == 0 {
+		return segmentKey{}, false
+	}
+	return segmentKey{group: group, dir: d, first: &ps[0], n: len(ps)}, true
+}
+
+// segment returns the entries kept for the policies ps of a group's
+// direction d; c may be nil.
+func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) ([]rules.Entry, bool) {
+	k, ok := segmentOf(group, d, ps)
+	if c == nil || !ok {
+		return nil, false
+	}
+	c.mu.Lock()
+	seg, ok := c.segments[k]
+	c.mu.Unlock()
+	return seg, ok
+}
+
+// putSegment keeps a copy of the entries built from ps; c may be nil.
+func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry) {
+	k, ok := segmentOf(group, d, ps)
+	if c == nil || !ok {
+		return
+	}
+	seg := slices.Clone(entries)
+	c.mu.Lock()
+	if len(c.segments) >= c.max {
+		clear(c.segments)
+	}
+	c.segments[k] = seg
+	c.mu.Unlock()
 }
 
 // prefixKey is a prefix as plain bytes, which a map hashes and compares
@@ -216,7 +274,7 @@ func keyOf(p netip.Prefix) prefixKey {
 
 // NewPrefixes returns a cache of at most max sets.
 func NewPrefixes(max int) *Prefixes {
-	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), max: max}
+	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), segments: make(map[segmentKey][]rules.Entry), max: max}
 }
 
 // get returns the set of p, built once.
@@ -261,6 +319,9 @@ func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
 		} else if a, ok := b.cidr[p.Peer.Prefix]; ok {
 			addrs = a
 		} else if a, err := rules.PrefixAddresses(p.Peer.Prefix); err == nil {
+			if b.cidr == nil {
+				b.cidr = map[netip.Prefix]rules.Addresses{}
+			}
 			b.cidr[p.Peer.Prefix], addrs = a, a
 		}
 	case p.Peer.IsReference():
@@ -324,6 +385,9 @@ func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
 	if err != nil {
 		return fmt.Errorf("members of %s: %w", strings.Join(refs, ", "), err)
 	}
+	if b.addr == nil {
+		b.addr = make(map[string]resolved, len(refs))
+	}
 	sets := make(map[string]*netipx.IPSetBuilder, len(refs))
 	issues := map[string][]issue{}
 	for _, id := range refs {
@@ -372,6 +436,12 @@ func (b *builder) templates(ctx context.Context, r Reader, addrRefs, svcRefs []s
 	list, err := r.ResolveTemplates(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("templates %s: %w", strings.Join(ids, ", "), err)
+	}
+	if b.addr == nil {
+		b.addr = make(map[string]resolved, len(addrRefs))
+	}
+	if b.svc == nil {
+		b.svc = make(map[string]services, len(svcRefs))
 	}
 	byID := make(map[string]*store.Template, len(list))
 	for i := range list {

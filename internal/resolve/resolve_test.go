@@ -261,3 +261,44 @@ func TestErrorSummary(t *testing.T) {
 		t.Errorf("Error() = %q, want every problem", got)
 	}
 }
+
+// TestSharedSegments: with a shared cache, a group whose policies are all
+// literal resolves to the same entries from the same decoded policies, and
+// to new ones when its policies are new (another version), never to stale
+// ones.
+func TestSharedSegments(t *testing.T) {
+	ctx := context.Background()
+	d := fixture()
+	d.Groups["sg-0000000c"] = policy.PolicySet{Ingress: []policy.Policy{pol("ACCEPT TCP 22 10.0.0.0/8"), pol("DROP UDP 53 192.0.2.0/24")}}
+	d.Instance.GroupIDs = append(d.Instance.GroupIDs, "sg-0000000c")
+	shared := resolve.NewPrefixes(100)
+	build := func() *rules.List {
+		t.Helper()
+		ins, groups, err := d.GetInstancePolicies(ctx, d.Instance.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := resolve.BuildWith(ctx, d, d.Account, ins, groups, time.Now(), shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &l.Ingress
+	}
+	describe := func(l *rules.List) []string {
+		var out []string
+		for i := range l.Entries {
+			out = append(out, l.Entries[i].Describe())
+		}
+		return out
+	}
+	first, second := build(), build()
+	if got, want := describe(second), describe(first); !slices.Equal(got, want) {
+		t.Errorf("built again from the cache:\n%q\nwant\n%q", got, want)
+	}
+	// A new version: new decoded policies.
+	d.Groups["sg-0000000c"] = policy.PolicySet{Version: 2, Ingress: []policy.Policy{pol("DROP TCP 22 10.0.0.0/8")}}
+	third := describe(build())
+	if last := third[len(third)-1]; !strings.Contains(last, "DROP TCP 22") || slices.Contains(third, describe(first)[len(first.Entries)-1]) {
+		t.Errorf("after a new version, the lists end with %q (all: %q)", last, third)
+	}
+}

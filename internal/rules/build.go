@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"go4.org/netipx"
 
@@ -84,10 +85,7 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 	}
 	out := make([]Entry, 0, len(addrs)+1)
 	if dir == policy.Egress && port25Blocked {
-		var b netipx.IPSetBuilder
-		b.AddPrefix(everywhere(false))
-		b.AddPrefix(everywhere(true))
-		a, err := Split(Source{Kind: SourceCIDR}, &b)
+		a, err := everyAddress()
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +116,15 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 	}
 	return out, nil
 }
+
+// everyAddress is every address of both families, built once: address
+// sets are immutable.
+var everyAddress = sync.OnceValues(func() (Addresses, error) {
+	var b netipx.IPSetBuilder
+	b.AddPrefix(everywhere(false))
+	b.AddPrefix(everywhere(true))
+	return Split(Source{Kind: SourceCIDR}, &b)
+})
 
 // isPrefix reports whether a are the literal addresses of prefix p.
 func isPrefix(a Addresses, p netip.Prefix) bool {
