@@ -104,6 +104,7 @@ const (
 	ActionDescribeCommonPorts            = "DescribeCommonPorts"
 	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
 	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
+	ActionDescribeSecurityGroupFindings  = "DescribeSecurityGroupFindings"
 
 	// The host protocol, for host credentials only.
 	ActionDescribeHostState = "DescribeHostState"
@@ -142,7 +143,7 @@ func Actions() []Action {
 	palisade := []string{
 		ActionRegisterInstances, ActionPurgeInstances, ActionUnblockPort25, ActionDescribeAccount,
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
-		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
+		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion, ActionDescribeSecurityGroupFindings,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))

@@ -236,8 +236,8 @@ func Findings(in Input) ([]Finding, error) {
 // admitted is what the group policies of a list admit, as its regions
 // say.
 type admitted struct {
-	any        bool           // some packet
-	tcp        map[uint16]int // the login ports admitted, by the number of regions
+	any         bool           // some packet
+	tcp         map[uint16]int // the login ports admitted, by the number of regions
 	icmp, icmp6 bool
 }
 
