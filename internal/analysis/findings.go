@@ -119,11 +119,14 @@ type PolicyRef struct {
 	Action          policy.Action
 }
 
-// String returns "sg-1a2b3c4d policy 2 (DROP)" or "platform rule
-// PORT25_BLOCKED (DROP)".
+// String returns "sg-1a2b3c4d policy 2 (DROP)" ("policy 2 (DROP)"
+// without a group) or "platform rule PORT25_BLOCKED (DROP)".
 func (r PolicyRef) String() string {
 	if r.Platform != 0 {
 		return fmt.Sprintf("platform rule %s (%s)", r.Platform, r.Action)
+	}
+	if r.SecurityGroupID == "" {
+		return fmt.Sprintf("policy %d (%s)", r.PolicyIndex, r.Action)
 	}
 	return fmt.Sprintf("%s policy %d (%s)", r.SecurityGroupID, r.PolicyIndex, r.Action)
 }

@@ -16,6 +16,8 @@ var subcommands = []func(*globals) *cobra.Command{
 	newTemplateCommand,
 	newHistoryCommand,
 	newSimulateCommand,
+	newLintCommand,
+	newExplainCommand,
 	newAccountCommand,
 	newCallCommand,
 	newDocsCommand,
