@@ -104,6 +104,8 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "RestoreSecurityGroupVersion", as: e.reader, params: set("SecurityGroupId", g, "Version", "1"), want: "UnauthorizedOperation"},
 		{action: "RestoreSecurityGroupVersion", params: set("SecurityGroupId", g, "Version", "99"), want: "ResourceNotFound", message: "version 99"},
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
+		{action: "DescribeSecurityGroupFindings", params: set("SecurityGroupIds", []string{g}, "InstanceIds", []string{ins}), want: "InvalidParameterValue.Malformed", message: "not both"},
+		{action: "DescribeSecurityGroupFindings", as: e.host, params: set("SecurityGroupIds", []string{g}), want: "UnauthorizedOperation"},
 		{action: "DescribeHostState", params: set(), want: "UnauthorizedOperation", message: "host credential only"},
 		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
 		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
@@ -119,7 +121,7 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"StopInstances": "cvm", "StartInstances": "cvm",
 		"RegisterInstances": "palisade", "PurgeInstances": "palisade", "UnblockPort25": "palisade", "DescribeAccount": "palisade", "SimulateTraffic": "palisade",
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
-		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade",
+		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade", "DescribeSecurityGroupFindings": "palisade",
 		"DescribeHostState": "palisade", "WatchHostState": "palisade", "ReportHostStatus": "palisade",
 		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
