@@ -16,6 +16,7 @@ var subcommands = []func(*globals) *cobra.Command{
 	newTemplateCommand,
 	newHistoryCommand,
 	newSimulateCommand,
+	newFindingsCommand,
 	newLintCommand,
 	newExplainCommand,
 	newAccountCommand,

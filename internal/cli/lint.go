@@ -126,16 +126,16 @@ type lintResult struct {
 	Failed     bool
 }
 
-// lintFailure is lint's refusal of a policy set with findings at or above
-// the severity asked.
+// lintFailure is the refusal, by lint or findings, of findings at or
+// above the severity asked.
 type lintFailure struct {
-	file  string
+	what  string // "lint FILE", "findings"
 	n     int
 	level analysis.Severity
 }
 
 func (e *lintFailure) Error() string {
-	return fmt.Sprintf("lint %s: %d finding(s) of severity %s or above", e.file, e.n, e.level)
+	return fmt.Sprintf("%s: %d finding(s) of severity %s or above", e.what, e.n, e.level)
 }
 
 func newLintCommand(g *globals) *cobra.Command {
@@ -178,19 +178,19 @@ The exit code is 1 when a finding of the --fail-on severity or above exists
 				return fmt.Errorf("lint %s: %w", args[0], err)
 			}
 			doc := lintResult{File: args[0], FindingSet: make([]wire.Finding, len(fs)), TotalCount: len(fs), FailOn: level.String()}
-			failing := 0
 			for i, f := range fs {
 				doc.FindingSet[i] = api.FindingToWire(f)
-				if f.Severity >= level {
-					failing++
-				}
 			}
-			doc.Failed = failing > 0
-			if err := g.emit(cmd, doc, func(w io.Writer) error { return findingsText(w, fs) }); err != nil {
+			n, err := failing(doc.FindingSet, level)
+			if err != nil {
 				return err
 			}
-			if failing > 0 {
-				return &lintFailure{file: args[0], n: failing, level: level}
+			doc.Failed = n > 0
+			if err := g.emit(cmd, doc, func(w io.Writer) error { return findingsText(w, doc.FindingSet) }); err != nil {
+				return err
+			}
+			if n > 0 {
+				return &lintFailure{what: "lint " + args[0], n: n, level: level}
 			}
 			return nil
 		}}
@@ -202,23 +202,38 @@ The exit code is 1 when a finding of the --fail-on severity or above exists
 }
 
 // findingsText prints findings as a table and a count per severity.
-func findingsText(w io.Writer, fs []analysis.Finding) error {
-	counts := map[analysis.Severity]int{}
+func findingsText(w io.Writer, fs []wire.Finding) error {
+	counts := map[string]int{}
 	rows := make([][]string, len(fs))
 	for i, f := range fs {
 		counts[f.Severity]++
 		index := "-"
-		if f.PolicyIndex >= 0 {
-			index = strconv.Itoa(f.PolicyIndex)
+		if f.PolicyIndex != nil {
+			index = strconv.Itoa(*f.PolicyIndex)
 		}
-		rows[i] = []string{f.Severity.String(), string(f.Kind), f.Direction.String(), index, f.Message}
+		rows[i] = []string{f.Severity, f.Kind, f.SecurityGroupId, f.Direction, index, f.Message}
 	}
 	if len(fs) > 0 {
-		if err := table(w, []string{"SEVERITY", "KIND", "DIRECTION", "POLICY", "MESSAGE"}, rows); err != nil {
+		if err := table(w, []string{"SEVERITY", "KIND", "GROUP", "DIRECTION", "POLICY", "MESSAGE"}, rows); err != nil {
 			return err
 		}
 	}
 	_, err := fmt.Fprintf(w, "%d finding(s): %d high, %d medium, %d low, %d info\n", len(fs),
-		counts[analysis.SeverityHigh], counts[analysis.SeverityMedium], counts[analysis.SeverityLow], counts[analysis.SeverityInfo])
+		counts[analysis.SeverityHigh.String()], counts[analysis.SeverityMedium.String()], counts[analysis.SeverityLow.String()], counts[analysis.SeverityInfo.String()])
 	return err
+}
+
+// failing counts the findings of severity level or above.
+func failing(fs []wire.Finding, level analysis.Severity) (int, error) {
+	n := 0
+	for _, f := range fs {
+		s, err := analysis.ParseSeverity(f.Severity)
+		if err != nil {
+			return 0, fmt.Errorf("finding %s: %w", f.Kind, err)
+		}
+		if s >= level {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	palisade "github.com/palisade-sg/palisade/internal/cli"
+	"github.com/palisade-sg/palisade/palisadetest"
 	"github.com/palisade-sg/palisade/wire"
 )
 
@@ -353,5 +354,57 @@ func BenchmarkLint(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestFindingsCommand runs palisade findings (the binary) against a real
+// server: a group's and an instance's findings, --fail-on's exit codes,
+// and an export of the group linted offline to the same group findings.
+func TestFindingsCommand(t *testing.T) {
+	srv := palisadetest.NewServer(t)
+	c := newCLI(t, srv)
+	g := createGroup(c, "findings")
+	c.ok("rule", "add", g, "--rule", "ACCEPT TCP 8080 10.0.0.0/8", "--rule", "ACCEPT TCP 8080 10.1.0.0/16", "--rule", "ACCEPT TCP 22 0.0.0.0/0")
+	var resp wire.DescribeSecurityGroupFindingsResponse
+	out, errOut, code := c.run("findings", "--group", g, "-o", "json")
+	if code != 1 || !strings.Contains(errOut, "1 finding(s) of severity HIGH or above") {
+		t.Fatalf("findings --group: exit %d, stderr %q; want 1 for EXPOSED_PORT", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &resp); err != nil {
+		t.Fatalf("findings -o json: %v\n%s", err, out)
+	}
+	group := lintKinds(lintDoc{FindingSet: resp.FindingSet})
+	if want := []string{"REDUNDANT LOW INGRESS 1", "EXPOSED_PORT HIGH INGRESS 2"}; !slices.Equal(group, want) {
+		t.Fatalf("findings --group = %q, want %q", group, want)
+	}
+	if out, _, code := c.run("findings", "--group", g, "--fail-on", "info"); code != 1 || !strings.Contains(out, "2 finding(s): 1 high, 0 medium, 1 low, 0 info") {
+		t.Errorf("findings text: exit %d\n%s", code, out)
+	}
+	c.ok("rule", "delete", g, "--index", "2")
+	if out := c.ok("findings", "--group", g); !strings.Contains(out, "REDUNDANT") {
+		t.Errorf("findings without the HIGH one: %s", out)
+	}
+
+	plat := c.with("PALISADE_SECRET_ID="+srv.PlatformSecretID, "PALISADE_SECRET_KEY="+srv.PlatformSecretKey)
+	var reg wire.RegisterInstancesResponse
+	plat.json(&reg, "instance", "register", "vm", "--account", srv.AccountID, "--zone", "ap-guangzhou-3", "--ip", "10.0.1.5")
+	ins := reg.InstanceIdSet[0]
+	c.ok("instance", "bind", ins, "--group", g)
+	var insResp wire.DescribeSecurityGroupFindingsResponse
+	c.json(&insResp, "findings", "--instance", ins, "--fail-on", "high")
+	if got, want := lintKinds(lintDoc{FindingSet: insResp.FindingSet}), []string{"REDUNDANT LOW INGRESS 1", "NO_LOGIN_PORT MEDIUM INGRESS", "NO_PING LOW INGRESS", "NO_EGRESS MEDIUM EGRESS"}; !slices.Equal(got, want) {
+		t.Errorf("findings --instance = %q, want %q", got, want)
+	}
+	if e := c.fail("findings", "--group", g, "--instance", ins); !strings.Contains(e.Message, "one of the two") {
+		t.Errorf("findings with both: %+v", e)
+	}
+
+	// The export, linted offline, has the group's findings.
+	file := filepath.Join(t.TempDir(), "findings.csv")
+	c.ok("sg", "export", g, "--file", file)
+	var doc lintDoc
+	c.json(&doc, "lint", file)
+	if got := lintKinds(doc); !slices.Equal(got, []string{"REDUNDANT LOW INGRESS 1"}) {
+		t.Errorf("lint of the export = %q, want the group's findings", got)
 	}
 }
