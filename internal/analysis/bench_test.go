@@ -73,6 +73,34 @@ func BenchmarkFindings(b *testing.B) {
 			}
 		}
 	})
+	b.Run("group-1000-half-covered", func(b *testing.B) {
+		// 500 policies, then the same 500 again: every copy is covered.
+		ps := benchPolicies(rng, 500)
+		ps = append(ps, ps...)
+		in := analysis.Input{
+			Ingress: groupList(b, policy.Ingress, "sg-aaaaaaaa", ps...),
+			Egress:  groupList(b, policy.Egress, "sg-aaaaaaaa"),
+		}
+		fs, err := analysis.Findings(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		covered := 0
+		for _, f := range fs {
+			if f.Kind == analysis.KindShadowed || f.Kind == analysis.KindRedundant {
+				covered++
+			}
+		}
+		if covered < 500 {
+			b.Fatalf("%d covered policies, want at least the 500 copies", covered)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := analysis.Findings(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("instance-5x100", func(b *testing.B) {
 		plat := []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("183.60.83.19/32")}
 		var groups [3][]string
