@@ -21,9 +21,9 @@ type FindingPolicy struct {
 
 // Finding is one finding: its Kind (SHADOWED, REDUNDANT, MATCHES_NOTHING,
 // EXPOSED_PORT, ISP_BLOCKED_PORT, PORT25_BLOCKED, WIDENED_CIDR,
-// NO_LOGIN_PORT, NO_PING, NO_EGRESS), Severity (HIGH, MEDIUM, LOW, INFO),
-// the group of the policy concerned, the instance analysed ("" for a
-// group), the Direction (INGRESS or EGRESS), the policy's index (absent
+// NO_LOGIN_PORT, NO_PING, NO_EGRESS; UNRESOLVED in palisade lint only),
+// Severity (HIGH, MEDIUM, LOW, INFO), the group of the policy concerned,
+// the instance analysed ("" for a group), the Direction (INGRESS or EGRESS), the policy's index (absent
 // for a finding about a whole direction), a Message saying what to do, and
 // the Policies involved: the policy concerned first, then, for SHADOWED
 // and REDUNDANT, the rules covering it.
