@@ -226,6 +226,12 @@ func (c *Client) DescribeAccount(ctx context.Context, req *wire.DescribeAccountR
 	return invoke[wire.DescribeAccountResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeAccount, req)
 }
 
+// DescribeSecurityGroupFindings calls Palisade's action
+// DescribeSecurityGroupFindings.
+func (c *Client) DescribeSecurityGroupFindings(ctx context.Context, req *wire.DescribeSecurityGroupFindingsRequest) (*wire.DescribeSecurityGroupFindingsResponse, error) {
+	return invoke[wire.DescribeSecurityGroupFindingsResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupFindings, req)
+}
+
 // SimulateTraffic calls Palisade's action SimulateTraffic.
 func (c *Client) SimulateTraffic(ctx context.Context, req *wire.SimulateTrafficRequest) (*wire.SimulateTrafficResponse, error) {
 	return invoke[wire.SimulateTrafficResponse](ctx, c, wire.ServicePalisade, wire.ActionSimulateTraffic, req)

@@ -104,6 +104,7 @@ const (
 	ActionDescribeCommonPorts            = "DescribeCommonPorts"
 	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
 	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
+	ActionDescribeSecurityGroupFindings  = "DescribeSecurityGroupFindings"
 
 	// The host protocol, for host credentials only.
 	ActionDescribeHostState = "DescribeHostState"
@@ -147,7 +148,7 @@ func Actions() []Action {
 	palisade := []string{
 		ActionRegisterInstances, ActionPurgeInstances, ActionUnblockPort25, ActionDescribeAccount,
 		ActionSimulateTraffic, ActionDescribeSecurityGroupTemplates, ActionDescribeCommonPorts,
-		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion,
+		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion, ActionDescribeSecurityGroupFindings,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 		ActionDescribeSecurityGroupPropagation, ActionDescribeSecurityGroupPolicyStatistics,
 	}

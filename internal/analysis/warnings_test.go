@@ -24,7 +24,7 @@ func TestPolicyWarnings(t *testing.T) {
 	svc := func(proto, ports string) rules.Service {
 		return rules.Service{Protocol: policy.MustParseProtocol(proto), Ports: policy.MustParsePortSet(ports)}
 	}
-	const allSensitive = "22,3389,3306,1433,6379,5432,27017,9200,11211,23,445"
+	const allSensitive = "22,3389,3306,1433,6379,5432,27017,9200,11211,23,445,2375"
 	tests := []struct {
 		name    string
 		dir     policy.Direction

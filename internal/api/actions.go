@@ -134,6 +134,7 @@ func actions() map[string]action {
 		wire.ActionDescribeCommonPorts:            act(wire.ServicePalisade, read, (*handler).describeCommonPorts),
 		wire.ActionDescribeSecurityGroupHistory:   act(wire.ServicePalisade, read, (*handler).describeSecurityGroupHistory),
 		wire.ActionRestoreSecurityGroupVersion:    act(wire.ServicePalisade, write, (*handler).restoreSecurityGroupVersion),
+		wire.ActionDescribeSecurityGroupFindings:  act(wire.ServicePalisade, read, (*handler).describeSecurityGroupFindings),
 
 		// Palisade: the host protocol, for host credentials only
 		wire.ActionDescribeHostState: hostAct(read, (*handler).describeHostState),

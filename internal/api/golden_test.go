@@ -104,6 +104,8 @@ func goldenScript() []goldenStep {
 		{service: "vpc", action: "DescribeAccount", body: `{}`},
 		{service: "vpc", action: "DescribeSecurityGroupTemplates", body: `{}`},
 		{service: "vpc", action: "DescribeCommonPorts", body: `{}`},
+		{service: "palisade", action: "DescribeSecurityGroupFindings", body: `{"SecurityGroupIds":["{{db}}","{{login}}"]}`},
+		{service: "palisade", action: "DescribeSecurityGroupFindings", body: `{"InstanceIds":["ins-00000000"]}`},
 	}
 }
 

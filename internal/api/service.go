@@ -63,6 +63,7 @@ type Service interface {
 	SimulateTraffic(ctx context.Context, c service.Caller, in service.SimulateInput) (service.Decision, error)
 	DescribeSecurityGroupHistory(ctx context.Context, c service.Caller, q service.HistoryQuery) ([]service.HistoryEntry, int, error)
 	RestoreSecurityGroupVersion(ctx context.Context, c service.Caller, in service.RestoreInput) (service.WriteResult, error)
+	DescribeSecurityGroupFindings(ctx context.Context, c service.Caller, in service.FindingsInput) ([]service.FindingSet, error)
 
 	DescribeHostState(ctx context.Context, c service.Caller) (service.HostState, error)
 	WatchHostState(ctx context.Context, c service.Caller, in service.WatchHostInput) (service.HostWatch, error)

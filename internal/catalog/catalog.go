@@ -162,10 +162,10 @@ func ISPBlocked(p policy.Protocol) []uint16 {
 	return nil
 }
 
-// SensitivePorts returns the TCP login, database and cache ports that should
-// not be open to the whole Internet.
+// SensitivePorts returns the TCP login, database, cache and remote
+// administration ports that should not be open to the whole Internet.
 func SensitivePorts() []uint16 {
-	return []uint16{22, 3389, 3306, 1433, 6379, 5432, 27017, 9200, 11211, 23, 445}
+	return []uint16{22, 3389, 3306, 1433, 6379, 5432, 27017, 9200, 11211, 23, 445, 2375}
 }
 
 // DefaultGroupPolicies returns the policies of a project's default group,

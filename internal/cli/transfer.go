@@ -54,7 +54,10 @@ func policyCells(p wire.SecurityGroupPolicy) []string {
 // filePolicy is a policy of a policy file: its text fields and Palisade's
 // lifecycle fields.
 type filePolicy struct {
-	raw       policy.Raw
+	raw policy.Raw
+	// parsed is the policy as read, before raw was made canonical: a
+	// widened CIDR still says what was written.
+	parsed    policy.Policy
 	disabled  bool
 	expiresAt string // RFC 3339; "" when it does not expire
 }
@@ -309,10 +312,12 @@ func (e RowError) String() string {
 	return fmt.Sprintf("%s: %s", e.Where, strings.Join(parts, "; "))
 }
 
-// ImportError lists every bad row of a file; nothing was written.
+// ImportError lists every bad row of a file; nothing was written (or,
+// for Op "lint", analysed).
 type ImportError struct {
 	File string
 	Rows []RowError
+	Op   string // the command refused: "" for import, "lint"
 }
 
 func (e *ImportError) Error() string {
@@ -320,7 +325,11 @@ func (e *ImportError) Error() string {
 	for i, r := range e.Rows {
 		lines[i] = "  " + r.String()
 	}
-	return fmt.Sprintf("import %s: %d bad rows, nothing imported:\n%s", e.File, len(e.Rows), strings.Join(lines, "\n"))
+	op, done := "import", "imported"
+	if e.Op != "" {
+		op, done = e.Op, "analysed"
+	}
+	return fmt.Sprintf("%s %s: %d bad rows, nothing %s:\n%s", op, e.File, len(e.Rows), done, strings.Join(lines, "\n"))
 }
 
 // progress prints "label: n/total" on a terminal, in place; elsewhere it
@@ -562,18 +571,28 @@ A progress bar is shown on a terminal for large files.`,
 // server's parser: the policies by direction, or an *ImportError naming
 // every bad row.
 func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]filePolicy, error) {
-	var lists [3][]filePolicy
 	f, err := formatOf(format, file)
 	if err != nil {
-		return lists, err
+		return [3][]filePolicy{}, err
 	}
 	data, err := readFile(file)
 	if err != nil {
-		return lists, err
+		return [3][]filePolicy{}, err
+	}
+	return readPolicies(cmd, "", file, f, data)
+}
+
+// readPolicies is readPolicyFile of the data read from file, in format f,
+// for the command op ("" for import).
+func readPolicies(cmd *cobra.Command, op, file, f string, data []byte) ([3][]filePolicy, error) {
+	var lists [3][]filePolicy
+	name := op
+	if name == "" {
+		name = "import"
 	}
 	rows, bad, err := readRows(data, f)
 	if err != nil {
-		return lists, fmt.Errorf("import %s: %w", file, err)
+		return lists, fmt.Errorf("%s %s: %w", name, file, err)
 	}
 	bar := newProgress(cmd.ErrOrStderr(), "validating", len(rows))
 	for i, r := range rows {
@@ -587,13 +606,13 @@ func readPolicyFile(cmd *cobra.Command, file, format string) ([3][]filePolicy, e
 		if len(fields) > 0 || err != nil {
 			bad = append(bad, RowError{Where: r.where, Fields: fields})
 		} else {
-			fp.raw = p.Raw()
+			fp.raw, fp.parsed = p.Raw(), p
 			lists[r.dir] = append(lists[r.dir], fp)
 		}
 		bar.set(i + 1)
 	}
 	if len(bad) > 0 {
-		return lists, &ImportError{File: file, Rows: bad}
+		return lists, &ImportError{File: file, Rows: bad, Op: op}
 	}
 	return lists, nil
 }

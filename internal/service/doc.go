@@ -81,6 +81,7 @@
 //	PurgeInstances                             PurgeInstances (recycle bin → TERMINATED)
 //	UnblockPort25                              UnblockPort25
 //	SimulateTraffic                            SimulateTraffic
+//	DescribeSecurityGroupFindings              DescribeSecurityGroupFindings
 //
 // Authentication: LookupCredential returns the SecretKey (to verify the TC3
 // signature) and, through Credential.Caller, the Caller of the request.

@@ -94,7 +94,7 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 	reads := []string{
 		"LookupCredential", "DescribeAccount", "AccountHistory", "PlatformAddresses", "Regions",
 		"DescribeSecurityGroups", "DescribeSecurityGroupPolicies", "DescribeSecurityGroupAssociationStatistics",
-		"DescribeSecurityGroupReferences", "DescribeSecurityGroupLimits", "DescribeInstances", "SimulateTraffic",
+		"DescribeSecurityGroupReferences", "DescribeSecurityGroupLimits", "DescribeInstances", "SimulateTraffic", "DescribeSecurityGroupFindings",
 		"DescribeAddressTemplates", "DescribeAddressTemplateGroups", "DescribeServiceTemplates", "DescribeServiceTemplateGroups",
 		"DescribeGroupTags", "PolicyVersion", "DescribeSecurityGroupHistory", "ListAccounts", "ListCredentials", "ListHosts",
 		"DescribeHostState", "WatchHostState", "DescribeSecurityGroupPropagation", "WaitApplied", "DescribeSecurityGroupPolicyStatistics",
