@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"sigs.k8s.io/knftables"
 )
@@ -136,47 +137,140 @@ func (rs *Ruleset) plan(old *Ruleset) (dels, adds []*knftables.Element, restarte
 			restarted[name] = true
 		}
 	}
-	index := func(s elemSet) map[string]elem {
-		m := make(map[string]elem, len(s.elems))
-		for _, e := range s.elems {
-			m[e.id()] = e
+	changed := make([]bool, len(rs.maps))
+	for i := range rs.maps {
+		changed[i] = !sameElems(old.maps[i].elems, rs.maps[i].elems)
+		if !changed[i] || !rs.maps[i].counter {
+			continue
 		}
-		return m
-	}
-	both := func(olds, news []elemSet, f func(i int, was, is map[string]elem)) {
-		for i := range news {
-			f(i, index(olds[i]), index(news[i]))
-		}
-	}
-	// First the entries losing an element.
-	both(old.maps, rs.maps, func(i int, _, is map[string]elem) {
-		for _, e := range old.maps[i].elems {
-			if n, ok := is[e.id()]; e.owner != "" && (!ok || n.value != e.value || n.owner != e.owner) {
-				restarted[e.owner] = true
-			}
-		}
-	})
-	kept := func(e elem, other map[string]elem) bool {
-		o, ok := other[e.id()]
-		return ok && o.value == e.value && o.owner == e.owner && (e.owner == "" || !restarted[e.owner])
-	}
-	diff := func(olds, news []elemSet, isMap bool) {
-		both(olds, news, func(i int, was, is map[string]elem) {
-			for _, e := range olds[i].elems {
-				if !kept(e, is) {
-					dels = append(dels, element(olds[i].name, e, isMap))
-				}
-			}
-			for _, e := range news[i].elems {
-				if !kept(e, was) {
-					adds = append(adds, element(news[i].name, e, isMap))
-				}
+		// The entries losing an element.
+		pairElems(old.maps[i].elems, rs.maps[i].elems, func(o, n *elem) {
+			if o != nil && (n == nil || n.value != o.value || n.owner != o.owner) {
+				restarted[o.owner] = true
 			}
 		})
 	}
-	diff(old.maps, rs.maps, true)
-	diff(old.sets, rs.sets, false)
+	// The lists with a restarted entry: an entry's elements are in its
+	// list's maps, named after the list ("ins-1a2b3c4d.in.…").
+	lists := map[string]bool{}
+	for name := range restarted {
+		lists[listOf(name)] = true
+	}
+	for i := range rs.maps {
+		m := &rs.maps[i]
+		if !m.counter {
+			if changed[i] {
+				diffElems(m.name, old.maps[i].elems, m.elems, true, &dels, &adds)
+			}
+			continue
+		}
+		// A map whose elements are the same but one of whose entries
+		// restarts is rewritten too.
+		if !changed[i] && (!lists[listOf(m.name)] || !slices.ContainsFunc(m.elems, func(e elem) bool { return restarted[e.owner] })) {
+			continue
+		}
+		pairElems(old.maps[i].elems, m.elems, func(o, n *elem) {
+			if o != nil && n != nil && o.value == n.value && o.owner == n.owner && !restarted[o.owner] {
+				return
+			}
+			if o != nil {
+				dels = append(dels, element(m.name, *o, true))
+			}
+			if n != nil {
+				adds = append(adds, element(m.name, *n, true))
+			}
+		})
+	}
+	for i := range rs.sets {
+		if !sameElems(old.sets[i].elems, rs.sets[i].elems) {
+			diffElems(rs.sets[i].name, old.sets[i].elems, rs.sets[i].elems, false, &dels, &adds)
+		}
+	}
 	return dels, adds, restarted
+}
+
+// listOf returns the list part of a name of a list's map or entry: its
+// first two dot-separated fields (instance and direction).
+func listOf(name string) string {
+	i := strings.IndexByte(name, '.')
+	if i < 0 {
+		return name
+	}
+	if j := strings.IndexByte(name[i+1:], '.'); j >= 0 {
+		return name[:i+1+j]
+	}
+	return name
+}
+
+// pairElems calls f with each element of a regions map before (olds) and
+// after (news), paired when they have the same key, the other nil when
+// only one has it. Both are in the order of their corners, which are
+// distinct, so one merge pairs them.
+func pairElems(olds, news []elem, f func(o, n *elem)) {
+	i, j := 0, 0
+	for i < len(olds) || j < len(news) {
+		c := 0
+		switch {
+		case i == len(olds):
+			c = 1
+		case j == len(news):
+			c = -1
+		default:
+			c = olds[i].at.cmp(news[j].at)
+		}
+		switch {
+		case c < 0:
+			f(&olds[i], nil)
+			i++
+		case c > 0:
+			f(nil, &news[j])
+			j++
+		case slices.Equal(olds[i].key, news[j].key):
+			f(&olds[i], &news[j])
+			i, j = i+1, j+1
+		default:
+			f(&olds[i], nil)
+			f(nil, &news[j])
+			i, j = i+1, j+1
+		}
+	}
+}
+
+// diffElems appends the deletions and additions turning the elements olds
+// of set or map name into news, without owners.
+func diffElems(name string, olds, news []elem, isMap bool, dels, adds *[]*knftables.Element) {
+	index := func(es []elem) map[elemKey]elem {
+		m := make(map[elemKey]elem, len(es))
+		for _, e := range es {
+			m[e.k()] = e
+		}
+		return m
+	}
+	was, is := index(olds), index(news)
+	for _, e := range olds {
+		if n, ok := is[e.k()]; !ok || n.value != e.value {
+			*dels = append(*dels, element(name, e, isMap))
+		}
+	}
+	for _, e := range news {
+		if o, ok := was[e.k()]; !ok || o.value != e.value {
+			*adds = append(*adds, element(name, e, isMap))
+		}
+	}
+}
+
+// sameElems reports whether a and b are the same elements in the same
+// order.
+func sameElems(a, b []elem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].value != b[i].value || a[i].owner != b[i].owner || !slices.Equal(a[i].key, b[i].key) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameAttribution(a, b Attribution) bool {

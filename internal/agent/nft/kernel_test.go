@@ -260,6 +260,55 @@ func BenchmarkKernelFleet(b *testing.B) {
 	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
 }
 
+// BenchmarkKernelFleetMembership times the incremental apply of a
+// membership change on the fleet, loaded in a real kernel: one instance
+// joins, then leaves, a group that 5 groups of every instance refer to.
+// It reports the operations of each transaction and nft's time.
+func BenchmarkKernelFleetMembership(b *testing.B) {
+	ns := netnsB(b)
+	states := [2]*nft.Ruleset{}
+	for i := range states {
+		var err error
+		if states[i], err = nft.Compile(fleetMembers(b, i == 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := filepath.Join(b.TempDir(), "fleet.nft")
+	nftFile := func(tx *knftables.Transaction) time.Duration {
+		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if out, err := nftIn(ns, "-f", path); err != nil {
+			b.Fatalf("nft -f: %v: %.2000s", err, out)
+		}
+		return time.Since(start)
+	}
+	tx := newTx()
+	states[0].Full(tx)
+	nftFile(tx)
+	var compiled, loaded time.Duration
+	var ops, restarted int
+	cur := 0
+	for b.Loop() {
+		next := 1 - cur
+		start := time.Now()
+		tx := newTx()
+		if !states[next].Incremental(states[cur], tx) {
+			b.Fatal("membership change is not incremental")
+		}
+		ops = tx.NumOperations()
+		restarted = len(states[next].Restarted(states[cur], true))
+		compiled += time.Since(start)
+		loaded += nftFile(tx)
+		cur = next
+	}
+	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(restarted), "restarted-hits")
+	b.ReportMetric(float64(compiled.Microseconds())/1000/float64(b.N), "diff-ms/op")
+	b.ReportMetric(float64(loaded.Microseconds())/1000/float64(b.N), "nft-ms/op")
+}
+
 // runner runs nft in namespace ns.
 func runner(ns string) nft.Runner {
 	return func(ctx context.Context, args ...string) ([]byte, error) {

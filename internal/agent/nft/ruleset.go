@@ -63,9 +63,38 @@ type elem struct {
 	key   []string
 	value string // "" in a set
 	owner string // the hit its counter adds to, in a map with counters
+	at    corner // its region's lowest packet, in a map with counters
+}
+
+// corner is the lowest packet of a region: the regions of a map, being
+// disjoint, have distinct corners, and they are in the order of their
+// corners.
+type corner struct {
+	addr  netip.Addr
+	proto uint8
+	port  uint16
+}
+
+func (c corner) cmp(d corner) int {
+	if n := c.addr.Compare(d.addr); n != 0 {
+		return n
+	}
+	if c.proto != d.proto {
+		return int(c.proto) - int(d.proto)
+	}
+	return int(c.port) - int(d.port)
 }
 
 func (e elem) id() string { return strings.Join(e.key, " . ") }
+
+// elemKey is an element's key as a map key: keys have one part (the
+// dispatch maps), two or three.
+type elemKey [3]string
+
+func (e elem) k() (k elemKey) {
+	copy(k[:], e.key)
+	return k
+}
 
 // The key shapes of a list's maps and sets.
 type shape struct {
@@ -200,7 +229,8 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true, counter: true}
 			m.elems = make([]elem, 0, len(s))
 			for _, g := range s {
-				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[g.Owner].Action), owner: names[g.Owner]})
+				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[g.Owner].Action), owner: names[g.Owner],
+					at: corner{g.AddrLo, g.ProtoLo, g.PortLo}})
 			}
 			info.Elements += len(m.elems)
 			rs.maps = append(rs.maps, m)
