@@ -250,12 +250,55 @@ func BenchmarkKernelFleet(b *testing.B) {
 		compiled += mid.Sub(start)
 		loaded += time.Since(mid)
 	}
+	b.StopTimer()
+	start := time.Now()
+	hits, err := nft.ReadCounters(context.Background(), nil, runner(ns), rs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	read := time.Since(start)
 	n := 0
 	for _, li := range rs.Lists {
 		n += li.Elements
 	}
 	b.ReportMetric(float64(n), "elements")
 	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(len(hits)), "hits")
+	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
+	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
+	b.ReportMetric(float64(read.Milliseconds()), "read-counters-ms")
+}
+
+// BenchmarkKernelInterleaved times a full apply, compilation and nft -f
+// into a real kernel, of one instance whose ingress is 10,000 policies of
+// interleaved actions (TestKernelLoad's list).
+func BenchmarkKernelInterleaved(b *testing.B) {
+	ns := netnsB(b)
+	cfg := nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{{ID: "ins-0000big1", Interface: "tap-big1",
+		Ingress: interleaved(b, 10_000), Egress: rules.List{Direction: policy.Egress}}}}
+	path := filepath.Join(b.TempDir(), "big.nft")
+	var compiled, loaded time.Duration
+	var elements int
+	for b.Loop() {
+		start := time.Now()
+		rs, err := nft.Compile(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx := newTx()
+		rs.Full(tx)
+		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if out, err := nftIn(ns, "-f", path); err != nil {
+			b.Fatalf("nft -f: %v: %.2000s", err, out)
+		}
+		compiled += mid.Sub(start)
+		loaded += time.Since(mid)
+		elements = rs.Lists[0].Elements
+	}
+	b.ReportMetric(float64(elements), "elements")
 	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
 	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
 }
