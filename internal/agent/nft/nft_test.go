@@ -370,7 +370,17 @@ func listingOf(t *testing.T, fake *knftables.Fake, count func(m, key string) uin
 	for _, name := range slices.Sorted(maps.Keys(fake.Table.Maps)) {
 		m := fake.Table.Maps[name]
 		elems := []any{}
-		if strings.Contains(m.Type, "counter") {
+		if !strings.Contains(m.Type, "counter") {
+			// A dispatch map: interface names to jump verdicts.
+			for _, e := range m.Elements {
+				iface, err := strconv.Unquote(e.Key[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				verdict, target, _ := strings.Cut(e.Value[0], " ")
+				elems = append(elems, []any{iface, map[string]any{verdict: map[string]any{"target": target}}})
+			}
+		} else {
 			for _, e := range m.Elements {
 				var key []any
 				for _, k := range e.Key {
@@ -399,7 +409,7 @@ func listingOf(t *testing.T, fake *knftables.Fake, count func(m, key string) uin
 // hit sums its elements' counters; a listing that is not the ruleset's
 // table is refused.
 func TestReadCountersListing(t *testing.T) {
-	rs := compile(t, nft.Config{Mode: nft.Host, Instances: []nft.Instance{instance(t, "ins-00host01", "", members{}, web)}})
+	rs := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00host01", "tap-h1", members{}, web)}})
 	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
 	apply(t, fake, nil, rs)
 	for _, c := range fake.Table.Counters {
