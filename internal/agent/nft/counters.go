@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,22 +24,10 @@ type Hit struct {
 	Packets, Bytes uint64
 }
 
-// Runner runs nft with args and returns its standard output. Exec runs the
-// machine's nft; a test may run it in a network namespace.
+// Runner runs nft with args and returns its standard output: the
+// machine's nft for an agent (exec.CommandContext(ctx, "nft", args...)),
+// nft in a network namespace for a test. The package itself does no I/O.
 type Runner func(ctx context.Context, args ...string) ([]byte, error)
-
-// Exec runs the nft command of the machine: the Runner of an agent. It is
-// the only function of the package doing I/O of its own.
-func Exec(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "nft", args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("nft %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return out, nil
-}
 
 // ReadCounters reads every hit of the table and attributes it through rs,
 // which must be the ruleset last applied: the named counters, and for each

@@ -37,7 +37,7 @@
 // entry.
 //
 // The package does no I/O but through the knftables.Interface and the
-// Runner it is given, and Exec, the Runner of the machine's nft.
+// Runner it is given.
 package nft
 
 import (
