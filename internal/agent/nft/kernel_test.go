@@ -136,6 +136,18 @@ func TestKernelLoad(t *testing.T) {
 	d := load(t, ns, tx)
 	t.Logf("10,000 interleaved policies: %d regions, %d operations, nft -f %v", rs.Lists[0].Elements, tx.NumOperations(), d)
 
+	// The kernel's listing of every element — prefixes, ranges of
+	// addresses, protocols and ports, both families — reads back.
+	start := time.Now()
+	hits, err := nft.ReadCounters(context.Background(), nil, runner(ns), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != len(rs.Counters) {
+		t.Errorf("%d hits for %d counters", len(hits), len(rs.Counters))
+	}
+	t.Logf("ReadCounters: %d hits in %v", len(hits), time.Since(start))
+
 	// Sample lookups in the kernel's maps.
 	ev, err := eval.CompileList(l)
 	if err != nil {
