@@ -75,6 +75,7 @@ type Agent struct {
 	errs     []wire.HostError // of the last apply attempt
 
 	reportNow chan struct{}
+	checks    int // drift checks made, by driftLoop only
 }
 
 // applied is the state the kernel holds.
@@ -82,7 +83,10 @@ type applied struct {
 	state   wire.HostState // as received, with refused instances kept from before
 	decoded hoststate.State
 	ruleset *nft.Ruleset
-	digest  string // the kernel's table as applied, counters aside
+	digest  string // the kernel's table as applied, counters and elements aside
+	// full is the digest with elements, taken by the drift check after
+	// the apply ("" until then).
+	full string
 }
 
 // New checks o and returns an agent.
@@ -317,15 +321,19 @@ func (a *Agent) apply(ctx context.Context, s wire.HostState, force bool) error {
 			a.counters.update(hits)
 		}
 	}
-	if _, err := a.o.Kernel.Apply(ctx, old, next.ruleset); err != nil {
+	inc, err := a.o.Kernel.Apply(ctx, old, next.ruleset)
+	if err != nil {
 		a.errs = append(a.errs, hostError("", err.Error()))
 		a.o.Metrics.applyError()
 		return err
 	}
-	if hits, err := a.o.Kernel.Counters(ctx, next.ruleset); err == nil {
-		a.counters.update(hits)
+	// What the apply made again counts from zero: its last reading is final.
+	var prev *nft.Ruleset
+	if a.applied != nil {
+		prev = a.applied.ruleset
 	}
-	if next.digest, err = a.o.Kernel.Digest(ctx); err != nil {
+	a.counters.restarted(next.ruleset.Restarted(prev, inc && !force))
+	if next.digest, err = a.o.Kernel.Digest(ctx, false); err != nil {
 		a.log.Warn("read back the applied table", "err", err)
 	}
 	a.applied = next
@@ -438,8 +446,8 @@ func (a *Agent) repair(ctx context.Context) error {
 	if cur == nil {
 		return nil
 	}
-	d, err := a.o.Kernel.Digest(ctx)
-	if err == nil && d == cur.digest {
+	d, err := a.o.Kernel.Digest(ctx, false)
+	if err == nil && d == cur.digest && a.fullCheck(ctx, cur) {
 		return nil
 	}
 	a.mu.Lock()
@@ -451,6 +459,34 @@ func (a *Agent) repair(ctx context.Context) error {
 	a.log.Warn("the table differs from the one applied; applying it again")
 	a.o.Metrics.driftRepaired()
 	return a.apply(ctx, cur.state, true)
+}
+
+// fullDigestEvery is how many drift checks pass between two checks of the
+// table with its elements, which on a large host take seconds.
+const fullDigestEvery = 60
+
+// fullCheck reports whether the table's elements are those applied: every
+// fullDigestEvery-th check compares them with the first listing after the
+// apply (the elements as the kernel holds them just after applying).
+func (a *Agent) fullCheck(ctx context.Context, cur *applied) bool {
+	a.checks++
+	if cur.full != "" && a.checks%fullDigestEvery != 0 {
+		return true
+	}
+	d, err := a.o.Kernel.Digest(ctx, true)
+	if err != nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.applied != cur {
+		return true // applied again meanwhile: the next check looks
+	}
+	if cur.full == "" {
+		cur.full = d
+		return true
+	}
+	return d == cur.full
 }
 
 // reportLoop reports status and counters every ReportInterval and when

@@ -122,3 +122,14 @@ func (c *counterTotals) report() []wire.HostCounter {
 	}
 	return out
 }
+
+// restarted takes the counters named as counting from zero again: their
+// last readings are final.
+func (c *counterTotals) restarted(names []string) {
+	for _, name := range names {
+		if r, ok := c.last[name]; ok {
+			c.keep(r)
+			delete(c.last, name)
+		}
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -124,7 +124,7 @@ func TestKernelDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		counters := readCounters(t, f)
+		counters := readCounters(t, f, rs)
 		for range perList {
 			c := randomCase(rng, ins1)
 			if c.pkt.Proto == 1 || c.pkt.Proto == 58 {
@@ -141,7 +141,7 @@ func TestKernelDifferential(t *testing.T) {
 			var moved []string
 			deadline := time.Now().Add(time.Second)
 			for len(moved) == 0 && time.Now().Before(deadline) {
-				after := readCounters(t, f)
+				after := readCounters(t, f, rs)
 				for name, n := range after {
 					if n != counters[name] {
 						moved = append(moved, name)
@@ -236,18 +236,20 @@ func randomCase(rng *rand.Rand, ins netnstest.Instance) kcase {
 	return c
 }
 
-// readCounters returns every named counter of the host's palisade table.
-func readCounters(t *testing.T, f *fleet) map[string]uint64 {
+// readCounters returns every hit of the host's palisade table, by name,
+// read as the agent reads them.
+func readCounters(t *testing.T, f *fleet, rs *nft.Ruleset) map[string]uint64 {
 	t.Helper()
-	rs, err := netnstest.NftJSON(f.tp.Host)
+	run := func(ctx context.Context, args ...string) ([]byte, error) {
+		return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", string(f.tp.Host), "nft"}, args...)...).Output()
+	}
+	hits, err := nft.ReadCounters(context.Background(), nil, run, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]uint64{}
-	for k, c := range rs.Counters {
-		if name, ok := strings.CutPrefix(k, "inet "+nft.Table+" "); ok {
-			out[name] = c.Packets
-		}
+	for _, h := range hits {
+		out[h.Counter] = h.Packets
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"strings"
 
 	"sigs.k8s.io/knftables"
 
@@ -24,12 +25,15 @@ type Kernel interface {
 	Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error)
 	// Digest sums the table as the kernel holds it, counter values aside,
 	// so that any other change to it shows; "" when there is no table.
-	Digest(ctx context.Context) (string, error)
+	// Without elements it leaves out the maps' and sets' elements, which
+	// on a large host take seconds to list.
+	Digest(ctx context.Context, elements bool) (string, error)
 }
 
 // NFT is a Kernel over knftables: the machine's nftables, or a fake.
 type NFT struct {
 	nft knftables.Interface
+	run nft.Runner // nil for a fake
 }
 
 // NewKernel returns the machine's nftables, table inet palisade.
@@ -38,7 +42,17 @@ func NewKernel() (*NFT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	return &NFT{nft: k}, nil
+	run := func(ctx context.Context, args ...string) ([]byte, error) {
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, "nft", args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("nft %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		}
+		return out, nil
+	}
+	return &NFT{nft: k, run: run}, nil
 }
 
 // NewKernelOver returns a Kernel over k (knftables.NewFake in tests).
@@ -58,13 +72,13 @@ func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) 
 			return nil, fmt.Errorf("no table %s", nft.Table)
 		}
 	}
-	return nft.ReadCounters(ctx, k.nft, rs)
+	return nft.ReadCounters(ctx, k.nft, k.run, rs)
 }
 
 // counterValues are the values nft prints for counters.
 var counterValues = regexp.MustCompile(`packets [0-9]+ bytes [0-9]+`)
 
-func (k *NFT) Digest(ctx context.Context) (string, error) {
+func (k *NFT) Digest(ctx context.Context, elements bool) (string, error) {
 	var text []byte
 	if f, ok := k.nft.(*knftables.Fake); ok {
 		f.RLock()
@@ -75,7 +89,11 @@ func (k *NFT) Digest(ctx context.Context) (string, error) {
 		}
 		text = []byte(f.Dump())
 	} else {
-		out, err := exec.CommandContext(ctx, "nft", "list", "table", "inet", nft.Table).Output()
+		args := []string{"list", "table", "inet", nft.Table}
+		if !elements {
+			args = append([]string{"--terse"}, args...)
+		}
+		out, err := exec.CommandContext(ctx, "nft", args...).Output()
 		if err != nil {
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && bytes.Contains(ee.Stderr, []byte("No such file or directory")) {

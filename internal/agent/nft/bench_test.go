@@ -12,6 +12,12 @@ import (
 // ICMP, IPv6 and references to groups of 50 instances.
 func fleet(tb testing.TB) nft.Config {
 	tb.Helper()
+	return fleetWith(tb, func(members) {})
+}
+
+// fleetWith is the fleet, its groups' members changed by change.
+func fleetWith(tb testing.TB, change func(members)) nft.Config {
+	tb.Helper()
 	m := members{}
 	for r := range 4 {
 		id := fmt.Sprintf("sg-0000ref%d", r)
@@ -19,6 +25,7 @@ func fleet(tb testing.TB) nft.Config {
 			m[id] = append(m[id], fmt.Sprintf("10.%d.%d.%d", 100+r, i/20, 10+i))
 		}
 	}
+	change(m)
 	var groups []group
 	for g := range 20 {
 		gr := group{id: fmt.Sprintf("sg-000grp%02d", g)}
@@ -73,5 +80,34 @@ func BenchmarkCompileFleet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(elements), "elements")
+	b.ReportMetric(float64(ops), "operations")
+}
+
+// fleetMembers is the fleet with one more instance in the referenced
+// group sg-0000ref0 when more is set.
+func fleetMembers(tb testing.TB, more bool) nft.Config {
+	tb.Helper()
+	return fleetWith(tb, func(m members) {
+		if more {
+			m["sg-0000ref0"] = append(m["sg-0000ref0"], "10.100.0.30")
+		}
+	})
+}
+
+// BenchmarkIncrementalFleet times writing the incremental transaction of
+// a membership change on the fleet (nft itself is timed by
+// BenchmarkKernelFleetMembership).
+func BenchmarkIncrementalFleet(b *testing.B) {
+	old, rs := compile(b, fleetMembers(b, false)), compile(b, fleetMembers(b, true))
+	b.ReportAllocs()
+	var ops int
+	for b.Loop() {
+		tx := newTx()
+		if !rs.Incremental(old, tx) {
+			b.Fatal("membership change is not incremental")
+		}
+		_ = tx.String()
+		ops = tx.NumOperations()
+	}
 	b.ReportMetric(float64(ops), "operations")
 }

@@ -2,14 +2,13 @@ package nft_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,13 +136,24 @@ func TestKernelLoad(t *testing.T) {
 	d := load(t, ns, tx)
 	t.Logf("10,000 interleaved policies: %d regions, %d operations, nft -f %v", rs.Lists[0].Elements, tx.NumOperations(), d)
 
+	// The kernel's listing of every element — prefixes, ranges of
+	// addresses, protocols and ports, both families — reads back.
+	start := time.Now()
+	hits, err := nft.ReadCounters(context.Background(), nil, runner(ns), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != len(rs.Counters) {
+		t.Errorf("%d hits for %d counters", len(hits), len(rs.Counters))
+	}
+	t.Logf("ReadCounters: %d hits in %v", len(hits), time.Since(start))
+
 	// Sample lookups in the kernel's maps.
 	ev, err := eval.CompileList(l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
-	goto_ := regexp.MustCompile(`goto (\S+)`)
 	for range 40 {
 		e := &l.Entries[rng.IntN(len(l.Entries))]
 		var a netip.Addr
@@ -170,16 +180,18 @@ func TestKernelLoad(t *testing.T) {
 			m += "p"
 			k += fmt.Sprintf(" . %d", port)
 		}
-		out, err := nftIn(ns, "get", "element", "inet", nft.Table, m, "{ "+k+" }")
+		out, err := nftIn(ns, "--numeric", "get", "element", "inet", nft.Table, m, "{ "+k+" }")
 		want := "(none)"
 		if dec.Entry >= 0 {
-			want = fmt.Sprintf("ins-0000big1.in.%s.%d", dec.GroupID, dec.PolicyIndex)
+			want = fmt.Sprintf("ins-0000big1.in.%s.%d %s", dec.GroupID, dec.PolicyIndex, map[policy.Action]string{policy.Accept: "return", policy.Drop: "drop"}[dec.Verdict])
 		}
 		got := "(none)"
 		if err == nil {
-			if sm := goto_.FindStringSubmatch(out); sm != nil {
-				got = sm[1]
+			owner, verdict, err := rs.ElementOwner(m, []byte(out))
+			if err != nil {
+				t.Fatalf("kernel lookup of %s in %s: %v", k, m, err)
 			}
+			got = owner + " " + verdict
 		}
 		if got != want {
 			t.Errorf("kernel lookup of %s in %s: %s (%v), want %s", k, m, got, strings.TrimSpace(out), want)
@@ -200,9 +212,12 @@ func TestKernelLoad(t *testing.T) {
 		t.Fatal("membership change is not incremental")
 	}
 	load(t, ns, tx)
-	out, err := nftIn(ns, "get", "element", "inet", nft.Table, "ins-00000db1.in.v4p", "{ 10.1.0.200 . 6 . 5432 }")
-	if err != nil || !strings.Contains(out, "goto ins-00000db1.in.sg-00000db1.0") {
-		t.Errorf("after the incremental apply, 10.1.0.200 TCP 5432: %v %s, want sg-00000db1 policy 0", err, out)
+	out, err := nftIn(ns, "--numeric", "get", "element", "inet", nft.Table, "ins-00000db1.in.v4p", "{ 10.1.0.200 . 6 . 5432 }")
+	if err != nil {
+		t.Fatalf("after the incremental apply, 10.1.0.200 TCP 5432: %v %s", err, out)
+	}
+	if owner, verdict, err := after.ElementOwner("ins-00000db1.in.v4p", []byte(out)); err != nil || owner != "ins-00000db1.in.sg-00000db1.0" || verdict != "return" {
+		t.Errorf("after the incremental apply, 10.1.0.200 TCP 5432: %s %s %v, want sg-00000db1 policy 0, return", owner, verdict, err)
 	}
 
 	// The run-collapsed form of 1,000 interleaved policies.
@@ -247,47 +262,117 @@ func BenchmarkKernelFleet(b *testing.B) {
 		compiled += mid.Sub(start)
 		loaded += time.Since(mid)
 	}
+	b.StopTimer()
+	start := time.Now()
+	hits, err := nft.ReadCounters(context.Background(), nil, runner(ns), rs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	read := time.Since(start)
 	n := 0
 	for _, li := range rs.Lists {
 		n += li.Elements
 	}
 	b.ReportMetric(float64(n), "elements")
 	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(len(hits)), "hits")
+	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
+	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
+	b.ReportMetric(float64(read.Milliseconds()), "read-counters-ms")
+}
+
+// BenchmarkKernelInterleaved times a full apply, compilation and nft -f
+// into a real kernel, of one instance whose ingress is 10,000 policies of
+// interleaved actions (TestKernelLoad's list).
+func BenchmarkKernelInterleaved(b *testing.B) {
+	ns := netnsB(b)
+	cfg := nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{{ID: "ins-0000big1", Interface: "tap-big1",
+		Ingress: interleaved(b, 10_000), Egress: rules.List{Direction: policy.Egress}}}}
+	path := filepath.Join(b.TempDir(), "big.nft")
+	var compiled, loaded time.Duration
+	var elements int
+	for b.Loop() {
+		start := time.Now()
+		rs, err := nft.Compile(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx := newTx()
+		rs.Full(tx)
+		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if out, err := nftIn(ns, "-f", path); err != nil {
+			b.Fatalf("nft -f: %v: %.2000s", err, out)
+		}
+		compiled += mid.Sub(start)
+		loaded += time.Since(mid)
+		elements = rs.Lists[0].Elements
+	}
+	b.ReportMetric(float64(elements), "elements")
 	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
 	b.ReportMetric(float64(loaded.Milliseconds())/float64(b.N), "nft-ms/op")
 }
 
-// nsCounters is a knftables.Interface whose ListCounters reads the
-// counters of the table in namespace ns with nft --json (the rest is a
-// fake, unused).
-type nsCounters struct {
-	*knftables.Fake
-	ns string
+// BenchmarkKernelFleetMembership times the incremental apply of a
+// membership change on the fleet, loaded in a real kernel: one instance
+// joins, then leaves, a group that 5 groups of every instance refer to.
+// It reports the operations of each transaction and nft's time.
+func BenchmarkKernelFleetMembership(b *testing.B) {
+	ns := netnsB(b)
+	states := [2]*nft.Ruleset{}
+	for i := range states {
+		var err error
+		if states[i], err = nft.Compile(fleetMembers(b, i == 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := filepath.Join(b.TempDir(), "fleet.nft")
+	nftFile := func(tx *knftables.Transaction) time.Duration {
+		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if out, err := nftIn(ns, "-f", path); err != nil {
+			b.Fatalf("nft -f: %v: %.2000s", err, out)
+		}
+		return time.Since(start)
+	}
+	tx := newTx()
+	states[0].Full(tx)
+	nftFile(tx)
+	var compiled, loaded time.Duration
+	var ops, restarted int
+	cur := 0
+	for b.Loop() {
+		next := 1 - cur
+		start := time.Now()
+		tx := newTx()
+		if !states[next].Incremental(states[cur], tx) {
+			b.Fatal("membership change is not incremental")
+		}
+		ops = tx.NumOperations()
+		restarted = len(states[next].Restarted(states[cur], true))
+		compiled += time.Since(start)
+		loaded += nftFile(tx)
+		cur = next
+	}
+	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(restarted), "restarted-hits")
+	b.ReportMetric(float64(compiled.Microseconds())/1000/float64(b.N), "diff-ms/op")
+	b.ReportMetric(float64(loaded.Microseconds())/1000/float64(b.N), "nft-ms/op")
 }
 
-func (n nsCounters) ListCounters(context.Context) ([]*knftables.Counter, error) {
-	out, err := nftIn(n.ns, "--json", "list", "counters", "table", "inet", nft.Table)
-	if err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
-	}
-	var doc struct {
-		Nftables []struct {
-			Counter *struct {
-				Name           string
-				Packets, Bytes uint64
-			}
+// runner runs nft in namespace ns.
+func runner(ns string) nft.Runner {
+	return func(ctx context.Context, args ...string) ([]byte, error) {
+		out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "nft"}, args...)...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("nft %s: %w", strings.Join(args, " "), err)
 		}
+		return out, nil
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		return nil, err
-	}
-	var cs []*knftables.Counter
-	for _, o := range doc.Nftables {
-		if c := o.Counter; c != nil {
-			cs = append(cs, &knftables.Counter{Name: c.Name, Packets: knftables.PtrTo(c.Packets), Bytes: knftables.PtrTo(c.Bytes)})
-		}
-	}
-	return cs, nil
 }
 
 func run(t *testing.T, name string, args ...string) {
@@ -297,53 +382,37 @@ func run(t *testing.T, name string, args ...string) {
 	}
 }
 
-// TestKernelTraffic sends real packets to a host-mode table: a namespace
-// "client" talks over a veth pair to a namespace "host" whose table admits
-// TCP 8080 from the client and drops TCP 8081; ping meets the final DROP.
-// The counters read back are attributed to the entries that decided.
-func TestKernelTraffic(t *testing.T) {
-	client, host := netns(t), netns(t)
-	ifc, ifh := fmt.Sprintf("pc%d", os.Getpid()%100000), fmt.Sprintf("ph%d", os.Getpid()%100000)
-	run(t, "ip", "link", "add", ifc, "netns", client, "type", "veth", "peer", "name", ifh, "netns", host)
-	for _, c := range [][]string{
-		{client, "ip", "addr", "add", "192.0.2.1/24", "dev", ifc}, {client, "ip", "link", "set", ifc, "up"}, {client, "ip", "link", "set", "lo", "up"},
-		{host, "ip", "addr", "add", "192.0.2.2/24", "dev", ifh}, {host, "ip", "link", "set", ifh, "up"}, {host, "ip", "link", "set", "lo", "up"},
-	} {
+// setup runs each command of cmds, a namespace and its command, inside
+// that namespace.
+func setup(t *testing.T, cmds ...[]string) {
+	t.Helper()
+	for _, c := range cmds {
 		run(t, "ip", append([]string{"netns", "exec"}, c...)...)
 	}
-	g := group{"sg-0000host", []string{"ACCEPT TCP 8080 192.0.2.1", "DROP TCP 8081 0.0.0.0/0"}}
-	cfg := nft.Config{Mode: nft.Host, Instances: []nft.Instance{{
-		ID:      "ins-00host01",
-		Ingress: list(t, policy.Ingress, nil, nil, g),
-		Egress:  list(t, policy.Egress, nil, nil),
-	}}}
-	rs := compile(t, cfg)
-	tx := newTx()
-	rs.Full(tx)
-	load(t, host, tx)
+}
 
-	for _, port := range []string{"8080", "8081"} {
-		l := exec.Command("ip", "netns", "exec", host, "nc", "-l", "-k", port)
+// listen runs nc listening on each port inside ns until the test ends.
+func listen(t *testing.T, ns string, ports ...string) {
+	t.Helper()
+	for _, port := range ports {
+		l := exec.Command("ip", "netns", "exec", ns, "nc", "-l", "-k", port)
 		if err := l.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = l.Process.Kill(); _ = l.Wait() })
 	}
 	time.Sleep(300 * time.Millisecond)
-	try := func(args ...string) error {
-		return exec.Command("ip", append([]string{"netns", "exec", client}, args...)...).Run()
-	}
-	if err := try("nc", "-z", "-w", "3", "192.0.2.2", "8080"); err != nil {
-		t.Errorf("TCP 8080 from the client: %v, want it admitted", err)
-	}
-	if err := try("nc", "-z", "-w", "1", "192.0.2.2", "8081"); err == nil {
-		t.Error("TCP 8081 connected, want it dropped")
-	}
-	if err := try("ping", "-c", "1", "-W", "1", "192.0.2.2"); err == nil {
-		t.Error("ping answered, want it dropped by the final DROP")
-	}
+}
 
-	hits, err := nft.ReadCounters(context.Background(), nsCounters{knftables.NewFake(knftables.InetFamily, nft.Table), host}, rs)
+// from runs a command inside ns, reporting whether it succeeded.
+func from(ns string, args ...string) error {
+	return exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).Run()
+}
+
+// readHits reads the hits of the table of ns, by name.
+func readHits(t *testing.T, ns string, rs *nft.Ruleset) map[string]uint64 {
+	t.Helper()
+	hits, err := nft.ReadCounters(context.Background(), nil, runner(ns), rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,9 +420,127 @@ func TestKernelTraffic(t *testing.T) {
 	for _, h := range hits {
 		packets[h.Counter] = h.Packets
 	}
-	for _, name := range []string{"ins-00host01.in.sg-0000host.0", "ins-00host01.in.sg-0000host.1", "ins-00host01.in.default"} {
-		if packets[name] == 0 {
-			t.Errorf("counter %s counted no packet; counters: %v", name, packets)
+	return packets
+}
+
+// TestKernelTraffic sends real packets to a host-mode table: a namespace
+// "client" talks over a veth pair to a namespace "host" whose table admits
+// TCP 8080 from the members of a group, the client among them, and drops
+// TCP 8081; ping meets the final DROP. The hits read back, sums of the
+// maps' element counters, are attributed to the entries that decided.
+// Then a member leaves the group: the incremental apply restarts the hit
+// of the entry that lost an element, and only that one.
+func TestKernelTraffic(t *testing.T) {
+	client, host := netns(t), netns(t)
+	ifc, ifh := fmt.Sprintf("pc%d", os.Getpid()%100000), fmt.Sprintf("ph%d", os.Getpid()%100000)
+	run(t, "ip", "link", "add", ifc, "netns", client, "type", "veth", "peer", "name", ifh, "netns", host)
+	setup(t,
+		[]string{client, "ip", "addr", "add", "192.0.2.1/24", "dev", ifc}, []string{client, "ip", "link", "set", ifc, "up"}, []string{client, "ip", "link", "set", "lo", "up"},
+		[]string{host, "ip", "addr", "add", "192.0.2.2/24", "dev", ifh}, []string{host, "ip", "link", "set", ifh, "up"}, []string{host, "ip", "link", "set", "lo", "up"})
+	g := group{"sg-0000host", []string{"ACCEPT TCP 8080 sg-00000cli", "DROP TCP 8081 0.0.0.0/0"}}
+	cfg := func(m members) nft.Config {
+		return nft.Config{Mode: nft.Host, Instances: []nft.Instance{{
+			ID:      "ins-00host01",
+			Ingress: list(t, policy.Ingress, nil, m, g),
+			Egress:  list(t, policy.Egress, nil, m),
+		}}}
+	}
+	rs := compile(t, cfg(members{"sg-00000cli": {"192.0.2.1", "192.0.2.50"}}))
+	tx := newTx()
+	rs.Full(tx)
+	load(t, host, tx)
+	listen(t, host, "8080", "8081")
+	if err := from(client, "nc", "-z", "-w", "3", "192.0.2.2", "8080"); err != nil {
+		t.Errorf("TCP 8080 from the client: %v, want it admitted", err)
+	}
+	if err := from(client, "nc", "-z", "-w", "1", "192.0.2.2", "8081"); err == nil {
+		t.Error("TCP 8081 connected, want it dropped")
+	}
+	if err := from(client, "ping", "-c", "1", "-W", "1", "192.0.2.2"); err == nil {
+		t.Error("ping answered, want it dropped by the final DROP")
+	}
+	const accept, drop, def = "ins-00host01.in.sg-0000host.0", "ins-00host01.in.sg-0000host.1", "ins-00host01.in.default"
+	before := readHits(t, host, rs)
+	for _, name := range []string{accept, drop, def} {
+		if before[name] == 0 {
+			t.Errorf("hit %s counted no packet; hits: %v", name, before)
+		}
+	}
+
+	// 192.0.2.50 leaves the group: the accepting entry loses an element.
+	rs2 := compile(t, cfg(members{"sg-00000cli": {"192.0.2.1"}}))
+	tx = newTx()
+	if !rs2.Incremental(rs, tx) {
+		t.Fatal("membership change is not incremental")
+	}
+	load(t, host, tx)
+	if got := rs2.Restarted(rs, true); !slices.Equal(got, []string{accept}) {
+		t.Errorf("restarted %v, want [%s]", got, accept)
+	}
+	after := readHits(t, host, rs2)
+	if after[accept] != 0 {
+		t.Errorf("hit %s after the entry lost an element: %d packets, want 0 (restarted)", accept, after[accept])
+	}
+	for _, name := range []string{drop, def} {
+		if after[name] < before[name] {
+			t.Errorf("hit %s went down from %d to %d across an incremental apply that did not touch it", name, before[name], after[name])
+		}
+	}
+	if err := from(client, "nc", "-z", "-w", "3", "192.0.2.2", "8080"); err != nil {
+		t.Errorf("TCP 8080 from the client after the change: %v, want it admitted", err)
+	}
+	if n := readHits(t, host, rs2)[accept]; n == 0 {
+		t.Errorf("hit %s counted nothing after the change", accept)
+	}
+}
+
+// TestKernelForward sends real packets between two instances of one
+// hypervisor, namespaces a and b routed through namespace hv: a's egress
+// admits TCP 8080 and 8081 — its elements' verdict is return, which ends
+// a's list and not the packet's path — and b's ingress admits 8080 from a
+// and drops 8081. So 8080 passes and 8081, admitted by a, is dropped by
+// b.
+func TestKernelForward(t *testing.T) {
+	hv, a, b := netns(t), netns(t), netns(t)
+	tag := os.Getpid() % 100000
+	ta, tb := fmt.Sprintf("fa%d", tag), fmt.Sprintf("fb%d", tag)
+	run(t, "ip", "link", "add", "eth0", "netns", a, "type", "veth", "peer", "name", ta, "netns", hv)
+	run(t, "ip", "link", "add", "eth0", "netns", b, "type", "veth", "peer", "name", tb, "netns", hv)
+	setup(t,
+		[]string{hv, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+		[]string{hv, "ip", "addr", "add", "10.200.1.1/24", "dev", ta}, []string{hv, "ip", "link", "set", ta, "up"},
+		[]string{hv, "ip", "addr", "add", "10.200.2.1/24", "dev", tb}, []string{hv, "ip", "link", "set", tb, "up"},
+		[]string{a, "ip", "addr", "add", "10.200.1.2/24", "dev", "eth0"}, []string{a, "ip", "link", "set", "eth0", "up"},
+		[]string{a, "ip", "route", "add", "default", "via", "10.200.1.1"},
+		[]string{b, "ip", "addr", "add", "10.200.2.2/24", "dev", "eth0"}, []string{b, "ip", "link", "set", "eth0", "up"},
+		[]string{b, "ip", "link", "set", "lo", "up"}, []string{b, "ip", "route", "add", "default", "via", "10.200.2.1"})
+	cfg := nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+		{ID: "ins-0000000a", Interface: ta,
+			Ingress: list(t, policy.Ingress, nil, nil),
+			Egress:  list(t, policy.Egress, nil, nil, group{"sg-0000000a", []string{"ACCEPT TCP 8080,8081 0.0.0.0/0"}})},
+		{ID: "ins-0000000b", Interface: tb,
+			Ingress: list(t, policy.Ingress, nil, nil, group{"sg-0000000b", []string{"ACCEPT TCP 8080 10.200.1.2", "DROP TCP 8081 0.0.0.0/0"}}),
+			Egress:  list(t, policy.Egress, nil, nil)},
+	}}
+	rs := compile(t, cfg)
+	tx := newTx()
+	rs.Full(tx)
+	load(t, hv, tx)
+	listen(t, b, "8080", "8081")
+	if err := from(a, "nc", "-z", "-w", "3", "10.200.2.2", "8080"); err != nil {
+		t.Errorf("TCP 8080 from a to b: %v, want it admitted by both", err)
+	}
+	if err := from(a, "nc", "-z", "-w", "1", "10.200.2.2", "8081"); err == nil {
+		t.Error("TCP 8081 from a to b connected, want it dropped by b's ingress")
+	}
+	hits := readHits(t, hv, rs)
+	for name, least := range map[string]uint64{
+		"ins-0000000a.out.sg-0000000a.0": 2, // both connections' first packets
+		"ins-0000000b.in.sg-0000000b.0":  1,
+		"ins-0000000b.in.sg-0000000b.1":  1,
+	} {
+		if hits[name] < least {
+			t.Errorf("hit %s: %d packets, want at least %d; hits: %v", name, hits[name], least, hits)
 		}
 	}
 }

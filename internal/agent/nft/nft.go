@@ -8,21 +8,27 @@
 // become four concatenated interval verdict maps, one per key shape —
 // peer address . protocol . destination port for TCP and UDP, peer
 // address . protocol for the other protocols, in each family — whose
-// elements go to the deciding entry's chain: a named counter, then return
-// (ACCEPT) or drop (DROP). A packet in no element meets the list's final
-// counted drop. ACCEPT returns rather than accepts, so that traffic between
-// two instances of one host passes the sender's egress and then the
+// elements carry the deciding entry's verdict: return (ACCEPT) or drop
+// (DROP). A packet in no element meets the list's final counted drop.
+// ACCEPT returns rather than accepts, so that traffic between two
+// instances of one host passes the sender's egress and then the
 // receiver's ingress; the base chain's policy accept lets it through.
 // Each list's chain first drops packets of ct state invalid — there rather
 // than in the base chain, so that the traffic of interfaces that are not
 // instances is not touched.
 //
-// Chains, maps, sets and counters are named after the instance (its ID, or
-// a hash of an ID unfit for a name), the direction (in, out) and the group
-// ID and policy index of the entry ("ins-1a2b3c4d.in.sg-1a2b3c4d.7"), or
-// pf and the entry's index for a platform rule; Ruleset.Counters maps each
-// counter back to what it counts. A full apply starts every counter from
-// zero: read them before.
+// The maps count per element (a counter in their declaration): an entry's
+// hit is the sum of its elements' counters, read by ReadCounters from
+// nft's JSON listing. An entry has no chain or counter of its own, so
+// that a table of 100,000 entries is not 100,000 chains.
+//
+// Maps, sets, chains and counters are named after the instance (its ID,
+// or a hash of an ID unfit for a name) and the direction (in, out); an
+// entry's hit after them, the group ID and policy index of the entry
+// ("ins-1a2b3c4d.in.sg-1a2b3c4d.7"), or pf and the entry's index for a
+// platform rule. Ruleset.Counters maps each hit back to what it counts. A
+// full apply starts every counter from zero, an incremental one those
+// Restarted names: read them before.
 //
 // A list whose regions exceed the region limit is compiled instead in the
 // run-collapsed form: each run of consecutive entries with one action is
@@ -30,7 +36,8 @@
 // disjoint elements, in order, and the counters are then per run, not per
 // entry.
 //
-// The package does no I/O but through the knftables.Interface it is given.
+// The package does no I/O but through the knftables.Interface and the
+// Runner it is given.
 package nft
 
 import (
@@ -111,7 +118,7 @@ type Form uint8
 
 // The forms.
 const (
-	FormRegions   Form = iota + 1 // verdict maps of disjoint regions, a counter per entry
+	FormRegions   Form = iota + 1 // verdict maps of disjoint regions, a counter per element, summed per entry
 	FormCollapsed                 // one set lookup per run of same-action entries, a counter per run
 )
 
@@ -126,10 +133,11 @@ func (f Form) String() string {
 	return "Form(" + strconv.Itoa(int(f)) + ")"
 }
 
-// Attribution says what a counter counts: the packets of an instance's
+// Attribution says what a hit counts: the packets of an instance's
 // direction decided by the entries Origins — one entry's in the regions
-// form, a run's entries in the collapsed form (Run set), the implicit
-// final DROP (rules.DefaultOrigin) for the list's default counter.
+// form (the sum of its map elements' counters), a run's entries in the
+// collapsed form (Run set, a named counter), the implicit final DROP
+// (rules.DefaultOrigin) for the list's default counter.
 type Attribution struct {
 	Instance  string
 	Direction policy.Direction

@@ -2,12 +2,15 @@ package nft_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,12 +231,41 @@ func TestIncremental(t *testing.T) {
 		t.Errorf("after the incremental apply the table is\n%s\nwant, as applied in full:\n%s", got, want)
 	}
 
-	// A new policy changes the chains: a full apply.
+	// The entries that lost an element restart; no other.
+	want := []string{"ins-00000db1.in.sg-00000db1.0", "ins-00000db1.in.sg-00000db1.1", "ins-00000db1.out.sg-00000db1.0", "ins-00000db1.out.sg-00000db1.1"}
+	if got := rs.Restarted(old, true); !slices.Equal(got, want) {
+		t.Errorf("restarted %v, want %v", got, want)
+	}
+	if got := rs.Restarted(old, false); len(got) != len(rs.Counters) {
+		t.Errorf("after a full apply %d hits restarted, want all %d", len(got), len(rs.Counters))
+	}
+	if got := rs.Restarted(rs, true); len(got) != 0 {
+		t.Errorf("applying the same ruleset restarted %v", got)
+	}
+
+	// In the regions form a new policy changes only elements: the new
+	// entries' hits are new, and no element is lost.
 	grown := web
 	grown.policies = append(grown.policies[:len(grown.policies):len(grown.policies)], "ACCEPT UDP 53 0.0.0.0/0")
-	rs2 := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-0000web1", "tap-web1", after, grown)}})
-	if apply(t, fake, rs, rs2) {
-		t.Error("a new policy: Apply was incremental")
+	rs2 := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+		instance(t, "ins-0000web1", "tap-web1", after, grown),
+		instance(t, "ins-00000db1", "tap-db1", after, db, grown),
+	}})
+	if !apply(t, fake, rs, rs2) {
+		t.Error("a new policy in the regions form: Apply was not incremental")
+	}
+	want = []string{"ins-00000db1.in.sg-0000web1.4", "ins-00000db1.out.sg-0000web1.4", "ins-0000web1.in.sg-0000web1.4", "ins-0000web1.out.sg-0000web1.4"}
+	if got := rs2.Restarted(rs, true); !slices.Equal(got, want) {
+		t.Errorf("a new policy restarted %v, want %v", got, want)
+	}
+	// In the collapsed form it changes the runs' chains: a full apply.
+	collapsed := func(g group) *nft.Ruleset {
+		return compile(t, nft.Config{Mode: nft.Hypervisor, RegionLimit: 2, Instances: []nft.Instance{instance(t, "ins-0000web1", "tap-web1", after, g)}})
+	}
+	c1, c2 := collapsed(web), collapsed(grown)
+	apply(t, fake, nil, c1)
+	if apply(t, fake, c1, c2) {
+		t.Error("a new policy in the collapsed form: Apply was incremental")
 	}
 }
 
@@ -245,33 +277,35 @@ func sortedLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// TestReadCounters reads a fake's counters: its named counters are read,
+// its elements, which have no counters, count zero.
 func TestReadCounters(t *testing.T) {
 	m := members{"sg-0000web1": {"10.1.0.5"}}
 	rs := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, db, web)}})
 	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
 	apply(t, fake, nil, rs)
 	ctx := context.Background()
-	if _, err := nft.ReadCounters(ctx, fake, rs); err == nil {
+	if _, err := nft.ReadCounters(ctx, fake, nil, rs); err == nil {
 		t.Error("ReadCounters accepted counters without values")
 	}
 	for name, c := range fake.Table.Counters {
 		n := uint64(len(name))
 		c.Packets, c.Bytes = &n, knftables.PtrTo(100*n)
 	}
-	hits, err := nft.ReadCounters(ctx, fake, rs)
+	hits, err := nft.ReadCounters(ctx, fake, nil, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, h := range hits {
-		if h.Packets != uint64(len(h.Counter)) || h.Bytes != 100*h.Packets {
-			t.Errorf("counter %s: %d packets %d bytes", h.Counter, h.Packets, h.Bytes)
+		want := uint64(0) // an entry's elements, in a fake
+		if strings.HasSuffix(h.Counter, ".default") {
+			want = uint64(len(h.Counter))
 		}
-		var os []string
-		for _, o := range h.Origins {
-			os = append(os, fmt.Sprintf("%v/%s/%d", o.Layer, o.GroupID, o.PolicyIndex))
+		if h.Packets != want || h.Bytes != 100*want {
+			t.Errorf("hit %s: %d packets %d bytes, want %d and %d", h.Counter, h.Packets, h.Bytes, want, 100*want)
 		}
-		got[h.Counter] = fmt.Sprintf("%s %v %s", h.Instance, h.Direction, strings.Join(os, ","))
+		got[h.Counter] = attribution(h.Attribution)
 	}
 	for name, want := range map[string]string{
 		"ins-00000db1.in.sg-00000db1.1":  "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
@@ -279,11 +313,15 @@ func TestReadCounters(t *testing.T) {
 		"ins-00000db1.in.default":        "ins-00000db1 INGRESS DEFAULT//-1",
 	} {
 		if got[name] != want {
-			t.Errorf("counter %s = %q, want %q", name, got[name], want)
+			t.Errorf("hit %s = %q, want %q", name, got[name], want)
 		}
 	}
 	if len(hits) != len(rs.Counters) {
 		t.Errorf("%d hits for %d counters", len(hits), len(rs.Counters))
+	}
+	// Without a Runner, only a fake can be read.
+	if _, err := nft.ReadCounters(ctx, struct{ knftables.Interface }{fake}, nil, rs); err == nil {
+		t.Error("ReadCounters read a table that is not a fake without a Runner")
 	}
 	// A table that is not the ruleset's is refused.
 	tx := fake.NewTransaction()
@@ -291,8 +329,197 @@ func TestReadCounters(t *testing.T) {
 	if err := fake.Run(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nft.ReadCounters(ctx, fake, rs); err == nil {
+	if _, err := nft.ReadCounters(ctx, fake, nil, rs); err == nil {
 		t.Error("ReadCounters accepted a counter the ruleset does not have")
+	}
+}
+
+func attribution(a nft.Attribution) string {
+	var os []string
+	for _, o := range a.Origins {
+		os = append(os, fmt.Sprintf("%v/%s/%d", o.Layer, o.GroupID, o.PolicyIndex))
+	}
+	return fmt.Sprintf("%s %v %s", a.Instance, a.Direction, strings.Join(os, ","))
+}
+
+// listingOf writes the table of fake as nft --json --numeric lists it,
+// each element of a map with counters counting count(map, key) packets of
+// 100 bytes each. The changes apply to the listing before it is returned.
+func listingOf(t *testing.T, fake *knftables.Fake, count func(m, key string) uint64, change func(doc []any) []any) []byte {
+	t.Helper()
+	part := func(s string) any {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			return map[string]any{"prefix": map[string]any{"addr": p.Addr().String(), "len": p.Bits()}}
+		}
+		num := func(s string) any {
+			if n, err := strconv.Atoi(s); err == nil {
+				return n
+			}
+			return s
+		}
+		if lo, hi, ok := strings.Cut(s, "-"); ok {
+			return map[string]any{"range": []any{num(lo), num(hi)}}
+		}
+		return num(s)
+	}
+	doc := []any{map[string]any{"metainfo": map[string]any{"version": "1.0.6"}}}
+	for _, name := range slices.Sorted(maps.Keys(fake.Table.Counters)) {
+		c := fake.Table.Counters[name]
+		doc = append(doc, map[string]any{"counter": map[string]any{"family": "inet", "table": nft.Table, "name": name, "packets": *c.Packets, "bytes": *c.Bytes}})
+	}
+	for _, name := range slices.Sorted(maps.Keys(fake.Table.Maps)) {
+		m := fake.Table.Maps[name]
+		elems := []any{}
+		if !strings.Contains(m.Type, "counter") {
+			// A dispatch map: interface names to jump verdicts.
+			for _, e := range m.Elements {
+				iface, err := strconv.Unquote(e.Key[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				verdict, target, _ := strings.Cut(e.Value[0], " ")
+				elems = append(elems, []any{iface, map[string]any{verdict: map[string]any{"target": target}}})
+			}
+		} else {
+			for _, e := range m.Elements {
+				var key []any
+				for _, k := range e.Key {
+					key = append(key, part(k))
+				}
+				n := count(name, strings.Join(e.Key, " . "))
+				elems = append(elems, []any{
+					map[string]any{"elem": map[string]any{"val": map[string]any{"concat": key}, "counter": map[string]any{"packets": n, "bytes": 100 * n}}},
+					map[string]any{e.Value[0]: nil},
+				})
+			}
+		}
+		doc = append(doc, map[string]any{"map": map[string]any{"family": "inet", "table": nft.Table, "name": name, "map": "verdict", "elem": elems}})
+	}
+	if change != nil {
+		doc = change(doc)
+	}
+	out, err := json.Marshal(map[string]any{"nftables": doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestReadCountersListing reads hits from nft's JSON listing: an entry's
+// hit sums its elements' counters; a listing that is not the ruleset's
+// table is refused.
+func TestReadCountersListing(t *testing.T) {
+	rs := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00host01", "tap-h1", members{}, web)}})
+	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+	apply(t, fake, nil, rs)
+	for _, c := range fake.Table.Counters {
+		c.Packets, c.Bytes = knftables.PtrTo[uint64](7), knftables.PtrTo[uint64](700)
+	}
+	// Each element counts its port's (or port range's first) value.
+	count := func(_, key string) uint64 {
+		f := strings.Split(key, " . ")
+		lo, _, _ := strings.Cut(f[len(f)-1], "-")
+		n, _ := strconv.Atoi(lo)
+		return uint64(n)
+	}
+	ctx := context.Background()
+	read := func(change func([]any) []any) ([]nft.Hit, error) {
+		out := listingOf(t, fake, count, change)
+		return nft.ReadCounters(ctx, nil, func(_ context.Context, args ...string) ([]byte, error) {
+			if got := strings.Join(args, " "); got != "--json --numeric list table inet palisade" {
+				t.Errorf("ReadCounters ran nft %s", got)
+			}
+			return out, nil
+		}, rs)
+	}
+	hits, err := read(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]uint64{}
+	for _, h := range hits {
+		got[h.Counter] = [2]uint64{h.Packets, h.Bytes}
+	}
+	for _, d := range []string{"in", "out"} {
+		for name, want := range map[string]uint64{
+			"sg-0000web1.0": 80 + 443, // two elements
+			"sg-0000web1.1": 22,
+			"sg-0000web1.2": 0, // shadowed: no element
+			"sg-0000web1.3": 8000,
+			"default":       7,
+		} {
+			name = "ins-00host01." + d + "." + name
+			if got[name] != [2]uint64{want, 100 * want} {
+				t.Errorf("hit %s: %v, want %d packets and %d bytes", name, got[name], want, 100*want)
+			}
+		}
+	}
+	if len(hits) != len(rs.Counters) {
+		t.Errorf("%d hits for %d counters", len(hits), len(rs.Counters))
+	}
+
+	elems := func(doc []any, name string, f func([]any) []any) []any {
+		for _, o := range doc {
+			if m, ok := o.(map[string]any)["map"].(map[string]any); ok && m["name"] == name {
+				m["elem"] = f(m["elem"].([]any))
+			}
+		}
+		return doc
+	}
+	bad := map[string]func([]any) []any{
+		"an element missing": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return e[1:] })
+		},
+		"an element twice": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return append(e, e[0]) })
+		},
+		"a stranger element": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v6", func(e []any) []any {
+				return append(e, []any{map[string]any{"elem": map[string]any{"val": map[string]any{"concat": []any{"::1", 47}}, "counter": map[string]any{"packets": 1, "bytes": 1}}}, map[string]any{"drop": nil}})
+			})
+		},
+		"a changed verdict": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+				e[0].([]any)[1] = map[string]any{"drop": nil}
+				return e
+			})
+		},
+		"an element without a counter": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+				delete(e[0].([]any)[0].(map[string]any)["elem"].(map[string]any), "counter")
+				return e
+			})
+		},
+		"a protocol by name": func(doc []any) []any {
+			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+				e[0].([]any)[0].(map[string]any)["elem"].(map[string]any)["val"].(map[string]any)["concat"].([]any)[1] = "tcp"
+				return e
+			})
+		},
+		"a map missing": func(doc []any) []any {
+			return slices.DeleteFunc(doc, func(o any) bool {
+				m, ok := o.(map[string]any)["map"].(map[string]any)
+				return ok && m["name"] == "ins-00host01.out.v6"
+			})
+		},
+		"a counter missing": func(doc []any) []any {
+			return slices.DeleteFunc(doc, func(o any) bool {
+				c, ok := o.(map[string]any)["counter"].(map[string]any)
+				return ok && c["name"] == "ins-00host01.in.default"
+			})
+		},
+		"a stranger map": func(doc []any) []any {
+			return append(doc, map[string]any{"map": map[string]any{"name": "stranger", "elem": []any{}}})
+		},
+	}
+	for name, change := range bad {
+		t.Run(name, func(t *testing.T) {
+			if _, err := read(change); err == nil {
+				t.Error("ReadCounters accepted it")
+			} else {
+				t.Log(err)
+			}
+		})
 	}
 }
 

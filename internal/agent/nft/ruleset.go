@@ -22,9 +22,12 @@ type Ruleset struct {
 	chains   []chain
 	maps     []elemSet // verdict maps
 	sets     []elemSet // plain sets (the collapsed form)
-	counters []string
+	counters []string  // named counters: each list's default, the collapsed form's runs
+	sums     []string  // hits summed from the counters of map elements: the regions form's entries
 
-	// Counters maps each counter's name to what it counts.
+	// Counters maps each hit's name to what it counts: the named
+	// counters, and the entries of the regions form, whose values are the
+	// sums of their map elements' counters.
 	Counters map[string]Attribution
 	// Lists says how each instance's lists were compiled, in the
 	// configuration's order, ingress then egress.
@@ -52,15 +55,46 @@ type chain struct {
 type elemSet struct {
 	name, typ string
 	interval  bool
+	counter   bool // a counter per element (the regions form's maps)
 	elems     []elem
 }
 
 type elem struct {
 	key   []string
 	value string // "" in a set
+	owner string // the hit its counter adds to, in a map with counters
+	at    corner // its region's lowest packet, in a map with counters
+}
+
+// corner is the lowest packet of a region: the regions of a map, being
+// disjoint, have distinct corners, and they are in the order of their
+// corners.
+type corner struct {
+	addr  netip.Addr
+	proto uint8
+	port  uint16
+}
+
+func (c corner) cmp(d corner) int {
+	if n := c.addr.Compare(d.addr); n != 0 {
+		return n
+	}
+	if c.proto != d.proto {
+		return int(c.proto) - int(d.proto)
+	}
+	return int(c.port) - int(d.port)
 }
 
 func (e elem) id() string { return strings.Join(e.key, " . ") }
+
+// elemKey is an element's key as a map key: keys have one part (the
+// dispatch maps), two or three.
+type elemKey [3]string
+
+func (e elem) k() (k elemKey) {
+	copy(k[:], e.key)
+	return k
+}
 
 // The key shapes of a list's maps and sets.
 type shape struct {
@@ -162,6 +196,7 @@ func Compile(cfg Config) (*Ruleset, error) {
 	slices.SortFunc(rs.maps, func(a, b elemSet) int { return strings.Compare(a.name, b.name) })
 	slices.SortFunc(rs.sets, func(a, b elemSet) int { return strings.Compare(a.name, b.name) })
 	slices.Sort(rs.counters)
+	slices.Sort(rs.sums)
 	return rs, nil
 }
 
@@ -176,8 +211,8 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", id, l.Direction), rules: []string{"ct state invalid drop"}}
 	info := ListInfo{Instance: id, Direction: l.Direction, Form: FormRegions}
 	if !res.Truncated {
-		// One chain and counter per entry, owning regions or not, so that
-		// the chains do not change when only addresses do.
+		// One hit per entry, owning regions or not, so that the hits do
+		// not change when only addresses do.
 		names := make([]string, len(l.Entries))
 		seen := make(map[string]int, len(l.Entries))
 		for i := range l.Entries {
@@ -187,12 +222,15 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 				return "", fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
 			}
 			seen[names[i]] = i
-			rs.verdictChain(names[i], "", e.Action, Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}})
+			rs.sums = append(rs.sums, names[i])
+			rs.Counters[names[i]] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}}
 		}
 		for k, s := range slicesOf(res) {
-			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true}
+			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true, counter: true}
+			m.elems = make([]elem, 0, len(s))
 			for _, g := range s {
-				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: "goto " + names[g.Owner]})
+				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[g.Owner].Action), owner: names[g.Owner],
+					at: corner{g.AddrLo, g.ProtoLo, g.PortLo}})
 			}
 			info.Elements += len(m.elems)
 			rs.maps = append(rs.maps, m)
@@ -234,16 +272,21 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 	return base, nil
 }
 
-// verdictChain adds a chain counting into its own named counter, then
-// returning (ACCEPT) or dropping. An entry's chain has no comment (its name
-// says whose it is, and Counters has its origin): tens of thousands of
-// comments cost compile and load time.
-func (rs *Ruleset) verdictChain(name, comment string, a policy.Action, at Attribution) {
-	verdict := "drop"
+// verdict is what a packet an entry of action a decides meets: drop, or
+// return — the end of the list's leg, so that traffic between two
+// instances of one host passes the sender's egress and then the
+// receiver's ingress.
+func verdict(a policy.Action) string {
 	if a == policy.Accept {
-		verdict = "return"
+		return "return"
 	}
-	rs.chains = append(rs.chains, chain{name: name, comment: comment, rules: []string{"counter name " + strconv.Quote(name) + " " + verdict}})
+	return "drop"
+}
+
+// verdictChain adds a run's chain, counting into its own named counter,
+// then returning (ACCEPT) or dropping.
+func (rs *Ruleset) verdictChain(name, comment string, a policy.Action, at Attribution) {
+	rs.chains = append(rs.chains, chain{name: name, comment: comment, rules: []string{"counter name " + strconv.Quote(name) + " " + verdict(a)}})
 	rs.counters = append(rs.counters, name)
 	rs.Counters[name] = at
 }
