@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"net/netip"
+	"os/exec"
 	"testing"
 	"time"
 
