@@ -7,6 +7,10 @@ package wire
 type DescribeSecurityGroupFindingsRequest struct {
 	SecurityGroupIds []String `json:"SecurityGroupIds,omitzero"`
 	InstanceIds      []String `json:"InstanceIds,omitzero"`
+	// UnusedWindowSeconds: how long the agents' counters must have covered
+	// a group's current policies before a policy they counted no packet
+	// for is reported UNUSED (absent: 7 days).
+	UnusedWindowSeconds *Int `json:"UnusedWindowSeconds,omitzero"`
 }
 
 // FindingPolicy is a rule a finding involves: a group's policy
@@ -21,7 +25,7 @@ type FindingPolicy struct {
 
 // Finding is one finding: its Kind (SHADOWED, REDUNDANT, MATCHES_NOTHING,
 // EXPOSED_PORT, ISP_BLOCKED_PORT, PORT25_BLOCKED, WIDENED_CIDR,
-// NO_LOGIN_PORT, NO_PING, NO_EGRESS; UNRESOLVED in palisade lint only),
+// NO_LOGIN_PORT, NO_PING, NO_EGRESS, UNUSED; UNRESOLVED in palisade lint only),
 // Severity (HIGH, MEDIUM, LOW, INFO), the group of the policy concerned,
 // the instance analysed ("" for a group), the Direction (INGRESS or EGRESS), the policy's index (absent
 // for a finding about a whole direction), a Message saying what to do, and

@@ -51,6 +51,9 @@ const (
 	// KindUnresolved: a policy whose match space is unknown (a template or
 	// group reference that cannot be resolved where the analysis runs).
 	KindUnresolved Kind = "UNRESOLVED"
+	// KindUnused: a policy no agent counted a packet for over a period
+	// (see Unused).
+	KindUnused Kind = "UNUSED"
 )
 
 // String returns the kind's name.

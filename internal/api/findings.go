@@ -4,13 +4,25 @@ import (
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/wire"
+	"time"
 )
 
 func (h *handler) describeSecurityGroupFindings(c *call, req *wire.DescribeSecurityGroupFindingsRequest) (any, error) {
 	if len(req.SecurityGroupIds)+len(req.InstanceIds) == 0 {
 		return nil, missing("SecurityGroupIds")
 	}
-	sets, err := h.svc.DescribeSecurityGroupFindings(c.ctx, c.caller, service.FindingsInput{SecurityGroupIDs: strs(req.SecurityGroupIds), InstanceIDs: strs(req.InstanceIds)})
+	in := service.FindingsInput{SecurityGroupIDs: strs(req.SecurityGroupIds), InstanceIDs: strs(req.InstanceIds)}
+	if req.UnusedWindowSeconds != nil && req.UnusedWindowSeconds.Text() != "" {
+		secs, err := integer("UnusedWindowSeconds", req.UnusedWindowSeconds)
+		if err != nil {
+			return nil, err
+		}
+		if secs < 0 {
+			return nil, outOfRange("UnusedWindowSeconds", req.UnusedWindowSeconds.Text(), "must be 0 or more")
+		}
+		in.UnusedWindow = time.Duration(secs) * time.Second
+	}
+	sets, err := h.svc.DescribeSecurityGroupFindings(c.ctx, c.caller, in)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
@@ -19,7 +20,15 @@ import (
 type FindingsInput struct {
 	SecurityGroupIDs []string
 	InstanceIDs      []string
+	// UnusedWindow is how long the agents' counters must have covered a
+	// group's current policies before one they counted nothing for is
+	// UNUSED (0: DefaultUnusedWindow).
+	UnusedWindow time.Duration
 }
+
+// DefaultUnusedWindow is the period of counters after which a policy that
+// matched nothing is reported UNUSED.
+const DefaultUnusedWindow = 7 * 24 * time.Hour
 
 // Finding is one finding about a group or an instance (see
 // analysis.Findings).
@@ -67,10 +76,17 @@ func (s *Service) DescribeSecurityGroupFindings(ctx context.Context, c Caller, i
 			return nil, err
 		}
 	}
+	if in.UnusedWindow < 0 {
+		return nil, kernel.FieldError("UnusedWindowSeconds", fmt.Sprint(in.UnusedWindow.Seconds()), policy.OutOfRange, "must be 0 or more")
+	}
+	if in.UnusedWindow == 0 {
+		in.UnusedWindow = DefaultUnusedWindow
+	}
 	var inputs []analysis.Input
 	var out []FindingSet
+	var unused [][]Finding // per group, in order
 	err := s.view(ctx, func(tx store.Tx) error {
-		inputs, out = nil, nil
+		inputs, out, unused = nil, nil, nil
 		a, err := tx.GetAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
@@ -89,6 +105,11 @@ func (s *Service) DescribeSecurityGroupFindings(ctx context.Context, c Caller, i
 			}
 			inputs = append(inputs, analysis.Input{Ingress: groupOnly(lists.Ingress), Egress: groupOnly(lists.Egress), Port25Blocked: !a.Port25Unblocked})
 			out = append(out, FindingSet{SecurityGroupID: g.ID})
+			u, err := s.unused(ctx, tx, g, in.UnusedWindow)
+			if err != nil {
+				return err
+			}
+			unused = append(unused, u)
 		}
 		for _, id := range instances {
 			ins, gs, err := tx.GetAccountInstancePolicies(ctx, c.AccountID, c.Region, id)
@@ -117,9 +138,40 @@ func (s *Service) DescribeSecurityGroupFindings(ctx context.Context, c Caller, i
 		if err != nil {
 			return nil, fmt.Errorf("findings of %s%s: %w", out[i].SecurityGroupID, out[i].InstanceID, err)
 		}
+		if i < len(unused) {
+			fs = append(fs, unused[i]...)
+		}
 		out[i].Findings = fs
 	}
 	return out, nil
+}
+
+// unused returns the UNUSED findings of group g from the agents' counters
+// of its policies, counted since its last write (counters are kept by
+// policy index, so earlier counts may be of other policies).
+func (s *Service) unused(ctx context.Context, tx store.Tx, g store.Group, window time.Duration) ([]Finding, error) {
+	counters, err := tx.GroupCounters(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var hits []analysis.Hits
+	var since, until time.Time
+	for _, ct := range counters {
+		if ct.Platform != "" {
+			continue
+		}
+		hits = append(hits, analysis.Hits{Direction: ct.Direction, PolicyIndex: ct.PolicyIndex, Packets: ct.Packets})
+		if since.IsZero() || ct.Since.Before(since) {
+			since = ct.Since
+		}
+		if ct.Updated.After(until) {
+			until = ct.Updated
+		}
+	}
+	if g.Updated.After(since) {
+		since = g.Updated
+	}
+	return analysis.Unused(g.ID, g.Policies, hits, until.Sub(since), window, s.now()), nil
 }
 
 // findingLists resolves the lists of ins bound to groups; stored data that

@@ -10,8 +10,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/palisade-sg/palisade/internal/analysis"
+	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
@@ -136,5 +140,77 @@ func TestDescribeSecurityGroupFindings(t *testing.T) {
 				t.Errorf("error %q does not name %s", se.Message, w)
 			}
 		}
+	}
+}
+
+// TestUnusedFindings: a policy the agents counted no packet for, over a
+// period of counters at least the window since the group's last write,
+// is UNUSED; one they counted is not; too short a period says nothing.
+func TestUnusedFindings(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(st, service.Options{})
+	a, err := svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := svc.LookupCredential(ctx, a.SecretID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cr.Caller("ap-guangzhou", "req")
+	g, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{
+		Ingress: []service.PolicyInput{raw("ACCEPT TCP 22 10.0.0.0/8"), raw("ACCEPT TCP 80 10.0.0.0/8")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := svc.CreateHost(ctx, "hv-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(at time.Time, ssh int64) {
+		t.Helper()
+		err := st.Tx(ctx, func(tx store.Tx) error {
+			key := func(i int) store.CounterKey {
+				return store.CounterKey{HostID: h.HostID, InstanceID: "ins-0000000a", Direction: policy.Ingress, GroupID: g.ID, PolicyIndex: i}
+			}
+			return tx.AddHostCounters(ctx, h.HostID, time.Now().Add(-time.Hour), at, []store.HostCounter{
+				{CounterKey: key(0), Packets: ssh}, {CounterKey: key(1), Packets: 0},
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	unused := func(window time.Duration) []int {
+		t.Helper()
+		sets, err := svc.DescribeSecurityGroupFindings(ctx, c, service.FindingsInput{SecurityGroupIDs: []string{g.ID}, UnusedWindow: window})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int
+		for _, f := range sets[0].Findings {
+			if f.Kind == analysis.KindUnused {
+				out = append(out, f.PolicyIndex)
+			}
+		}
+		return out
+	}
+	if got := unused(time.Millisecond); got != nil {
+		t.Errorf("with no counters: UNUSED %v, want none", got)
+	}
+	now := time.Now()
+	report(now.Add(time.Second), 3)
+	report(now.Add(3*time.Second), 5)
+	if got := unused(time.Second); !slices.Equal(got, []int{1}) {
+		t.Errorf("UNUSED %v, want [1] (policy 0 counted packets)", got)
+	}
+	if got := unused(time.Hour); got != nil {
+		t.Errorf("with counters over 2 s and a window of an hour: UNUSED %v, want none", got)
 	}
 }
