@@ -314,9 +314,11 @@ func (a *Agent) apply(ctx context.Context, s wire.HostState, force bool) error {
 	if a.applied != nil && !force {
 		old = a.applied.ruleset
 	}
-	// Counters may restart from zero when their objects are made again:
-	// a reading before and one after keep what they counted.
-	if a.applied != nil && !force {
+	// Counters of what the apply makes again restart from zero: a reading
+	// just before keeps what they counted. On a large host a reading takes
+	// seconds, more than the apply: there the last report's reading is
+	// kept instead, and what those counters counted since it is lost.
+	if a.applied != nil && !force && len(a.applied.ruleset.Counters) <= preApplyReadMax {
 		if hits, err := a.o.Kernel.Counters(ctx, a.applied.ruleset); err == nil {
 			a.counters.update(hits)
 		}
@@ -460,6 +462,10 @@ func (a *Agent) repair(ctx context.Context) error {
 	a.o.Metrics.driftRepaired()
 	return a.apply(ctx, cur.state, true)
 }
+
+// preApplyReadMax is the most hits whose counters are read just before an
+// apply.
+const preApplyReadMax = 10_000
 
 // fullDigestEvery is how many drift checks pass between two checks of the
 // table with its elements, which on a large host take seconds.
