@@ -159,7 +159,7 @@ func (a *Agent) Once(ctx context.Context, dryRun bool, w io.Writer) error {
 	if err := a.apply(ctx, resp.HostState, false); err != nil {
 		return err
 	}
-	return a.report(ctx)
+	return a.report(ctx, true)
 }
 
 // follow fetches the state, then long-polls for changes, until ctx ends.
@@ -501,30 +501,44 @@ func (a *Agent) reportLoop(ctx context.Context) {
 	t := time.NewTicker(a.o.ReportInterval)
 	defer t.Stop()
 	for {
+		counters := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			counters = true
 		case <-a.reportNow:
 		}
-		if err := a.report(ctx); err != nil && ctx.Err() == nil {
+		if err := a.report(ctx, counters); err != nil && ctx.Err() == nil {
 			a.log.Warn("report", "err", err)
 		}
 	}
 }
 
 // report sends the applied revision, the errors of the last apply and the
-// counters.
-func (a *Agent) report(ctx context.Context) error {
+// counters, read from the kernel first when readCounters is set (on a
+// large host that takes seconds: a report right after an apply, which
+// tells the server the revision is applied, does not wait for it).
+func (a *Agent) report(ctx context.Context, readCounters bool) error {
+	a.mu.Lock()
+	cur := a.applied
+	a.mu.Unlock()
+	var hits []nft.Hit
+	if readCounters && cur != nil {
+		var err error
+		if hits, err = a.o.Kernel.Counters(ctx, cur.ruleset); err != nil {
+			a.log.Warn("read counters", "err", err)
+		}
+	}
 	a.mu.Lock()
 	req := &wire.ReportHostStatusRequest{AgentStartTime: new(wire.String(a.started.Format(time.RFC3339Nano))), Errors: a.errs}
 	if a.applied != nil {
 		req.AppliedRevision = wire.NewInt(a.applied.state.Revision)
-		if hits, err := a.o.Kernel.Counters(ctx, a.applied.ruleset); err != nil {
-			a.log.Warn("read counters", "err", err)
-		} else {
-			a.counters.update(hits)
-		}
+	}
+	if hits != nil && a.applied == cur {
+		// A reading of a ruleset applied again meanwhile is dropped: the
+		// apply took its own.
+		a.counters.update(hits)
 	}
 	req.Counters = a.counters.report()
 	a.mu.Unlock()
