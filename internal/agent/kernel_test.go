@@ -299,19 +299,6 @@ func (f *fleet) check(ps ...probe) {
 	}
 }
 
-// within retries cond every 10 ms for up to d and returns how long it took.
-func within(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	t0 := time.Now()
-	for !cond() {
-		if time.Since(t0) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return time.Since(t0)
-}
-
 func dial(ns netnstest.NS, src netip.Addr, dst netip.AddrPort) netnstest.Result {
 	var s netip.AddrPort
 	if src.IsValid() {
@@ -405,7 +392,7 @@ func TestKernelEnforcement(t *testing.T) {
 			t.Fatalf("DNS query: %v %v", r, err)
 		}
 	}
-	within(t, 3*time.Second, "the counter of the DNS policy", func() bool { return dnsCount() >= before+queries })
+	eventually(t, 3*time.Second, "the counter of the DNS policy", func() bool { return dnsCount() >= before+queries })
 	time.Sleep(400 * time.Millisecond) // two more reports
 	if got := dnsCount(); got != before+queries {
 		t.Errorf("the DNS policy counted %d packets, want %d", got-before, queries)
@@ -429,7 +416,7 @@ func TestKernelEnforcement(t *testing.T) {
 		probe{"not a member", ins3.NS, netip.Addr{}, "tcp", netip.AddrPortFrom(ins2.Addr4, 5000), netnstest.TimedOut},
 	)
 	f.bind(3, clients)
-	took := within(t, time.Second, "a new member reaches the server", func() bool {
+	took := eventually(t, time.Second, "a new member reaches the server", func() bool {
 		return dial(ins3.NS, netip.Addr{}, netip.AddrPortFrom(ins2.Addr4, 5000)) == netnstest.Reached
 	})
 	t.Logf("membership change enforced %v after the write's acknowledgement", took)
@@ -462,7 +449,7 @@ func TestKernelEnforcement(t *testing.T) {
 	}
 	defer conn.Close()
 	f.replace(allow, []wire.SecurityGroupPolicyInput{pol("TCP", "22", "0.0.0.0/0", "ACCEPT")}, []wire.SecurityGroupPolicyInput{pol("ALL", "ALL", "0.0.0.0/0", "ACCEPT")})
-	took = within(t, time.Second, "web closed", func() bool {
+	took = eventually(t, time.Second, "web closed", func() bool {
 		return dial(inet, ip("198.51.100.200"), netip.AddrPortFrom(ins1.Addr4, 80)) == netnstest.TimedOut
 	})
 	t.Logf("rule removal enforced within %v of the write's acknowledgement", took)
@@ -505,7 +492,7 @@ func TestKernelEnforcement(t *testing.T) {
 	if out, err := netnstest.Exec(f.tp.Host, "nft", "delete", "table", "inet", "palisade"); err != nil {
 		t.Fatalf("nft delete table: %v: %s", err, out)
 	}
-	took = within(t, 2*time.Second, "the table restored", func() bool {
+	took = eventually(t, 2*time.Second, "the table restored", func() bool {
 		return dial(inet, ip("198.51.100.10"), netip.AddrPortFrom(ins1.Addr4, 5000)) == netnstest.TimedOut &&
 			dial(inet, ip("198.51.100.200"), netip.AddrPortFrom(ins1.Addr4, 22)) == netnstest.Reached
 	})
@@ -527,7 +514,7 @@ func TestKernelEnforcement(t *testing.T) {
 	}
 	f.check(probe{"no table: everything passes", inet, ip("198.51.100.200"), "tcp", netip.AddrPortFrom(ins1.Addr4, 80), netnstest.Reached})
 	f.startAgent()
-	within(t, 3*time.Second, "rules restored from the state directory with the server down", func() bool {
+	eventually(t, 3*time.Second, "rules restored from the state directory with the server down", func() bool {
 		return dial(inet, ip("198.51.100.200"), netip.AddrPortFrom(ins1.Addr4, 80)) == netnstest.TimedOut
 	})
 	f.check(probe{"restored: SSH admitted", inet, ip("198.51.100.200"), "tcp", netip.AddrPortFrom(ins1.Addr4, 22), netnstest.Reached})
