@@ -25,14 +25,20 @@ import (
 	"github.com/palisade-sg/palisade/wire"
 )
 
-// hostFleet is a topology whose instance namespace 1 is a server running
-// the agent in host mode: the instance registered on its host is the only
-// one, with the namespace's own addresses, and the agent filters the
-// namespace's own input and output. The Palisade server listens in the
-// topology's routing namespace, on instance 1's gateway; instance
-// namespace 2 is a peer, registered on another host that runs no agent.
+// hostFleet is a topology with the agent of one host and its one
+// instance, instance namespace 1, and a peer, instance namespace 2,
+// registered on another host that runs no agent. The Palisade server
+// listens in the topology's routing namespace, on instance 1's gateway.
+//
+// In host mode (newHostFleet) instance namespace 1 is the host: the
+// instance registered on it has the namespace's own addresses and no
+// interface, and the agent runs in it, filtering its own input and output.
+// In hypervisor mode (newAgentFleet) the agent runs in the routing
+// namespace and filters what it forwards to and from instance 1's
+// interface.
 type hostFleet struct {
 	tb       testing.TB
+	mode     string
 	tp       *netnstest.Topology
 	st       store.Store
 	admin    *client.Client
@@ -49,9 +55,16 @@ type hostFleet struct {
 
 func newHostFleet(tb testing.TB) *hostFleet {
 	tb.Helper()
-	tp := netnstest.New(tb, netnstest.Options{Instances: 2, InternetPrefixes: []netip.Prefix{internet4, internet6}})
+	return newAgentFleet(tb, "host")
+}
+
+// newAgentFleet builds a hostFleet whose agent runs in mode (host or
+// hypervisor).
+func newAgentFleet(tb testing.TB, mode string) *hostFleet {
+	tb.Helper()
+	tp := netnstest.New(tb, netnstest.Options{Instances: 2, HostIfNames: []string{"tap1", "tap2"}, InternetPrefixes: []netip.Prefix{internet4, internet6}})
 	netnstest.Quiet(tb)
-	f := &hostFleet{tb: tb, tp: tp, stateDir: tb.TempDir()}
+	f := &hostFleet{tb: tb, mode: mode, tp: tp, stateDir: tb.TempDir()}
 	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "palisade.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -94,22 +107,29 @@ func newHostFleet(tb testing.TB) *hostFleet {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: f.dialRouter}}
 	f.admin = client.New(f.endpoint, a.SecretID, a.SecretKey, "ap-guangzhou").WithHTTPClient(hc)
 	platform := client.New(f.endpoint, p.SecretID, p.SecretKey, "ap-guangzhou").WithHTTPClient(hc)
-	register := func(name, host string, in netnstest.Instance) string {
+	register := func(name, host string, in netnstest.Instance, iface string) string {
+		spec := wire.InstanceSpec{
+			InstanceName: wire.NewString(name), OsType: wire.NewString("linux"), Zone: wire.NewString("ap-guangzhou-3"),
+			PrivateIpAddresses: wire.Strings(in.Addr4.String()), Ipv6Addresses: wire.Strings(in.Addr6.String()),
+			HostId: wire.NewString(host),
+		}
+		if iface != "" {
+			spec.Interface = wire.NewString(iface)
+		}
 		resp, err := platform.RegisterInstances(ctx, &wire.RegisterInstancesRequest{
-			AccountId: wire.NewString(a.AccountID),
-			Instances: []wire.InstanceSpec{{
-				InstanceName: wire.NewString(name), OsType: wire.NewString("linux"), Zone: wire.NewString("ap-guangzhou-3"),
-				PrivateIpAddresses: wire.Strings(in.Addr4.String()), Ipv6Addresses: wire.Strings(in.Addr6.String()),
-				HostId: wire.NewString(host),
-			}},
+			AccountId: wire.NewString(a.AccountID), Instances: []wire.InstanceSpec{spec},
 		})
 		if err != nil {
 			tb.Fatalf("RegisterInstances %s: %v", name, err)
 		}
 		return resp.InstanceIdSet[0]
 	}
-	f.self = register("srv-1", f.hostID, tp.Instance(1))
-	f.peer = register("peer", other.HostID, tp.Instance(2))
+	iface := ""
+	if mode == "hypervisor" {
+		iface = tp.Instance(1).HostIf
+	}
+	f.self = register("srv-1", f.hostID, tp.Instance(1), iface)
+	f.peer = register("peer", other.HostID, tp.Instance(2), "")
 	return f
 }
 
@@ -125,8 +145,13 @@ func (f *hostFleet) dialRouter(ctx context.Context, network, addr string) (net.C
 	return c, err
 }
 
-// ns is the namespace the agent filters.
-func (f *hostFleet) ns() netnstest.NS { return f.tp.Instance(1).NS }
+// ns is the namespace the agent runs in and filters.
+func (f *hostFleet) ns() netnstest.NS {
+	if f.mode == "hypervisor" {
+		return f.tp.Host
+	}
+	return f.tp.Instance(1).NS
+}
 
 // serverPath is the egress policy that lets the agent reach the server:
 // in host mode the agent's own connections pass its table too.
@@ -142,7 +167,7 @@ func (f *hostFleet) startAgent() {
 	}
 	cmd := exec.Command("ip", "netns", "exec", string(f.ns()), self, "agent",
 		"--endpoint", f.endpoint, "--secret-id", f.hostKey[0], "--secret-key", f.hostKey[1],
-		"--mode", "host", "--state-dir", f.stateDir,
+		"--mode", f.mode, "--state-dir", f.stateDir,
 		"--drift-interval", "200ms", "--report-interval", "200ms", "--watch-wait", "10s")
 	cmd.Env = append(os.Environ(), envRunCLI+"=1")
 	var out strings.Builder
@@ -152,12 +177,24 @@ func (f *hostFleet) startAgent() {
 	}
 	f.agent, f.agentW = cmd, &out
 	f.tb.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait() //nolint:errcheck // killed
-		if f.tb.Failed() {
-			f.tb.Logf("agent output:\n%s", out.String())
+		if out := f.stopAgent(); f.tb.Failed() {
+			f.tb.Logf("agent output:\n%s", out)
 		}
 	})
+}
+
+// stopAgent ends the agent process, if it runs, and returns its output.
+// The output is read only here, once the process is gone.
+func (f *hostFleet) stopAgent() string {
+	if f.agent != nil {
+		f.agent.Process.Kill()
+		f.agent.Wait() //nolint:errcheck // killed
+		f.agent = nil
+	}
+	if f.agentW == nil {
+		return ""
+	}
+	return f.agentW.String()
 }
 
 // applied waits until the agent reports a revision at least the store's.
@@ -183,7 +220,7 @@ func (f *hostFleet) applied() {
 			return
 		}
 		if time.Since(t0) > 10*time.Second {
-			f.tb.Fatalf("the agent did not report revision %d within 10s (status %+v, %v); agent output:\n%s", rev, s, err, f.agentW.String())
+			f.tb.Fatalf("the agent did not report revision %d within 10s (status %+v, %v); agent output:\n%s", rev, s, err, f.stopAgent())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -453,8 +490,8 @@ func TestKernelHostModeIptables(t *testing.T) {
 	f.replace(app, []wire.SecurityGroupPolicyInput{pol("TCP", "2222", "0.0.0.0/0", "ACCEPT"), pol("TCP", "22", "0.0.0.0/0", "ACCEPT")}, nil)
 	f.applied()
 	f.check(probe{"a port opened after iptables was set up", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 22), netnstest.Reached})
-	if strings.Contains(f.agentW.String(), "differs from the one applied") {
-		t.Errorf("the agent repaired drift with only iptables' table beside its own:\n%s", f.agentW.String())
+	if out := f.stopAgent(); strings.Contains(out, "differs from the one applied") {
+		t.Errorf("the agent repaired drift with only iptables' table beside its own:\n%s", out)
 	}
 }
 

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,31 @@ func latencies(b *testing.B, what string, ds []time.Duration) {
 	b.Logf("%s: %d samples, min %v p50 %v p90 %v p99 %v max %v", what, len(s), s[0], q(0.50), q(0.90), q(0.99), s[len(s)-1])
 }
 
+// appliedLine is the agent's log line of an apply.
+var appliedLine = regexp.MustCompile(`msg=applied revision=[0-9]+ instances=[0-9]+ took=(\S+)`)
+
+// applyTimes stops the agent and reports the median of the last n apply
+// times it logged (decode, compile and apply in the kernel): the agent's
+// share of the latencies.
+func applyTimes(b *testing.B, f *hostFleet, n int) {
+	b.Helper()
+	var ds []time.Duration
+	for _, m := range appliedLine.FindAllStringSubmatch(f.stopAgent(), -1) {
+		d, err := time.ParseDuration(m[1])
+		if err != nil {
+			b.Fatalf("agent log: took=%q: %v", m[1], err)
+		}
+		ds = append(ds, d)
+	}
+	if len(ds) < n {
+		b.Fatalf("the agent logged %d applies, want at least %d", len(ds), n)
+	}
+	ds = ds[len(ds)-n:]
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2])/float64(time.Millisecond), "apply-p50-ms")
+	b.Logf("the agent's apply (decode, compile, nft): p50 %v max %v over %d applies", ds[len(ds)/2], ds[len(ds)-1], len(ds))
+}
+
 // pollTimeout is how long one probe of pollReached waits: the measurements'
 // resolution. A connection through the namespaces' veth pairs takes well
 // under a millisecond on an idle machine.
@@ -68,14 +94,23 @@ func pollReached(b *testing.B, ns netnstest.NS, src netip.Addr, dst netip.AddrPo
 	}
 }
 
+// agentModes are the sub-benchmarks of the enforcement latencies.
+var agentModes = [...]string{"host", "hypervisor"}
+
 // BenchmarkKernelWriteToEnforced measures, for each policy write (one
 // iteration), the time from the write's acknowledgement by the API to the
 // first TCP connection a real packet probe establishes through the port it
-// newly opens, with the agent in host mode in the probed namespace.
+// newly opens: with the agent in host mode in the probed namespace, and in
+// hypervisor mode in the namespace routing to it.
 //
 //	go test -run '^$' -bench BenchmarkKernelWriteToEnforced -benchtime 60x ./internal/agent/
 func BenchmarkKernelWriteToEnforced(b *testing.B) {
-	f := newHostFleet(b)
+	for _, mode := range agentModes {
+		b.Run("mode="+mode, func(b *testing.B) { benchWriteToEnforced(b, newAgentFleet(b, mode)) })
+	}
+}
+
+func benchWriteToEnforced(b *testing.B, f *hostFleet) {
 	ins := f.tp.Instance(1)
 	inet := f.tp.Internet.NS
 	const ports = 8
@@ -105,6 +140,7 @@ func BenchmarkKernelWriteToEnforced(b *testing.B) {
 		ds = append(ds, pollReached(b, inet, src, netip.AddrPortFrom(ins.Addr4, uint16(port)), time.Now()))
 	}
 	latencies(b, "write acknowledged → port open", ds)
+	applyTimes(b, f, len(ds))
 }
 
 // BenchmarkKernelMembershipToEnforced measures, for each iteration, the
@@ -112,11 +148,17 @@ func BenchmarkKernelWriteToEnforced(b *testing.B) {
 // peer instance a member of the group the host admits port 5000 from, to
 // the peer's first established connection to it; the peer then leaves the
 // group again, and the next iteration starts once the agent has applied
-// that and the port is closed to it.
+// that and the port is closed to it. Both modes, as
+// BenchmarkKernelWriteToEnforced.
 //
 //	go test -run '^$' -bench BenchmarkKernelMembershipToEnforced -benchtime 60x ./internal/agent/
 func BenchmarkKernelMembershipToEnforced(b *testing.B) {
-	f := newHostFleet(b)
+	for _, mode := range agentModes {
+		b.Run("mode="+mode, func(b *testing.B) { benchMembershipToEnforced(b, newAgentFleet(b, mode)) })
+	}
+}
+
+func benchMembershipToEnforced(b *testing.B, f *hostFleet) {
 	ins, peer := f.tp.Instance(1), f.tp.Instance(2)
 	netnstest.Listen(b, ins.NS, netip.AddrPortFrom(ins.Addr4, 5000))
 	path := f.group("agent-path", nil, []wire.SecurityGroupPolicyInput{f.serverPath()})
@@ -142,6 +184,7 @@ func BenchmarkKernelMembershipToEnforced(b *testing.B) {
 		closed()
 	}
 	latencies(b, "membership acknowledged → peer admitted", ds)
+	applyTimes(b, f, 2*len(ds))
 }
 
 // costList is an ingress list of n policies alternating ACCEPT and DROP
