@@ -3,6 +3,7 @@ package agent_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -270,11 +271,11 @@ func (f *hostFleet) replace(group string, ingress, egress []wire.SecurityGroupPo
 
 // groupCounter returns the packets of the agent's counter of one policy
 // of the host's list in a direction ("in" or "out").
-func (f *hostFleet) groupCounter(dir, group string, index int) uint64 {
-	f.tb.Helper()
+func (f *hostFleet) groupCounter(tb testing.TB, dir, group string, index int) uint64 {
+	tb.Helper()
 	rs, err := netnstest.NftJSON(f.ns())
 	if err != nil {
-		f.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 	key := fmt.Sprintf("inet palisade %s.%s.%s.%d", f.self, dir, group, index)
 	c, ok := rs.Counters[key]
@@ -283,7 +284,7 @@ func (f *hostFleet) groupCounter(dir, group string, index int) uint64 {
 		for k := range rs.Counters {
 			have = append(have, k)
 		}
-		f.tb.Fatalf("no counter %q; the namespace has %v", key, have)
+		tb.Fatalf("no counter %q; the namespace has %v", key, have)
 	}
 	return c.Packets
 }
@@ -338,6 +339,42 @@ func iptablesCounters(tb testing.TB, ns netnstest.NS) map[string]uint64 {
 	return got
 }
 
+type hookPrio struct {
+	hook string
+	prio int
+}
+
+// basePriorities returns the hook and priority of every base chain of ns,
+// by "family table chain".
+func basePriorities(tb testing.TB, ns netnstest.NS) map[string]hookPrio {
+	tb.Helper()
+	out, err := netnstest.Exec(ns, "nft", "-j", "list", "chains")
+	if err != nil {
+		tb.Fatalf("nft -j list chains: %v: %s", err, out)
+	}
+	var doc struct {
+		Nftables []struct {
+			Chain *struct {
+				Family, Table, Name, Hook string
+				Prio                      *int
+			} `json:"chain"`
+		} `json:"nftables"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		tb.Fatalf("nft -j list chains: %v", err)
+	}
+	got := map[string]hookPrio{}
+	for _, o := range doc.Nftables {
+		if c := o.Chain; c != nil && c.Hook != "" {
+			if c.Prio == nil {
+				tb.Fatalf("base chain %s %s %s without a priority", c.Family, c.Table, c.Name)
+			}
+			got[c.Family+" "+c.Table+" "+c.Name] = hookPrio{c.Hook, *c.Prio}
+		}
+	}
+	return got
+}
+
 // TestKernelHostModeIptables runs the agent in host mode inside a namespace
 // that also has iptables (nf_tables backend) rules with counters, and checks
 // the order of SPEC §7 and the FAQ with counted packets: inbound, security
@@ -381,6 +418,22 @@ func TestKernelHostModeIptables(t *testing.T) {
 	if got := iptablesCounters(t, ins.NS); len(got) != 4 {
 		t.Fatalf("iptables counters %v, want the 4 rules added", got)
 	}
+	// The order the packets below show, as the kernel holds it: the
+	// group's input chain before iptables' INPUT, its output chain after
+	// iptables' OUTPUT, at the same hooks.
+	prio := basePriorities(t, ins.NS)
+	for _, c := range []struct {
+		first, then string
+	}{
+		{"inet palisade input", "ip filter INPUT"},
+		{"ip filter OUTPUT", "inet palisade output"},
+	} {
+		a, aok := prio[c.first]
+		b, bok := prio[c.then]
+		if !aok || !bok || a.hook != b.hook || a.prio >= b.prio {
+			t.Errorf("base chains %s %+v and %s %+v: want the same hook, the first at a lower priority (all: %v)", c.first, a, c.then, b, prio)
+		}
+	}
 
 	injector, err := netnstest.NewInjector(inet)
 	if err != nil {
@@ -405,8 +458,8 @@ func TestKernelHostModeIptables(t *testing.T) {
 
 	t.Run("inbound dropped by the group never reaches iptables", func(t *testing.T) {
 		syns(t, 5000, 40000)
-		settle(t, "the group's DROP counts the SYNs", func() bool { return f.groupCounter("in", app, 0) >= n })
-		if got := f.groupCounter("in", app, 0); got != n {
+		settle(t, "the group's DROP counts the SYNs", func() bool { return f.groupCounter(t, "in", app, 0) >= n })
+		if got := f.groupCounter(t, "in", app, 0); got != n {
 			t.Errorf("the group's DROP policy counted %d packets, want %d", got, n)
 		}
 		if got := iptablesCounters(t, ins.NS)["from-probe"]; got != 0 {
@@ -418,7 +471,7 @@ func TestKernelHostModeIptables(t *testing.T) {
 		syns(t, 80, 41000)
 		settle(t, "iptables drops the SYNs", func() bool { return iptablesCounters(t, ins.NS)["drop-web"] >= n })
 		ipt := iptablesCounters(t, ins.NS)
-		if got := f.groupCounter("in", app, 1); got != n {
+		if got := f.groupCounter(t, "in", app, 1); got != n {
 			t.Errorf("the group's ACCEPT policy counted %d packets, want %d", got, n)
 		}
 		if ipt["drop-web"] != n || ipt["from-probe"] != n {
@@ -426,15 +479,15 @@ func TestKernelHostModeIptables(t *testing.T) {
 		}
 		// A real connection the group admits, iptables drops: the
 		// process never sees it.
-		f.check(probe{"web: group admits, iptables drops", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 80), netnstest.TimedOut})
+		f.check(t, probe{"web: group admits, iptables drops", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 80), netnstest.TimedOut})
 	})
 
 	t.Run("inbound admitted by both reaches the process", func(t *testing.T) {
-		f.check(probe{"group and iptables admit", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 2222), netnstest.Reached})
+		f.check(t, probe{"group and iptables admit", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 2222), netnstest.Reached})
 		if peers := sshd.Peers(); len(peers) != 1 || peers[0].Addr() != ip("198.51.100.78") {
 			t.Errorf("the process accepted %v, want one connection from 198.51.100.78", peers)
 		}
-		if got := f.groupCounter("in", app, 2); got != 1 {
+		if got := f.groupCounter(t, "in", app, 2); got != 1 {
 			t.Errorf("the group counted %d packets of one connection, want 1 (its SYN; the rest is established)", got)
 		}
 	})
@@ -456,7 +509,7 @@ func TestKernelHostModeIptables(t *testing.T) {
 		if got := iptablesCounters(t, ins.NS)["drop-dns-20"]; got != n {
 			t.Errorf("iptables OUTPUT dropped %d packets, want %d", got, n)
 		}
-		if got := f.groupCounter("out", app, 0); got != 0 {
+		if got := f.groupCounter(t, "out", app, 0); got != 0 {
 			t.Errorf("the group's ACCEPT policy counted %d packets iptables dropped before it, want 0", got)
 		}
 		// The same policy shape for an address iptables leaves alone
@@ -466,7 +519,7 @@ func TestKernelHostModeIptables(t *testing.T) {
 				t.Errorf("DNS to 198.51.100.21 (nothing drops it): %v, want reached", r)
 			}
 		}
-		if got := f.groupCounter("out", app, 1); got != n {
+		if got := f.groupCounter(t, "out", app, 1); got != n {
 			t.Errorf("the group's ACCEPT policy counted %d packets, want %d", got, n)
 		}
 	})
@@ -480,7 +533,7 @@ func TestKernelHostModeIptables(t *testing.T) {
 		if got := iptablesCounters(t, ins.NS)["count-dns-30"]; got != n {
 			t.Errorf("iptables OUTPUT counted %d packets, want %d", got, n)
 		}
-		if got := f.groupCounter("out", app, 2); got != n {
+		if got := f.groupCounter(t, "out", app, 2); got != n {
 			t.Errorf("the group's DROP policy counted %d packets, want %d", got, n)
 		}
 	})
@@ -489,15 +542,15 @@ func TestKernelHostModeIptables(t *testing.T) {
 	// drift repair loop, and the agent still follows the server.
 	f.replace(app, []wire.SecurityGroupPolicyInput{pol("TCP", "2222", "0.0.0.0/0", "ACCEPT"), pol("TCP", "22", "0.0.0.0/0", "ACCEPT")}, nil)
 	f.applied()
-	f.check(probe{"a port opened after iptables was set up", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 22), netnstest.Reached})
+	f.check(t, probe{"a port opened after iptables was set up", inet, ip("198.51.100.78"), "tcp", netip.AddrPortFrom(ins.Addr4, 22), netnstest.Reached})
 	if out := f.stopAgent(); strings.Contains(out, "differs from the one applied") {
 		t.Errorf("the agent repaired drift with only iptables' table beside its own:\n%s", out)
 	}
 }
 
-// check runs probes, as fleet.check does.
-func (f *hostFleet) check(ps ...probe) {
-	f.tb.Helper()
+// check runs probes, as fleet.check does, reporting to tb.
+func (f *hostFleet) check(tb testing.TB, ps ...probe) {
+	tb.Helper()
 	for _, p := range ps {
 		var src netip.AddrPort
 		if p.src.IsValid() {
@@ -514,11 +567,11 @@ func (f *hostFleet) check(ps ...probe) {
 			err = fmt.Errorf("unknown probe kind %q", p.kind)
 		}
 		if err != nil {
-			f.tb.Errorf("%s: %v", p.name, err)
+			tb.Errorf("%s: %v", p.name, err)
 			continue
 		}
 		if got != p.want {
-			f.tb.Errorf("%s: %s %s → %s: %v, want %v", p.name, p.kind, p.from, p.dst, got, p.want)
+			tb.Errorf("%s: %s %s → %s: %v, want %v", p.name, p.kind, p.from, p.dst, got, p.want)
 		}
 	}
 }
