@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-sg/palisade/client"
 	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/hoststate"
 	"github.com/palisade-sg/palisade/internal/netnstest"
@@ -111,19 +112,7 @@ func TestKernelDifferential(t *testing.T) {
 		}
 		f.applied()
 		// The counters' attribution, from the same compiler the agent uses.
-		st := must[*wire.DescribeHostStateResponse](t, "DescribeHostState")(host.DescribeHostState(context.Background(), &wire.DescribeHostStateRequest{}))
-		dec, err := hoststate.Decode(st.HostState)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := nft.Config{Mode: nft.Hypervisor}
-		for _, in := range dec.Instances {
-			cfg.Instances = append(cfg.Instances, nft.Instance{ID: in.ID, Interface: in.Interface, Ingress: in.Ingress, Egress: in.Egress})
-		}
-		rs, err := nft.Compile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rs := compileHost(t, host, nft.Hypervisor)
 		counters := readCounters(t, f, rs)
 		for range perList {
 			c := randomCase(rng, ins1)
@@ -240,16 +229,47 @@ func randomCase(rng *rand.Rand, ins netnstest.Instance) kcase {
 // read as the agent reads them.
 func readCounters(t *testing.T, f *fleet, rs *nft.Ruleset) map[string]uint64 {
 	t.Helper()
+	return hitsIn(t, f.tp.Host, rs)
+}
+
+// hitsIn returns every hit of the palisade table of namespace ns, which
+// holds rs, by name, read as the agent reads them (per-element counters
+// summed per entry, and the named counters).
+func hitsIn(tb testing.TB, ns netnstest.NS, rs *nft.Ruleset) map[string]uint64 {
+	tb.Helper()
 	run := func(ctx context.Context, args ...string) ([]byte, error) {
-		return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", string(f.tp.Host), "nft"}, args...)...).Output()
+		return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", string(ns), "nft"}, args...)...).Output()
 	}
 	hits, err := nft.ReadCounters(context.Background(), nil, run, rs)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	out := map[string]uint64{}
 	for _, h := range hits {
 		out[h.Counter] = h.Packets
 	}
 	return out
+}
+
+// compileHost compiles the desired state the server gives host client c,
+// as the agent does.
+func compileHost(tb testing.TB, c *client.Client, mode nft.Mode) *nft.Ruleset {
+	tb.Helper()
+	st, err := c.DescribeHostState(context.Background(), &wire.DescribeHostStateRequest{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dec, err := hoststate.Decode(st.HostState)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := nft.Config{Mode: mode}
+	for _, in := range dec.Instances {
+		cfg.Instances = append(cfg.Instances, nft.Instance{ID: in.ID, Interface: in.Interface, Ingress: in.Ingress, Egress: in.Egress})
+	}
+	rs, err := nft.Compile(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rs
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/api"
 	"github.com/palisade-sg/palisade/internal/netnstest"
 	"github.com/palisade-sg/palisade/internal/service"
@@ -273,20 +274,19 @@ func (f *hostFleet) replace(group string, ingress, egress []wire.SecurityGroupPo
 // of the host's list in a direction ("in" or "out").
 func (f *hostFleet) groupCounter(tb testing.TB, dir, group string, index int) uint64 {
 	tb.Helper()
-	rs, err := netnstest.NftJSON(f.ns())
-	if err != nil {
-		tb.Fatal(err)
+	mode := nft.Host
+	if f.mode == "hypervisor" {
+		mode = nft.Hypervisor
 	}
-	key := fmt.Sprintf("inet palisade %s.%s.%s.%d", f.self, dir, group, index)
-	c, ok := rs.Counters[key]
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: f.dialRouter}}
+	rs := compileHost(tb, client.New(f.endpoint, f.hostKey[0], f.hostKey[1], "").WithHTTPClient(hc), mode)
+	hits := hitsIn(tb, f.ns(), rs)
+	key := fmt.Sprintf("%s.%s.%s.%d", f.self, dir, group, index)
+	n, ok := hits[key]
 	if !ok {
-		var have []string
-		for k := range rs.Counters {
-			have = append(have, k)
-		}
-		tb.Fatalf("no counter %q; the namespace has %v", key, have)
+		tb.Fatalf("no hit %q in the table", key)
 	}
-	return c.Packets
+	return n
 }
 
 // iptablesRule is `iptables -w -A CHAIN SPEC… -m comment --comment NAME`.
