@@ -9,7 +9,9 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/analysis"
 	"github.com/palisade-sg/palisade/internal/policy"
+	"github.com/palisade-sg/palisade/internal/regions"
 	"github.com/palisade-sg/palisade/internal/resolve"
+	"github.com/palisade-sg/palisade/internal/rules"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -26,11 +28,30 @@ type PreviewInput struct {
 }
 
 // InstancePreview is what a proposed change does to one instance: per
-// direction, the traffic it gains and loses (see analysis.Delta). Deltas
-// are shared between instances whose lists are the same.
+// direction, the traffic it gains and loses. The changes are shared
+// between instances whose lists are the same: never modify them.
 type InstancePreview struct {
 	InstanceID      string
-	Ingress, Egress analysis.Delta
+	Ingress, Egress DirectionChange
+}
+
+// DirectionChange is the traffic of one direction a change admits anew
+// (Gains) and no longer admits (Losses), as disjoint regions of the packet
+// space (see regions), in the order of regions.Result's slices: IPv4 TCP
+// and UDP, IPv4 other protocols, then IPv6 alike.
+type DirectionChange struct {
+	Gains, Losses []TrafficChange
+}
+
+// Empty reports whether the direction admits the same packets as before.
+func (d DirectionChange) Empty() bool { return len(d.Gains) == 0 && len(d.Losses) == 0 }
+
+// TrafficChange is one region gained or lost and the rule that decides it:
+// for a gain, the new list's entry admitting it; for a loss, the old
+// list's entry that admitted it.
+type TrafficChange struct {
+	Region regions.Region
+	Origin rules.Origin
 }
 
 // Preview is PreviewSecurityGroupChange's answer: every instance the
@@ -235,7 +256,7 @@ func (s *Service) boundGroups(ctx context.Context, tx store.Tx, c Caller, seen m
 // previewOf computes the deltas of each distinct pair of lists once and
 // gives every instance its own.
 func previewOf(ids, keys []string, byKey map[string]previewLists) (Preview, error) {
-	type deltas struct{ ingress, egress analysis.Delta }
+	type deltas struct{ ingress, egress DirectionChange }
 	done := make(map[string]deltas, len(byKey))
 	out := Preview{Instances: make([]InstancePreview, 0, len(ids))}
 	for i, id := range ids {
@@ -243,10 +264,10 @@ func previewOf(ids, keys []string, byKey map[string]previewLists) (Preview, erro
 		if !ok {
 			pl := byKey[keys[i]]
 			var err error
-			if d.ingress, err = analysis.ListDelta(pl.old.Ingress, pl.new.Ingress, maxPreviewRegions); err != nil {
+			if d.ingress, err = directionChange(pl.old.Ingress, pl.new.Ingress); err != nil {
 				return Preview{}, fmt.Errorf("preview %s: %w", id, err)
 			}
-			if d.egress, err = analysis.ListDelta(pl.old.Egress, pl.new.Egress, maxPreviewRegions); err != nil {
+			if d.egress, err = directionChange(pl.old.Egress, pl.new.Egress); err != nil {
 				return Preview{}, fmt.Errorf("preview %s: %w", id, err)
 			}
 			done[keys[i]] = d
@@ -257,4 +278,23 @@ func previewOf(ids, keys []string, byKey map[string]previewLists) (Preview, erro
 		out.Instances = append(out.Instances, InstancePreview{InstanceID: id, Ingress: d.ingress, Egress: d.egress})
 	}
 	return out, nil
+}
+
+// directionChange is the exact change from old to new, each region with
+// the origin of its owner.
+func directionChange(old, new rules.List) (DirectionChange, error) {
+	d, err := analysis.ListDelta(old, new, maxPreviewRegions)
+	if err != nil {
+		return DirectionChange{}, err
+	}
+	changes := func(r *regions.Result, l rules.List) []TrafficChange {
+		var out []TrafficChange
+		for _, s := range [][]regions.Region{r.V4Ports, r.V4NoPorts, r.V6Ports, r.V6NoPorts} {
+			for _, g := range s {
+				out = append(out, TrafficChange{Region: g, Origin: l.Entries[g.Owner].Origin})
+			}
+		}
+		return out
+	}
+	return DirectionChange{Gains: changes(d.Gains, new), Losses: changes(d.Losses, old)}, nil
 }

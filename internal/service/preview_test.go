@@ -6,17 +6,15 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/palisade-sg/palisade/internal/regions"
 	"github.com/palisade-sg/palisade/internal/service"
 )
 
-// regionText writes the regions of r as "proto-proto port-port lo-hi".
-func regionText(r *regions.Result) []string {
+// regionText writes the regions of cs as "proto-proto port-port lo-hi".
+func regionText(cs []service.TrafficChange) []string {
 	var out []string
-	for _, s := range [][]regions.Region{r.V4Ports, r.V4NoPorts, r.V6Ports, r.V6NoPorts} {
-		for _, g := range s {
-			out = append(out, fmt.Sprintf("%d-%d %d-%d %v-%v", g.ProtoLo, g.ProtoHi, g.PortLo, g.PortHi, g.AddrLo, g.AddrHi))
-		}
+	for _, c := range cs {
+		g := c.Region
+		out = append(out, fmt.Sprintf("%d-%d %d-%d %v-%v", g.ProtoLo, g.ProtoHi, g.PortLo, g.PortHi, g.AddrLo, g.AddrHi))
 	}
 	return out
 }
@@ -39,7 +37,10 @@ func TestPreviewSecurityGroupChange(t *testing.T) {
 		if got, want := regionText(ip.Ingress.Gains), []string{"6-6 443-443 10.0.0.0-10.255.255.255"}; !slices.Equal(got, want) {
 			t.Errorf("%s ingress gains %q, want %q", ip.InstanceID, got, want)
 		}
-		if ip.Ingress.Losses.Len() != 0 || !ip.Egress.Empty() {
+		if o := ip.Ingress.Gains[0].Origin; o.GroupID != web || o.PolicyIndex != 0 {
+			t.Errorf("%s gains port 443 by %+v, want %s policy 0", ip.InstanceID, o, web)
+		}
+		if len(ip.Ingress.Losses) != 0 || !ip.Egress.Empty() {
 			t.Errorf("%s loses %q ingress, egress changes %q %q", ip.InstanceID, regionText(ip.Ingress.Losses), regionText(ip.Egress.Gains), regionText(ip.Egress.Losses))
 		}
 	}
