@@ -105,6 +105,8 @@ const (
 	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
 	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
 	ActionDescribeSecurityGroupFindings  = "DescribeSecurityGroupFindings"
+	ActionCheckReachability              = "CheckReachability"
+	ActionPreviewSecurityGroupChange     = "PreviewSecurityGroupChange"
 
 	// The host protocol, for host credentials only.
 	ActionDescribeHostState = "DescribeHostState"
@@ -151,6 +153,7 @@ func Actions() []Action {
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion, ActionDescribeSecurityGroupFindings,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 		ActionDescribeSecurityGroupPropagation, ActionDescribeSecurityGroupPolicyStatistics,
+		ActionCheckReachability, ActionPreviewSecurityGroupChange,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

@@ -143,6 +143,9 @@ func actions() map[string]action {
 
 		wire.ActionDescribeSecurityGroupPropagation:      act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPropagation),
 		wire.ActionDescribeSecurityGroupPolicyStatistics: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPolicyStatistics),
+
+		wire.ActionCheckReachability:          act(wire.ServicePalisade, read, (*handler).checkReachability),
+		wire.ActionPreviewSecurityGroupChange: act(wire.ServicePalisade, read, (*handler).previewSecurityGroupChange),
 	}
 }
 
