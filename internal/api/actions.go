@@ -44,6 +44,12 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 			if flush {
 				c.ctx = service.WithFlushConnections(c.ctx)
 			}
+			guard, err := writeGuard(c.body)
+			if err != nil {
+				return nil, err
+			}
+			guard.Source = c.source
+			c.ctx = service.WithWriteGuard(c.ctx, guard)
 		}
 		res, err := fn(h, c, &req)
 		if err != nil || wait == nil {

@@ -175,6 +175,13 @@ func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, acti
 		if err := s.validateSet(ctx, tx, g, set, q); err != nil {
 			return err
 		}
+		cases, err := s.groupLockCases(ctx, tx, c, g, set)
+		if err != nil {
+			return err
+		}
+		if err := s.checkLockout(ctx, tx, c, cases); err != nil {
+			return err
+		}
 		set.Version = before.Version + 1
 		g.Policies, g.Updated = set, now
 		if err := tx.UpdateGroup(ctx, g, before.Version); err != nil {

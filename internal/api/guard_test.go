@@ -1,0 +1,185 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/api"
+	"github.com/palisade-sg/palisade/internal/service"
+	"github.com/palisade-sg/palisade/internal/store/sqlite"
+)
+
+// guardServer is a server over a real SQLite file with a clock the test
+// moves, an account's client and a platform client.
+type guardServer struct {
+	svc       *service.Service
+	acct, pl  *client.Client
+	accountID string
+	mu        sync.Mutex
+	now       time.Time
+}
+
+func (g *guardServer) clock() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.now
+}
+
+func (g *guardServer) advance(d time.Duration) {
+	g.mu.Lock()
+	g.now = g.now.Add(d)
+	g.mu.Unlock()
+}
+
+func newGuardServer(t *testing.T) *guardServer {
+	t.Helper()
+	g := &guardServer{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g.svc = service.New(st, service.Options{Clock: g.clock})
+	srv := httptest.NewServer(api.NewHandler(api.Options{Service: g.svc, Clock: g.clock}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	a, err := g.svc.CreateAccount(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := g.svc.CreatePlatformKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every request is signed a second after the one before, so that no
+	// two share a signature.
+	var n int
+	var nmu sync.Mutex
+	signClock := func() time.Time {
+		nmu.Lock()
+		defer nmu.Unlock()
+		n++
+		return g.clock().Add(time.Duration(n) * time.Second)
+	}
+	g.accountID = a.AccountID
+	g.acct = client.New(srv.URL, a.SecretID, a.SecretKey, "ap-guangzhou").WithClock(signClock)
+	g.pl = client.New(srv.URL, pk.SecretID, pk.SecretKey, "ap-guangzhou").WithClock(signClock)
+	return g
+}
+
+// call sends body to action and returns the response, or the error code.
+func (g *guardServer) call(t *testing.T, cl *client.Client, svc, action, body string) (map[string]any, string) {
+	t.Helper()
+	raw, err := cl.Call(context.Background(), svc, "2017-03-12", action, json.RawMessage(body))
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return map[string]any{"Message": ae.Message}, ae.Code
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out, ""
+}
+
+func (g *guardServer) must(t *testing.T, cl *client.Client, svc, action, body string) map[string]any {
+	t.Helper()
+	out, code := g.call(t, cl, svc, action, body)
+	if code != "" {
+		t.Fatalf("%s %s: %s %v", action, body, code, out["Message"])
+	}
+	return out
+}
+
+// setup creates a group admitting SSH from the loopback network (where the
+// test's requests come from) and an instance bound to it.
+func (g *guardServer) setup(t *testing.T) (sg, ins string) {
+	t.Helper()
+	out := g.must(t, g.acct, "vpc", "CreateSecurityGroupWithPolicies", `{"GroupName":"login","GroupDescription":"","SecurityGroupPolicySet":{"Ingress":[
+		{"Protocol":"TCP","Port":"22","CidrBlock":"127.0.0.0/8","Action":"ACCEPT"},
+		{"Protocol":"TCP","Port":"80","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`)
+	sg = out["SecurityGroup"].(map[string]any)["SecurityGroupId"].(string)
+	out = g.must(t, g.pl, "palisade", "RegisterInstances", fmt.Sprintf(`{"AccountId":%q,"Instances":[{"InstanceName":"web-1","OsType":"linux","Zone":"ap-guangzhou-3","PrivateIpAddresses":["10.0.0.5"]}]}`, g.accountID))
+	ins = out["InstanceIdSet"].([]any)[0].(string)
+	g.must(t, g.acct, "cvm", "AssociateSecurityGroups", fmt.Sprintf(`{"SecurityGroupIds":[%q],"InstanceIds":[%q]}`, sg, ins))
+	return sg, ins
+}
+
+func ingress(t *testing.T, g *guardServer, sg string) []string {
+	t.Helper()
+	out := g.must(t, g.acct, "vpc", "DescribeSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q}`, sg))
+	var ps []string
+	for _, p := range out["SecurityGroupPolicySet"].(map[string]any)["Ingress"].([]any) {
+		m := p.(map[string]any)
+		ps = append(ps, fmt.Sprintf("%v %v %v %v", m["Action"], m["Protocol"], m["Port"], m["CidrBlock"]))
+	}
+	return ps
+}
+
+// TestLockoutProtection: through the API, writes that would cut the
+// caller's own SSH path are refused unless forced; the others pass.
+func TestLockoutProtection(t *testing.T) {
+	g := newGuardServer(t)
+	sg, ins := g.setup(t)
+	before := ingress(t, g, sg)
+
+	writes := []struct {
+		name, svc, action, body string
+	}{
+		{"delete the ssh policy", "vpc", "DeleteSecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0}]}}`},
+		{"a drop above it", "vpc", "CreateSecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"127.0.0.1/32","Action":"DROP"}]}}`},
+		{"replace it", "vpc", "ReplaceSecurityGroupPolicy", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"10.0.0.0/8","Action":"ACCEPT"}]}}`},
+		{"modify the set", "vpc", "ModifySecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"80","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`},
+	}
+	for _, w := range writes {
+		t.Run(w.name, func(t *testing.T) {
+			out, code := g.call(t, g.acct, w.svc, w.action, fmt.Sprintf(w.body, sg))
+			if code != "FailedOperation.LockoutPrevented" {
+				t.Fatalf("%s: code %q (%v), want FailedOperation.LockoutPrevented", w.action, code, out["Message"])
+			}
+			msg := fmt.Sprint(out["Message"])
+			if !strings.Contains(msg, ins) || !strings.Contains(msg, sg+" policy 0") || !strings.Contains(msg, "Force") {
+				t.Errorf("message %q does not name the instance, the policy and Force", msg)
+			}
+			if got := ingress(t, g, sg); fmt.Sprint(got) != fmt.Sprint(before) {
+				t.Fatalf("a refused write changed the group: %v, was %v", got, before)
+			}
+		})
+	}
+	// Unbinding the group, or binding another before it that drops SSH.
+	out := g.must(t, g.acct, "vpc", "CreateSecurityGroupWithPolicies", `{"GroupName":"deny","GroupDescription":"","SecurityGroupPolicySet":{"Ingress":[{"Protocol":"ALL","CidrBlock":"0.0.0.0/0","Action":"DROP"}]}}`)
+	deny := out["SecurityGroup"].(map[string]any)["SecurityGroupId"].(string)
+	for _, w := range []struct{ action, body string }{
+		{"DisassociateSecurityGroups", fmt.Sprintf(`{"SecurityGroupIds":[%q],"InstanceIds":[%q]}`, sg, ins)},
+		{"ModifyInstancesAttribute", fmt.Sprintf(`{"SecurityGroups":[%q,%q],"InstanceIds":[%q]}`, deny, sg, ins)},
+	} {
+		if _, code := g.call(t, g.acct, "cvm", w.action, w.body); code != "FailedOperation.LockoutPrevented" {
+			t.Errorf("%s: code %q, want FailedOperation.LockoutPrevented", w.action, code)
+		}
+	}
+	// Binding the deny group after the login group leaves SSH alone.
+	g.must(t, g.acct, "cvm", "AssociateSecurityGroups", fmt.Sprintf(`{"SecurityGroupIds":[%q],"InstanceIds":[%q]}`, deny, ins))
+	// A write that keeps SSH passes; a forced one passes too.
+	g.must(t, g.acct, "vpc", "CreateSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"443","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`, sg))
+	g.must(t, g.acct, "vpc", "DeleteSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"Force":true,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0}]}}`, sg))
+	if got := ingress(t, g, sg); len(got) != 2 || !strings.Contains(got[0], "80") {
+		t.Errorf("after the forced delete: %v", got)
+	}
+	// Now that SSH is cut, nothing the caller does can cut it again.
+	g.must(t, g.acct, "cvm", "DisassociateSecurityGroups", fmt.Sprintf(`{"SecurityGroupIds":[%q],"InstanceIds":[%q]}`, sg, ins))
+	if _, code := g.call(t, g.acct, "vpc", "DeleteSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"Force":"maybe","SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0}]}}`, sg)); code == "" {
+		t.Error("Force \"maybe\" accepted")
+	}
+}
