@@ -312,3 +312,9 @@ func (c *Client) CheckReachability(ctx context.Context, req *wire.CheckReachabil
 func (c *Client) PreviewSecurityGroupChange(ctx context.Context, req *wire.PreviewSecurityGroupChangeRequest) (*wire.PreviewSecurityGroupChangeResponse, error) {
 	return invoke[wire.PreviewSecurityGroupChangeResponse](ctx, c, wire.ServicePalisade, wire.ActionPreviewSecurityGroupChange, req)
 }
+
+// ConfirmSecurityGroupChange calls Palisade's action
+// ConfirmSecurityGroupChange.
+func (c *Client) ConfirmSecurityGroupChange(ctx context.Context, req *wire.ConfirmSecurityGroupChangeRequest) (*wire.ConfirmSecurityGroupChangeResponse, error) {
+	return invoke[wire.ConfirmSecurityGroupChangeResponse](ctx, c, wire.ServicePalisade, wire.ActionConfirmSecurityGroupChange, req)
+}

@@ -107,6 +107,7 @@ const (
 	ActionDescribeSecurityGroupFindings  = "DescribeSecurityGroupFindings"
 	ActionCheckReachability              = "CheckReachability"
 	ActionPreviewSecurityGroupChange     = "PreviewSecurityGroupChange"
+	ActionConfirmSecurityGroupChange     = "ConfirmSecurityGroupChange"
 
 	// The host protocol, for host credentials only.
 	ActionDescribeHostState = "DescribeHostState"
@@ -153,7 +154,7 @@ func Actions() []Action {
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion, ActionDescribeSecurityGroupFindings,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 		ActionDescribeSecurityGroupPropagation, ActionDescribeSecurityGroupPolicyStatistics,
-		ActionCheckReachability, ActionPreviewSecurityGroupChange,
+		ActionCheckReachability, ActionPreviewSecurityGroupChange, ActionConfirmSecurityGroupChange,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

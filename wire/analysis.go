@@ -106,3 +106,20 @@ type PreviewSecurityGroupChangeResponse struct {
 	UnchangedCount uint64                  `json:"UnchangedCount"`
 	RequestId      string                  `json:"RequestId,omitempty"`
 }
+
+// ConfirmSecurityGroupChangeRequest is the request of
+// ConfirmSecurityGroupChange: the group and the Version (a decimal
+// integer, as a policy write's response gives it) of a policy write made
+// with ConfirmWithin.
+type ConfirmSecurityGroupChangeRequest struct {
+	SecurityGroupId *String `json:"SecurityGroupId,omitzero"`
+	Version         *String `json:"Version,omitzero"`
+}
+
+// ConfirmSecurityGroupChangeResponse is the response of
+// ConfirmSecurityGroupChange: the group keeps the version confirmed.
+type ConfirmSecurityGroupChangeResponse struct {
+	SecurityGroupId string `json:"SecurityGroupId"`
+	Version         string `json:"Version"`
+	RequestId       string `json:"RequestId,omitempty"`
+}

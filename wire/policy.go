@@ -186,9 +186,13 @@ type ModifySecurityGroupPoliciesRequest struct {
 // Warnings are Palisade extensions: the group's new Version and the
 // warnings of the policies written (always a list).
 type PolicyWriteResponse struct {
-	Version   string    `json:"Version"`
-	Warnings  []Warning `json:"Warnings"`
-	RequestId string    `json:"RequestId,omitempty"`
+	Version  string    `json:"Version"`
+	Warnings []Warning `json:"Warnings"`
+	// ConfirmBy (Palisade), for a write with ConfirmWithin: the time by
+	// which ConfirmSecurityGroupChange must confirm Version, or the
+	// previous version is restored.
+	ConfirmBy string `json:"ConfirmBy,omitempty"`
+	RequestId string `json:"RequestId,omitempty"`
 }
 
 // CreateSecurityGroupPoliciesResponse is the response of

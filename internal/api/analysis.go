@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go4.org/netipx"
@@ -157,4 +158,23 @@ func protocolsText(lo, hi uint8) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+func (h *handler) confirmSecurityGroupChange(c *call, req *wire.ConfirmSecurityGroupChangeRequest) (any, error) {
+	id, err := requireString("SecurityGroupId", req.SecurityGroupId)
+	if err != nil {
+		return nil, err
+	}
+	v, err := requireString("Version", req.Version)
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return nil, malformed("Version", v, "must be a version of the group: a decimal integer")
+	}
+	if err := h.svc.ConfirmSecurityGroupChange(c.ctx, c.caller, service.ConfirmInput{SecurityGroupID: strings.TrimSpace(id), Version: n}); err != nil {
+		return nil, err
+	}
+	return wire.ConfirmSecurityGroupChangeResponse{SecurityGroupId: strings.TrimSpace(id), Version: strconv.FormatUint(n, 10)}, nil
 }

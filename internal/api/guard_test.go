@@ -183,3 +183,92 @@ func TestLockoutProtection(t *testing.T) {
 		t.Error("Force \"maybe\" accepted")
 	}
 }
+
+// history returns the group's history as "VERSION ACTION SECRETID",
+// newest first.
+func history(t *testing.T, g *guardServer, sg string) []string {
+	t.Helper()
+	out := g.must(t, g.acct, "palisade", "DescribeSecurityGroupHistory", fmt.Sprintf(`{"SecurityGroupId":%q}`, sg))
+	var h []string
+	for _, e := range out["HistorySet"].([]any) {
+		m := e.(map[string]any)
+		h = append(h, fmt.Sprintf("%v %v %v", m["Version"], m["Action"], m["SecretId"]))
+	}
+	return h
+}
+
+// TestConfirmOrRevert: through the API, a write with ConfirmWithin is
+// reverted by the sweeper as a recorded version unless confirmed in time;
+// a confirmed one stays.
+func TestConfirmOrRevert(t *testing.T) {
+	ctx := context.Background()
+	g := newGuardServer(t)
+	sg, _ := g.setup(t)
+	before := ingress(t, g, sg)
+	add := fmt.Sprintf(`{"SecurityGroupId":%q,"ConfirmWithin":60,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"8080","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`, sg)
+	out := g.must(t, g.acct, "vpc", "CreateSecurityGroupPolicies", add)
+	if out["Version"] != "2" || out["ConfirmBy"] != "2026-05-06T07:09:09Z" {
+		t.Fatalf("write with ConfirmWithin answered %v, want Version 2 to confirm by 07:09:09", out)
+	}
+	// Not yet due.
+	g.advance(59 * time.Second)
+	if n, err := g.svc.SweepUnconfirmed(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep before the deadline: %d, %v", n, err)
+	}
+	g.advance(time.Second)
+	if n, err := g.svc.SweepUnconfirmed(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep at the deadline: %d, %v, want 1 reverted", n, err)
+	}
+	if got := ingress(t, g, sg); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Errorf("after the revert: %v, want %v", got, before)
+	}
+	h := history(t, g, sg)
+	if len(h) < 2 || h[0] != "3 RevertUnconfirmedChange palisade" || !strings.HasPrefix(h[1], "2 CreateSecurityGroupPolicies ") {
+		t.Errorf("history %q, want the revert recorded as version 3", h)
+	}
+	if _, code := g.call(t, g.acct, "palisade", "ConfirmSecurityGroupChange", fmt.Sprintf(`{"SecurityGroupId":%q,"Version":"2"}`, sg)); code != "ResourceNotFound" {
+		t.Errorf("confirming a reverted change: code %q, want ResourceNotFound", code)
+	}
+
+	// Confirmed in time, it stays; confirming the wrong version fails.
+	out = g.must(t, g.acct, "vpc", "CreateSecurityGroupPolicies", add)
+	if out["Version"] != "4" {
+		t.Fatalf("second write answered %v", out)
+	}
+	if _, code := g.call(t, g.acct, "palisade", "ConfirmSecurityGroupChange", fmt.Sprintf(`{"SecurityGroupId":%q,"Version":"3"}`, sg)); code != "UnsupportedOperation.VersionMismatch" {
+		t.Errorf("confirming another version: code %q, want UnsupportedOperation.VersionMismatch", code)
+	}
+	g.must(t, g.acct, "palisade", "ConfirmSecurityGroupChange", fmt.Sprintf(`{"SecurityGroupId":%q,"Version":"4"}`, sg))
+	g.advance(time.Hour)
+	if n, err := g.svc.SweepUnconfirmed(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep after the confirmation: %d, %v", n, err)
+	}
+	if got := ingress(t, g, sg); len(got) != 3 {
+		t.Errorf("after the confirmation: %v, want the new policy kept", got)
+	}
+
+	// Two unconfirmed writes: the revert goes back to before the first.
+	g.must(t, g.acct, "vpc", "DeleteSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"ConfirmWithin":"30","SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":2}]}}`, sg))
+	g.must(t, g.acct, "vpc", "DeleteSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"ConfirmWithin":30,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":1}]}}`, sg))
+	g.advance(31 * time.Second)
+	if n, err := g.svc.SweepUnconfirmed(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep of two writes: %d, %v", n, err)
+	}
+	if got := ingress(t, g, sg); len(got) != 3 {
+		t.Errorf("after reverting two writes: %v, want version 4's three policies", got)
+	}
+	if h := history(t, g, sg); h[0] != "7 RevertUnconfirmedChange palisade" {
+		t.Errorf("history %q, want the revert as version 7", h)
+	}
+
+	// ConfirmWithin goes with policy writes only, and within bounds.
+	for _, c := range []struct{ svc, action, body string }{
+		{"vpc", "ModifySecurityGroupAttribute", fmt.Sprintf(`{"SecurityGroupId":%q,"GroupName":"x","ConfirmWithin":60}`, sg)},
+		{"vpc", "CreateSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"ConfirmWithin":0,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"9","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`, sg)},
+		{"vpc", "CreateSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"ConfirmWithin":86401,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"9","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`, sg)},
+	} {
+		if _, code := g.call(t, g.acct, c.svc, c.action, c.body); code == "" {
+			t.Errorf("%s %s accepted", c.action, c.body)
+		}
+	}
+}

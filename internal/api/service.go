@@ -66,6 +66,7 @@ type Service interface {
 	DescribeSecurityGroupFindings(ctx context.Context, c service.Caller, in service.FindingsInput) ([]service.FindingSet, error)
 	CheckReachability(ctx context.Context, c service.Caller, in service.ReachInput) (service.Reachability, error)
 	PreviewSecurityGroupChange(ctx context.Context, c service.Caller, in service.PreviewInput) (service.Preview, error)
+	ConfirmSecurityGroupChange(ctx context.Context, c service.Caller, in service.ConfirmInput) error
 
 	DescribeHostState(ctx context.Context, c service.Caller) (service.HostState, error)
 	WatchHostState(ctx context.Context, c service.Caller, in service.WatchHostInput) (service.HostWatch, error)

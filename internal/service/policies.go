@@ -190,7 +190,11 @@ func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, acti
 		if err := s.recordPolicies(ctx, tx, c, g.ID, action, restoredFrom, before, set); err != nil {
 			return err
 		}
-		res.Version = set.Version
+		confirm, err := s.afterPolicyWrite(ctx, tx, c, g.ID, before.Version, set.Version)
+		if err != nil {
+			return err
+		}
+		res.Version, res.ConfirmBy = set.Version, confirm.ConfirmBy
 		res.Warnings, err = s.policyWarnings(ctx, tx, c.AccountID, set, ws)
 		return err
 	})

@@ -110,6 +110,8 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "CheckReachability", as: e.host, params: set("Source", "192.0.2.1", "Destination", ins, "Protocol", "TCP", "Port", 22), want: "UnauthorizedOperation"},
 		{action: "PreviewSecurityGroupChange", params: set("SecurityGroupId", g), want: "MissingParameter", message: "SecurityGroupPolicySet"},
 		{action: "PreviewSecurityGroupChange", params: set("InstanceId", ins, "SecurityGroupIds", []string{"sg-00000000"}), want: "ResourceNotFound", message: "sg-00000000"},
+		{action: "ConfirmSecurityGroupChange", params: set("SecurityGroupId", g, "Version", "1"), want: "ResourceNotFound", message: "awaits confirmation"},
+		{action: "ConfirmSecurityGroupChange", as: e.reader, params: set("SecurityGroupId", g, "Version", "1"), want: "UnauthorizedOperation"},
 		{action: "DescribeHostState", params: set(), want: "UnauthorizedOperation", message: "host credential only"},
 		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
 		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
