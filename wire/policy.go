@@ -131,6 +131,13 @@ type PoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // CreateSecurityGroupPoliciesRequest is the request of
@@ -163,6 +170,13 @@ type ReplaceSecurityGroupPoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // ModifySecurityGroupPoliciesRequest is the request of
@@ -180,6 +194,13 @@ type ModifySecurityGroupPoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // PolicyWriteResponse is the response of a policy write. Version and
