@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 // moves, an account's client and a platform client.
 type guardServer struct {
 	svc       *service.Service
+	from      string // the client address the proxy forwards
 	acct, pl  *client.Client
 	accountID string
 	mu        sync.Mutex
@@ -34,6 +37,18 @@ func (g *guardServer) clock() time.Time {
 	return g.now
 }
 
+func (g *guardServer) source() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.from
+}
+
+func (g *guardServer) setSource(a string) {
+	g.mu.Lock()
+	g.from = a
+	g.mu.Unlock()
+}
+
 func (g *guardServer) advance(d time.Duration) {
 	g.mu.Lock()
 	g.now = g.now.Add(d)
@@ -42,14 +57,21 @@ func (g *guardServer) advance(d time.Duration) {
 
 func newGuardServer(t *testing.T) *guardServer {
 	t.Helper()
-	g := &guardServer{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	g := &guardServer{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC), from: "203.0.113.7"}
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	g.svc = service.New(st, service.Options{Clock: g.clock})
-	srv := httptest.NewServer(api.NewHandler(api.Options{Service: g.svc, Clock: g.clock}))
+	// The requests come from a trusted proxy on loopback, on behalf of
+	// 203.0.113.7 (a request from loopback itself has no path to an
+	// instance, and is not checked for lockout).
+	h := api.NewHandler(api.Options{Service: g.svc, Clock: g.clock, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("X-Forwarded-For", g.source())
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	a, err := g.svc.CreateAccount(ctx, "alice")
@@ -103,12 +125,12 @@ func (g *guardServer) must(t *testing.T, cl *client.Client, svc, action, body st
 	return out
 }
 
-// setup creates a group admitting SSH from the loopback network (where the
+// setup creates a group admitting SSH from 203.0.113.0/24 (where the
 // test's requests come from) and an instance bound to it.
 func (g *guardServer) setup(t *testing.T) (sg, ins string) {
 	t.Helper()
 	out := g.must(t, g.acct, "vpc", "CreateSecurityGroupWithPolicies", `{"GroupName":"login","GroupDescription":"","SecurityGroupPolicySet":{"Ingress":[
-		{"Protocol":"TCP","Port":"22","CidrBlock":"127.0.0.0/8","Action":"ACCEPT"},
+		{"Protocol":"TCP","Port":"22","CidrBlock":"203.0.113.0/24","Action":"ACCEPT"},
 		{"Protocol":"TCP","Port":"80","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`)
 	sg = out["SecurityGroup"].(map[string]any)["SecurityGroupId"].(string)
 	out = g.must(t, g.pl, "palisade", "RegisterInstances", fmt.Sprintf(`{"AccountId":%q,"Instances":[{"InstanceName":"web-1","OsType":"linux","Zone":"ap-guangzhou-3","PrivateIpAddresses":["10.0.0.5"]}]}`, g.accountID))
@@ -139,7 +161,7 @@ func TestLockoutProtection(t *testing.T) {
 		name, svc, action, body string
 	}{
 		{"delete the ssh policy", "vpc", "DeleteSecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0}]}}`},
-		{"a drop above it", "vpc", "CreateSecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"127.0.0.1/32","Action":"DROP"}]}}`},
+		{"a drop above it", "vpc", "CreateSecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"203.0.113.7/32","Action":"DROP"}]}}`},
 		{"replace it", "vpc", "ReplaceSecurityGroupPolicy", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"10.0.0.0/8","Action":"ACCEPT"}]}}`},
 		{"modify the set", "vpc", "ModifySecurityGroupPolicies", `{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"Protocol":"TCP","Port":"80","CidrBlock":"0.0.0.0/0","Action":"ACCEPT"}]}}`},
 	}
@@ -169,6 +191,14 @@ func TestLockoutProtection(t *testing.T) {
 			t.Errorf("%s: code %q, want FailedOperation.LockoutPrevented", w.action, code)
 		}
 	}
+	// From another address, whose SSH the group does not admit, nothing
+	// is cut; nor from the Palisade host itself.
+	for _, from := range []string{"198.51.100.9", "127.0.0.1"} {
+		g.setSource(from)
+		g.must(t, g.acct, "vpc", "CreateSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0,"Protocol":"TCP","Port":"22","CidrBlock":"0.0.0.0/0","Action":"DROP"}]}}`, sg))
+		g.must(t, g.acct, "vpc", "DeleteSecurityGroupPolicies", fmt.Sprintf(`{"SecurityGroupId":%q,"SecurityGroupPolicySet":{"Ingress":[{"PolicyIndex":0}]}}`, sg))
+	}
+	g.setSource("203.0.113.7")
 	// Binding the deny group after the login group leaves SSH alone.
 	g.must(t, g.acct, "cvm", "AssociateSecurityGroups", fmt.Sprintf(`{"SecurityGroupIds":[%q],"InstanceIds":[%q]}`, deny, ins))
 	// A write that keeps SSH passes; a forced one passes too.

@@ -58,13 +58,10 @@ func TestCLIReachPreviewGuard(t *testing.T) {
 		t.Errorf("preview text:\n%s", text)
 	}
 
-	// Deleting the ssh policy would lock this client out: refused, then forced.
-	if e := c.fail("rule", "delete", web, "--index", "0"); e.Code != "FailedOperation.LockoutPrevented" || !strings.Contains(e.Message, ins) {
-		t.Errorf("rule delete of the ssh policy: %+v", e)
-	}
-	if e := c.fail("instance", "unbind", ins, "--group", web); e.Code != "FailedOperation.LockoutPrevented" {
-		t.Errorf("instance unbind: %+v", e)
-	}
+	// A write confirmed in time (lockout protection is tested through the
+	// API: this client's requests come from loopback, which it does not
+	// check).
+	c.ok("instance", "unbind", ins, "--group", web, "--force")
 	var w wire.PolicyWriteResponse
 	c.json(&w, "rule", "delete", web, "--index", "0", "--force", "--confirm-within", "10m")
 	if w.ConfirmBy == "" {

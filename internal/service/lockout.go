@@ -15,8 +15,8 @@ import (
 )
 
 // WriteGuard is what a front end knows of a write request beyond its
-// fields: the address it came from (Source; invalid when unknown, which
-// turns lockout protection off), whether it forces a write that would cut
+// fields: the address it came from (Source; invalid when unknown, or a
+// loopback address, which turns lockout protection off), whether it forces a write that would cut
 // the caller's own login path (Force), and how long the caller has to
 // confirm a policy write before it is reverted (ConfirmWithin; zero: no
 // confirmation asked).
@@ -44,6 +44,15 @@ func guardOf(ctx context.Context) WriteGuard {
 	return g
 }
 
+// protects reports whether the guard checks the write for lockout: a
+// known source that is not loopback or unspecified (a request from the
+// Palisade host itself has no network path to an instance; behind a proxy
+// on the same host, the proxy must be trusted), and no Force.
+func (g WriteGuard) protects() bool {
+	a := g.Source.Unmap()
+	return a.IsValid() && !a.IsLoopback() && !a.IsUnspecified() && !g.Force
+}
+
 // loginPort returns the login port of an instance of osType and its name.
 func loginPort(osType string) (uint16, string) {
 	if strings.EqualFold(osType, "windows") {
@@ -65,7 +74,7 @@ type lockCase struct {
 // share one check.
 func (s *Service) checkLockout(ctx context.Context, tx store.Tx, c Caller, cases []lockCase) error {
 	g := guardOf(ctx)
-	if !g.Source.IsValid() || g.Force || len(cases) == 0 {
+	if !g.protects() || len(cases) == 0 {
 		return nil
 	}
 	a, err := tx.GetAccount(ctx, c.AccountID)
@@ -134,7 +143,7 @@ func decisionText(d eval.Decision) string {
 // instance of the caller's bound to it, its groups with g's policies
 // before and after.
 func (s *Service) groupLockCases(ctx context.Context, tx store.Tx, c Caller, g store.Group, set policy.PolicySet) ([]lockCase, error) {
-	if g := guardOf(ctx); !g.Source.IsValid() || g.Force {
+	if !guardOf(ctx).protects() {
 		return nil, nil
 	}
 	ins, _, err := tx.ListInstances(ctx, store.InstanceFilter{AccountID: c.AccountID, Region: c.Region, GroupIDs: []string{g.ID}})
@@ -169,7 +178,7 @@ type bindingKey struct{}
 func (s *Service) guardedUpdate(ctx context.Context, fn func(store.Tx) error) error {
 	rb, _ := ctx.Value(bindingKey{}).(rebind)
 	c, ids := rb.caller, rb.ids
-	if g := guardOf(ctx); len(ids) == 0 || !g.Source.IsValid() || g.Force {
+	if len(ids) == 0 || !guardOf(ctx).protects() {
 		return s.update(ctx, fn)
 	}
 	return s.update(ctx, func(tx store.Tx) error {
