@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -102,15 +103,16 @@ func TestPreviewSecurityGroupChange(t *testing.T) {
 	}
 }
 
-// BenchmarkPreview10k previews a change to a group bound to 10,000
-// instances, bound in four different orders with other groups.
-func BenchmarkPreview10k(b *testing.B) {
+// bound10k returns a fixture with a 51-policy group bound to 10,000
+// instances in three binding orders, the group and its policies.
+func bound10k(b *testing.B) (*fixture, string, []string) {
 	ctx := context.Background()
 	f := newFixture(b, service.Options{Quotas: service.Quotas{InstancesPerGroup: 20_000}})
 	var policies []string
 	for i := range 50 {
 		policies = append(policies, fmt.Sprintf("ACCEPT TCP %d 10.%d.0.0/16", 1000+i, i))
 	}
+	policies = append(policies, "ACCEPT TCP 22 203.0.113.0/24")
 	web := f.group(b, f.admin, "web", policies...)
 	other := f.group(b, f.admin, "other", "DROP TCP 1000-1010 10.0.0.0/8", "ACCEPT ICMP ALL 0.0.0.0/0")
 	orders := [][]string{{web}, {other, web}, {web, other}}
@@ -125,6 +127,15 @@ func BenchmarkPreview10k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	return f, web, policies
+}
+
+// BenchmarkPreview10k previews a change to a group bound to 10,000
+// instances, bound in three different orders with another group.
+func BenchmarkPreview10k(b *testing.B) {
+	ctx := context.Background()
+	f, web, policies := bound10k(b)
+	const n = 10_000
 	set := &service.PolicySetInput{}
 	for i, p := range policies {
 		if i%3 != 0 {
@@ -141,5 +152,29 @@ func BenchmarkPreview10k(b *testing.B) {
 		if len(p.Instances) != n || p.Unchanged != 0 {
 			b.Fatalf("previewed %d instances, %d unchanged", len(p.Instances), p.Unchanged)
 		}
+	}
+}
+
+// BenchmarkLockoutCheck10k writes a policy to a group bound to 10,000
+// instances (and deletes it), with and without lockout protection: the
+// check reads the bound instances and decides the caller's SSH packet
+// through each binding order's lists before and after.
+func BenchmarkLockoutCheck10k(b *testing.B) {
+	f, web, _ := bound10k(b)
+	for _, bc := range []struct {
+		name  string
+		guard service.WriteGuard
+	}{{"unchecked", service.WriteGuard{}}, {"checked", service.WriteGuard{Source: netip.MustParseAddr("203.0.113.7")}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := service.WithWriteGuard(context.Background(), bc.guard)
+			for b.Loop() {
+				if _, err := f.svc.CreateSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: web, Set: service.PolicySetInput{Ingress: []service.PolicyInput{at(0, raw("ACCEPT TCP 9999 0.0.0.0/0"))}}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := f.svc.DeleteSecurityGroupPolicies(ctx, f.admin, service.PoliciesInput{SecurityGroupID: web, Set: service.PolicySetInput{Ingress: []service.PolicyInput{idx(0)}}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
