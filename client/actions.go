@@ -301,3 +301,20 @@ func (c *Client) DescribeSecurityGroupPropagation(ctx context.Context, req *wire
 func (c *Client) DescribeSecurityGroupPolicyStatistics(ctx context.Context, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (*wire.DescribeSecurityGroupPolicyStatisticsResponse, error) {
 	return invoke[wire.DescribeSecurityGroupPolicyStatisticsResponse](ctx, c, wire.ServicePalisade, wire.ActionDescribeSecurityGroupPolicyStatistics, req)
 }
+
+// CheckReachability calls Palisade's action CheckReachability.
+func (c *Client) CheckReachability(ctx context.Context, req *wire.CheckReachabilityRequest) (*wire.CheckReachabilityResponse, error) {
+	return invoke[wire.CheckReachabilityResponse](ctx, c, wire.ServicePalisade, wire.ActionCheckReachability, req)
+}
+
+// PreviewSecurityGroupChange calls Palisade's action
+// PreviewSecurityGroupChange.
+func (c *Client) PreviewSecurityGroupChange(ctx context.Context, req *wire.PreviewSecurityGroupChangeRequest) (*wire.PreviewSecurityGroupChangeResponse, error) {
+	return invoke[wire.PreviewSecurityGroupChangeResponse](ctx, c, wire.ServicePalisade, wire.ActionPreviewSecurityGroupChange, req)
+}
+
+// ConfirmSecurityGroupChange calls Palisade's action
+// ConfirmSecurityGroupChange.
+func (c *Client) ConfirmSecurityGroupChange(ctx context.Context, req *wire.ConfirmSecurityGroupChangeRequest) (*wire.ConfirmSecurityGroupChangeResponse, error) {
+	return invoke[wire.ConfirmSecurityGroupChangeResponse](ctx, c, wire.ServicePalisade, wire.ActionConfirmSecurityGroupChange, req)
+}

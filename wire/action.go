@@ -105,6 +105,9 @@ const (
 	ActionDescribeSecurityGroupHistory   = "DescribeSecurityGroupHistory"
 	ActionRestoreSecurityGroupVersion    = "RestoreSecurityGroupVersion"
 	ActionDescribeSecurityGroupFindings  = "DescribeSecurityGroupFindings"
+	ActionCheckReachability              = "CheckReachability"
+	ActionPreviewSecurityGroupChange     = "PreviewSecurityGroupChange"
+	ActionConfirmSecurityGroupChange     = "ConfirmSecurityGroupChange"
 
 	// The host protocol, for host credentials only.
 	ActionDescribeHostState = "DescribeHostState"
@@ -151,6 +154,7 @@ func Actions() []Action {
 		ActionDescribeSecurityGroupHistory, ActionRestoreSecurityGroupVersion, ActionDescribeSecurityGroupFindings,
 		ActionDescribeHostState, ActionWatchHostState, ActionReportHostStatus,
 		ActionDescribeSecurityGroupPropagation, ActionDescribeSecurityGroupPolicyStatistics,
+		ActionCheckReachability, ActionPreviewSecurityGroupChange, ActionConfirmSecurityGroupChange,
 	}
 	out := make([]Action, 0, len(vpc)+len(cvm)+len(tag)+len(palisade))
 	for _, g := range []struct {

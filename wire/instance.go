@@ -14,6 +14,9 @@ type BindRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
 }
 
 // AssociateSecurityGroupsRequest is the request of AssociateSecurityGroups:
@@ -45,6 +48,9 @@ type ModifyInstancesAttributeRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
 }
 
 // ModifyInstancesAttributeResponse is the response of

@@ -131,6 +131,13 @@ type PoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // CreateSecurityGroupPoliciesRequest is the request of
@@ -163,6 +170,13 @@ type ReplaceSecurityGroupPoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // ModifySecurityGroupPoliciesRequest is the request of
@@ -180,15 +194,26 @@ type ModifySecurityGroupPoliciesRequest struct {
 	// FlushConnections (Palisade): cut the existing connections that the
 	// new rules no longer admit; by default established connections live on.
 	FlushConnections *Bool `json:"FlushConnections,omitzero"`
+	// Force (Palisade): write even a change that would cut the caller's
+	// own SSH or remote desktop path to an instance (lockout protection).
+	Force *Bool `json:"Force,omitzero"`
+	// ConfirmWithin (Palisade, seconds, at most 86400): restore the
+	// previous version unless ConfirmSecurityGroupChange confirms this
+	// one in time.
+	ConfirmWithin *Int `json:"ConfirmWithin,omitzero"`
 }
 
 // PolicyWriteResponse is the response of a policy write. Version and
 // Warnings are Palisade extensions: the group's new Version and the
 // warnings of the policies written (always a list).
 type PolicyWriteResponse struct {
-	Version   string    `json:"Version"`
-	Warnings  []Warning `json:"Warnings"`
-	RequestId string    `json:"RequestId,omitempty"`
+	Version  string    `json:"Version"`
+	Warnings []Warning `json:"Warnings"`
+	// ConfirmBy (Palisade), for a write with ConfirmWithin: the time by
+	// which ConfirmSecurityGroupChange must confirm Version, or the
+	// previous version is restored.
+	ConfirmBy string `json:"ConfirmBy,omitempty"`
+	RequestId string `json:"RequestId,omitempty"`
 }
 
 // CreateSecurityGroupPoliciesResponse is the response of

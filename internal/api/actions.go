@@ -44,6 +44,15 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 			if flush {
 				c.ctx = service.WithFlushConnections(c.ctx)
 			}
+			guard, err := writeGuard(c.body)
+			if err != nil {
+				return nil, err
+			}
+			if guard.ConfirmWithin > 0 && !confirmable(c.action) {
+				return nil, malformed("ConfirmWithin", "", "applies to the policy writes (Create, Delete, Replace and Modify SecurityGroupPolicies, RestoreSecurityGroupVersion), not to "+c.action)
+			}
+			guard.Source = c.source
+			c.ctx = service.WithWriteGuard(c.ctx, guard)
 		}
 		res, err := fn(h, c, &req)
 		if err != nil || wait == nil {
@@ -55,6 +64,18 @@ func act[Req any](svc string, write bool, fn func(h *handler, c *call, req *Req)
 		release = func() {}
 		return res, h.svc.WaitApplied(c.ctx, c.caller, *wait)
 	}}
+}
+
+// confirmable reports whether a ConfirmWithin may go with action: the
+// policy writes.
+func confirmable(action string) bool {
+	switch action {
+	case wire.ActionCreateSecurityGroupPolicies, wire.ActionDeleteSecurityGroupPolicies,
+		wire.ActionReplaceSecurityGroupPolicy, wire.ActionReplaceSecurityGroupPolicies,
+		wire.ActionModifySecurityGroupPolicies, wire.ActionRestoreSecurityGroupVersion:
+		return true
+	}
+	return false
 }
 
 // hostAct builds an action of the host protocol.
@@ -143,6 +164,10 @@ func actions() map[string]action {
 
 		wire.ActionDescribeSecurityGroupPropagation:      act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPropagation),
 		wire.ActionDescribeSecurityGroupPolicyStatistics: act(wire.ServicePalisade, read, (*handler).describeSecurityGroupPolicyStatistics),
+
+		wire.ActionCheckReachability:          act(wire.ServicePalisade, read, (*handler).checkReachability),
+		wire.ActionPreviewSecurityGroupChange: act(wire.ServicePalisade, read, (*handler).previewSecurityGroupChange),
+		wire.ActionConfirmSecurityGroupChange: act(wire.ServicePalisade, write, (*handler).confirmSecurityGroupChange),
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,11 @@ type Options struct {
 	// ReplayCacheEntries bounds the signatures remembered to refuse
 	// replayed requests (default DefaultReplayCacheEntries).
 	ReplayCacheEntries int
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed: a
+	// request from one of them comes from the last address of that header
+	// not itself a trusted proxy. Without them a request comes from its
+	// connection's address (RemoteAddr), which lockout protection checks.
+	TrustedProxies []netip.Prefix
 }
 
 // handler serves the API.
@@ -49,6 +56,7 @@ type handler struct {
 	actions map[string]action
 	admit   *admission
 	replay  *replayCache // nil only in benchmarks that measure its cost
+	trusted []netip.Prefix
 }
 
 // NewHandler returns the API's HTTP handler with every route registered:
@@ -69,6 +77,7 @@ func newHandler(opts Options, replay *replayCache) http.Handler {
 		metrics: newMetrics(),
 		actions: actions(),
 		replay:  replay,
+		trusted: opts.TrustedProxies,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -100,7 +109,8 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 type call struct {
 	ctx     context.Context
 	caller  service.Caller
-	service string // the action's service: vpc, cvm or palisade
+	source  netip.Addr // the address the request came from, if known
+	service string     // the action's service: vpc, cvm or palisade
 	action  string
 	body    []byte // JSON
 }
@@ -121,7 +131,7 @@ func (c *call) decode(v any) error {
 func (h *handler) serveAction(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	reqID := h.newID()
-	c := &call{ctx: r.Context(), action: r.Header.Get(client.HeaderAction)}
+	c := &call{ctx: r.Context(), action: r.Header.Get(client.HeaderAction), source: clientAddress(r, h.trusted)}
 	label := "unknown"
 	if a, ok := h.actions[c.action]; ok {
 		label = c.action
@@ -266,4 +276,40 @@ func writeEnvelope(w http.ResponseWriter, result any, reqID string) {
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes())
+}
+
+// clientAddress returns the address r came from: its connection's, or,
+// when that is a trusted proxy, the last address of X-Forwarded-For that
+// is not one (invalid when none can be read).
+func clientAddress(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a := ap.Addr().Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(a) {
+		return a
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return netip.Addr{} // a header that does not parse: the source is unknown
+		}
+		if h = h.Unmap(); !isTrusted(h) {
+			return h
+		}
+	}
+	return a
 }

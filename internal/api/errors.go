@@ -69,6 +69,9 @@ const (
 	// codeNotApplied answers a write with WaitApplied that is committed
 	// but not yet applied by every host it affects (named in the message).
 	codeNotApplied = "FailedOperation.NotApplied"
+	// codeLockoutPrevented answers a write that would cut the caller's own
+	// SSH or remote desktop path to an instance, unless forced.
+	codeLockoutPrevented = "FailedOperation.LockoutPrevented"
 	// codeRequestLimit answers a request the store was too busy to run:
 	// the SDK retries it when its rate-limit retry is enabled.
 	codeRequestLimit = "RequestLimitExceeded"
@@ -265,6 +268,8 @@ func serviceCode(e *service.Error, svc, action string) string {
 		return codeRequestLimit
 	case service.KindNotApplied:
 		return codeNotApplied
+	case service.KindLockoutPrevented:
+		return codeLockoutPrevented
 	}
 	return codeInternalError
 }

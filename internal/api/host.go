@@ -253,3 +253,41 @@ func flushConnections(body []byte) (bool, error) {
 	}
 	return boolean("FlushConnections", f.FlushConnections)
 }
+
+// maxConfirmWithin bounds a write's ConfirmWithin.
+const maxConfirmWithin = 24 * time.Hour
+
+// writeGuard reads a write request's Force (true writes a change that
+// would cut the caller's own login path) and ConfirmWithin (seconds, 1 to
+// 86400: the policy write is reverted unless confirmed in time).
+func writeGuard(body []byte) (service.WriteGuard, error) {
+	var g service.WriteGuard
+	if !bytes.Contains(body, []byte(`"Force"`)) && !bytes.Contains(body, []byte(`"ConfirmWithin"`)) {
+		return g, nil
+	}
+	var f struct {
+		Force         *wire.Bool `json:"Force"`
+		ConfirmWithin *wire.Int  `json:"ConfirmWithin"`
+	}
+	if err := json.Unmarshal(body, &f); err != nil {
+		return g, err
+	}
+	if f.Force != nil {
+		force, err := boolean("Force", f.Force)
+		if err != nil {
+			return g, err
+		}
+		g.Force = force
+	}
+	if f.ConfirmWithin != nil && f.ConfirmWithin.Text() != "" {
+		n, err := integer("ConfirmWithin", f.ConfirmWithin)
+		if err != nil {
+			return g, err
+		}
+		if n < 1 || time.Duration(n)*time.Second > maxConfirmWithin {
+			return g, outOfRange("ConfirmWithin", f.ConfirmWithin.Text(), "must be between 1 and 86400 seconds")
+		}
+		g.ConfirmWithin = time.Duration(n) * time.Second
+	}
+	return g, nil
+}

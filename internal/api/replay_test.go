@@ -249,10 +249,11 @@ func TestFailedSignatureLogsSecretID(t *testing.T) {
 
 // TestActionsReadOrWrite: the read/write flag of the action table, which
 // the replay cache and the readonly role rely on, says what the name says:
-// Describe…, SimulateTraffic and WatchHostState read, everything else
+// Describe…, SimulateTraffic, CheckReachability,
+// PreviewSecurityGroupChange and WatchHostState read, everything else
 // writes.
 func TestActionsReadOrWrite(t *testing.T) {
-	reads := map[string]bool{"SimulateTraffic": true, "WatchHostState": true}
+	reads := map[string]bool{"SimulateTraffic": true, "CheckReachability": true, "PreviewSecurityGroupChange": true, "WatchHostState": true}
 	for name, a := range actions() {
 		wantWrite := !strings.HasPrefix(name, "Describe") && !reads[name]
 		if a.write != wantWrite {

@@ -64,6 +64,9 @@ type Service interface {
 	DescribeSecurityGroupHistory(ctx context.Context, c service.Caller, q service.HistoryQuery) ([]service.HistoryEntry, int, error)
 	RestoreSecurityGroupVersion(ctx context.Context, c service.Caller, in service.RestoreInput) (service.WriteResult, error)
 	DescribeSecurityGroupFindings(ctx context.Context, c service.Caller, in service.FindingsInput) ([]service.FindingSet, error)
+	CheckReachability(ctx context.Context, c service.Caller, in service.ReachInput) (service.Reachability, error)
+	PreviewSecurityGroupChange(ctx context.Context, c service.Caller, in service.PreviewInput) (service.Preview, error)
+	ConfirmSecurityGroupChange(ctx context.Context, c service.Caller, in service.ConfirmInput) error
 
 	DescribeHostState(ctx context.Context, c service.Caller) (service.HostState, error)
 	WatchHostState(ctx context.Context, c service.Caller, in service.WatchHostInput) (service.HostWatch, error)

@@ -322,5 +322,9 @@ func writeResult(r service.WriteResult, err error) (wire.PolicyWriteResponse, er
 	if err != nil {
 		return wire.PolicyWriteResponse{}, err
 	}
-	return wire.PolicyWriteResponse{Version: strconv.FormatUint(r.Version, 10), Warnings: warningsOut(r.Warnings)}, nil
+	out := wire.PolicyWriteResponse{Version: strconv.FormatUint(r.Version, 10), Warnings: warningsOut(r.Warnings)}
+	if !r.ConfirmBy.IsZero() {
+		out.ConfirmBy = r.ConfirmBy.UTC().Format(time.RFC3339)
+	}
+	return out, nil
 }

@@ -30,7 +30,7 @@ var pure = map[string][]string{
 	"rules":     {"internal/policy"},
 	"eval":      {"internal/policy", "internal/rules"},
 	"regions":   {"internal/policy", "internal/rules"},
-	"analysis":  {"internal/policy", "internal/rules", "internal/catalog", "internal/regions"},
+	"analysis":  {"internal/policy", "internal/rules", "internal/catalog", "internal/regions", "internal/eval", "internal/analysis/guestfw"},
 	"reference": {"internal/policy"}, // the oracle shares nothing with rules, resolve and eval
 	"resolve":   {"internal/policy", "internal/rules", "internal/store"},
 	"history":   {"internal/policy", "internal/store"},

@@ -14,6 +14,7 @@ import (
 
 func newInstanceCommand(g *globals) *cobra.Command {
 	cmd := parentCommand("instance", "List, show, register, bind and unbind instances; stop, start, terminate and purge them")
+	guard := &guardFlags{}
 
 	var groupFilter, states []string
 	list := &cobra.Command{Use: "list", Short: "List instances of the region", Args: cobra.NoArgs,
@@ -133,19 +134,19 @@ func newInstanceCommand(g *globals) *cobra.Command {
 	var bindGroups, unbindGroups []string
 	bind := simple("bind INSTANCE… --group SG", "Append a group to the end of each instance's list (AssociateSecurityGroups)", 1,
 		func(ctx context.Context, c *client.Client, args []string) (any, error) {
-			return c.AssociateSecurityGroups(ctx, &wire.AssociateSecurityGroupsRequest{InstanceIds: ids(args), SecurityGroupIds: wire.Strings(bindGroups...)})
+			return c.AssociateSecurityGroups(ctx, &wire.AssociateSecurityGroupsRequest{InstanceIds: ids(args), SecurityGroupIds: wire.Strings(bindGroups...), Force: guard.force()})
 		}, "Bound %s.")
 	bind.Flags().StringArrayVar(&bindGroups, "group", nil, "group to bind (repeatable)")
 	_ = bind.MarkFlagRequired("group")
 	unbind := simple("unbind INSTANCE… --group SG", "Remove a group from instances (DisassociateSecurityGroups)", 1,
 		func(ctx context.Context, c *client.Client, args []string) (any, error) {
-			return c.DisassociateSecurityGroups(ctx, &wire.DisassociateSecurityGroupsRequest{InstanceIds: ids(args), SecurityGroupIds: wire.Strings(unbindGroups...)})
+			return c.DisassociateSecurityGroups(ctx, &wire.DisassociateSecurityGroupsRequest{InstanceIds: ids(args), SecurityGroupIds: wire.Strings(unbindGroups...), Force: guard.force()})
 		}, "Unbound %s.")
 	unbind.Flags().StringArrayVar(&unbindGroups, "group", nil, "group to unbind (repeatable)")
 	_ = unbind.MarkFlagRequired("group")
 	setGroups := simple("set-groups INSTANCE SG…", "Set an instance's whole ordered list of groups (ModifyInstancesAttribute)", 2,
 		func(ctx context.Context, c *client.Client, args []string) (any, error) {
-			return c.ModifyInstancesAttribute(ctx, &wire.ModifyInstancesAttributeRequest{InstanceIds: ids(args[:1]), SecurityGroups: wire.Strings(args[1:]...)})
+			return c.ModifyInstancesAttribute(ctx, &wire.ModifyInstancesAttributeRequest{InstanceIds: ids(args[:1]), SecurityGroups: wire.Strings(args[1:]...), Force: guard.force()})
 		}, "Set the groups of %s.")
 	stop := simple("stop INSTANCE…", "Stop instances", 1, func(ctx context.Context, c *client.Client, args []string) (any, error) {
 		return c.StopInstances(ctx, &wire.StopInstancesRequest{InstanceIds: ids(args)})
@@ -160,6 +161,9 @@ func newInstanceCommand(g *globals) *cobra.Command {
 		return c.PurgeInstances(ctx, &wire.PurgeInstancesRequest{InstanceIds: ids(args)})
 	}, "Purged %s.")
 
+	for _, c := range []*cobra.Command{bind, unbind, setGroups} {
+		guard.registerForce(c)
+	}
 	cmd.AddCommand(list, show, register, bind, unbind, setGroups, stop, start, terminate, purge)
 	g.completeIDs(cmd, g.instanceIDs, "list", "register")
 	return cmd

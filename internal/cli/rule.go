@@ -175,6 +175,8 @@ func policySet(d policy.Direction, version string, raws []policy.Raw, index *int
 
 func newRuleCommand(g *globals) *cobra.Command {
 	cmd := parentCommand("rule", "Add, insert, modify, replace, delete, move, disable, enable and list a group's policies")
+	guard := &guardFlags{}
+	guard.register(cmd)
 
 	var listDir string
 	list := &cobra.Command{Use: "list SG", Short: "List a group's policies", Args: cobra.ExactArgs(1),
@@ -215,7 +217,10 @@ func newRuleCommand(g *globals) *cobra.Command {
 		}
 		g.printWarnings(cmd, resp.Warnings)
 		return g.emit(cmd, resp, func(w io.Writer) error {
-			_, err := fmt.Fprintf(w, "Version: %s\n", resp.Version)
+			if _, err := fmt.Fprintf(w, "Version: %s\n", resp.Version); err != nil || resp.ConfirmBy == "" {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "Confirm by %s (palisade confirm SG %s), or the previous version is restored.\n", resp.ConfirmBy, resp.Version)
 			return err
 		})
 	}
@@ -226,7 +231,7 @@ func newRuleCommand(g *globals) *cobra.Command {
   palisade rule add sg-1a2b3c4d --direction egress --rule "DROP TCP 25 0.0.0.0/0 # no mail"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return createPolicies(cmd, write, &add, args, nil)
+			return createPolicies(cmd, write, &add, args, nil, guard)
 		}}
 	add.register(addCmd, true)
 
@@ -235,7 +240,7 @@ func newRuleCommand(g *globals) *cobra.Command {
 	insCmd := &cobra.Command{Use: "insert SG --index N [ACTION PROTOCOL PORT PEER [DESCRIPTION]]", Short: "Insert policies at an index (0 is the top; later policies shift down)",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return createPolicies(cmd, write, &ins, args, &insIndex)
+			return createPolicies(cmd, write, &ins, args, &insIndex, guard)
 		}}
 	ins.register(insCmd, true)
 	insCmd.Flags().IntVar(&insIndex, "index", 0, "index to insert at")
@@ -261,7 +266,7 @@ func newRuleCommand(g *globals) *cobra.Command {
 				return err
 			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+				r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -293,7 +298,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 				return err
 			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+				r, err := c.ModifySecurityGroupPolicies(ctx, &wire.ModifySecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -334,7 +339,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 				set = policySet(d, del.version, raws, nil)
 			}
 			return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-				r, err := c.DeleteSecurityGroupPolicies(ctx, &wire.DeleteSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+				r, err := c.DeleteSecurityGroupPolicies(ctx, &wire.DeleteSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -389,7 +394,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 				} else {
 					set.Ingress = part
 				}
-				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+				r, err := c.ReplaceSecurityGroupPolicies(ctx, &wire.ReplaceSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 				return (*wire.PolicyWriteResponse)(r), err
 			})
 		}}
@@ -443,7 +448,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 					} else {
 						set.Ingress = []wire.SecurityGroupPolicyInput{in}
 					}
-					r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+					r, err := c.ReplaceSecurityGroupPolicy(ctx, &wire.ReplaceSecurityGroupPolicyRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 					return (*wire.PolicyWriteResponse)(r), err
 				})
 			}}
@@ -458,7 +463,7 @@ refused here. To replace policies at given indexes, use rule modify.`,
 
 // createPolicies runs CreateSecurityGroupPolicies: appended (index nil) or
 // inserted at *index.
-func createPolicies(cmd *cobra.Command, write func(*cobra.Command, func(context.Context, *client.Client) (*wire.PolicyWriteResponse, error)) error, rf *ruleFlags, args []string, index *int) error {
+func createPolicies(cmd *cobra.Command, write func(*cobra.Command, func(context.Context, *client.Client) (*wire.PolicyWriteResponse, error)) error, rf *ruleFlags, args []string, index *int, guard *guardFlags) error {
 	d, err := rf.dir()
 	if err != nil {
 		return err
@@ -472,7 +477,7 @@ func createPolicies(cmd *cobra.Command, write func(*cobra.Command, func(context.
 		return err
 	}
 	return write(cmd, func(ctx context.Context, c *client.Client) (*wire.PolicyWriteResponse, error) {
-		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set})
+		r, err := c.CreateSecurityGroupPolicies(ctx, &wire.CreateSecurityGroupPoliciesRequest{SecurityGroupId: wire.NewString(args[0]), SecurityGroupPolicySet: set, Force: guard.force(), ConfirmWithin: guard.confirmWithin()})
 		return (*wire.PolicyWriteResponse)(r), err
 	})
 }

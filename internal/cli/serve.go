@@ -39,6 +39,9 @@ type ServeConfig struct {
 	// InsecureHTTP allows plain HTTP on an address that is not loopback.
 	InsecureHTTP bool
 	MaxBodyBytes int64 // largest request body (0: api.DefaultMaxBodyBytes)
+	// TrustedProxies are the proxies whose X-Forwarded-For names a
+	// request's source address (for lockout protection).
+	TrustedProxies []netip.Prefix
 	// Bootstrap, if set, is the first admin's credential on an empty store
 	// instead of a random one; it is not printed.
 	Bootstrap *service.PresetCredential
@@ -74,7 +77,7 @@ const (
 
 func newServeCommand(g *globals) *cobra.Command {
 	cfg := ServeConfig{}
-	var regions, platform []string
+	var regions, platform, trusted []string
 	var bootID, bootKey string
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -111,6 +114,13 @@ its credentials once on standard output. Logs go to standard error.`,
 				}
 				cfg.PlatformAddresses = append(cfg.PlatformAddresses, pfx)
 			}
+			for _, p := range trusted {
+				pfx, err := parsePlatformAddress(p)
+				if err != nil {
+					return fmt.Errorf("--trusted-proxy %q: %w", p, err)
+				}
+				cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			return Serve(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
 		},
@@ -126,6 +136,7 @@ its credentials once on standard output. Logs go to standard error.`,
 	f.IntVar(&cfg.HistoryRetention, "history-retention", service.DefaultHistoryRetention, "versions of history kept per security group")
 	f.DurationVar(&cfg.ExpirySweep, "expiry-sweep", service.DefaultSweepInterval, "how often policies past their ExpiresAt are removed as a new version")
 	f.StringArrayVar(&regions, "regions", nil, "regions and zones, REGION=ZONE[,ZONE…] (repeatable, or ;-separated); default ap-guangzhou and ap-shanghai")
+	f.StringArrayVar(&trusted, "trusted-proxy", nil, "a proxy address or CIDR whose X-Forwarded-For header names the client's address, which lockout protection checks (repeatable; without it, the connection's address)")
 	f.StringArrayVar(&platform, "platform-address", nil, "add a platform service address or CIDR that reaches every instance, kept in the store (repeatable; palisade admin platform-address remove takes one away)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed a demo account with hosts, instances, groups and templates")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
@@ -248,7 +259,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{
-		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes}),
+		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// Longer than WatchHostState's longest wait (60 s).

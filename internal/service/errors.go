@@ -21,6 +21,7 @@ const (
 	KindUnresolvable      = kernel.KindUnresolvable
 	KindBusy              = kernel.KindBusy
 	KindNotApplied        = kernel.KindNotApplied
+	KindLockoutPrevented  = kernel.KindLockoutPrevented
 )
 
 // Resource names, carried by Error.Resource.

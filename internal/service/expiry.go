@@ -94,9 +94,9 @@ func expiredIn(set policy.PolicySet, now time.Time) int {
 	return n
 }
 
-// RunExpirySweeper runs SweepExpired every interval (DefaultSweepInterval
-// when zero or less) until ctx is done, logging what each sweep removed
-// and any failure.
+// RunExpirySweeper runs SweepExpired, then SweepUnconfirmed, every
+// interval (DefaultSweepInterval when zero or less) until ctx is done,
+// logging what each sweep removed or reverted and any failure.
 func (s *Service) RunExpirySweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultSweepInterval
@@ -115,6 +115,9 @@ func (s *Service) RunExpirySweeper(ctx context.Context, interval time.Duration) 
 		}
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("expiry sweep", "err", err)
+		}
+		if _, err := s.SweepUnconfirmed(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("unconfirmed change sweep", "err", err)
 		}
 	}
 }

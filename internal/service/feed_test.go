@@ -98,13 +98,16 @@ func TestEveryWriteIsInTheFeed(t *testing.T) {
 		"DescribeAddressTemplates", "DescribeAddressTemplateGroups", "DescribeServiceTemplates", "DescribeServiceTemplateGroups",
 		"DescribeGroupTags", "PolicyVersion", "DescribeSecurityGroupHistory", "ListAccounts", "ListCredentials", "ListHosts",
 		"DescribeHostState", "WatchHostState", "DescribeSecurityGroupPropagation", "WaitApplied", "DescribeSecurityGroupPolicyStatistics",
+		"CheckReachability", "PreviewSecurityGroupChange",
 	}
 	// unrecorded writes store what hosts' agents report, which is not the
 	// desired state: the feed records none of them (tested with the store
 	// and end to end).
-	unrecorded := []string{"ReportHostStatus"}
+	// ConfirmSecurityGroupChange removes a pending confirmation, which is
+	// not desired state either (tested end to end through the API).
+	unrecorded := []string{"ReportHostStatus", "ConfirmSecurityGroupChange"}
 	// composite writes run other writes, each in its own transaction.
-	composite := []string{"SweepExpired", "RunExpirySweeper"}
+	composite := []string{"SweepExpired", "RunExpirySweeper", "SweepUnconfirmed"}
 
 	f := newFeedFixture(t)
 	acct, err := f.s.CreateAccount(ctx, "a")

@@ -175,6 +175,13 @@ func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, acti
 		if err := s.validateSet(ctx, tx, g, set, q); err != nil {
 			return err
 		}
+		cases, err := s.groupLockCases(ctx, tx, c, g, set)
+		if err != nil {
+			return err
+		}
+		if err := s.checkLockout(ctx, tx, c, cases); err != nil {
+			return err
+		}
 		set.Version = before.Version + 1
 		g.Policies, g.Updated = set, now
 		if err := tx.UpdateGroup(ctx, g, before.Version); err != nil {
@@ -183,7 +190,11 @@ func (s *Service) writePoliciesFrom(ctx context.Context, c Caller, groupID, acti
 		if err := s.recordPolicies(ctx, tx, c, g.ID, action, restoredFrom, before, set); err != nil {
 			return err
 		}
-		res.Version = set.Version
+		confirm, err := s.afterPolicyWrite(ctx, tx, c, g.ID, before.Version, set.Version)
+		if err != nil {
+			return err
+		}
+		res.Version, res.ConfirmBy = set.Version, confirm.ConfirmBy
 		res.Warnings, err = s.policyWarnings(ctx, tx, c.AccountID, set, ws)
 		return err
 	})

@@ -133,7 +133,7 @@ func New(st store.Store, opts Options) *Service {
 	}
 	s.Service = templates.New(s.base, st, s.update)
 	s.Tags = tagging.New(s.base, st, s.update)
-	s.Registry = instances.New(s.base, st, s.update)
+	s.Registry = instances.New(s.base, st, s.guardedUpdate)
 	s.Accounts = accounts.New(s.base, st, s.log, s.update)
 	return s
 }

@@ -71,16 +71,8 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 	}
 	verdict, lines := list.Trace(eval.Query{Peer: addr, Proto: num, Port: port})
 
-	out := Decision{Verdict: verdict.Verdict, Trace: make([]string, 0, len(lines)+1)}
-	switch verdict.Layer {
-	case rules.LayerPlatform:
-		out.Layer = LayerPlatform
-	case rules.LayerSecurityGroup:
-		idx := verdict.PolicyIndex
-		out.Layer, out.SecurityGroupID, out.PolicyIndex = LayerSecurityGroup, verdict.GroupID, &idx
-	default:
-		out.Layer = LayerDefault
-	}
+	out := decision(verdict, nil)
+	out.Trace = make([]string, 0, len(lines)+1)
 	word, ports := "from", ""
 	if d == policy.Egress {
 		word = "to"
@@ -97,6 +89,22 @@ func (s *Service) SimulateTraffic(ctx context.Context, c Caller, in SimulateInpu
 		out.Warnings = append(out.Warnings, rules.Port25Rule()+" is blocked by the platform; UnblockPort25 lifts the block for the account")
 	}
 	return out, nil
+}
+
+// decision is the answer for the evaluator's verdict and its trace lines,
+// as SimulateTraffic and the group legs of CheckReachability give it.
+func decision(verdict eval.Decision, trace []string) Decision {
+	out := Decision{Verdict: verdict.Verdict, Trace: trace}
+	switch verdict.Layer {
+	case rules.LayerPlatform:
+		out.Layer = LayerPlatform
+	case rules.LayerSecurityGroup:
+		idx := verdict.PolicyIndex
+		out.Layer, out.SecurityGroupID, out.PolicyIndex = LayerSecurityGroup, verdict.GroupID, &idx
+	default:
+		out.Layer = LayerDefault
+	}
+	return out
 }
 
 // simulation returns the instance's compiled effective lists, from the

@@ -75,6 +75,9 @@ type Warning = analysis.Warning
 type WriteResult struct {
 	Version  uint64
 	Warnings []Warning
+	// ConfirmBy is, for a write made with ConfirmWithin, the time by which
+	// ConfirmSecurityGroupChange must confirm Version (zero otherwise).
+	ConfirmBy time.Time
 }
 
 // CreateGroupInput is CreateSecurityGroup's request.

@@ -108,6 +108,22 @@ type Tx interface {
 	SetHostStatus(ctx context.Context, s HostStatus) error
 	// GetHostStatus returns a host's last report, ErrNotFound before any.
 	GetHostStatus(ctx context.Context, hostID string) (HostStatus, error)
+
+	// Policy writes awaiting confirmation (ConfirmWithin). These writes
+	// commit no feed entry either.
+
+	// SetPendingConfirmation stores the group's pending confirmation,
+	// replacing any it had.
+	SetPendingConfirmation(ctx context.Context, p PendingConfirmation) error
+	// GetPendingConfirmation returns the group's pending confirmation,
+	// ErrNotFound when none.
+	GetPendingConfirmation(ctx context.Context, groupID string) (PendingConfirmation, error)
+	// DeletePendingConfirmation removes the group's pending confirmation,
+	// ErrNotFound when none.
+	DeletePendingConfirmation(ctx context.Context, groupID string) error
+	// ListDueConfirmations returns the pending confirmations whose
+	// deadline is not after now, earliest first.
+	ListDueConfirmations(ctx context.Context, now time.Time) ([]PendingConfirmation, error)
 	// ListHostStatus returns the last report of each of hostIDs that has
 	// reported, in hostIDs' order.
 	ListHostStatus(ctx context.Context, hostIDs []string) ([]HostStatus, error)
@@ -342,6 +358,20 @@ type Host struct {
 	ID      string
 	Name    string
 	Created time.Time
+}
+
+// PendingConfirmation is a policy write made with ConfirmWithin and not
+// confirmed yet: unless its Version is confirmed by Deadline, the group's
+// RestoreVersion is restored.
+type PendingConfirmation struct {
+	GroupID        string
+	AccountID      string
+	Region         string
+	Version        uint64 // the version written, to confirm
+	RestoreVersion uint64 // the version restored unless confirmed in time
+	Deadline       time.Time
+	SecretID       string
+	RequestID      string
 }
 
 // HostStatus is what a host's agent last reported: the revision of the

@@ -106,6 +106,12 @@ func TestEveryActionErrorPath(t *testing.T) {
 		{action: "SimulateTraffic", params: set("InstanceId", ins, "Direction", "UP", "Protocol", "TCP", "Address", "192.0.2.1", "Port", 22), want: "InvalidParameterValue.Malformed"},
 		{action: "DescribeSecurityGroupFindings", params: set("SecurityGroupIds", []string{g}, "InstanceIds", []string{ins}), want: "InvalidParameterValue.Malformed", message: "not both"},
 		{action: "DescribeSecurityGroupFindings", as: e.host, params: set("SecurityGroupIds", []string{g}), want: "UnauthorizedOperation"},
+		{action: "CheckReachability", params: set("Source", "192.0.2.1", "Destination", ins, "Protocol", "TCP"), want: "MissingParameter", message: "Port"},
+		{action: "CheckReachability", as: e.host, params: set("Source", "192.0.2.1", "Destination", ins, "Protocol", "TCP", "Port", 22), want: "UnauthorizedOperation"},
+		{action: "PreviewSecurityGroupChange", params: set("SecurityGroupId", g), want: "MissingParameter", message: "SecurityGroupPolicySet"},
+		{action: "PreviewSecurityGroupChange", params: set("InstanceId", ins, "SecurityGroupIds", []string{"sg-00000000"}), want: "ResourceNotFound", message: "sg-00000000"},
+		{action: "ConfirmSecurityGroupChange", params: set("SecurityGroupId", g, "Version", "1"), want: "ResourceNotFound", message: "awaits confirmation"},
+		{action: "ConfirmSecurityGroupChange", as: e.reader, params: set("SecurityGroupId", g, "Version", "1"), want: "UnauthorizedOperation"},
 		{action: "DescribeHostState", params: set(), want: "UnauthorizedOperation", message: "host credential only"},
 		{action: "WatchHostState", as: e.host, params: set("Revision", 0, "WaitSeconds", 61), want: "InvalidParameterValue.Range", message: "WaitSeconds"},
 		{action: "WatchHostState", as: e.platform, params: set("Revision", 0), want: "UnauthorizedOperation"},
@@ -125,7 +131,8 @@ func TestEveryActionErrorPath(t *testing.T) {
 		"DescribeSecurityGroupTemplates": "palisade", "DescribeCommonPorts": "palisade",
 		"DescribeSecurityGroupHistory": "palisade", "RestoreSecurityGroupVersion": "palisade", "DescribeSecurityGroupFindings": "palisade",
 		"DescribeHostState": "palisade", "WatchHostState": "palisade", "ReportHostStatus": "palisade",
-		"DescribeSecurityGroupPropagation":  "palisade",
+		"DescribeSecurityGroupPropagation": "palisade",
+		"CheckReachability":                "palisade", "PreviewSecurityGroupChange": "palisade",
 		"DescribeResourceTagsByResourceIds": "tag", "ModifyResourceTags": "tag",
 	}
 	covered := map[string]bool{}

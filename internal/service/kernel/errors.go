@@ -52,6 +52,10 @@ const (
 	// (Blockers) had not all reported applying it when the caller's wait
 	// ran out.
 	KindNotApplied
+	// KindLockoutPrevented: a write would cut the caller's own login path
+	// (SSH or remote desktop) to an instance (ID) it reaches now; nothing
+	// changed, and the request may be forced.
+	KindLockoutPrevented
 )
 
 func (k Kind) String() string {
@@ -82,6 +86,8 @@ func (k Kind) String() string {
 		return "Busy"
 	case KindNotApplied:
 		return "NotApplied"
+	case KindLockoutPrevented:
+		return "LockoutPrevented"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }

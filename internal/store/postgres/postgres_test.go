@@ -126,7 +126,7 @@ func TestReopen(t *testing.T) {
 		}
 		return out
 	}
-	want := []string{"1 0001_initial.sql", "2 0002_changes.sql", "3 0003_history_snapshots.sql", "5 0005_operator.sql", "6 0006_host_reports.sql"}
+	want := []string{"1 0001_initial.sql", "2 0002_changes.sql", "3 0003_history_snapshots.sql", "5 0005_operator.sql", "6 0006_host_reports.sql", "7 0007_pending_confirmations.sql"}
 	if got := migrations(); !slices.Equal(got, want) {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"change feed filters", testFeedFilters},
 		{"wait", testWait},
 		{"host status", testHostStatus},
+		{"pending confirmations", testPendingConfirmations},
 		{"host counters", testHostCounters},
 		{"last change", testLastChange},
 	}
