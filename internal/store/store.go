@@ -124,6 +124,18 @@ type Tx interface {
 	// and index.
 	GroupCounters(ctx context.Context, groupID string) ([]CounterTotal, error)
 
+	// Accepted request signatures, kept where every replica sees them so
+	// that a request accepted once is refused as a replay everywhere. Like
+	// hosts' reports, these writes commit no feed entry.
+
+	// RememberSignature stores s unless a signature equal to s.Signature
+	// is stored already (expired or not), and returns the one stored
+	// first — s itself when it is new — and whether s is new.
+	RememberSignature(ctx context.Context, s Signature) (Signature, bool, error)
+	// PruneSignatures deletes the signatures that expired before t and
+	// returns how many it deleted.
+	PruneSignatures(ctx context.Context, t time.Time) (int, error)
+
 	// Platform service addresses (prefix strings). Changing them is a
 	// platform-wide change.
 	AddPlatformAddress(ctx context.Context, prefix string) error
@@ -353,6 +365,16 @@ type HostStatus struct {
 	AgentStart      time.Time
 	Reported        time.Time
 	Errors          []HostError
+}
+
+// Signature is an accepted request's signature: the action it was first
+// accepted for, whether that action writes, and when the server stops
+// accepting its timestamp (it is then safe to forget).
+type Signature struct {
+	Signature string // 64 hex digits
+	Action    string
+	Write     bool
+	Expires   time.Time
 }
 
 // HostError is a problem an agent met with one instance ("" for the host).

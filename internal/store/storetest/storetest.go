@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"host status", testHostStatus},
 		{"host counters", testHostCounters},
 		{"last change", testLastChange},
+		{"signatures", testSignatures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
