@@ -59,7 +59,10 @@ func testSignatures(t *testing.T, s store.Store) {
 			t.Errorf("RememberSignature(%+v) = nil error, want one naming the missing field", bad)
 		}
 	}
-	err := s.View(ctx, func(tx store.Tx) error { _, _, err := tx.RememberSignature(ctx, store.Signature{Signature: sig(4), Action: "A"}); return err })
+	err := s.View(ctx, func(tx store.Tx) error {
+		_, _, err := tx.RememberSignature(ctx, store.Signature{Signature: sig(4), Action: "A"})
+		return err
+	})
 	if err == nil {
 		t.Error("RememberSignature in View = nil error, want a refused write")
 	}
