@@ -16,7 +16,8 @@ const signaturePruneEvery = 30 * time.Second
 // SignatureLog remembers accepted request signatures in the store, where
 // every replica of the server sees them, so that a request accepted by one
 // replica is refused as a replay by every other. It deletes the expired
-// ones every signaturePruneEvery, in the transaction of a request.
+// ones every signaturePruneEvery, in the transaction of a request. Its
+// transactions do not wait for the writers of the desired state.
 type SignatureLog struct {
 	st  store.Store
 	now func() time.Time
@@ -55,7 +56,7 @@ func (l *SignatureLog) Remember(ctx context.Context, sig, action string, write b
 	l.mu.Unlock()
 	var first store.Signature
 	var fresh bool
-	err := l.st.Tx(ctx, func(tx store.Tx) error {
+	err := l.st.Report(ctx, func(tx store.Tx) error {
 		if prune {
 			if _, err := tx.PruneSignatures(ctx, now); err != nil {
 				return err

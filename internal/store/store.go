@@ -44,6 +44,13 @@ type Store interface {
 	// then fails with ErrBusy: fn must leave nothing behind outside the
 	// transaction that a second run would not overwrite.
 	Tx(ctx context.Context, fn func(Tx) error) error
+	// Report runs fn in a read-write transaction that writes only what is
+	// not the desired state and commits no feed entry: hosts' reports
+	// (SetHostStatus, AddHostCounters) and signatures (RememberSignature,
+	// PruneSignatures). It does not wait for the writers Tx serialises,
+	// nor they for it; any other write in it fails. It runs again on a
+	// transient conflict, as Tx does.
+	Report(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; it may run concurrently with
 	// writers and other readers. Writes in View fail.
 	View(ctx context.Context, fn func(Tx) error) error

@@ -142,3 +142,46 @@ func testReplicaSignatures(t *testing.T, open func(t *testing.T) store.Store, _ 
 		t.Errorf("each signature must be new to exactly one replica: %s", strings.Join(wrong, "; "))
 	}
 }
+
+// testReport: a Report transaction writes reports and signatures, commits
+// no feed entry, and refuses a write of the desired state, leaving
+// nothing of it behind.
+func testReport(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addHost(t, s, "host-00000001")
+	rev := revision(t, s)
+	err := s.Report(ctx, func(tx store.Tx) error {
+		if err := tx.SetHostStatus(ctx, store.HostStatus{HostID: "host-00000001", AppliedRevision: rev, AgentStart: t0, Reported: t0}); err != nil {
+			return err
+		}
+		_, _, err := tx.RememberSignature(ctx, store.Signature{Signature: sig(1), Action: "ReportHostStatus", Write: true, Expires: t0})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Report with a host status and a signature: %v", err)
+	}
+	if got := revision(t, s); got != rev {
+		t.Errorf("revision after Report = %d, want %d", got, rev)
+	}
+	view(t, s, func(tx store.Tx) error {
+		if st, err := tx.GetHostStatus(ctx, "host-00000001"); err != nil || st.AppliedRevision != rev {
+			t.Errorf("GetHostStatus after Report = %+v, %v; want applied revision %d", st, err, rev)
+		}
+		return nil
+	})
+	err = s.Report(ctx, func(tx store.Tx) error {
+		return tx.CreateHost(ctx, store.Host{ID: "host-00000002", Name: "b", Created: t0})
+	})
+	if err == nil {
+		t.Error("CreateHost in Report = nil error, want a refused write")
+	}
+	view(t, s, func(tx store.Tx) error {
+		if _, err := tx.GetHost(ctx, "host-00000002"); err == nil {
+			t.Error("the host created in a refused Report exists")
+		}
+		return nil
+	})
+	if got := revision(t, s); got != rev {
+		t.Errorf("revision after a refused Report = %d, want %d", got, rev)
+	}
+}
