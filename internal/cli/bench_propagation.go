@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -31,8 +32,9 @@ type propagationConfig struct {
 
 func newBenchPropagationCommand() *cobra.Command {
 	var (
-		cfg    propagationConfig
-		output string
+		cfg        propagationConfig
+		output     string
+		cpuProfile string
 	)
 	cmd := &cobra.Command{
 		Use:   "propagation --agents N --instances M [--replicas R --db DSN]",
@@ -61,6 +63,17 @@ how long after the last one every agent holds it.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "bench: "+format+"\n", args...)
 			}
 			cfg.bench.Progress = progress
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := runPropagation(cmd.Context(), cfg, progress)
 			if err != nil {
 				return err
@@ -85,6 +98,7 @@ how long after the last one every agent holds it.`,
 	f.IntVar(&cfg.bench.Writers, "writers", 4, "concurrent writers of the throughput phase")
 	f.DurationVar(&cfg.bench.Duration, "duration", 10*time.Second, "length of the throughput phase")
 	f.DurationVar(&cfg.agent.WatchWait, "watch-wait", 0, "how long one WatchHostState waits (default the agent's)")
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run (replicas and agents) to `file`")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -136,13 +150,18 @@ func runPropagation(ctx context.Context, cfg propagationConfig, progress func(st
 			return fleet.Result{}, fmt.Errorf("start a replica: %w", err)
 		}
 	}
-	progress("%d replicas at %v; starting %d agents", cfg.replicas, endpoints, cfg.agents)
+	progress("%d replicas at %v", cfg.replicas, endpoints)
+	lay, err := fleet.Lay(ctx, creds, endpoints[0], cfg.bench)
+	if err != nil {
+		return fleet.Result{}, err
+	}
+	progress("starting %d agents", cfg.agents)
 	fl, err := fleet.Start(creds, endpoints, cfg.agent)
 	if err != nil {
 		return fleet.Result{}, err
 	}
 	defer fl.Stop()
-	res, err := fleet.Bench(ctx, creds, endpoints, fl, cfg.bench)
+	res, err := fleet.Bench(ctx, creds, endpoints, lay, fl, cfg.bench)
 	if err != nil {
 		return res, err
 	}
@@ -181,7 +200,7 @@ func seedFleet(ctx context.Context, cfg propagationConfig) (fleet.Credentials, e
 func printPropagation(w io.Writer, r fleet.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "fleet\t%d replicas, %d agents, %d instances in %d groups (a write reaches %d hosts)\n", r.Replicas, r.Agents, r.Instances, r.Groups, r.HostsPerWrite)
-	fmt.Fprintf(tw, "setup\t%.1f s, agents converged %.1f s later\n", r.SetupSeconds, r.ConvergeSeconds)
+	fmt.Fprintf(tw, "setup\t%.1f s, then the agents started and held it %.1f s later\n", r.SetupSeconds, r.ConvergeSeconds)
 	fmt.Fprintf(tw, "propagation\tp50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d writes one at a time; ack p50 %.1f ms)\n",
 		r.PropagationMs.P50, r.PropagationMs.P90, r.PropagationMs.P99, r.PropagationMs.Max, r.Writes, r.AckMsP50)
 	fmt.Fprintf(tw, "throughput\t%.1f writes/s from %d writers (%d writes, ack p99 %.1f ms, %d busy, %d errors); every agent held the last %.0f ms after it\n",

@@ -84,10 +84,34 @@ func spread(ds []time.Duration) Spread {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Bench lays the instances and groups out through the replicas at
-// endpoints, waits for the fleet to hold them, then measures. The fleet
-// must follow creds' hosts.
-func Bench(ctx context.Context, creds Credentials, endpoints []string, f *Fleet, o BenchOptions) (Result, error) {
+// Layout is the groups and instances a benchmark writes to.
+type Layout struct {
+	Groups []string
+	// GroupHosts are, for each group, the indexes of the hosts its
+	// instances are on.
+	GroupHosts   [][]int
+	SetupSeconds float64
+}
+
+// Lay creates the groups, registers the instances and binds them through
+// the replica at endpoint, before the agents start (an agent then reads
+// its host's state once rather than following every registration).
+func Lay(ctx context.Context, creds Credentials, endpoint string, o BenchOptions) (Layout, error) {
+	o = o.withDefaults()
+	if o.Instances <= 0 {
+		return Layout{}, fmt.Errorf("bench: %d instances: want at least one", o.Instances)
+	}
+	start := time.Now()
+	admin := client.New(endpoint, creds.AdminID, creds.AdminKey, Region)
+	platform := client.New(endpoint, creds.PlatformID, creds.Platform, Region)
+	groups, groupHosts, err := layout(ctx, admin, platform, creds, o, o.Progress)
+	if err != nil {
+		return Layout{}, err
+	}
+	return Layout{Groups: groups, GroupHosts: groupHosts, SetupSeconds: time.Since(start).Seconds()}, nil
+}
+
+func (o BenchOptions) withDefaults() BenchOptions {
 	if o.GroupSize <= 0 {
 		o.GroupSize = 1000
 	}
@@ -106,15 +130,19 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, f *Fleet,
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Millisecond
 	}
-	progress := o.Progress
-	if progress == nil {
-		progress = func(string, ...any) {}
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
 	}
+	return o
+}
+
+// Bench waits for the fleet, started after Lay, to hold the layout, then
+// measures. The fleet must follow creds' hosts.
+func Bench(ctx context.Context, creds Credentials, endpoints []string, lay Layout, f *Fleet, o BenchOptions) (Result, error) {
+	o = o.withDefaults()
+	progress := o.Progress
 	hosts := len(creds.Hosts)
-	switch {
-	case o.Instances <= 0:
-		return Result{}, fmt.Errorf("bench: %d instances: want at least one", o.Instances)
-	case f.Len() != hosts:
+	if f.Len() != hosts {
 		return Result{}, fmt.Errorf("bench: the fleet runs %d agents for %d hosts", f.Len(), hosts)
 	}
 	res := Result{Replicas: len(endpoints), Agents: hosts, Instances: o.Instances, Writers: o.Writers}
@@ -122,16 +150,11 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, f *Fleet,
 	for i, e := range endpoints {
 		admins[i] = client.New(e, creds.AdminID, creds.AdminKey, Region)
 	}
-	platform := client.New(endpoints[0], creds.PlatformID, creds.Platform, Region)
-
-	start := time.Now()
-	groups, groupHosts, err := layout(ctx, admins[0], platform, creds, o, progress)
-	if err != nil {
-		return res, err
-	}
+	groups, groupHosts := lay.Groups, lay.GroupHosts
 	res.Groups = len(groups)
 	res.HostsPerWrite = len(groupHosts[0])
-	res.SetupSeconds = time.Since(start).Seconds()
+	res.SetupSeconds = lay.SetupSeconds
+	start := time.Now()
 
 	// Every agent holds the layout.
 	progress("waiting for %d agents to hold the layout", hosts)
@@ -149,7 +172,7 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, f *Fleet,
 	if err != nil {
 		return res, fmt.Errorf("initial state: %w", err)
 	}
-	res.ConvergeSeconds = time.Since(start).Seconds() - res.SetupSeconds
+	res.ConvergeSeconds = time.Since(start).Seconds()
 
 	// One write at a time, alternating replicas.
 	progress("measuring %d writes, one at a time", o.Writes)
