@@ -89,7 +89,10 @@ type Layout struct {
 	Groups []string
 	// GroupHosts are, for each group, the indexes of the hosts its
 	// instances are on.
-	GroupHosts   [][]int
+	GroupHosts [][]int
+	// Instances are the instances' ids, instance i on host i mod hosts,
+	// bound to group i / GroupSize.
+	Instances    []string
 	SetupSeconds float64
 }
 
@@ -104,11 +107,12 @@ func Lay(ctx context.Context, creds Credentials, endpoint string, o BenchOptions
 	start := time.Now()
 	admin := client.New(endpoint, creds.AdminID, creds.AdminKey, Region)
 	platform := client.New(endpoint, creds.PlatformID, creds.Platform, Region)
-	groups, groupHosts, err := layout(ctx, admin, platform, creds, o, o.Progress)
+	lay, err := layout(ctx, admin, platform, creds, o, o.Progress)
 	if err != nil {
 		return Layout{}, err
 	}
-	return Layout{Groups: groups, GroupHosts: groupHosts, SetupSeconds: time.Since(start).Seconds()}, nil
+	lay.SetupSeconds = time.Since(start).Seconds()
+	return lay, nil
 }
 
 func (o BenchOptions) withDefaults() BenchOptions {
@@ -257,9 +261,8 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, lay Layou
 	return res, nil
 }
 
-// layout creates the groups, registers the instances and binds them; it
-// returns the groups and, for each, the hosts its instances are on.
-func layout(ctx context.Context, admin, platform *client.Client, creds Credentials, o BenchOptions, progress func(string, ...any)) ([]string, [][]int, error) {
+// layout creates the groups, registers the instances and binds them.
+func layout(ctx context.Context, admin, platform *client.Client, creds Credentials, o BenchOptions, progress func(string, ...any)) (Layout, error) {
 	hosts := len(creds.Hosts)
 	n := (o.Instances + o.GroupSize - 1) / o.GroupSize
 	progress("creating %d groups", n)
@@ -272,12 +275,13 @@ func layout(ctx context.Context, admin, platform *client.Client, creds Credentia
 			}},
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("create group %d: %w", g, err)
+			return Layout{}, fmt.Errorf("create group %d: %w", g, err)
 		}
 		groups[g] = resp.SecurityGroup.SecurityGroupId
 	}
 	progress("registering and binding %d instances on %d hosts", o.Instances, hosts)
 	groupHosts := make([][]int, n)
+	var instances []string
 	const batch = 100
 	for first := 0; first < o.Instances; first += batch {
 		last := min(first+batch, o.Instances)
@@ -292,8 +296,9 @@ func layout(ctx context.Context, admin, platform *client.Client, creds Credentia
 		}
 		reg, err := platform.RegisterInstances(ctx, &wire.RegisterInstancesRequest{AccountId: wire.NewString(creds.AccountID), Instances: specs})
 		if err != nil {
-			return nil, nil, fmt.Errorf("register instances %d–%d: %w", first, last-1, err)
+			return Layout{}, fmt.Errorf("register instances %d–%d: %w", first, last-1, err)
 		}
+		instances = append(instances, reg.InstanceIdSet...)
 		// A batch lies within one group when GroupSize is a multiple of
 		// it; otherwise bind instance by instance's group.
 		byGroup := map[int][]string{}
@@ -304,7 +309,7 @@ func layout(ctx context.Context, admin, platform *client.Client, creds Credentia
 			if _, err := admin.AssociateSecurityGroups(ctx, &wire.AssociateSecurityGroupsRequest{
 				SecurityGroupIds: wire.Strings(groups[g]), InstanceIds: wire.Strings(ids...),
 			}); err != nil {
-				return nil, nil, fmt.Errorf("bind instances %d–%d: %w", first, last-1, err)
+				return Layout{}, fmt.Errorf("bind instances %d–%d: %w", first, last-1, err)
 			}
 		}
 		for i := first; i < last; i++ {
@@ -314,7 +319,7 @@ func layout(ctx context.Context, admin, platform *client.Client, creds Credentia
 			}
 		}
 	}
-	return groups, groupHosts, nil
+	return Layout{Groups: groups, GroupHosts: groupHosts, Instances: instances}, nil
 }
 
 func policy(port int) wire.SecurityGroupPolicyInput {
