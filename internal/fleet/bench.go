@@ -357,3 +357,8 @@ func lastRevision(ctx context.Context, c *client.Client, groups []string) (int64
 	}
 	return head, nil
 }
+
+// newAdmin returns a client of the fleet's account at endpoint.
+func newAdmin(endpoint string, creds Credentials) *client.Client {
+	return client.New(endpoint, creds.AdminID, creds.AdminKey, Region)
+}
