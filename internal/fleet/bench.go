@@ -200,6 +200,9 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, lay Layou
 			return res, fmt.Errorf("write %d to %s: %w", w, groups[g], err)
 		}
 		prop = append(prop, at.Sub(acked))
+		if (w+1)%10 == 0 {
+			progress("%d writes measured, the last reached its %d hosts in %.0f ms", w+1, len(groupHosts[g]), ms(at.Sub(acked)))
+		}
 	}
 	res.Writes = len(prop)
 	res.PropagationMs = spread(prop)
