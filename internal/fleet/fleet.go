@@ -65,8 +65,7 @@ func Seed(ctx context.Context, svc *service.Service, hosts int) (Credentials, er
 
 // Fleet is the running agents of Credentials' hosts.
 type Fleet struct {
-	agents []*agent.Agent
-	// Sources are the agents' failover sources, in host order.
+	agents []*agent.Agent // in host order
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
