@@ -43,6 +43,20 @@ type Options struct {
 	// not itself a trusted proxy. Without them a request comes from its
 	// connection's address (RemoteAddr), which lockout protection checks.
 	TrustedProxies []netip.Prefix
+	// Signatures, when set, remembers accepted signatures where every
+	// replica sees them (the shared store): a signature one replica
+	// accepted is refused as a replay by every other. The in-process
+	// cache still answers first. Nil: this process's cache only.
+	Signatures Signatures
+}
+
+// Signatures remembers accepted signatures across replicas;
+// *service.SignatureLog implements it.
+type Signatures interface {
+	// Remember records sig, accepted for action (a write or not) and safe
+	// to forget after expires, unless it was recorded before; it returns
+	// the first record and whether this one is it.
+	Remember(ctx context.Context, sig, action string, write bool, expires time.Time) (service.RememberedSignature, bool, error)
 }
 
 // handler serves the API.
@@ -57,6 +71,7 @@ type handler struct {
 	admit   *admission
 	replay  *replayCache // nil only in benchmarks that measure its cost
 	trusted []netip.Prefix
+	shared  Signatures // nil: no replica shares the replay check
 }
 
 // NewHandler returns the API's HTTP handler with every route registered:
@@ -78,6 +93,7 @@ func newHandler(opts Options, replay *replayCache) http.Handler {
 		actions: actions(),
 		replay:  replay,
 		trusted: opts.TrustedProxies,
+		shared:  opts.Signatures,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -198,6 +214,9 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 		if err := h.replay.check(auth.signature, ts, c.action, a.write, h.now()); err != nil {
 			return nil, err
 		}
+	}
+	if err := h.checkShared(c.ctx, auth, ts, c.action, a.write); err != nil {
+		return nil, err
 	}
 	if v, want := r.Header.Get(client.HeaderVersion), wire.ServiceVersion(a.service); a.service != "palisade" && v != "" && v != want {
 		return nil, newAPIError(codeNoSuchVersion, "version %q of %s does not exist; use %s", v, a.service, want)

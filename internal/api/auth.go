@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,4 +310,29 @@ func (c *replayCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// checkShared checks a signature the in-process cache accepted against the
+// signatures every replica accepted (when a Signatures log is set), and
+// records it there. A read whose signature covers X-TC-Action is not
+// recorded: answering it again is allowed, and sending its signature with
+// another action fails verification, so no replica needs to know of it.
+// A failure to reach the log refuses the request.
+func (h *handler) checkShared(ctx context.Context, a authorization, ts int64, action string, write bool) error {
+	if h.shared == nil || (!write && slices.Contains(a.signedHeaders, "x-tc-action")) {
+		return nil
+	}
+	expires := time.Unix(ts, 0).Add(maxClockSkew)
+	first, fresh, err := h.shared.Remember(ctx, strings.ToLower(a.signature), action, write, expires)
+	switch {
+	case err != nil:
+		return err
+	case fresh:
+		return nil
+	case first.Action != action:
+		return authError(codeReplayedSignature, "replayed signature: it was accepted for %s and is refused for %s; sign every request anew", first.Action, action)
+	case first.Write:
+		return authError(codeReplayedSignature, "replayed signature: this %s request was accepted once already; sign every write anew", action)
+	}
+	return nil
 }

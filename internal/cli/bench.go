@@ -17,7 +17,7 @@ func newBenchCommand() *cobra.Command {
 		Short: "Benchmark Palisade's components",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchClassifyCommand())
+	cmd.AddCommand(newBenchClassifyCommand(), newBenchPropagationCommand())
 	return cmd
 }
 

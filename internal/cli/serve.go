@@ -258,8 +258,13 @@ func Serve(ctx context.Context, cfg ServeConfig, stdout io.Writer, logger *slog.
 		scheme = "https"
 		ln = tls.NewListener(ln, tlsConfig)
 	}
+	// Replicas sharing a store refuse a signature any of them accepted.
+	var signatures api.Signatures
+	if backend.Shared(cfg.DSN) {
+		signatures = service.NewSignatureLog(st, nil)
+	}
 	srv := &http.Server{
-		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies}),
+		Handler:           api.NewHandler(api.Options{Service: svc, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies, Signatures: signatures}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// Longer than WatchHostState's longest wait (60 s).

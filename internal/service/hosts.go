@@ -453,7 +453,9 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 		counters = append(counters, k)
 	}
 	in.Counters = counters
-	return s.update(ctx, func(tx store.Tx) error {
+	// A report is not the desired state: it does not wait for the
+	// writers of the desired state, nor they for it.
+	return fromStore(s.st.Report(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, host); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceHost, host)
@@ -486,7 +488,7 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 			return err
 		}
 		return tx.AddHostCounters(ctx, host, in.AgentStart, now, in.Counters)
-	})
+	}))
 }
 
 // maxClockAhead is how far ahead of the server's clock an agent's start

@@ -44,6 +44,13 @@ type Store interface {
 	// then fails with ErrBusy: fn must leave nothing behind outside the
 	// transaction that a second run would not overwrite.
 	Tx(ctx context.Context, fn func(Tx) error) error
+	// Report runs fn in a read-write transaction that writes only what is
+	// not the desired state and commits no feed entry: hosts' reports
+	// (SetHostStatus, AddHostCounters) and signatures (RememberSignature,
+	// PruneSignatures). It does not wait for the writers Tx serialises,
+	// nor they for it; any other write in it fails. It runs again on a
+	// transient conflict, as Tx does.
+	Report(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; it may run concurrently with
 	// writers and other readers. Writes in View fail.
 	View(ctx context.Context, fn func(Tx) error) error
@@ -139,6 +146,18 @@ type Tx interface {
 	// group's policies, on every host, sorted by host, instance, direction
 	// and index.
 	GroupCounters(ctx context.Context, groupID string) ([]CounterTotal, error)
+
+	// Accepted request signatures, kept where every replica sees them so
+	// that a request accepted once is refused as a replay everywhere. Like
+	// hosts' reports, these writes commit no feed entry.
+
+	// RememberSignature stores s unless a signature equal to s.Signature
+	// is stored already (expired or not), and returns the one stored
+	// first — s itself when it is new — and whether s is new.
+	RememberSignature(ctx context.Context, s Signature) (Signature, bool, error)
+	// PruneSignatures deletes the signatures that expired before t and
+	// returns how many it deleted.
+	PruneSignatures(ctx context.Context, t time.Time) (int, error)
 
 	// Platform service addresses (prefix strings). Changing them is a
 	// platform-wide change.
@@ -383,6 +402,16 @@ type HostStatus struct {
 	AgentStart      time.Time
 	Reported        time.Time
 	Errors          []HostError
+}
+
+// Signature is an accepted request's signature: the action it was first
+// accepted for, whether that action writes, and when the server stops
+// accepting its timestamp (it is then safe to forget).
+type Signature struct {
+	Signature string // 64 hex digits
+	Action    string
+	Write     bool
+	Expires   time.Time
 }
 
 // HostError is a problem an agent met with one instance ("" for the host).

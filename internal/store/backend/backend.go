@@ -91,3 +91,11 @@ func Redacted(dsn string) string {
 	}
 	return u.Redacted()
 }
+
+// Shared reports whether the store a DSN names may be shared by several
+// replicas of the server (PostgreSQL), which must then agree on what each
+// accepted, such as the signatures of requests.
+func Shared(dsn string) bool {
+	scheme, _, _ := strings.Cut(dsn, ":")
+	return scheme == "postgres" || scheme == "postgresql"
+}

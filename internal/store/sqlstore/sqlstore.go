@@ -146,8 +146,28 @@ func (db *DB) Close() error {
 // jittered pause, when it fails on a transient lock conflict (Dialect.IsBusy),
 // and reports store.ErrBusy after txAttempts runs.
 func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
+	return db.retry(ctx, txWrite, fn)
+}
+
+// Report implements store.Store: a write transaction without the write
+// lock, in which only reports (tx.report) may write.
+func (db *DB) Report(ctx context.Context, fn func(store.Tx) error) error {
+	return db.retry(ctx, txReport, fn)
+}
+
+// txKind is what a transaction may do.
+type txKind int
+
+const (
+	txWrite  txKind = iota // anything, under the write lock
+	txReport               // reports only, without the write lock
+	txRead                 // nothing
+)
+
+// retry runs a write transaction of kind, again on a transient conflict.
+func (db *DB) retry(ctx context.Context, kind txKind, fn func(store.Tx) error) error {
 	for n := 1; ; n++ {
-		err := db.run(ctx, db.w, false, fn)
+		err := db.run(ctx, db.w, kind, fn)
 		if err == nil || db.d.IsBusy == nil || !db.d.IsBusy(err) || ctx.Err() != nil {
 			return err
 		}
@@ -166,10 +186,11 @@ func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
 
 // View implements store.Store.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, db.r, true, fn)
+	return db.run(ctx, db.r, txRead, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) error {
+func (db *DB) run(ctx context.Context, pool *sql.DB, kind txKind, fn func(store.Tx) error) error {
+	readOnly := kind == txRead
 	opts := db.d.WriteTx
 	if readOnly {
 		opts = db.d.ReadTx
@@ -178,13 +199,13 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if !readOnly && db.d.WriteLock != "" {
+	if kind == txWrite && db.d.WriteLock != "" {
 		if _, err := sqlTx.ExecContext(ctx, db.d.WriteLock); err != nil {
 			_ = sqlTx.Rollback()
 			return fmt.Errorf("take the write lock: %w", err)
 		}
 	}
-	t := &tx{db: db, q: sqlTx, pool: pool, readOnly: readOnly}
+	t := &tx{db: db, q: sqlTx, pool: pool, readOnly: readOnly, reportOnly: kind == txReport}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err

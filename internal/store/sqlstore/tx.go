@@ -15,16 +15,24 @@ type tx struct {
 	q        *sql.Tx
 	pool     *sql.DB
 	readOnly bool
+	// reportOnly: a Report transaction, which writes only through report.
+	reportOnly bool
 	// touched is what the transaction's writes touched, committed as its
 	// feed entry.
 	touched touched
 }
 
-var errReadOnly = errors.New("write in a read-only transaction")
+var (
+	errReadOnly   = errors.New("write in a read-only transaction")
+	errReportOnly = errors.New("write of the desired state in a report transaction")
+)
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.readOnly {
 		return nil, errReadOnly
+	}
+	if t.reportOnly {
+		return nil, errReportOnly
 	}
 	t.touched.wrote = true
 	if t.db.d.Savepoints {

@@ -30,6 +30,7 @@ func RunReplicas(t *testing.T, database func(t *testing.T) Opener) {
 		{"concurrent opens", testConcurrentOpens},
 		{"wait wakes on another replica's write", testReplicaWait},
 		{"concurrent versioned writes", testReplicaWrites},
+		{"signatures remembered by several replicas", testReplicaSignatures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"pending confirmations", testPendingConfirmations},
 		{"host counters", testHostCounters},
 		{"last change", testLastChange},
+		{"signatures", testSignatures},
+		{"report transactions", testReport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

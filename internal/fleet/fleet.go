@@ -1,0 +1,166 @@
+// Package fleet simulates a fleet of hosts following Palisade's replicas:
+// hosts with their own credentials, each running the real agent
+// (agent.Agent) over a kernel that touches nothing (knftables' fake),
+// through agent.Failover over every replica; instances spread over the
+// hosts and bound to groups. It measures how long a write takes to reach
+// every agent it affects. `palisade bench propagation` and the replica
+// tests run it.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/palisade-sg/palisade/client"
+	"github.com/palisade-sg/palisade/internal/agent"
+	"github.com/palisade-sg/palisade/internal/agent/nft"
+	"github.com/palisade-sg/palisade/internal/service"
+)
+
+// Region is the region the fleet's instances and groups live in.
+const Region = "ap-guangzhou"
+
+// zone is the zone of every instance.
+const zone = "ap-guangzhou-3"
+
+// Credentials are what a fleet needs of the store: an account to write
+// with, a platform key to register instances with, and the hosts.
+type Credentials struct {
+	AccountID            string
+	AdminID, AdminKey    string
+	PlatformID, Platform string
+	Hosts                []service.HostCredentials
+}
+
+// Seed creates, through svc (over the store the replicas share), an
+// account, a platform key and hosts.
+func Seed(ctx context.Context, svc *service.Service, hosts int) (Credentials, error) {
+	if hosts <= 0 {
+		return Credentials{}, fmt.Errorf("seed: %d hosts: want at least one", hosts)
+	}
+	acc, err := svc.CreateAccount(ctx, "fleet")
+	if err != nil {
+		return Credentials{}, fmt.Errorf("seed account: %w", err)
+	}
+	p, err := svc.CreatePlatformKey(ctx)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("seed platform key: %w", err)
+	}
+	c := Credentials{AccountID: acc.AccountID, AdminID: acc.SecretID, AdminKey: acc.SecretKey, PlatformID: p.SecretID, Platform: p.SecretKey}
+	for i := range hosts {
+		h, err := svc.CreateHost(ctx, fmt.Sprintf("hv-%05d", i))
+		if err != nil {
+			return Credentials{}, fmt.Errorf("seed host %d: %w", i, err)
+		}
+		c.Hosts = append(c.Hosts, h)
+	}
+	return c, nil
+}
+
+// Fleet is the running agents of Credentials' hosts.
+type Fleet struct {
+	agents []*agent.Agent // in host order
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// AgentOptions tune the simulated agents.
+type AgentOptions struct {
+	// WatchWait is how long one WatchHostState waits (default
+	// agent.DefaultWatchWait).
+	WatchWait time.Duration
+	// ReportInterval is how often an agent reports besides after each
+	// apply (default agent.DefaultReportInterval).
+	ReportInterval time.Duration
+	// DriftInterval is how often an agent compares the kernel's table
+	// with the one it applied (default: an hour — on a real host that
+	// costs the host, not the server).
+	DriftInterval time.Duration
+	Logger        *slog.Logger // default: discard
+}
+
+// Start runs one agent per host, the i-th following the endpoints through
+// agent.Failover starting at endpoint i mod len(endpoints), so that the
+// agents spread over the replicas. Stop ends them.
+func Start(creds Credentials, endpoints []string, o AgentOptions) (*Fleet, error) {
+	if len(endpoints) == 0 {
+		return nil, errors.New("fleet: no endpoint")
+	}
+	if o.DriftInterval <= 0 {
+		o.DriftInterval = time.Hour
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &Fleet{cancel: cancel}
+	for i, h := range creds.Hosts {
+		var sources []agent.Source
+		for j := range endpoints {
+			sources = append(sources, client.New(endpoints[(i+j)%len(endpoints)], h.SecretID, h.SecretKey, ""))
+		}
+		src, err := agent.NewFailover(sources...)
+		if err != nil {
+			f.Stop()
+			return nil, fmt.Errorf("fleet: host %s: %w", h.HostID, err)
+		}
+		a, err := agent.New(agent.Options{
+			Source: src, Kernel: agent.NewKernelOver(knftables.NewFake(knftables.InetFamily, nft.Table)), Mode: nft.Hypervisor,
+			WatchWait: o.WatchWait, ReportInterval: o.ReportInterval, DriftInterval: o.DriftInterval, Logger: o.Logger,
+		})
+		if err != nil {
+			f.Stop()
+			return nil, fmt.Errorf("fleet: host %s: %w", h.HostID, err)
+		}
+		f.agents = append(f.agents, a)
+		f.wg.Go(func() { a.Run(ctx) }) //nolint:errcheck // Run returns nil
+	}
+	return f, nil
+}
+
+// Stop ends every agent and waits for them.
+func (f *Fleet) Stop() {
+	f.cancel()
+	f.wg.Wait()
+}
+
+// Len is the number of agents.
+func (f *Fleet) Len() int { return len(f.agents) }
+
+// Revision is the revision the i-th agent holds.
+func (f *Fleet) Revision(i int) int64 { return f.agents[i].Revision() }
+
+// Behind returns the indexes, among hosts, of the agents that do not hold
+// revision rev yet.
+func (f *Fleet) Behind(hosts []int, rev int64) []int {
+	var out []int
+	for _, i := range hosts {
+		if f.agents[i].Revision() < rev {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// WaitFor polls every poll until every agent of hosts holds revision rev
+// and returns when that was first seen, or fails when ctx ends first,
+// naming how many are behind.
+func (f *Fleet) WaitFor(ctx context.Context, hosts []int, rev int64, poll time.Duration) (time.Time, error) {
+	pending := append([]int(nil), hosts...)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		pending = f.Behind(pending, rev)
+		if len(pending) == 0 {
+			return time.Now(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%d of %d agents do not hold revision %d: %w", len(pending), len(hosts), rev, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
