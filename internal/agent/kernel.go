@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/knftables"
 
@@ -34,6 +35,18 @@ type Kernel interface {
 type NFT struct {
 	nft knftables.Interface
 	run nft.Runner // nil for a fake
+	// fake serialises calls on a fake, which lists its counters without
+	// its own lock; the machine's nft needs no such thing.
+	fake sync.Mutex
+}
+
+// serial locks k for one call when it is a fake, and returns the unlock.
+func (k *NFT) serial() func() {
+	if k.run != nil {
+		return func() {}
+	}
+	k.fake.Lock()
+	return k.fake.Unlock
 }
 
 // NewKernel returns the machine's nftables, table inet palisade.
@@ -59,10 +72,12 @@ func NewKernel() (*NFT, error) {
 func NewKernelOver(k knftables.Interface) *NFT { return &NFT{nft: k} }
 
 func (k *NFT) Apply(ctx context.Context, old, rs *nft.Ruleset) (bool, error) {
+	defer k.serial()()
 	return nft.Apply(ctx, k.nft, old, rs)
 }
 
 func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) {
+	defer k.serial()()
 	if f, ok := k.nft.(*knftables.Fake); ok {
 		// The fake fails without its table rather than answering so.
 		f.RLock()
@@ -79,6 +94,7 @@ func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) 
 var counterValues = regexp.MustCompile(`packets [0-9]+ bytes [0-9]+`)
 
 func (k *NFT) Digest(ctx context.Context, elements bool) (string, error) {
+	defer k.serial()()
 	var text []byte
 	if f, ok := k.nft.(*knftables.Fake); ok {
 		f.RLock()
