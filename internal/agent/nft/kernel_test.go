@@ -17,6 +17,7 @@ import (
 
 	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/eval"
+	"github.com/palisade-sg/palisade/internal/netnstest"
 	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/rules"
 )
@@ -46,6 +47,8 @@ func netnsB(t testing.TB) string {
 			missing(bin + " is not installed")
 		}
 	}
+	// No packet-rate flood of another test process while packets are timed.
+	netnstest.Quiet(t)
 	name := fmt.Sprintf("palisade-nft-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
