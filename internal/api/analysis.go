@@ -28,15 +28,8 @@ func (h *handler) checkReachability(c *call, req *wire.CheckReachabilityRequest)
 	}
 	in := service.ReachInput{Source: src, Destination: dst, Protocol: proto, Port: service.NoPort,
 		SourceGuestFirewall: str(req.SourceGuestFirewall), DestinationGuestFirewall: str(req.DestinationGuestFirewall)}
-	if req.Port != nil && req.Port.Text() != "" {
-		p, err := integer("Port", req.Port)
-		if err != nil {
-			return nil, err
-		}
-		if p < 0 || p > 65535 {
-			return nil, outOfRange("Port", req.Port.Text(), "must be between 0 and 65535")
-		}
-		in.Port = int(p)
+	if in.Port, err = optionalPort(req.Port); err != nil {
+		return nil, err
 	}
 	r, err := h.svc.CheckReachability(c.ctx, c.caller, in)
 	if err != nil {
@@ -165,13 +158,9 @@ func (h *handler) confirmSecurityGroupChange(c *call, req *wire.ConfirmSecurityG
 	if err != nil {
 		return nil, err
 	}
-	v, err := requireString("Version", req.Version)
+	n, err := requireVersion("Version", req.Version)
 	if err != nil {
 		return nil, err
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-	if err != nil {
-		return nil, malformed("Version", v, "must be a version of the group: a decimal integer")
 	}
 	if err := h.svc.ConfirmSecurityGroupChange(c.ctx, c.caller, service.ConfirmInput{SecurityGroupID: strings.TrimSpace(id), Version: n}); err != nil {
 		return nil, err

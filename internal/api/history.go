@@ -57,13 +57,9 @@ func (h *handler) restoreSecurityGroupVersion(c *call, req *wire.RestoreSecurity
 	if err != nil {
 		return nil, err
 	}
-	v, err := requireString("Version", req.Version)
+	version, err := requireVersion("Version", req.Version)
 	if err != nil {
 		return nil, err
-	}
-	version, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-	if err != nil {
-		return nil, malformed("Version", v, "must be a version of the group: a decimal integer")
 	}
 	in := service.RestoreInput{SecurityGroupID: id, Version: version}
 	if cur := str(req.SecurityGroupPolicySetVersion); strings.TrimSpace(cur) != "" {

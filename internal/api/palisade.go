@@ -88,15 +88,8 @@ func (h *handler) simulateTraffic(c *call, req *wire.SimulateTrafficRequest) (an
 		return nil, err
 	}
 	in := service.SimulateInput{InstanceID: id, Direction: strings.TrimSpace(dir), Protocol: strings.TrimSpace(proto), Address: strings.TrimSpace(addr), Port: service.NoPort}
-	if req.Port != nil && req.Port.Text() != "" {
-		p, err := integer("Port", req.Port)
-		if err != nil {
-			return nil, err
-		}
-		if p < 0 || p > 65535 {
-			return nil, outOfRange("Port", req.Port.Text(), "must be between 0 and 65535")
-		}
-		in.Port = int(p)
+	if in.Port, err = optionalPort(req.Port); err != nil {
+		return nil, err
 	}
 	d, err := h.svc.SimulateTraffic(c.ctx, c.caller, in)
 	if err != nil {
@@ -150,4 +143,33 @@ func (h *handler) describeCommonPorts(_ *call, _ *wire.DescribeCommonPortsReques
 		blocked = append(blocked, wire.BlockedPorts{Protocol: proto.String(), Port: strings.Join(list, ","), Direction: "ALL", BlockedBy: "ISP"})
 	}
 	return wire.DescribeCommonPortsResponse{BlockedPortSet: blocked, PortSet: out}, nil
+}
+
+// optionalPort reads a packet's Port: service.NoPort when absent, else an
+// integer 0-65535.
+func optionalPort(v *wire.Int) (int, error) {
+	if v == nil || v.Text() == "" {
+		return service.NoPort, nil
+	}
+	p, err := integer("Port", v)
+	if err != nil {
+		return 0, err
+	}
+	if p < 0 || p > 65535 {
+		return 0, outOfRange("Port", v.Text(), "must be between 0 and 65535")
+	}
+	return int(p), nil
+}
+
+// requireVersion reads a group's policy set Version named by field.
+func requireVersion(field string, v *wire.String) (uint64, error) {
+	s, err := requireString(field, v)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, malformed(field, s, "must be a version of the group: a decimal integer")
+	}
+	return n, nil
 }
