@@ -137,14 +137,7 @@ func newAgentFleet(tb testing.TB, mode string) *hostFleet {
 
 // dialRouter dials inside the routing namespace, where the server listens.
 func (f *hostFleet) dialRouter(ctx context.Context, network, addr string) (net.Conn, error) {
-	var c net.Conn
-	err := netnstest.Do(f.tp.Host, func() error {
-		var d net.Dialer
-		var err error
-		c, err = d.DialContext(ctx, network, addr)
-		return err
-	})
-	return c, err
+	return dialIn(ctx, f.tp.Host, network, addr)
 }
 
 // ns is the namespace the agent runs in and filters.

@@ -121,8 +121,13 @@ func (f *fleet) hostClient() *client.Client {
 
 // dialHost dials inside the host namespace, where the server listens.
 func (f *fleet) dialHost(ctx context.Context, network, addr string) (net.Conn, error) {
+	return dialIn(ctx, f.tp.Host, network, addr)
+}
+
+// dialIn dials inside namespace ns.
+func dialIn(ctx context.Context, ns netnstest.NS, network, addr string) (net.Conn, error) {
 	var c net.Conn
-	err := netnstest.Do(f.tp.Host, func() error {
+	err := netnstest.Do(ns, func() error {
 		var d net.Dialer
 		var err error
 		c, err = d.DialContext(ctx, network, addr)
