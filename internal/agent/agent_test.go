@@ -292,10 +292,9 @@ func TestAgentDryRun(t *testing.T) {
 	if err := a.Once(context.Background(), true, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "table inet palisade") || !strings.Contains(out.String(), "tap-a") {
+	if !strings.Contains(out.String(), "table inet palisade") || !strings.Contains(out.String(), "tap-a") || !strings.Contains(out.String(), instance) {
 		t.Errorf("dry run printed:\n%s", out.String())
 	}
-	_ = instance
 	fake.RLock()
 	touched := fake.Table != nil
 	fake.RUnlock()

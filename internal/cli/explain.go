@@ -101,13 +101,7 @@ deciding policy and might match the packet.`,
 				if doc.PolicyIndex != nil {
 					where = fmt.Sprintf("%s policy %d", d.Field(), *doc.PolicyIndex)
 				}
-				fmt.Fprintf(w, "%s (%s)\n", doc.Verdict, where)
-				for _, t := range doc.Trace {
-					fmt.Fprintf(w, "  %s\n", t)
-				}
-				for _, m := range doc.Warnings {
-					fmt.Fprintf(w, "warning: %s\n", m)
-				}
+				printDecision(w, doc.Verdict, where, doc.Trace, doc.Warnings)
 				return nil
 			})
 		}}

@@ -36,13 +36,7 @@ func newSimulateCommand(g *globals) *cobra.Command {
 				if resp.PolicyIndex != nil {
 					where += fmt.Sprintf(" policy %d", *resp.PolicyIndex)
 				}
-				fmt.Fprintf(w, "%s (%s)\n", resp.Verdict, where)
-				for _, t := range resp.Trace {
-					fmt.Fprintf(w, "  %s\n", t)
-				}
-				for _, m := range resp.Warnings {
-					fmt.Fprintf(w, "warning: %s\n", m)
-				}
+				printDecision(w, resp.Verdict, where, resp.Trace, resp.Warnings)
 				return nil
 			})
 		}}
@@ -84,4 +78,16 @@ func newAccountCommand(g *globals) *cobra.Command {
 		}}
 	cmd.AddCommand(show, unblock)
 	return cmd
+}
+
+// printDecision prints a verdict, where it was decided, the trace that led
+// to it and the warnings, as simulate and explain show them.
+func printDecision(w io.Writer, verdict, where string, trace, warnings []string) {
+	fmt.Fprintf(w, "%s (%s)\n", verdict, where)
+	for _, t := range trace {
+		fmt.Fprintf(w, "  %s\n", t)
+	}
+	for _, m := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", m)
+	}
 }
