@@ -223,26 +223,13 @@ func (f *hostFleet) applied() {
 
 func (f *hostFleet) group(name string, ingress, egress []wire.SecurityGroupPolicyInput) string {
 	f.tb.Helper()
-	g, err := f.admin.CreateSecurityGroupWithPolicies(context.Background(), &wire.CreateSecurityGroupWithPoliciesRequest{
-		GroupName: wire.NewString(name), GroupDescription: wire.NewString(""),
-		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: ingress, Egress: egress},
-	})
-	if err != nil {
-		f.tb.Fatalf("CreateSecurityGroupWithPolicies %s: %v", name, err)
-	}
-	return g.SecurityGroup.SecurityGroupId
+	return createGroup(f.tb, f.admin, name, ingress, egress)
 }
 
 // bind appends groups, in order, to an instance's bindings.
 func (f *hostFleet) bind(instance string, groups ...string) {
 	f.tb.Helper()
-	for _, g := range groups {
-		if _, err := f.admin.AssociateSecurityGroups(context.Background(), &wire.AssociateSecurityGroupsRequest{
-			SecurityGroupIds: wire.Strings(g), InstanceIds: wire.Strings(instance),
-		}); err != nil {
-			f.tb.Fatalf("AssociateSecurityGroups %s %s: %v", instance, g, err)
-		}
-	}
+	bindGroups(f.tb, f.admin, instance, groups...)
 }
 
 func (f *hostFleet) unbind(instance, group string) {
@@ -256,11 +243,7 @@ func (f *hostFleet) unbind(instance, group string) {
 
 func (f *hostFleet) replace(group string, ingress, egress []wire.SecurityGroupPolicyInput) {
 	f.tb.Helper()
-	if _, err := f.admin.ModifySecurityGroupPolicies(context.Background(), &wire.ModifySecurityGroupPoliciesRequest{
-		SecurityGroupId: wire.NewString(group), SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: ingress, Egress: egress},
-	}); err != nil {
-		f.tb.Fatalf("ModifySecurityGroupPolicies %s: %v", group, err)
-	}
+	setPolicies(f.tb, f.admin, group, ingress, egress)
 }
 
 // groupCounter returns the packets of the agent's counter of one policy

@@ -224,28 +224,54 @@ func (f *fleet) applied() time.Duration {
 
 func (f *fleet) group(name string, ingress, egress []wire.SecurityGroupPolicyInput) string {
 	f.t.Helper()
-	g := must[*wire.CreateSecurityGroupWithPoliciesResponse](f.t, "CreateSecurityGroupWithPolicies")(f.admin.CreateSecurityGroupWithPolicies(context.Background(), &wire.CreateSecurityGroupWithPoliciesRequest{
-		GroupName: wire.NewString(name), GroupDescription: wire.NewString(""),
-		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: ingress, Egress: egress},
-	}))
-	return g.SecurityGroup.SecurityGroupId
+	return createGroup(f.t, f.admin, name, ingress, egress)
 }
 
 // bind appends groups, in order, to an instance's bindings.
 func (f *fleet) bind(instance int, groups ...string) {
 	f.t.Helper()
-	for _, g := range groups {
-		must[*wire.AssociateSecurityGroupsResponse](f.t, "AssociateSecurityGroups")(f.admin.AssociateSecurityGroups(context.Background(), &wire.AssociateSecurityGroupsRequest{
-			SecurityGroupIds: wire.Strings(g), InstanceIds: wire.Strings(f.ins[instance-1]),
-		}))
-	}
+	bindGroups(f.t, f.admin, f.ins[instance-1], groups...)
 }
 
 func (f *fleet) replace(group string, ingress, egress []wire.SecurityGroupPolicyInput) {
 	f.t.Helper()
-	must[*wire.ModifySecurityGroupPoliciesResponse](f.t, "ModifySecurityGroupPolicies")(f.admin.ModifySecurityGroupPolicies(context.Background(), &wire.ModifySecurityGroupPoliciesRequest{
+	setPolicies(f.t, f.admin, group, ingress, egress)
+}
+
+// createGroup creates a group with policies through admin.
+func createGroup(tb testing.TB, admin *client.Client, name string, ingress, egress []wire.SecurityGroupPolicyInput) string {
+	tb.Helper()
+	g, err := admin.CreateSecurityGroupWithPolicies(context.Background(), &wire.CreateSecurityGroupWithPoliciesRequest{
+		GroupName: wire.NewString(name), GroupDescription: wire.NewString(""),
+		SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: ingress, Egress: egress},
+	})
+	if err != nil {
+		tb.Fatalf("CreateSecurityGroupWithPolicies %s: %v", name, err)
+	}
+	return g.SecurityGroup.SecurityGroupId
+}
+
+// bindGroups appends groups, in order, to an instance's bindings (one per
+// call, as the cloud takes them).
+func bindGroups(tb testing.TB, admin *client.Client, instance string, groups ...string) {
+	tb.Helper()
+	for _, g := range groups {
+		if _, err := admin.AssociateSecurityGroups(context.Background(), &wire.AssociateSecurityGroupsRequest{
+			SecurityGroupIds: wire.Strings(g), InstanceIds: wire.Strings(instance),
+		}); err != nil {
+			tb.Fatalf("AssociateSecurityGroups %s %s: %v", instance, g, err)
+		}
+	}
+}
+
+// setPolicies replaces a group's policies of the directions given.
+func setPolicies(tb testing.TB, admin *client.Client, group string, ingress, egress []wire.SecurityGroupPolicyInput) {
+	tb.Helper()
+	if _, err := admin.ModifySecurityGroupPolicies(context.Background(), &wire.ModifySecurityGroupPoliciesRequest{
 		SecurityGroupId: wire.NewString(group), SecurityGroupPolicySet: &wire.SecurityGroupPolicySetInput{Ingress: ingress, Egress: egress},
-	}))
+	}); err != nil {
+		tb.Fatalf("ModifySecurityGroupPolicies %s: %v", group, err)
+	}
 }
 
 func pol(proto, port, peer, action string) wire.SecurityGroupPolicyInput {
