@@ -222,6 +222,32 @@ func (f *fleet) applied() time.Duration {
 	}
 }
 
+// reports waits until the server has received n reports from the agent
+// after the call. Reports are sent one after another, so every report but
+// the first of them carries counters read after the call (an apply's
+// report may repeat the last totals, hence n of at least three for a
+// fresh periodic read).
+func (f *fleet) reports(n int) {
+	f.t.Helper()
+	since := time.Now()
+	seen := 0
+	for t0 := time.Now(); seen < n; time.Sleep(5 * time.Millisecond) {
+		var s store.HostStatus
+		err := f.st.View(context.Background(), func(tx store.Tx) error {
+			var err error
+			s, err = tx.GetHostStatus(context.Background(), f.hostID)
+			return err
+		})
+		if err == nil && s.Reported.After(since) {
+			seen++
+			since = s.Reported
+		}
+		if time.Since(t0) > 10*time.Second {
+			f.t.Fatalf("the agent sent %d of %d reports within 10s", seen, n)
+		}
+	}
+}
+
 func (f *fleet) group(name string, ingress, egress []wire.SecurityGroupPolicyInput) string {
 	f.t.Helper()
 	return createGroup(f.t, f.admin, name, ingress, egress)
@@ -416,6 +442,7 @@ func TestKernelEnforcement(t *testing.T) {
 		}
 		return n
 	}
+	f.reports(3) // the probes' own queries are counted before the baseline
 	before := dnsCount()
 	const queries = 7
 	for range queries {
@@ -424,7 +451,7 @@ func TestKernelEnforcement(t *testing.T) {
 		}
 	}
 	eventually(t, 3*time.Second, "the counter of the DNS policy", func() bool { return dnsCount() >= before+queries })
-	time.Sleep(400 * time.Millisecond) // two more reports
+	f.reports(3) // nothing more arrives later
 	if got := dnsCount(); got != before+queries {
 		t.Errorf("the DNS policy counted %d packets, want %d", got-before, queries)
 	}
