@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/hoststate"
 	"github.com/palisade-sg/palisade/internal/policy"
-	"github.com/palisade-sg/palisade/internal/resolve"
 	"github.com/palisade-sg/palisade/internal/service/kernel"
 	"github.com/palisade-sg/palisade/internal/store"
 )
@@ -82,213 +78,11 @@ func (s *Service) DescribeHostState(ctx context.Context, c Caller) (HostState, e
 	if err != nil {
 		return HostState{}, err
 	}
-	var snap *hostSnapshot
-	err = s.view(ctx, func(tx store.Tx) error {
-		var err error
-		snap, err = s.hostSnapshot(ctx, tx, host)
-		return err
-	})
+	snap, err := s.currentHost(ctx, host)
 	if err != nil {
 		return HostState{}, fromStore(err)
 	}
 	return snap.state, nil
-}
-
-// hostSnapshot is a host's state and what it depends on.
-type hostSnapshot struct {
-	state HostState
-	// instances are the ids of the host's instances, sorted.
-	instances []string
-	// deps are what the resolved instances' lists were resolved from.
-	deps []resolve.Deps
-	// accounts are the accounts of the instances whose lists do not
-	// resolve: any change of theirs may mend them.
-	accounts []string
-	// expires is the earliest expiry of a policy in the lists, zero if
-	// none.
-	expires time.Time
-	// elsewhere caches instances known to be on other hosts (an
-	// instance's host never changes).
-	elsewhere map[string]bool
-}
-
-// resolveHost reads and resolves the state of host in tx, at tx's
-// revision, and keeps it in the cache.
-func (s *Service) resolveHost(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
-	snap, err := s.readHost(ctx, tx, host)
-	if err != nil {
-		return nil, err
-	}
-	s.hosts.put(snap)
-	return snap.clone(snap.state.Revision), nil
-}
-
-// hostSnapshot returns the state of host at tx's revision: the cached
-// snapshot, when the feed since it was last found valid holds nothing that
-// affects it and no policy in it has expired, or else a new resolution.
-func (s *Service) hostSnapshot(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
-	if c := s.hosts.get(host); c != nil && (c.expires.IsZero() || s.now().Before(c.expires)) {
-		head, changes, err := tx.Changes(ctx, c.state.Revision, "", watchChanges)
-		switch {
-		case errors.Is(err, store.ErrCompacted):
-		case err != nil:
-			return nil, err
-		case head == c.state.Revision:
-			return c.clone(head), nil
-		case changes != nil:
-			w := c.clone(head)
-			affected := false
-			for i := 0; i < len(changes) && !affected; i++ {
-				if affected, err = w.affectedBy(ctx, tx, &changes[i]); err != nil {
-					return nil, err
-				}
-			}
-			if !affected {
-				s.hosts.put(w)
-				return w.clone(head), nil
-			}
-		}
-	}
-	return s.resolveHost(ctx, tx, host)
-}
-
-// readHost reads and resolves the state of host in tx, at tx's revision.
-func (s *Service) readHost(ctx context.Context, tx store.Tx, host string) (*hostSnapshot, error) {
-	head, err := tx.Revision(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.GetHost(ctx, host); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, kernel.NotFound(kernel.ResourceHost, host)
-		}
-		return nil, err
-	}
-	ids, err := tx.HostInstances(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	snap := &hostSnapshot{state: HostState{Revision: head, HostID: host}, instances: slices.Sorted(slices.Values(ids)), elsewhere: map[string]bool{}}
-	now := s.now()
-	accounts := map[string]store.Account{}
-	for _, id := range ids {
-		ins, groups, err := tx.GetInstancePolicies(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("instance %s of host %s: %w", id, host, err)
-		}
-		a, ok := accounts[ins.AccountID]
-		if !ok {
-			if a, err = tx.GetAccount(ctx, ins.AccountID); err != nil {
-				return nil, fmt.Errorf("account %s of instance %s: %w", ins.AccountID, id, err)
-			}
-			accounts[ins.AccountID] = a
-		}
-		lists, err := resolve.BuildWith(ctx, tx, a, ins, groups, now, s.prefixes)
-		var re *resolve.Error
-		if errors.As(err, &re) {
-			snap.state.Unresolvable = append(snap.state.Unresolvable, hoststate.Problem{InstanceID: id, Message: re.Summary(maxProblems)})
-			snap.deps = append(snap.deps, resolve.Deps{Account: ins.AccountID, Region: ins.Region, Instance: id, Groups: slices.Clone(ins.GroupIDs)})
-			if !slices.Contains(snap.accounts, ins.AccountID) {
-				snap.accounts = append(snap.accounts, ins.AccountID)
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		snap.deps = append(snap.deps, lists.Deps)
-		if !lists.Expires.IsZero() && (snap.expires.IsZero() || lists.Expires.Before(snap.expires)) {
-			snap.expires = lists.Expires
-		}
-		snap.state.Instances = append(snap.state.Instances, hoststate.Instance{
-			ID: id, AccountID: ins.AccountID, Interface: ins.Interface, State: string(ins.State),
-			PrivateIPs: slices.Clone(ins.PrivateIPs), IPv6s: slices.Clone(ins.IPv6s),
-			Ingress: lists.Ingress, Egress: lists.Egress,
-		})
-	}
-	return snap, nil
-}
-
-// clone returns a copy of h valid at revision rev, with its own cache of
-// instances elsewhere: a snapshot shared through the cache is never
-// written.
-func (h *hostSnapshot) clone(rev int64) *hostSnapshot {
-	c := *h
-	c.state.Revision = rev
-	c.elsewhere = maps.Clone(h.elsewhere)
-	return &c
-}
-
-// hostCache keeps each host's latest snapshot, with the revision it was
-// last found valid at, for the watches and reads of its agent. It is safe
-// for concurrent use; the snapshots in it are never written.
-type hostCache struct {
-	mu    sync.Mutex
-	hosts map[string]*hostSnapshot
-}
-
-// hostCacheEntries bounds the hosts whose snapshots are kept.
-const hostCacheEntries = 10_000
-
-func newHostCache() *hostCache { return &hostCache{hosts: map[string]*hostSnapshot{}} }
-
-func (c *hostCache) get(host string) *hostSnapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hosts[host]
-}
-
-// put keeps snap unless a snapshot of a later revision is there.
-func (c *hostCache) put(snap *hostSnapshot) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	host := snap.state.HostID
-	if old := c.hosts[host]; old != nil && old.state.Revision > snap.state.Revision {
-		return
-	}
-	if len(c.hosts) >= hostCacheEntries {
-		clear(c.hosts)
-	}
-	c.hosts[host] = snap
-}
-
-// affectedBy reports whether change c may change the snapshot's state: it
-// touches the host, something an instance's lists were resolved from, an
-// account of an instance whose lists do not resolve, or an instance placed
-// on the host (one registered or terminated since).
-func (h *hostSnapshot) affectedBy(ctx context.Context, tx store.Tx, c *store.Change) (bool, error) {
-	if slices.Contains(c.Hosts, h.state.HostID) {
-		return true, nil
-	}
-	for i := range h.deps {
-		if affects(c, &h.deps[i]) {
-			return true, nil
-		}
-	}
-	for _, a := range h.accounts {
-		if c.AccountID == a || slices.Contains(c.Accounts, a) {
-			return true, nil
-		}
-	}
-	for _, id := range c.Instances {
-		if _, ok := slices.BinarySearch(h.instances, id); ok {
-			return true, nil
-		}
-		if h.elsewhere[id] {
-			continue
-		}
-		ins, err := tx.GetInstance(ctx, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return true, nil // gone: it may have been on the host
-		case err != nil:
-			return false, err
-		case ins.HostID == h.state.HostID:
-			return true, nil
-		}
-		h.elsewhere[id] = true
-	}
-	return false, nil
 }
 
 // WatchHostState waits until something that may affect the caller's host
@@ -309,52 +103,17 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 	case in.Wait < 0 || in.Wait > MaxHostWait:
 		return HostWatch{}, kernel.FieldError("WaitSeconds", fmt.Sprint(in.Wait.Seconds()), policy.OutOfRange, "must be between 0 and %d", int(MaxHostWait/time.Second))
 	}
-	var snap *hostSnapshot
-	var out HostWatch
-	// look reads the feed after since, in tx, against the snapshot: it
-	// sets out when the watch is answered.
-	look := func(ctx context.Context, tx store.Tx, since int64) (int64, error) {
-		head, changes, err := tx.Changes(ctx, since, "", watchChanges)
-		switch {
-		case errors.Is(err, store.ErrCompacted):
-			out.Resync = true
-		case err != nil:
-			return 0, err
-		case head > since && changes == nil:
-			out.Changed = true // more than watchChanges entries
-		}
-		for i := 0; i < len(changes) && !out.Changed && !out.Resync; i++ {
-			if out.Changed, err = snap.affectedBy(ctx, tx, &changes[i]); err != nil {
-				return 0, err
-			}
-		}
-		if out.Changed || out.Resync {
-			if snap, err = s.resolveHost(ctx, tx, host); err != nil {
-				return 0, err
-			}
-			out.Revision, out.State = snap.state.Revision, snap.flushing(changes)
-		}
-		return head, nil
-	}
-	var head int64
-	err = s.view(ctx, func(tx store.Tx) error {
-		var err error
-		if snap, err = s.hostSnapshot(ctx, tx, host); err != nil {
-			return err
-		}
-		if in.Revision == snap.state.Revision {
-			head = in.Revision
-			return nil
-		}
-		head, err = look(ctx, tx, in.Revision)
-		return err
-	})
+	snap, err := s.currentHost(ctx, host)
 	if err != nil {
 		return HostWatch{}, fromStore(err)
 	}
-	if out.Changed || out.Resync {
-		return out, nil
+	if in.Revision != snap.state.Revision {
+		w, err := s.sinceHeld(ctx, snap, in.Revision)
+		if err != nil || w.Changed || w.Resync {
+			return w, fromStore(err)
+		}
 	}
+	seen := snap.state.Revision
 	timeout, cancel := context.WithTimeout(ctx, in.Wait)
 	defer cancel()
 	for {
@@ -364,39 +123,79 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 			// A policy expiring changes the lists without a write.
 			wait, stop = context.WithDeadline(timeout, snap.expires)
 		}
-		_, err := s.st.Wait(wait, head)
+		head, err := s.st.Wait(wait, seen)
 		expired := err != nil && wait.Err() != nil && timeout.Err() == nil
 		stop()
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return HostWatch{}, ctx.Err()
 		case expired:
-			err = s.view(ctx, func(tx store.Tx) error {
-				var err error
-				snap, err = s.resolveHost(ctx, tx, host)
-				return err
-			})
+			next, _, err := s.readHostView(ctx, host, nil)
 			if err != nil {
 				return HostWatch{}, fromStore(err)
 			}
-			return HostWatch{Revision: snap.state.Revision, Changed: true, State: &snap.state}, nil
+			return HostWatch{Revision: next.state.Revision, Changed: true, State: &next.state}, nil
 		case err != nil && timeout.Err() != nil:
-			return HostWatch{Revision: head}, nil
+			return HostWatch{Revision: seen}, nil
 		case err != nil:
 			return HostWatch{}, fromStore(err)
 		}
-		err = s.view(ctx, func(tx store.Tx) error {
-			var err error
-			head, err = look(ctx, tx, head)
-			return err
-		})
+		next, changes, changed, err := s.advanceHost(ctx, snap, head)
 		if err != nil {
 			return HostWatch{}, fromStore(err)
 		}
-		if out.Changed || out.Resync {
-			return out, nil
+		if changed {
+			return HostWatch{Revision: next.state.Revision, Changed: true, State: next.flushing(changes)}, nil
 		}
+		snap, seen = next, next.state.Revision
 	}
+}
+
+// sinceHeld answers a watch from revision rev, other than snap's, by
+// snap: Resync when the feed no longer holds rev (or rev is ahead of it),
+// Changed when the feed entries after rev may affect the host (or are more
+// than watchChanges), neither when they do not.
+func (s *Service) sinceHeld(ctx context.Context, snap *hostSnapshot, rev int64) (HostWatch, error) {
+	head := snap.state.Revision
+	changed := HostWatch{Revision: head, Changed: true, State: &snap.state}
+	if rev > head {
+		return HostWatch{Revision: head, Resync: true, State: &snap.state}, nil
+	}
+	changes, ok, compacted, err := s.feedChanges(ctx, rev, head)
+	if err == nil && !ok && !compacted {
+		// More than the shared tail holds: read them.
+		err = s.view(ctx, func(tx store.Tx) error {
+			var err error
+			var h int64
+			h, changes, err = tx.Changes(ctx, rev, "", watchChanges)
+			switch {
+			case errors.Is(err, store.ErrCompacted):
+				compacted, err = true, nil
+			case err == nil && changes == nil && h > rev:
+				return nil // more than watchChanges
+			case err == nil:
+				changes, ok = changes[:min(len(changes), int(head-rev))], true
+			}
+			return err
+		})
+	}
+	switch {
+	case err != nil:
+		return HostWatch{}, err
+	case compacted:
+		return HostWatch{Revision: head, Resync: true, State: &snap.state}, nil
+	case !ok:
+		return changed, nil
+	}
+	d, err := snap.delta(changes, func(ids []string) (map[string]string, error) { return s.placed.hosts(ctx, s.st, ids) })
+	if err != nil {
+		return HostWatch{}, err
+	}
+	if d.empty() {
+		return HostWatch{Revision: head}, nil
+	}
+	changed.State = snap.flushing(changes)
+	return changed, nil
 }
 
 // ReportHostStatus stores what the caller's agent reports: the revision it
@@ -494,34 +293,3 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 // maxClockAhead is how far ahead of the server's clock an agent's start
 // time may be: the clocks of two machines differ a little.
 const maxClockAhead = 5 * time.Minute
-
-// flushing returns the snapshot's state with FlushConnections set on each
-// instance that a change asking for it may affect (the lists it was
-// resolved from, or the instance itself); the snapshot is not changed.
-func (h *hostSnapshot) flushing(changes []store.Change) *HostState {
-	st := h.state
-	var marked []hoststate.Instance
-	for i := range changes {
-		c := &changes[i]
-		if !c.Flush {
-			continue
-		}
-		for j := range h.deps {
-			if !affects(c, &h.deps[j]) {
-				continue
-			}
-			if marked == nil {
-				marked = slices.Clone(st.Instances)
-			}
-			for k := range marked {
-				if marked[k].ID == h.deps[j].Instance {
-					marked[k].FlushConnections = true
-				}
-			}
-		}
-	}
-	if marked != nil {
-		st.Instances = marked
-	}
-	return &st
-}

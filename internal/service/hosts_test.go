@@ -235,3 +235,125 @@ func BenchmarkDescribeHostState(b *testing.B) {
 		})
 	}
 }
+
+// TestHostStatesShareLists: instances of several hosts bound to the same
+// groups in the same order get the same lists, each with its own
+// addresses; another order gets its own; a write to a group reaches every
+// host it affects, and only those.
+func TestHostStatesShareLists(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	group := func(name, policy string) string {
+		g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: name, Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.ID
+	}
+	allow, deny, other := group("allow", "ACCEPT TCP 22 0.0.0.0/0"), group("deny", "DROP TCP 22 0.0.0.0/0"), group("other", "ACCEPT TCP 443 0.0.0.0/0")
+	hosts := map[string]service.Caller{}
+	for _, name := range []string{"b", "c"} {
+		h, err := f.svc.CreateHost(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := f.svc.LookupCredential(ctx, h.SecretID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts[name] = cr.Caller("", "req")
+	}
+	hosts["a"] = f.host
+	place := func(host, name, ip string, groups ...string) string {
+		ids, err := f.svc.RegisterInstances(ctx, f.platform, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
+			{InstanceName: name, Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{ip}, HostID: hosts[host].HostID, Interface: "tap-" + name, SecurityGroupIDs: groups},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids[0]
+	}
+	x := place("a", "x", "10.0.0.1", allow, deny)
+	y := place("b", "y", "10.0.0.2", allow, deny)
+	z := place("b", "z", "10.0.0.3", deny, allow)
+	w := place("c", "w", "10.0.0.4", other)
+
+	// first returns the group and action of the first group entry of
+	// instance id's ingress in st, and its addresses.
+	first := func(st service.HostState, id string) (string, string, []string) {
+		for _, in := range st.Instances {
+			if in.ID != id {
+				continue
+			}
+			for _, e := range in.Ingress.Entries {
+				if e.Origin.GroupID != "" {
+					return e.Origin.GroupID, e.Action.String(), in.PrivateIPs
+				}
+			}
+			t.Fatalf("instance %s has no group entry", id)
+		}
+		t.Fatalf("instance %s not in the state of %s", id, st.HostID)
+		return "", "", nil
+	}
+	states := map[string]service.HostState{}
+	for name, h := range hosts {
+		st, err := f.svc.DescribeHostState(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states[name] = st
+	}
+	for _, c := range []struct {
+		host, id, group, action, ip string
+	}{
+		{"a", x, allow, "ACCEPT", "10.0.0.1"},
+		{"b", y, allow, "ACCEPT", "10.0.0.2"},
+		{"b", z, deny, "DROP", "10.0.0.3"},
+		{"c", w, other, "ACCEPT", "10.0.0.4"},
+	} {
+		g, a, ips := first(states[c.host], c.id)
+		if g != c.group || a != c.action || len(ips) != 1 || ips[0] != c.ip {
+			t.Errorf("instance %s: first entry of %s (%s), addresses %v; want %s (%s), %s", c.id, g, a, ips, c.group, c.action, c.ip)
+		}
+	}
+
+	// Every host watches; a write to allow wakes a and b, not c.
+	type answer struct {
+		host string
+		w    service.HostWatch
+	}
+	answers := make(chan answer, len(hosts))
+	for name, h := range hosts {
+		go func() {
+			w, err := f.svc.WatchHostState(ctx, h, service.WatchHostInput{Revision: states[name].Revision, Wait: 2 * time.Second})
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- answer{name, w}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{
+		SecurityGroupID: allow, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("DROP TCP 22 0.0.0.0/0")}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range hosts {
+		a := <-answers
+		if a.host == "c" {
+			if a.w.Changed || a.w.Resync {
+				t.Errorf("host c, whose instance is not bound to the group written, was answered %+v", a.w)
+			}
+			continue
+		}
+		if !a.w.Changed || a.w.State == nil {
+			t.Errorf("host %s after a write to its instances' group: %+v, want Changed", a.host, a.w)
+			continue
+		}
+		ids := map[string][]string{"a": {x}, "b": {y, z}}[a.host]
+		for _, id := range ids {
+			if g, act, _ := first(*a.w.State, id); g != map[string]string{x: allow, y: allow, z: deny}[id] || act != "DROP" {
+				t.Errorf("host %s, instance %s after the write: first entry of %s (%s), want DROP", a.host, id, g, act)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/resolve"
@@ -100,8 +101,14 @@ type Service struct {
 	now   func() time.Time // base.Now
 	base  kernel.Base
 	cache *simCache
-	// hosts keeps each host's desired state for its agent.
-	hosts *hostCache
+	// hosts keeps each host's desired state for its agent, lists shares
+	// the lists of a binding order between hosts, placed knows the host of
+	// each instance, and feedRead makes one read of the feed serve every
+	// host watch.
+	hosts    *hostCache
+	lists    *sharedLists
+	placed   placements
+	feedRead sync.Mutex
 	// prefixes shares literal prefixes' address sets across resolutions.
 	prefixes *resolve.Prefixes
 	// retention is Options.HistoryRetention or its default.
@@ -126,6 +133,7 @@ func New(st store.Store, opts Options) *Service {
 	}
 	s.cache = newSimCache()
 	s.hosts = newHostCache()
+	s.lists = &sharedLists{entries: map[string]*listsEntry{}}
 	s.prefixes = resolve.NewPrefixes(simPrefixes)
 	s.retention = opts.HistoryRetention
 	if s.retention <= 0 {

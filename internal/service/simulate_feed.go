@@ -29,6 +29,23 @@ const tailKeep = 2 * simChanges
 // follow rev (the caller compiles again) and err is store.ErrCompacted when
 // the feed no longer holds them.
 func (t *feedTail) since(ctx context.Context, tx store.Tx, rev, head int64, account string) (out []store.Change, ok bool, err error) {
+	all, ok, err := t.entries(ctx, tx, rev, head)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	for _, c := range all {
+		if c.AccountID == "" || c.AccountID == account {
+			out = append(out, c)
+		}
+	}
+	return out, true, nil
+}
+
+// entries returns every entry after rev up to head, tx's head (at most
+// simChanges revisions after rev), read in tx when the tail does not hold
+// them; ok and err as for since. The entries returned are shared: they
+// are never written.
+func (t *feedTail) entries(ctx context.Context, tx store.Tx, rev, head int64) (out []store.Change, ok bool, err error) {
 	if head-rev > simChanges {
 		return nil, false, nil
 	}
@@ -57,16 +74,26 @@ func (t *feedTail) since(ctx context.Context, tx store.Tx, rev, head int64, acco
 		}
 		t.changes = append(t.changes, newer...)
 	}
-	for _, c := range t.changes[rev-t.from : head-t.from] {
-		if c.AccountID == "" || c.AccountID == account {
-			out = append(out, c)
-		}
-	}
+	out = t.changes[rev-t.from : head-t.from : head-t.from]
 	if n := len(t.changes); n > tailKeep {
 		t.from += int64(n - tailKeep)
 		t.changes = append([]store.Change(nil), t.changes[n-tailKeep:]...)
 	}
 	return out, true, nil
+}
+
+// held returns the entries after rev up to head when the tail holds every
+// one of them, without reading the store.
+func (t *feedTail) held(rev, head int64) ([]store.Change, bool) {
+	if rev == head {
+		return nil, true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rev < t.from || rev > head || head > t.from+int64(len(t.changes)) {
+		return nil, false
+	}
+	return t.changes[rev-t.from : head-t.from : head-t.from], true
 }
 
 // read returns the feed entries after from up to to, read in tx, whose

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/store"
@@ -231,11 +232,12 @@ func (t *tx) Changes(ctx context.Context, since int64, accountID string, limit i
 	return head, out, nil
 }
 
-// waiters returns the channel closed at the next commit of a change.
-func (db *DB) waiters() chan struct{} {
+// waiters returns the channel closed at the next commit of a change, and
+// the number of wake-ups so far.
+func (db *DB) waiters() (chan struct{}, uint64) {
 	db.wakeMu.Lock()
 	defer db.wakeMu.Unlock()
-	return db.wake
+	return db.wake, db.woken
 }
 
 // Wake wakes every Wait, as a commit through db does: a backend calls it
@@ -247,21 +249,56 @@ func (db *DB) notify() {
 	defer db.wakeMu.Unlock()
 	close(db.wake)
 	db.wake = make(chan struct{})
+	db.woken++
+}
+
+// headRead is the store's revision as last read for Wait: every waiter
+// woken by the same commit (or polling at about the same time) shares one
+// read rather than each reading it in a transaction of its own.
+type headRead struct {
+	mu    sync.Mutex
+	rev   int64
+	woken uint64    // the wake-ups counted before the read began
+	at    time.Time // when it began; zero: never read
+}
+
+// revision returns the store's revision: the shared read when no wake-up
+// has come since it began and it began less than fresh ago, or else a new
+// read.
+func (db *DB) revision(ctx context.Context, fresh time.Duration) (int64, error) {
+	h := &db.head
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, woken := db.waiters()
+	if !h.at.IsZero() && h.woken == woken && time.Since(h.at) < fresh {
+		return h.rev, nil
+	}
+	at := time.Now()
+	var rev int64
+	err := db.View(ctx, func(t store.Tx) error {
+		var err error
+		rev, err = t.Revision(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	h.rev, h.woken, h.at = rev, woken, at
+	return rev, nil
 }
 
 // Wait implements store.Store.
 func (db *DB) Wait(ctx context.Context, after int64) (int64, error) {
+	poll := db.d.WaitPoll
+	if poll <= 0 {
+		poll = waitPoll
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		woken := db.waiters()
-		var head int64
-		err := db.View(ctx, func(t store.Tx) error {
-			var err error
-			head, err = t.Revision(ctx)
-			return err
-		})
+		woken, _ := db.waiters()
+		head, err := db.revision(ctx, poll/2)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
@@ -270,10 +307,6 @@ func (db *DB) Wait(ctx context.Context, after int64) (int64, error) {
 		}
 		if head > after {
 			return head, nil
-		}
-		poll := db.d.WaitPoll
-		if poll <= 0 {
-			poll = waitPoll
 		}
 		timer := time.NewTimer(poll)
 		select {

@@ -75,9 +75,13 @@ type DB struct {
 	policies policyCache
 	// prepared holds, by pool, the statements of preparedQueries.
 	prepared map[*sql.DB]map[string]*sql.Stmt
-	// wake is closed, and replaced, at each commit of a change.
+	// wake is closed, and replaced, at each commit of a change; woken
+	// counts those wake-ups.
 	wakeMu sync.Mutex
 	wake   chan struct{}
+	woken  uint64
+	// head is the revision last read for Wait, shared by every waiter.
+	head headRead
 }
 
 // preparedQueries are the queries prepared once per connection rather than
