@@ -502,6 +502,17 @@ func TestPropagation(t *testing.T) {
 	if u := p[unbound]; u.AffectedHosts != 0 || len(u.Laggards) != 0 {
 		t.Errorf("propagation of %s = %+v, want no host", unbound, u)
 	}
+	// The same, as a field of each group DescribeSecurityGroups lists.
+	groups := must[*wire.DescribeSecurityGroupsResponse](t, "DescribeSecurityGroups")(e.admin.DescribeSecurityGroups(ctx,
+		&wire.DescribeSecurityGroupsRequest{SecurityGroupIds: wire.Strings(web, db, unbound)}))
+	for _, g := range groups.SecurityGroupSet {
+		switch want := p[g.SecurityGroupId]; {
+		case want.AffectedHosts == 0 && g.Propagation != nil:
+			t.Errorf("DescribeSecurityGroups: %s, on no host, has Propagation %+v", g.SecurityGroupId, *g.Propagation)
+		case want.AffectedHosts > 0 && (g.Propagation == nil || g.Propagation.AffectedHosts != want.AffectedHosts || g.Propagation.AppliedHosts != want.AppliedHosts || len(g.Propagation.Laggards) != len(want.Laggards)):
+			t.Errorf("DescribeSecurityGroups: %s has Propagation %+v, want %+v", g.SecurityGroupId, g.Propagation, want)
+		}
+	}
 
 	// Without an agent, a write that waits fails after its wait, naming
 	// the host; the write itself is committed.

@@ -15,6 +15,11 @@ type SecurityGroup struct {
 	UpdateTime        string `json:"UpdateTime"`
 	TagSet            []Tag  `json:"TagSet"`
 	Region            string `json:"Region"`
+	// Propagation (Palisade, DescribeSecurityGroups only) is how far the
+	// group's last change has reached the hosts whose instances' rules
+	// depend on it: applied on AppliedHosts of AffectedHosts hosts, the
+	// Laggards named. Absent when no host's rules depend on the group.
+	Propagation *SecurityGroupPropagation `json:"Propagation,omitempty"`
 }
 
 // CreateSecurityGroupRequest is the request of CreateSecurityGroup.

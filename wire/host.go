@@ -7,6 +7,11 @@ package wire
 // address template or template group) are named address sets, listed once
 // in AddressSets, so that a membership change is the change of one set.
 
+import (
+	"fmt"
+	"strings"
+)
+
 // The layers of a host rule (HostRule.Layer).
 const (
 	LayerPlatform      = "PLATFORM"
@@ -199,6 +204,20 @@ type SecurityGroupPropagation struct {
 	AffectedHosts   uint64    `json:"AffectedHosts"`
 	AppliedHosts    uint64    `json:"AppliedHosts"`
 	Laggards        []HostLag `json:"Laggards"`
+}
+
+// String is the propagation as a sentence: "applied on 2 of 3 hosts
+// (behind: host-…)".
+func (p SecurityGroupPropagation) String() string {
+	s := fmt.Sprintf("applied on %d of %d hosts", p.AppliedHosts, p.AffectedHosts)
+	if len(p.Laggards) == 0 {
+		return s
+	}
+	ids := make([]string, len(p.Laggards))
+	for i, l := range p.Laggards {
+		ids[i] = l.HostId
+	}
+	return s + " (behind: " + strings.Join(ids, ", ") + ")"
 }
 
 // DescribeSecurityGroupPropagationResponse is the response of

@@ -59,6 +59,15 @@ func (f *credService) DescribeSecurityGroups(_ context.Context, c service.Caller
 	return []service.SecurityGroup{{ID: "sg-1a2b3c4d", Name: "web", ProjectID: 3, CreatedTime: time.Unix(0, 0)}}, 1, nil
 }
 
+// DescribeSecurityGroupPropagation: no host's rules depend on the groups.
+func (f *credService) DescribeSecurityGroupPropagation(_ context.Context, c service.Caller, ids []string) ([]service.GroupPropagation, error) {
+	out := make([]service.GroupPropagation, len(ids))
+	for i, id := range ids {
+		out[i] = service.GroupPropagation{SecurityGroupID: id}
+	}
+	return out, nil
+}
+
 func (f *credService) CreateDefaultSecurityGroup(_ context.Context, c service.Caller, project int64) (service.SecurityGroup, error) {
 	return service.SecurityGroup{ID: "sg-00000000", Name: "default", ProjectID: project, IsDefault: true}, nil
 }

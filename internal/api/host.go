@@ -202,19 +202,23 @@ func (h *handler) describeSecurityGroupPropagation(c *call, req *wire.DescribeSe
 	}
 	out := wire.DescribeSecurityGroupPropagationResponse{PropagationSet: make([]wire.SecurityGroupPropagation, len(ps))}
 	for i, p := range ps {
-		w := wire.SecurityGroupPropagation{SecurityGroupId: p.SecurityGroupID, Revision: p.Revision,
-			AffectedHosts: uint64(len(p.AffectedHosts)), AppliedHosts: uint64(len(p.AffectedHosts) - len(p.Laggards)), Laggards: []wire.HostLag{}}
-		for _, l := range p.Laggards {
-			hl := wire.HostLag{HostId: l.HostID}
-			if l.Reported {
-				rev := l.AppliedRevision
-				hl.AppliedRevision = &rev
-			}
-			w.Laggards = append(w.Laggards, hl)
-		}
-		out.PropagationSet[i] = w
+		out.PropagationSet[i] = propagationOut(p)
 	}
 	return out, nil
+}
+
+func propagationOut(p service.GroupPropagation) wire.SecurityGroupPropagation {
+	w := wire.SecurityGroupPropagation{SecurityGroupId: p.SecurityGroupID, Revision: p.Revision,
+		AffectedHosts: uint64(len(p.AffectedHosts)), AppliedHosts: uint64(len(p.AffectedHosts) - len(p.Laggards)), Laggards: []wire.HostLag{}}
+	for _, l := range p.Laggards {
+		hl := wire.HostLag{HostId: l.HostID}
+		if l.Reported {
+			rev := l.AppliedRevision
+			hl.AppliedRevision = &rev
+		}
+		w.Laggards = append(w.Laggards, hl)
+	}
+	return w
 }
 
 func (h *handler) describeSecurityGroupPolicyStatistics(c *call, req *wire.DescribeSecurityGroupPolicyStatisticsRequest) (any, error) {

@@ -97,7 +97,25 @@ func (h *handler) describeSecurityGroups(c *call, req *wire.DescribeSecurityGrou
 	if err != nil {
 		return nil, err
 	}
-	return wire.DescribeSecurityGroupsResponse{SecurityGroupSet: convertAll(groups, groupOut), TotalCount: uint64(total)}, nil
+	out := wire.DescribeSecurityGroupsResponse{SecurityGroupSet: convertAll(groups, groupOut), TotalCount: uint64(total)}
+	if len(groups) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	ps, err := h.svc.DescribeSecurityGroupPropagation(c.ctx, c.caller, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range ps {
+		if len(p.AffectedHosts) > 0 {
+			w := propagationOut(p)
+			out.SecurityGroupSet[i].Propagation = &w
+		}
+	}
+	return out, nil
 }
 
 func (h *handler) modifySecurityGroupAttribute(c *call, req *wire.ModifySecurityGroupAttributeRequest) (any, error) {

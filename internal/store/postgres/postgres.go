@@ -137,6 +137,9 @@ func dialect(lockTimeout, waitPoll time.Duration) sqlstore.Dialect {
 		ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		WriteTx:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		WaitPoll:  waitPoll,
+		// Every connection may write: reports need not queue for the
+		// writers' two.
+		ReportsOnReaders: true,
 	}
 }
 

@@ -45,6 +45,11 @@ type Dialect struct {
 	// then goes on, as SQLite's does, and fn may handle the error (an
 	// ErrConflict) and commit what else it wrote.
 	Savepoints bool
+	// ReportsOnReaders runs Report's transactions on the readers' pool:
+	// a backend whose connections may all write, so that hosts' reports
+	// and replay records, which take no writer lock, do not queue for the
+	// few connections of the writers.
+	ReportsOnReaders bool
 	// ReadTx and WriteTx are the options of View's and Tx's transactions
 	// (nil: the driver's default). A View must read one snapshot; with
 	// WriteLock, a write must see every commit made before it took the
@@ -156,6 +161,9 @@ func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
 // Report implements store.Store: a write transaction without the write
 // lock, in which only reports (tx.report) may write.
 func (db *DB) Report(ctx context.Context, fn func(store.Tx) error) error {
+	if db.d.ReportsOnReaders {
+		return db.retryOn(ctx, db.r, txReport, fn)
+	}
 	return db.retry(ctx, txReport, fn)
 }
 
@@ -170,8 +178,13 @@ const (
 
 // retry runs a write transaction of kind, again on a transient conflict.
 func (db *DB) retry(ctx context.Context, kind txKind, fn func(store.Tx) error) error {
+	return db.retryOn(ctx, db.w, kind, fn)
+}
+
+// retryOn is retry on pool.
+func (db *DB) retryOn(ctx context.Context, pool *sql.DB, kind txKind, fn func(store.Tx) error) error {
 	for n := 1; ; n++ {
-		err := db.run(ctx, db.w, kind, fn)
+		err := db.run(ctx, pool, kind, fn)
 		if err == nil || db.d.IsBusy == nil || !db.d.IsBusy(err) || ctx.Err() != nil {
 			return err
 		}
