@@ -106,6 +106,10 @@ type HostState struct {
 	Instances    []HostInstance   `json:"Instances"`
 	AddressSets  []HostAddressSet `json:"AddressSets"`
 	Unresolvable []HostProblem    `json:"Unresolvable"`
+	// Expires (RFC 3339, absent when none) is when the first policy in
+	// these rules expires: the rules change then without a write, and the
+	// agent fetches the state again (DescribeHostState).
+	Expires string `json:"Expires,omitempty"`
 }
 
 // DescribeHostStateRequest is the request of DescribeHostState (no
@@ -126,6 +130,9 @@ type DescribeHostStateResponse struct {
 type WatchHostStateRequest struct {
 	Revision    *Int `json:"Revision,omitzero"`
 	WaitSeconds *Int `json:"WaitSeconds,omitzero"`
+	// Partial: the agent takes a change as only the instances that
+	// changed since Revision (see WatchHostStateResponse.Partial).
+	Partial *Bool `json:"Partial,omitzero"`
 }
 
 // WatchHostStateResponse is the response of WatchHostState. Changed: the
@@ -136,10 +143,19 @@ type WatchHostStateRequest struct {
 // DescribeHostState. Otherwise (neither) nothing that affects the host
 // changed up to Revision, which may be past the request's: the agent's
 // state is that of Revision, and State is absent.
+//
+// Partial (only when the request asked for it, and only with Changed):
+// State holds only the instances whose rules or attributes may have
+// changed since the request's Revision (in Instances or Unresolvable, with
+// the address sets they use), Removed the instances no longer on the host;
+// every other instance is as in the state of the request's Revision. The
+// agent merges them (hoststate.Merge). State.Expires is the whole state's.
 type WatchHostStateResponse struct {
 	Revision  int64      `json:"Revision"`
 	Changed   bool       `json:"Changed"`
 	Resync    bool       `json:"Resync"`
+	Partial   bool       `json:"Partial,omitempty"`
+	Removed   []string   `json:"Removed,omitempty"`
 	State     *HostState `json:"State,omitempty"`
 	RequestId string     `json:"RequestId,omitempty"`
 }

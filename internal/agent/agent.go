@@ -75,6 +75,9 @@ type Agent struct {
 	errs     []wire.HostError // of the last apply attempt
 
 	reportNow chan struct{}
+	// refetched is the expiry of the applied state the agent last fetched
+	// the whole state again for.
+	refetched string
 	checks    int // drift checks made, by driftLoop only
 }
 
@@ -118,6 +121,11 @@ func New(o Options) (*Agent, error) {
 func (a *Agent) Revision() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.revisionLocked()
+}
+
+// revisionLocked is Revision with a.mu held.
+func (a *Agent) revisionLocked() int64 {
 	if a.applied == nil {
 		return 0
 	}
@@ -175,11 +183,22 @@ func (a *Agent) follow(ctx context.Context) {
 				a.applyAndReport(ctx, resp.HostState)
 			}
 		} else {
-			rev := a.Revision()
-			req := &wire.WatchHostStateRequest{Revision: wire.NewInt(rev), WaitSeconds: wire.NewInt(int64(a.o.WatchWait / time.Second))}
+			rev, wait, expired := a.watchFrom()
+			if expired {
+				resync = true
+				continue
+			}
+			req := &wire.WatchHostStateRequest{Revision: wire.NewInt(rev), WaitSeconds: wire.NewInt(int64(wait / time.Second)), Partial: wire.NewBool(true)}
 			var resp *wire.WatchHostStateResponse
 			if resp, err = a.o.Source.WatchHostState(ctx, req); err == nil {
 				switch {
+				case resp.State != nil && resp.Changed && resp.Partial:
+					if s, merr := a.merge(rev, *resp.State, resp.Removed); merr != nil {
+						a.log.Warn("a partial state does not merge; fetching the whole", "revision", resp.Revision, "err", merr)
+						resync = true
+					} else {
+						a.applyAndReport(ctx, s)
+					}
 				case resp.State != nil && (resp.Changed || resp.Resync):
 					a.applyAndReport(ctx, *resp.State)
 				case resp.Changed || resp.Resync:
@@ -202,6 +221,43 @@ func (a *Agent) follow(ctx context.Context) {
 		}
 		failures = 0
 	}
+}
+
+// watchFrom returns the revision to watch from, how long to wait, and
+// whether the applied state has expired: a policy in it expired since it
+// was received (its rules changed without a write, which a server that
+// resolved the same revision after the expiry would not see as a change),
+// so it is to be fetched again, once for each expiry.
+func (a *Agent) watchFrom() (int64, time.Duration, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	wait := a.o.WatchWait
+	if a.applied == nil || a.applied.state.Expires == "" || a.applied.state.Expires == a.refetched {
+		return a.revisionLocked(), wait, false
+	}
+	exp, err := time.Parse(time.RFC3339Nano, a.applied.state.Expires)
+	if err != nil {
+		return a.revisionLocked(), wait, false // Decode refused it: not applied
+	}
+	if left := time.Until(exp); left <= 0 {
+		a.refetched = a.applied.state.Expires
+		return a.revisionLocked(), wait, true
+	} else if left+time.Second < wait {
+		wait = left + time.Second
+	}
+	return a.revisionLocked(), max(wait, time.Second), false
+}
+
+// merge returns the applied state, of revision rev, with a partial answer
+// of WatchHostState merged in.
+func (a *Agent) merge(rev int64, partial wire.HostState, removed []string) (wire.HostState, error) {
+	a.mu.Lock()
+	prev := a.applied
+	a.mu.Unlock()
+	if prev == nil || prev.state.Revision != rev {
+		return wire.HostState{}, fmt.Errorf("a partial state from revision %d, and the state applied is not of it", rev)
+	}
+	return hoststate.Merge(prev.state, partial, removed)
 }
 
 // applyAndReport applies s and asks for a report, logging a failure (the

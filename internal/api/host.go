@@ -46,11 +46,18 @@ func (h *handler) watchHostState(c *call, req *wire.WatchHostStateRequest) (any,
 		}
 		in.Wait = time.Duration(secs) * time.Second
 	}
+	if req.Partial != nil {
+		p, err := boolean("Partial", req.Partial)
+		if err != nil {
+			return nil, err
+		}
+		in.Partial = p
+	}
 	w, err := h.svc.WatchHostState(c.ctx, c.caller, in)
 	if err != nil {
 		return nil, err
 	}
-	out := wire.WatchHostStateResponse{Revision: w.Revision, Changed: w.Changed, Resync: w.Resync}
+	out := wire.WatchHostStateResponse{Revision: w.Revision, Changed: w.Changed, Resync: w.Resync, Partial: w.Partial, Removed: w.Removed}
 	if w.State != nil {
 		st, err := hoststate.Encode(*w.State)
 		if err != nil {

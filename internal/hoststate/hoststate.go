@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"go4.org/netipx"
 
@@ -52,6 +53,9 @@ type State struct {
 	HostID       string
 	Instances    []Instance
 	Unresolvable []Problem
+	// Expires is when the first policy in the lists expires (zero: none):
+	// the lists change then, without a write.
+	Expires time.Time
 }
 
 // Error is a value of a wire state that Decode cannot read: where it is
@@ -141,6 +145,9 @@ func Encode(s State) (wire.HostState, error) {
 	}
 	for _, p := range s.Unresolvable {
 		out.Unresolvable = append(out.Unresolvable, wire.HostProblem{InstanceId: p.InstanceID, Message: p.Message})
+	}
+	if !s.Expires.IsZero() {
+		out.Expires = s.Expires.UTC().Format(time.RFC3339Nano)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return wire.HostState{}, err
@@ -235,6 +242,13 @@ func Decode(w wire.HostState) (State, error) {
 	out := State{Revision: w.Revision, HostID: w.HostId}
 	if w.Revision < 0 {
 		return State{}, &Error{Rule: -1, Field: "Revision", Value: fmt.Sprint(w.Revision), Reason: "must not be negative"}
+	}
+	if w.Expires != "" {
+		t, err := time.Parse(time.RFC3339Nano, w.Expires)
+		if err != nil {
+			return State{}, &Error{Rule: -1, Field: "Expires", Value: w.Expires, Reason: "is not an RFC 3339 time"}
+		}
+		out.Expires = t
 	}
 	sets := map[string]addressSet{}
 	for _, s := range w.AddressSets {
@@ -462,4 +476,79 @@ func decodeService(ws wire.HostService) (rules.Service, *Error) {
 		return rules.Service{}, &Error{Field: "Protocol", Value: ws.Protocol, Reason: "invalid service"}
 	}
 	return s, nil
+}
+
+// Merge returns base, a host's wire state, with a partial answer of
+// WatchHostState applied: the instances of partial (resolved or not)
+// replace those of base with the same id or are added, the instances
+// removed are dropped, and the address sets are those the instances use,
+// partial's replacing base's. The revision and expiry are partial's, and
+// so is FlushConnections: base's instances are kept without it. An
+// instance listed twice, or a set an instance names that neither state
+// holds, is an error.
+func Merge(base, partial wire.HostState, removed []string) (wire.HostState, error) {
+	if partial.HostId != base.HostId {
+		return wire.HostState{}, &Error{Rule: -1, Field: "HostId", Value: partial.HostId, Reason: fmt.Sprintf("is not the host of the state merged into (%s)", base.HostId)}
+	}
+	replaced := map[string]bool{}
+	for _, id := range removed {
+		replaced[id] = true
+	}
+	for _, in := range partial.Instances {
+		if replaced[in.InstanceId] {
+			return wire.HostState{}, &Error{InstanceID: in.InstanceId, Rule: -1, Reason: "listed twice"}
+		}
+		replaced[in.InstanceId] = true
+	}
+	for _, p := range partial.Unresolvable {
+		if replaced[p.InstanceId] {
+			return wire.HostState{}, &Error{InstanceID: p.InstanceId, Rule: -1, Reason: "listed twice"}
+		}
+		replaced[p.InstanceId] = true
+	}
+	out := wire.HostState{Revision: partial.Revision, HostId: base.HostId, Expires: partial.Expires, AddressSets: []wire.HostAddressSet{}}
+	for _, in := range base.Instances {
+		if !replaced[in.InstanceId] {
+			in.FlushConnections = false // asked of base's apply, done then
+			out.Instances = append(out.Instances, in)
+		}
+	}
+	out.Instances = append(out.Instances, partial.Instances...)
+	for _, p := range base.Unresolvable {
+		if !replaced[p.InstanceId] {
+			out.Unresolvable = append(out.Unresolvable, p)
+		}
+	}
+	out.Unresolvable = append(out.Unresolvable, partial.Unresolvable...)
+	if out.Instances == nil {
+		out.Instances = []wire.HostInstance{}
+	}
+	if out.Unresolvable == nil {
+		out.Unresolvable = []wire.HostProblem{}
+	}
+	sets := map[string]wire.HostAddressSet{}
+	for _, s := range base.AddressSets {
+		sets[s.Id] = s
+	}
+	for _, s := range partial.AddressSets {
+		sets[s.Id] = s
+	}
+	used := map[string]bool{}
+	for _, in := range out.Instances {
+		for _, rs := range [][]wire.HostRule{in.Ingress, in.Egress} {
+			for _, r := range rs {
+				if r.AddressSetId == "" || used[r.AddressSetId] {
+					continue
+				}
+				if _, ok := sets[r.AddressSetId]; !ok {
+					return wire.HostState{}, &Error{InstanceID: in.InstanceId, Rule: -1, AddressSet: r.AddressSetId, Reason: "is used but in neither state"}
+				}
+				used[r.AddressSetId] = true
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(used)) {
+		out.AddressSets = append(out.AddressSets, sets[id])
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -349,4 +350,56 @@ func TestDecodeFailsClosed(t *testing.T) {
 			t.Error("Decode accepted revision -1")
 		}
 	})
+}
+
+// TestMerge: a partial answer replaces, adds and removes instances, and
+// carries the address sets the merged instances use.
+func TestMerge(t *testing.T) {
+	rule := func(set string) []wire.HostRule {
+		return []wire.HostRule{{Layer: wire.LayerSecurityGroup, Action: "ACCEPT", AddressSetId: set}}
+	}
+	base := wire.HostState{Revision: 4, HostId: "host-aaaaaaaa",
+		Instances: []wire.HostInstance{{InstanceId: "ins-aaaaaaaa"}, {InstanceId: "ins-bbbbbbbb", Ingress: rule("sg-xxxxxxxx")}, {InstanceId: "ins-dddddddd", Egress: rule("sg-zzzzzzzz")}},
+		AddressSets: []wire.HostAddressSet{{Id: "sg-xxxxxxxx", Addresses: []string{"10.0.0.1/32"}}, {Id: "sg-zzzzzzzz", Addresses: []string{"10.0.0.3/32"}}},
+		Unresolvable: []wire.HostProblem{{InstanceId: "ins-cccccccc", Message: "broken"}},
+	}
+	partial := wire.HostState{Revision: 9, HostId: "host-aaaaaaaa", Expires: "2026-01-01T00:00:00Z",
+		Instances:   []wire.HostInstance{{InstanceId: "ins-bbbbbbbb", Ingress: rule("sg-yyyyyyyy")}, {InstanceId: "ins-cccccccc"}},
+		AddressSets: []wire.HostAddressSet{{Id: "sg-yyyyyyyy", Addresses: []string{"10.0.0.2/32"}}},
+	}
+	got, err := Merge(base, partial, []string{"ins-aaaaaaaa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, sets []string
+	for _, in := range got.Instances {
+		ids = append(ids, in.InstanceId)
+	}
+	for _, s := range got.AddressSets {
+		sets = append(sets, s.Id)
+	}
+	if want := []string{"ins-dddddddd", "ins-bbbbbbbb", "ins-cccccccc"}; !slices.Equal(ids, want) {
+		t.Errorf("merged instances %v, want %v", ids, want)
+	}
+	if want := []string{"sg-yyyyyyyy", "sg-zzzzzzzz"}; !slices.Equal(sets, want) {
+		t.Errorf("merged address sets %v, want %v (the unused sg-xxxxxxxx dropped)", sets, want)
+	}
+	if got.Revision != 9 || got.Expires != partial.Expires || len(got.Unresolvable) != 0 {
+		t.Errorf("merged revision %d, expires %q, unresolvable %v; want partial's, none unresolvable", got.Revision, got.Expires, got.Unresolvable)
+	}
+
+	for _, tt := range []struct {
+		name    string
+		partial wire.HostState
+		removed []string
+	}{
+		{"another host", wire.HostState{HostId: "host-bbbbbbbb"}, nil},
+		{"an instance both changed and removed", wire.HostState{HostId: "host-aaaaaaaa", Instances: []wire.HostInstance{{InstanceId: "ins-aaaaaaaa"}}}, []string{"ins-aaaaaaaa"}},
+		{"an instance resolved and not", wire.HostState{HostId: "host-aaaaaaaa", Instances: []wire.HostInstance{{InstanceId: "ins-aaaaaaaa"}}, Unresolvable: []wire.HostProblem{{InstanceId: "ins-aaaaaaaa"}}}, nil},
+		{"a set in neither state", wire.HostState{HostId: "host-aaaaaaaa", Instances: []wire.HostInstance{{InstanceId: "ins-aaaaaaaa", Ingress: rule("sg-wwwwwwww")}}}, nil},
+	} {
+		if _, err := Merge(base, tt.partial, tt.removed); err == nil {
+			t.Errorf("Merge with %s: no error", tt.name)
+		}
+	}
 }

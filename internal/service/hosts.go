@@ -23,9 +23,14 @@ type HostState = hoststate.State
 // Resync: the watched revision is no longer in the change feed (or is
 // ahead of it), and State is the whole state to start again from. Neither:
 // nothing that affects the host changed up to Revision, and State is nil.
+// Partial (with Changed, when the watch asked for it): State holds only the
+// instances that may have changed since the watched revision, Removed the
+// instances no longer on the host, and the others are as they were.
 type HostWatch struct {
 	Revision        int64
 	Changed, Resync bool
+	Partial         bool
+	Removed         []string
 	State           *HostState
 }
 
@@ -34,6 +39,9 @@ type HostWatch struct {
 type WatchHostInput struct {
 	Revision int64
 	Wait     time.Duration
+	// Partial: a change may be answered with the instances that changed
+	// only (HostWatch.Partial).
+	Partial bool
 }
 
 // MaxHostWait is the longest WatchHostState waits.
@@ -145,7 +153,14 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 			return HostWatch{}, fromStore(err)
 		}
 		if changed {
-			return HostWatch{Revision: next.state.Revision, Changed: true, State: next.flushing(changes)}, nil
+			w := HostWatch{Revision: next.state.Revision, Changed: true, State: next.flushing(next.state, changes)}
+			if in.Partial {
+				// snap is the state the agent holds: that of in.Revision,
+				// or one nothing affecting the host changed since.
+				st, removed := next.changedSince(snap)
+				w.Partial, w.Removed, w.State = true, removed, next.flushing(st, changes)
+			}
+			return w, nil
 		}
 		snap, seen = next, next.state.Revision
 	}
@@ -194,7 +209,7 @@ func (s *Service) sinceHeld(ctx context.Context, snap *hostSnapshot, rev int64) 
 	if d.empty() {
 		return HostWatch{Revision: head}, nil
 	}
-	changed.State = snap.flushing(changes)
+	changed.State = snap.flushing(snap.state, changes)
 	return changed, nil
 }
 

@@ -1,19 +1,24 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/palisade-sg/palisade/internal/hoststate"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
+	"github.com/palisade-sg/palisade/wire"
 )
 
 // hostFixture is a service over a SQLite file with an account, the
@@ -356,4 +361,94 @@ func TestHostStatesShareLists(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWatchHostStatePartial: a watch that asks for it is answered with the
+// instances that changed only (and those gone), which merged into the
+// state the agent holds give the whole state.
+func TestWatchHostStatePartial(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	group := func(name, policy string) string {
+		g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: name, Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.ID
+	}
+	web, db := group("web", "ACCEPT TCP 80 0.0.0.0/0"), group("db", "ACCEPT TCP 5432 10.0.0.0/8")
+	p := f.register(t, "p", "10.0.0.1", web)
+	q := f.register(t, "q", "10.0.0.2", db)
+	r := f.register(t, "r", "10.0.0.3", web)
+	st, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := hoststate.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// step watches from the state held, makes write, and checks the
+	// answer names exactly changed and removed, and merges into the
+	// whole state.
+	step := func(name string, write func() error, changed, removed []string) {
+		t.Helper()
+		done := make(chan service.HostWatch, 1)
+		go func() {
+			w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: held.Revision, Wait: 5 * time.Second, Partial: true})
+			if err != nil {
+				t.Error(err)
+			}
+			done <- w
+		}()
+		time.Sleep(100 * time.Millisecond)
+		if err := write(); err != nil {
+			t.Fatal(err)
+		}
+		w := <-done
+		if !w.Changed || !w.Partial || w.State == nil {
+			t.Fatalf("%s: %+v, want a partial change", name, w)
+		}
+		var got []string
+		for _, in := range w.State.Instances {
+			got = append(got, in.ID)
+		}
+		if !slices.Equal(got, changed) || !slices.Equal(w.Removed, removed) {
+			t.Errorf("%s: changed %v, removed %v; want %v, %v", name, got, w.Removed, changed, removed)
+		}
+		part, err := hoststate.Encode(*w.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged, err := hoststate.Merge(held, part, w.Removed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := f.svc.DescribeHostState(ctx, f.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := hoststate.Encode(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(merged.Instances, func(a, b wire.HostInstance) int { return strings.Compare(a.InstanceId, b.InstanceId) })
+		slices.SortFunc(whole.Instances, func(a, b wire.HostInstance) int { return strings.Compare(a.InstanceId, b.InstanceId) })
+		a, _ := json.Marshal(merged)
+		b, _ := json.Marshal(whole)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: merged state\n%s\nwant the whole state\n%s", name, a, b)
+		}
+		held = merged
+	}
+	step("a write to db", func() error {
+		_, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{SecurityGroupID: db, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("DROP TCP 5432 0.0.0.0/0")}}})
+		return err
+	}, []string{q}, nil)
+	step("a write to web", func() error {
+		_, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{SecurityGroupID: web, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 443 0.0.0.0/0")}}})
+		return err
+	}, []string{p, r}, nil)
+	step("p in the recycle bin", func() error { return f.svc.TerminateInstances(ctx, f.admin, []string{p}) }, []string{p}, nil)
+	step("p purged", func() error { return f.svc.PurgeInstances(ctx, f.admin, []string{p}) }, nil, []string{p})
 }

@@ -64,7 +64,33 @@ func newHostSnapshot(host string, rev int64, records []hostRecord) *hostSnapshot
 			h.expires = r.expires
 		}
 	}
+	h.state.Expires = h.expires
 	return h
+}
+
+// changedSince returns h's state as the change from prev, a snapshot of
+// the same host: the instances whose records are not prev's (a record
+// kept is shared, not copied), and the instances of prev no longer in h.
+func (h *hostSnapshot) changedSince(prev *hostSnapshot) (HostState, []string) {
+	st := HostState{Revision: h.state.Revision, HostID: h.state.HostID, Expires: h.expires}
+	for i := range h.records {
+		r := &h.records[i]
+		if j, ok := prev.index[r.id()]; ok && prev.records[j].instance == r.instance && prev.records[j].problem == r.problem {
+			continue
+		}
+		if r.instance == nil {
+			st.Unresolvable = append(st.Unresolvable, *r.problem)
+		} else {
+			st.Instances = append(st.Instances, *r.instance)
+		}
+	}
+	var removed []string
+	for i := range prev.records {
+		if _, ok := h.index[prev.records[i].id()]; !ok {
+			removed = append(removed, prev.records[i].id())
+		}
+	}
+	return st, removed
 }
 
 // at returns h valid at revision rev too.
@@ -127,11 +153,11 @@ func (h *hostSnapshot) delta(changes []store.Change, placed func([]string) (map[
 	return d, nil
 }
 
-// flushing returns the snapshot's state with FlushConnections set on each
-// instance that a change asking for it may affect (the lists it was
-// resolved from, or the instance itself); the snapshot is not changed.
-func (h *hostSnapshot) flushing(changes []store.Change) *HostState {
-	st := h.state
+// flushing returns st, the snapshot's state or part of it, with
+// FlushConnections set on each instance that a change asking for it may
+// affect (the lists it was resolved from, or the instance itself); the
+// snapshot is not changed.
+func (h *hostSnapshot) flushing(st HostState, changes []store.Change) *HostState {
 	var marked []hoststate.Instance
 	for i := range changes {
 		c := &changes[i]
