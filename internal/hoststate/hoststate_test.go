@@ -359,8 +359,8 @@ func TestMerge(t *testing.T) {
 		return []wire.HostRule{{Layer: wire.LayerSecurityGroup, Action: "ACCEPT", AddressSetId: set}}
 	}
 	base := wire.HostState{Revision: 4, HostId: "host-aaaaaaaa",
-		Instances: []wire.HostInstance{{InstanceId: "ins-aaaaaaaa"}, {InstanceId: "ins-bbbbbbbb", Ingress: rule("sg-xxxxxxxx")}, {InstanceId: "ins-dddddddd", Egress: rule("sg-zzzzzzzz")}},
-		AddressSets: []wire.HostAddressSet{{Id: "sg-xxxxxxxx", Addresses: []string{"10.0.0.1/32"}}, {Id: "sg-zzzzzzzz", Addresses: []string{"10.0.0.3/32"}}},
+		Instances:    []wire.HostInstance{{InstanceId: "ins-aaaaaaaa"}, {InstanceId: "ins-bbbbbbbb", Ingress: rule("sg-xxxxxxxx")}, {InstanceId: "ins-dddddddd", Egress: rule("sg-zzzzzzzz")}},
+		AddressSets:  []wire.HostAddressSet{{Id: "sg-xxxxxxxx", Addresses: []string{"10.0.0.1/32"}}, {Id: "sg-zzzzzzzz", Addresses: []string{"10.0.0.3/32"}}},
 		Unresolvable: []wire.HostProblem{{InstanceId: "ins-cccccccc", Message: "broken"}},
 	}
 	partial := wire.HostState{Revision: 9, HostId: "host-aaaaaaaa", Expires: "2026-01-01T00:00:00Z",
