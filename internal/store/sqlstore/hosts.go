@@ -20,7 +20,25 @@ func (t *tx) report(ctx context.Context, q string, args ...any) (sql.Result, err
 	if t.readOnly {
 		return nil, errReadOnly
 	}
+	if st := t.db.prepared[t.pool][q]; st != nil {
+		return t.q.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return t.q.ExecContext(ctx, t.db.rebind(q), args...)
+}
+
+// The statements of every host's report, prepared on the pool reports run
+// on.
+const (
+	deleteHostStatusQuery = `DELETE FROM host_status WHERE host_id = ?`
+	insertHostStatusQuery = `INSERT INTO host_status (host_id, applied_revision, agent_start, reported, errors) VALUES (?, ?, ?, ?, ?)`
+	counterQuery          = `SELECT agent_start, packets, bytes FROM host_counters WHERE ` + counterKeyWhere
+	insertCounterQuery    = `INSERT INTO host_counters (host_id, instance_id, direction, group_id, platform, policy_index, agent_start, packets, bytes, base_packets, base_bytes, first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`
+	updateCounterQuery    = `UPDATE host_counters SET packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
+	restartCounterQuery   = `UPDATE host_counters SET base_packets = base_packets + packets, base_bytes = base_bytes + bytes, agent_start = ?, packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
+)
+
+func reportQueries() []string {
+	return []string{deleteHostStatusQuery, insertHostStatusQuery, counterQuery, insertCounterQuery, updateCounterQuery, restartCounterQuery, rememberSignatureQuery, signatureQuery}
 }
 
 // storedHostError is a host error as the errors column holds it.
@@ -38,10 +56,10 @@ func (t *tx) SetHostStatus(ctx context.Context, s store.HostStatus) error {
 	if err != nil {
 		return fmt.Errorf("status of host %s: %w", s.HostID, err)
 	}
-	if _, err := t.report(ctx, `DELETE FROM host_status WHERE host_id = ?`, s.HostID); err != nil {
+	if _, err := t.report(ctx, deleteHostStatusQuery, s.HostID); err != nil {
 		return fmt.Errorf("status of host %s: %w", s.HostID, err)
 	}
-	if _, err := t.report(ctx, `INSERT INTO host_status (host_id, applied_revision, agent_start, reported, errors) VALUES (?, ?, ?, ?, ?)`,
+	if _, err := t.report(ctx, insertHostStatusQuery,
 		s.HostID, s.AppliedRevision, toMicros(s.AgentStart), toMicros(s.Reported), string(b)); err != nil {
 		return fmt.Errorf("status of host %s: %w", s.HostID, err)
 	}
@@ -116,10 +134,10 @@ func (t *tx) AddHostCounters(ctx context.Context, hostID string, agentStart, at 
 		}
 		key := counterKeyArgs(c.CounterKey)
 		var runStart, packets, bytes int64
-		err := t.row(ctx, `SELECT agent_start, packets, bytes FROM host_counters WHERE `+counterKeyWhere, key...).Scan(&runStart, &packets, &bytes)
+		err := t.row(ctx, counterQuery, key...).Scan(&runStart, &packets, &bytes)
 		switch {
 		case err == sql.ErrNoRows:
-			_, err = t.report(ctx, `INSERT INTO host_counters (host_id, instance_id, direction, group_id, platform, policy_index, agent_start, packets, bytes, base_packets, base_bytes, first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`,
+			_, err = t.report(ctx, insertCounterQuery,
 				append(key, start, c.Packets, c.Bytes, now, now)...)
 		case err != nil:
 		case start < runStart:
@@ -127,12 +145,12 @@ func (t *tx) AddHostCounters(ctx context.Context, hostID string, agentStart, at 
 			// base already, or lost with it.
 			continue
 		case start == runStart && c.Packets >= packets && c.Bytes >= bytes:
-			_, err = t.report(ctx, `UPDATE host_counters SET packets = ?, bytes = ?, updated = ? WHERE `+counterKeyWhere,
+			_, err = t.report(ctx, updateCounterQuery,
 				append([]any{c.Packets, c.Bytes, now}, key...)...)
 		default:
 			// A new run, or the counters of this one started again:
 			// the values counted so far join the base.
-			_, err = t.report(ctx, `UPDATE host_counters SET base_packets = base_packets + packets, base_bytes = base_bytes + bytes, agent_start = ?, packets = ?, bytes = ?, updated = ? WHERE `+counterKeyWhere,
+			_, err = t.report(ctx, restartCounterQuery,
 				append([]any{start, c.Packets, c.Bytes, now}, key...)...)
 		}
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 // Accepted request signatures. Like hosts' reports, these writes go through
 // report: they commit no feed entry.
 
+const signatureQuery = `SELECT signature, action, is_write, expires FROM request_signatures WHERE signature = ?`
+
 const rememberSignatureQuery = `INSERT INTO request_signatures (signature, action, is_write, expires) VALUES (?, ?, ?, ?) ON CONFLICT (signature) DO NOTHING`
 
 func (t *tx) RememberSignature(ctx context.Context, s store.Signature) (store.Signature, bool, error) {
@@ -31,7 +33,7 @@ func (t *tx) RememberSignature(ctx context.Context, s store.Signature) (store.Si
 	var first store.Signature
 	var write int
 	var expires int64
-	err = t.row(ctx, `SELECT signature, action, is_write, expires FROM request_signatures WHERE signature = ?`, s.Signature).
+	err = t.row(ctx, signatureQuery, s.Signature).
 		Scan(&first.Signature, &first.Action, &write, &expires)
 	if err != nil {
 		return store.Signature{}, false, notFound(err, "remembered signature", s.Signature)

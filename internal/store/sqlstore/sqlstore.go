@@ -121,6 +121,9 @@ func New(ctx context.Context, writer, reader *sql.DB, d Dialect, secrets Secrets
 		if pool == writer {
 			qs = append(qs, writeQueries()...)
 		}
+		if pool == writer && !d.ReportsOnReaders || pool == reader && d.ReportsOnReaders {
+			qs = append(qs, reportQueries()...)
+		}
 		for _, q := range qs {
 			s, err := pool.PrepareContext(ctx, db.rebind(q))
 			if err != nil {
