@@ -452,3 +452,58 @@ func TestWatchHostStatePartial(t *testing.T) {
 	step("p in the recycle bin", func() error { return f.svc.TerminateInstances(ctx, f.admin, []string{p}) }, []string{p}, nil)
 	step("p purged", func() error { return f.svc.PurgeInstances(ctx, f.admin, []string{p}) }, nil, []string{p})
 }
+
+// TestLookupCredentialKept: a credential kept from an earlier request is
+// refused as soon as it is disabled or deleted through the same service,
+// and within a second through another one over the same store.
+func TestLookupCredentialKept(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	st2, err := sqlite.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	other := service.New(st2, service.Options{})
+	key, host := f.admin.SecretID, f.host.SecretID
+	lookup := func(svc *service.Service, id string) error {
+		_, err := svc.LookupCredential(ctx, id)
+		return err
+	}
+	for _, id := range []string{key, host} {
+		for _, svc := range []*service.Service{f.svc, other} {
+			if err := lookup(svc, id); err != nil {
+				t.Fatalf("LookupCredential(%s): %v", id, err)
+			}
+		}
+	}
+	refused := func(name string, svc *service.Service, id string, within time.Duration) {
+		t.Helper()
+		var se *service.Error
+		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+			err := lookup(svc, id)
+			if errors.As(err, &se) && se.Kind == service.KindNotFound {
+				return
+			}
+			if time.Since(start) > within {
+				t.Fatalf("%s: LookupCredential(%s) = %v after %v, want KindNotFound", name, id, err, within)
+			}
+		}
+	}
+	if err := f.svc.SetCredentialDisabled(ctx, key, true); err != nil {
+		t.Fatal(err)
+	}
+	refused("disabled, the same service", f.svc, key, 0)
+	refused("disabled, another service", other, key, 1500*time.Millisecond)
+	if err := f.svc.SetCredentialDisabled(ctx, key, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup(f.svc, key); err != nil {
+		t.Errorf("enabled again: %v", err)
+	}
+	if err := f.svc.DeleteCredential(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	refused("a host credential deleted, the same service", f.svc, host, 0)
+	refused("a host credential deleted, another service", other, host, 1500*time.Millisecond)
+}

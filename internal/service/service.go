@@ -109,6 +109,8 @@ type Service struct {
 	lists    *sharedLists
 	placed   placements
 	feedRead sync.Mutex
+	// creds keeps the credentials requests were signed with.
+	creds credentialCache
 	// prefixes shares literal prefixes' address sets across resolutions.
 	prefixes *resolve.Prefixes
 	// retention is Options.HistoryRetention or its default.
