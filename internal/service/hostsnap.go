@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -212,22 +213,16 @@ func (p *placements) hosts(ctx context.Context, st store.Store, ids []string) (m
 	if len(missing) == 0 {
 		return out, nil
 	}
+	var found map[string]string
 	err := st.View(ctx, func(tx store.Tx) error {
-		for _, id := range missing {
-			ins, err := tx.GetInstance(ctx, id)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				continue
-			case err != nil:
-				return err
-			}
-			out[id] = ins.HostID
-		}
-		return nil
+		var err error
+		found, err = placedIn(ctx, tx, missing)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(out, found)
 	if p.host == nil || len(p.host)+len(missing) > placementEntries {
 		p.host = map[string]string{}
 	}
