@@ -64,6 +64,16 @@ func (c *Client) WithHTTPClient(hc *http.Client) *Client {
 	return &d
 }
 
+// WithTransport returns a copy of c that sends requests through rt,
+// keeping c's timeout.
+func (c *Client) WithTransport(rt http.RoundTripper) *Client {
+	d := *c
+	hc := *c.http
+	hc.Transport = rt
+	d.http = &hc
+	return &d
+}
+
 // WithRegion returns a copy of c that sends region in X-TC-Region.
 func (c *Client) WithRegion(region string) *Client {
 	d := *c

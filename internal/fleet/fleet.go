@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -99,8 +100,13 @@ func Start(creds Credentials, endpoints []string, o AgentOptions) (*Fleet, error
 	f := &Fleet{cancel: cancel}
 	for i, h := range creds.Hosts {
 		var sources []agent.Source
+		// Each agent is a process of its own on a host of its own: it
+		// keeps its own connections (the process's default transport
+		// keeps two idle connections per server, which a thousand agents
+		// in one process would share).
+		rt := &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}
 		for j := range endpoints {
-			sources = append(sources, client.New(endpoints[(i+j)%len(endpoints)], h.SecretID, h.SecretKey, ""))
+			sources = append(sources, client.New(endpoints[(i+j)%len(endpoints)], h.SecretID, h.SecretKey, "").WithTransport(rt))
 		}
 		src, err := agent.NewFailover(sources...)
 		if err != nil {
