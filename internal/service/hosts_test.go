@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/palisade-sg/palisade/internal/hoststate"
+	"github.com/palisade-sg/palisade/internal/policy"
 	"github.com/palisade-sg/palisade/internal/service"
 	"github.com/palisade-sg/palisade/internal/store"
 	"github.com/palisade-sg/palisade/internal/store/sqlite"
@@ -506,4 +508,59 @@ func TestLookupCredentialKept(t *testing.T) {
 	}
 	refused("a host credential deleted, the same service", f.svc, host, 0)
 	refused("a host credential deleted, another service", other, host, 1500*time.Millisecond)
+}
+
+// TestReportsCommittedTogether: reports arriving at once are committed
+// together, and one that is refused is refused alone.
+func TestReportsCommittedTogether(t *testing.T) {
+	ctx := context.Background()
+	f := newHostFixture(t)
+	rev, err := f.svc.DescribeHostState(ctx, f.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []service.Caller
+	for i := range 40 {
+		h, err := f.svc.CreateHost(ctx, fmt.Sprintf("h%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := f.svc.LookupCredential(ctx, h.SecretID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, cr.Caller("", "req"))
+	}
+	start := time.Now().Add(-time.Minute)
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Go(func() {
+			applied := rev.Revision
+			if i == 7 {
+				applied = 1 << 40 // ahead of the store
+			}
+			errs[i] = f.svc.ReportHostStatus(ctx, h, service.HostReport{AppliedRevision: applied, AgentStart: start})
+		})
+	}
+	wg.Wait()
+	listed, err := f.svc.ListHosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := map[string]bool{}
+	for _, h := range listed {
+		if h.AppliedRevision != nil {
+			reported[h.HostId] = true
+		}
+	}
+	for i, h := range hosts {
+		var fe *policy.FieldError
+		switch {
+		case i == 7 && (!errors.As(errs[i], &fe) || fe.Field != "AppliedRevision" || reported[h.HostID]):
+			t.Errorf("a report ahead of the store: %v, stored %v; want an error naming AppliedRevision, nothing stored", errs[i], reported[h.HostID])
+		case i != 7 && (errs[i] != nil || !reported[h.HostID]):
+			t.Errorf("host %d's report: %v, stored %v; want it stored", i, errs[i], reported[h.HostID])
+		}
+	}
 }
