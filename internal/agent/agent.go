@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"sigs.k8s.io/knftables"
-
 	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/hoststate"
 	"github.com/palisade-sg/palisade/wire"
@@ -151,9 +149,7 @@ func (a *Agent) Once(ctx context.Context, dryRun bool, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tx := knftables.NewFake(knftables.InetFamily, nft.Table).NewTransaction()
-		next.ruleset.Full(tx)
-		_, err = io.WriteString(w, tx.String())
+		_, err = io.WriteString(w, next.ruleset.FullScript().String())
 		return err
 	}
 	if err := a.apply(ctx, resp.HostState, false); err != nil {

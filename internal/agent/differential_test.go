@@ -237,7 +237,7 @@ func readCounters(t *testing.T, f *fleet, rs *nft.Ruleset) map[string]uint64 {
 // summed per entry, and the named counters).
 func hitsIn(tb testing.TB, ns netnstest.NS, rs *nft.Ruleset) map[string]uint64 {
 	tb.Helper()
-	run := func(ctx context.Context, args ...string) ([]byte, error) {
+	run := func(ctx context.Context, _ []byte, args ...string) ([]byte, error) {
 		return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", string(ns), "nft"}, args...)...).Output()
 	}
 	hits, err := nft.ReadCounters(context.Background(), nil, run, rs)

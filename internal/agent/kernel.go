@@ -55,13 +55,16 @@ func NewKernel() (*NFT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	run := func(ctx context.Context, args ...string) ([]byte, error) {
+	run := func(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
 		var stderr bytes.Buffer
 		cmd := exec.CommandContext(ctx, "nft", args...)
 		cmd.Stderr = &stderr
+		if stdin != nil {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
 		out, err := cmd.Output()
 		if err != nil {
-			return nil, fmt.Errorf("nft %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+			return nil, fmt.Errorf("nft %s: %w: %.2000s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 		}
 		return out, nil
 	}
@@ -73,7 +76,7 @@ func NewKernelOver(k knftables.Interface) *NFT { return &NFT{nft: k} }
 
 func (k *NFT) Apply(ctx context.Context, old, rs *nft.Ruleset) (bool, error) {
 	defer k.serial()()
-	return nft.Apply(ctx, k.nft, old, rs)
+	return nft.Apply(ctx, k.nft, k.run, old, rs)
 }
 
 func (k *NFT) Counters(ctx context.Context, rs *nft.Ruleset) ([]nft.Hit, error) {

@@ -71,13 +71,9 @@ func BenchmarkCompileFleet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tx := newTx()
-		rs.Full(tx)
-		_ = tx.String()
-		elements, ops = 0, tx.NumOperations()
-		for _, li := range rs.Lists {
-			elements += li.Elements
-		}
+		script := rs.FullScript()
+		_ = script.String()
+		elements, ops = script.Elements(), script.Operations()
 	}
 	b.ReportMetric(float64(elements), "elements")
 	b.ReportMetric(float64(ops), "operations")
@@ -102,12 +98,12 @@ func BenchmarkIncrementalFleet(b *testing.B) {
 	b.ReportAllocs()
 	var ops int
 	for b.Loop() {
-		tx := newTx()
-		if !rs.Incremental(old, tx) {
+		script, ok := rs.IncrementalScript(old)
+		if !ok {
 			b.Fatal("membership change is not incremental")
 		}
-		_ = tx.String()
-		ops = tx.NumOperations()
+		_ = script.String()
+		ops = script.Operations()
 	}
 	b.ReportMetric(float64(ops), "operations")
 }

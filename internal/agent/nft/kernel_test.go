@@ -1,6 +1,7 @@
 package nft_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -67,12 +68,12 @@ func nftIn(ns string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// load writes tx to a file and loads it with nft -f inside ns, returning
-// how long nft took.
-func load(t *testing.T, ns string, tx *knftables.Transaction) time.Duration {
+// load writes script s to a file and loads it with nft -f inside ns,
+// returning how long nft took.
+func load(t *testing.T, ns string, s *nft.Script) time.Duration {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ruleset.nft")
-	if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(s.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -134,10 +135,8 @@ func TestKernelLoad(t *testing.T) {
 	if rs.Lists[0].Form != nft.FormRegions {
 		t.Fatalf("10,000 policies compiled to %v, want regions", rs.Lists[0].Form)
 	}
-	tx := newTx()
-	rs.Full(tx)
-	d := load(t, ns, tx)
-	t.Logf("10,000 interleaved policies: %d regions, %d operations, nft -f %v", rs.Lists[0].Elements, tx.NumOperations(), d)
+	d := load(t, ns, rs.FullScript())
+	t.Logf("10,000 interleaved policies: %d regions, %d operations, nft -f %v", rs.Lists[0].Elements, rs.FullScript().Operations(), d)
 
 	// The kernel's listing of every element — prefixes, ranges of
 	// addresses, protocols and ports, both families — reads back.
@@ -207,14 +206,12 @@ func TestKernelLoad(t *testing.T) {
 		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, db, web)}}
 	}
 	before, after := compile(t, small("10.1.0.5")), compile(t, small("10.1.0.200"))
-	tx = newTx()
-	before.Full(tx)
-	load(t, ns, tx)
-	tx = newTx()
-	if !after.Incremental(before, tx) {
+	load(t, ns, before.FullScript())
+	inc, ok := after.IncrementalScript(before)
+	if !ok {
 		t.Fatal("membership change is not incremental")
 	}
-	load(t, ns, tx)
+	load(t, ns, inc)
 	out, err := nftIn(ns, "--numeric", "get", "element", "inet", nft.Table, "ins-00000db1.in.v4p", "{ 10.1.0.200 . 6 . 5432 }")
 	if err != nil {
 		t.Fatalf("after the incremental apply, 10.1.0.200 TCP 5432: %v %s", err, out)
@@ -230,9 +227,7 @@ func TestKernelLoad(t *testing.T) {
 	if rs.Lists[0].Form != nft.FormCollapsed {
 		t.Fatalf("limit 10: form %v, want collapsed", rs.Lists[0].Form)
 	}
-	tx = newTx()
-	rs.Full(tx)
-	d = load(t, ns, tx)
+	d = load(t, ns, rs.FullScript())
 	t.Logf("1,000 interleaved policies collapsed: %d elements, nft -f %v", rs.Lists[0].Elements, d)
 }
 
@@ -245,17 +240,16 @@ func BenchmarkKernelFleet(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "fleet.nft")
 	var compiled, loaded time.Duration
 	var rs *nft.Ruleset
-	var ops int
+	var ops, elements int
 	for b.Loop() {
 		start := time.Now()
 		var err error
 		if rs, err = nft.Compile(cfg); err != nil {
 			b.Fatal(err)
 		}
-		tx := newTx()
-		rs.Full(tx)
-		ops = tx.NumOperations()
-		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+		script := rs.FullScript()
+		ops, elements = script.Operations(), script.Elements()
+		if err := os.WriteFile(path, []byte(script.String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
 		mid := time.Now()
@@ -272,11 +266,7 @@ func BenchmarkKernelFleet(b *testing.B) {
 		b.Fatal(err)
 	}
 	read := time.Since(start)
-	n := 0
-	for _, li := range rs.Lists {
-		n += li.Elements
-	}
-	b.ReportMetric(float64(n), "elements")
+	b.ReportMetric(float64(elements), "elements")
 	b.ReportMetric(float64(ops), "operations")
 	b.ReportMetric(float64(len(hits)), "hits")
 	b.ReportMetric(float64(compiled.Milliseconds())/float64(b.N), "compile-ms/op")
@@ -300,9 +290,7 @@ func BenchmarkKernelInterleaved(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tx := newTx()
-		rs.Full(tx)
-		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(rs.FullScript().String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
 		mid := time.Now()
@@ -332,8 +320,8 @@ func BenchmarkKernelFleetMembership(b *testing.B) {
 		}
 	}
 	path := filepath.Join(b.TempDir(), "fleet.nft")
-	nftFile := func(tx *knftables.Transaction) time.Duration {
-		if err := os.WriteFile(path, []byte(tx.String()), 0o600); err != nil {
+	nftFile := func(s *nft.Script) time.Duration {
+		if err := os.WriteFile(path, []byte(s.String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
@@ -342,26 +330,26 @@ func BenchmarkKernelFleetMembership(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	tx := newTx()
-	states[0].Full(tx)
-	nftFile(tx)
+	nftFile(states[0].FullScript())
 	var compiled, loaded time.Duration
-	var ops, restarted int
+	var ops, elements, restarted int
 	cur := 0
 	for b.Loop() {
 		next := 1 - cur
 		start := time.Now()
-		tx := newTx()
-		if !states[next].Incremental(states[cur], tx) {
+		script, ok := states[next].IncrementalScript(states[cur])
+		if !ok {
 			b.Fatal("membership change is not incremental")
 		}
-		ops = tx.NumOperations()
+		_ = script.String()
+		ops, elements = script.Operations(), script.Elements()
 		restarted = len(states[next].Restarted(states[cur], true))
 		compiled += time.Since(start)
-		loaded += nftFile(tx)
+		loaded += nftFile(script)
 		cur = next
 	}
 	b.ReportMetric(float64(ops), "operations")
+	b.ReportMetric(float64(elements), "elements")
 	b.ReportMetric(float64(restarted), "restarted-hits")
 	b.ReportMetric(float64(compiled.Microseconds())/1000/float64(b.N), "diff-ms/op")
 	b.ReportMetric(float64(loaded.Microseconds())/1000/float64(b.N), "nft-ms/op")
@@ -369,8 +357,12 @@ func BenchmarkKernelFleetMembership(b *testing.B) {
 
 // runner runs nft in namespace ns.
 func runner(ns string) nft.Runner {
-	return func(ctx context.Context, args ...string) ([]byte, error) {
-		out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "nft"}, args...)...).Output()
+	return func(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "nft"}, args...)...)
+		if stdin != nil {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
+		out, err := cmd.Output()
 		if err != nil {
 			return nil, fmt.Errorf("nft %s: %w", strings.Join(args, " "), err)
 		}
@@ -449,9 +441,7 @@ func TestKernelTraffic(t *testing.T) {
 		}}}
 	}
 	rs := compile(t, cfg(members{"sg-00000cli": {"192.0.2.1", "192.0.2.50"}}))
-	tx := newTx()
-	rs.Full(tx)
-	load(t, host, tx)
+	load(t, host, rs.FullScript())
 	listen(t, host, "8080", "8081")
 	if err := from(client, "nc", "-z", "-w", "3", "192.0.2.2", "8080"); err != nil {
 		t.Errorf("TCP 8080 from the client: %v, want it admitted", err)
@@ -472,11 +462,11 @@ func TestKernelTraffic(t *testing.T) {
 
 	// 192.0.2.50 leaves the group: the accepting entry loses an element.
 	rs2 := compile(t, cfg(members{"sg-00000cli": {"192.0.2.1"}}))
-	tx = newTx()
-	if !rs2.Incremental(rs, tx) {
+	inc, ok := rs2.IncrementalScript(rs)
+	if !ok {
 		t.Fatal("membership change is not incremental")
 	}
-	load(t, host, tx)
+	load(t, host, inc)
 	if got := rs2.Restarted(rs, true); !slices.Equal(got, []string{accept}) {
 		t.Errorf("restarted %v, want [%s]", got, accept)
 	}
@@ -526,9 +516,7 @@ func TestKernelForward(t *testing.T) {
 			Egress:  list(t, policy.Egress, nil, nil)},
 	}}
 	rs := compile(t, cfg)
-	tx := newTx()
-	rs.Full(tx)
-	load(t, hv, tx)
+	load(t, hv, rs.FullScript())
 	listen(t, b, "8080", "8081")
 	if err := from(a, "nc", "-z", "-w", "3", "10.200.2.2", "8080"); err != nil {
 		t.Errorf("TCP 8080 from a to b: %v, want it admitted by both", err)

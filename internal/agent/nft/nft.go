@@ -138,11 +138,17 @@ func (f Form) String() string {
 // form (the sum of its map elements' counters), a run's entries in the
 // collapsed form (Run set, a named counter), the implicit final DROP
 // (rules.DefaultOrigin) for the list's default counter.
+//
+// Instances whose lists of a direction are equal share one chain and its
+// maps, named after the first of them by ID: Instance is that one, and
+// Shared lists them all, sorted (nil when the list is one instance's). A
+// hit of a shared list counts the packets of all of them.
 type Attribution struct {
 	Instance  string
 	Direction policy.Direction
 	Origins   []rules.Origin
 	Run       bool
+	Shared    []string
 }
 
 // plain reports whether s is 1 to max letters, digits and the characters

@@ -132,7 +132,7 @@ func golden(t *testing.T, name, got string) {
 
 func apply(t *testing.T, fake *knftables.Fake, old, rs *nft.Ruleset) bool {
 	t.Helper()
-	inc, err := nft.Apply(context.Background(), fake, old, rs)
+	inc, err := nft.Apply(context.Background(), fake, nil, old, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestReadCountersListing(t *testing.T) {
 	ctx := context.Background()
 	read := func(change func([]any) []any) ([]nft.Hit, error) {
 		out := listingOf(t, fake, count, change)
-		return nft.ReadCounters(ctx, nil, func(_ context.Context, args ...string) ([]byte, error) {
+		return nft.ReadCounters(ctx, nil, func(_ context.Context, _ []byte, args ...string) ([]byte, error) {
 			if got := strings.Join(args, " "); got != "--json --numeric list table inet palisade" {
 				t.Errorf("ReadCounters ran nft %s", got)
 			}

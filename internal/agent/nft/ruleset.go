@@ -1,11 +1,14 @@
 package nft
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go4.org/netipx"
 	"sigs.k8s.io/knftables"
@@ -34,13 +37,15 @@ type Ruleset struct {
 	Lists []ListInfo
 }
 
-// ListInfo is how one list was compiled: its form and its element count
-// (regions, or the collapsed sets' elements).
+// ListInfo is how one list was compiled: its form, its element count
+// (regions, or the collapsed sets' elements) and its chain, which the
+// instances with an equal list share.
 type ListInfo struct {
 	Instance  string
 	Direction policy.Direction
 	Form      Form
 	Elements  int
+	Chain     string
 }
 
 type chain struct {
@@ -121,8 +126,53 @@ func slicesOf(r *regions.Result) [4][]regions.Region {
 
 // Compile builds the table of a configuration. It fails on an invalid
 // configuration or list, reporting every problem of the configuration at
-// once.
-func Compile(cfg Config) (*Ruleset, error) {
+// once. It is a Compiler's Compile without a cache.
+func Compile(cfg Config) (*Ruleset, error) { return new(Compiler).Compile(cfg) }
+
+// Compiler compiles configurations, keeping the compiled form of each
+// distinct list of its last compilation, keyed by the list's content: a
+// change to one group recompiles only the lists that hold it. Its methods
+// may be called concurrently. The zero value is ready to use.
+type Compiler struct {
+	mu    sync.Mutex
+	cache map[fragmentKey]*fragment
+}
+
+// fragmentKey is what a list's compiled form depends on: its content, the
+// instance it is named after and the region limit.
+type fragmentKey struct {
+	content [sha256.Size]byte
+	name    string
+	limit   int
+}
+
+// fragment is one list compiled, under the name of the instance it is
+// named after: its chains, maps, sets, counters and hits. Immutable.
+type fragment struct {
+	chains   []chain
+	maps     []elemSet
+	sets     []elemSet
+	counters []string
+	sums     []string
+	attrs    map[string]Attribution
+	form     Form
+	elements int
+}
+
+// shared is one distinct list of a configuration and the instances whose
+// list it is, in the configuration's order; it is compiled once, named
+// after the first of them by ID.
+type shared struct {
+	list      rules.List
+	content   [sha256.Size]byte
+	instances []int
+	name      string // the instance ID its chain, maps and hits are named after
+	frag      *fragment
+}
+
+// Compile builds the table of a configuration: each distinct list once,
+// its chain shared by the instances whose list it is (see Attribution).
+func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -130,23 +180,80 @@ func Compile(cfg Config) (*Ruleset, error) {
 	if limit == 0 {
 		limit = DefaultRegionLimit
 	}
-	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
-	var dispatchIn, dispatchOut elemSet
-	dispatchIn = elemSet{name: "ingress_if", typ: "ifname : verdict"}
-	dispatchOut = elemSet{name: "egress_if", typ: "ifname : verdict"}
+	// The distinct lists, each with its instances.
+	var lists []*shared
+	byContent := map[[sha256.Size]byte]*shared{}
+	of := make([][2]*shared, len(cfg.Instances))
 	for i := range cfg.Instances {
 		in := &cfg.Instances[i]
-		for _, l := range []rules.List{in.Ingress, in.Egress} {
-			name, err := rs.list(in.ID, l, limit)
-			if err != nil {
-				return nil, fmt.Errorf("instance %q %v: %w", in.ID, l.Direction, err)
+		for d, l := range []rules.List{in.Ingress, in.Egress} {
+			h := fingerprint(l)
+			s := byContent[h]
+			if s == nil {
+				s = &shared{list: l, content: h, name: in.ID}
+				byContent[h] = s
+				lists = append(lists, s)
 			}
-			if cfg.Mode == Hypervisor {
-				d := &dispatchIn
-				if l.Direction == policy.Egress {
-					d = &dispatchOut
+			s.instances = append(s.instances, i)
+			if in.ID < s.name {
+				s.name = in.ID
+			}
+			of[i][d] = s
+		}
+	}
+	c.mu.Lock()
+	cache := c.cache
+	c.mu.Unlock()
+	next := make(map[fragmentKey]*fragment, len(lists))
+	for _, s := range lists {
+		k := fragmentKey{s.content, s.name, limit}
+		if f := cache[k]; f != nil {
+			s.frag = f
+		} else {
+			f, err := compileList(s.name, s.list, limit)
+			if err != nil {
+				return nil, fmt.Errorf("instance %q %v: %w", cfg.Instances[s.instances[0]].ID, s.list.Direction, err)
+			}
+			s.frag = f
+		}
+		next[k] = s.frag
+	}
+	c.mu.Lock()
+	c.cache = next
+	c.mu.Unlock()
+
+	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
+	for _, s := range lists {
+		f := s.frag
+		rs.chains = append(rs.chains, f.chains...)
+		rs.maps = append(rs.maps, f.maps...)
+		rs.sets = append(rs.sets, f.sets...)
+		rs.counters = append(rs.counters, f.counters...)
+		rs.sums = append(rs.sums, f.sums...)
+		for name, a := range f.attrs {
+			if len(s.instances) > 1 {
+				a.Shared = make([]string, len(s.instances))
+				for j, i := range s.instances {
+					a.Shared[j] = cfg.Instances[i].ID
 				}
-				d.elems = append(d.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + name})
+				slices.Sort(a.Shared)
+			}
+			rs.Counters[name] = a
+		}
+	}
+	dispatchIn := elemSet{name: "ingress_if", typ: "ifname : verdict"}
+	dispatchOut := elemSet{name: "egress_if", typ: "ifname : verdict"}
+	for i := range cfg.Instances {
+		in := &cfg.Instances[i]
+		for d, s := range of[i] {
+			rs.Lists = append(rs.Lists, ListInfo{Instance: in.ID, Direction: s.list.Direction, Form: s.frag.form, Elements: s.frag.elements,
+				Chain: listBase(s.name, s.list.Direction)})
+			if cfg.Mode == Hypervisor {
+				disp := &dispatchIn
+				if d == 1 {
+					disp = &dispatchOut
+				}
+				disp.elems = append(disp.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + listBase(s.name, s.list.Direction)})
 			}
 		}
 	}
@@ -200,12 +307,83 @@ func Compile(cfg Config) (*Ruleset, error) {
 	return rs, nil
 }
 
-// list compiles one list of instance id, returning its chain's name.
-func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
-	base := part(id) + "." + dirPart(l.Direction)
+// listBase is the name of the chain of a list of direction dir named
+// after instance id, and the prefix of its maps', sets' and hits' names.
+func listBase(id string, dir policy.Direction) string { return part(id) + "." + dirPart(dir) }
+
+// fingerprint sums what a list's compiled form depends on: its direction
+// and, per entry, its origin, action, services and addresses.
+func fingerprint(l rules.List) [sha256.Size]byte {
+	h := sha256.New()
+	var b []byte
+	num := func(n int64) { b = binary.AppendVarint(b, n) }
+	str := func(s string) { num(int64(len(s))); b = append(b, s...) }
+	num(int64(l.Direction))
+	num(int64(len(l.Entries)))
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		o := &e.Origin
+		num(int64(o.Direction))
+		num(int64(o.Layer))
+		num(int64(o.Platform))
+		str(o.GroupID)
+		num(int64(o.PolicyIndex))
+		str(o.Prefix.String())
+		num(int64(e.Action))
+		num(int64(len(e.Services)))
+		for _, s := range e.Services {
+			num(int64(s.Protocol))
+			if s.Ports.All() {
+				num(-1)
+			} else {
+				rs := s.Ports.Ranges()
+				num(int64(len(rs)))
+				for _, r := range rs {
+					num(int64(r.Lo))
+					num(int64(r.Hi))
+				}
+			}
+		}
+		for _, set := range []*netipx.IPSet{e.V4, e.V6} {
+			if set == nil {
+				num(-1)
+				continue
+			}
+			rs := set.Ranges()
+			num(int64(len(rs)))
+			for _, r := range rs {
+				b = r.From().AppendTo(b)
+				b = append(b, '-')
+				b = r.To().AppendTo(b)
+				b = append(b, ',')
+			}
+		}
+		h.Write(b)
+		b = b[:0]
+	}
+	h.Write(b)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// compileList compiles one list, named after instance id.
+func compileList(id string, l rules.List, limit int) (*fragment, error) {
+	rs := &Ruleset{Counters: map[string]Attribution{}}
+	info, err := rs.list(id, l, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &fragment{chains: rs.chains, maps: rs.maps, sets: rs.sets, counters: rs.counters, sums: rs.sums,
+		attrs: rs.Counters, form: info.Form, elements: info.Elements}, nil
+}
+
+// list compiles one list named after instance id into rs.
+func (rs *Ruleset) list(id string, l rules.List, limit int) (ListInfo, error) {
+	base := listBase(id, l.Direction)
 	res, err := regions.Compute(l, limit)
 	if err != nil {
-		return "", err
+		return ListInfo{}, err
 	}
 	sh := shapes(l.Direction)
 	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", id, l.Direction), rules: []string{"ct state invalid drop"}}
@@ -219,7 +397,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 			e := &l.Entries[i]
 			names[i] = base + "." + entryPart(i, e)
 			if j, ok := seen[names[i]]; ok {
-				return "", fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
+				return ListInfo{}, fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
 			}
 			seen[names[i]] = i
 			rs.sums = append(rs.sums, names[i])
@@ -240,7 +418,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 		info.Form = FormCollapsed
 		runs, err := collapse(l.Entries, limit)
 		if err != nil {
-			return "", err
+			return ListInfo{}, err
 		}
 		for k, r := range runs {
 			name := fmt.Sprintf("%s.run%d", base, k)
@@ -268,8 +446,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
 	rs.Counters[def] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{rules.DefaultOrigin(l.Direction)}}
 	top.rules = append(top.rules, "counter name "+strconv.Quote(def)+" drop")
 	rs.chains = append(rs.chains, top)
-	rs.Lists = append(rs.Lists, info)
-	return base, nil
+	return info, nil
 }
 
 // verdict is what a packet an entry of action a decides meets: drop, or
