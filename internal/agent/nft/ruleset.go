@@ -164,6 +164,7 @@ type fragment struct {
 // after the first of them by ID.
 type shared struct {
 	list      rules.List
+	lifts     []lifting
 	content   [sha256.Size]byte
 	instances []int
 	name      string // the instance ID its chain, maps and hits are named after
@@ -187,10 +188,11 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	for i := range cfg.Instances {
 		in := &cfg.Instances[i]
 		for d, l := range []rules.List{in.Ingress, in.Egress} {
-			h := fingerprint(l)
+			lifts := lift(l.Entries)
+			h := fingerprint(l, lifts)
 			s := byContent[h]
 			if s == nil {
-				s = &shared{list: l, content: h, name: in.ID}
+				s = &shared{list: l, lifts: lifts, content: h, name: in.ID}
 				byContent[h] = s
 				lists = append(lists, s)
 			}
@@ -210,7 +212,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 		if f := cache[k]; f != nil {
 			s.frag = f
 		} else {
-			f, err := compileList(s.name, s.list, limit)
+			f, err := compileList(s.name, s.list, s.lifts, limit)
 			if err != nil {
 				return nil, fmt.Errorf("instance %q %v: %w", cfg.Instances[s.instances[0]].ID, s.list.Direction, err)
 			}
@@ -223,7 +225,27 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	c.mu.Unlock()
 
 	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
+	addrSets := map[string]int{} // index in rs.sets
 	for _, s := range lists {
+		// The sets of the references of its lifted entries, which are
+		// not in the fragment: their addresses are not part of its key.
+		for i, lf := range s.lifts {
+			if lf != lifted {
+				continue
+			}
+			e := &s.list.Entries[i]
+			for _, set := range []elemSet{addrSet(addrSetName(e.Source, false), e.V4, false), addrSet(addrSetName(e.Source, true), e.V6, true)} {
+				j, ok := addrSets[set.name]
+				if !ok {
+					addrSets[set.name] = len(rs.sets)
+					rs.sets = append(rs.sets, set)
+					continue
+				}
+				if !sameElems(rs.sets[j].elems, set.elems) {
+					return nil, fmt.Errorf("instance %q %v: the addresses of %v %s differ from another list's", cfg.Instances[s.instances[0]].ID, s.list.Direction, e.Source.Kind, e.Source.ID)
+				}
+			}
+		}
 		f := s.frag
 		rs.chains = append(rs.chains, f.chains...)
 		rs.maps = append(rs.maps, f.maps...)
@@ -312,8 +334,10 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 func listBase(id string, dir policy.Direction) string { return part(id) + "." + dirPart(dir) }
 
 // fingerprint sums what a list's compiled form depends on: its direction
-// and, per entry, its origin, action, services and addresses.
-func fingerprint(l rules.List) [sha256.Size]byte {
+// and, per entry, its origin, action, services and addresses — for a
+// lifted entry, the reference instead of its addresses, which are in a set
+// outside the list's chain and maps.
+func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
 	h := sha256.New()
 	var b []byte
 	num := func(n int64) { b = binary.AppendVarint(b, n) }
@@ -344,6 +368,14 @@ func fingerprint(l rules.List) [sha256.Size]byte {
 				}
 			}
 		}
+		num(int64(lifts[i]))
+		if lifts[i] != inRegions {
+			num(int64(e.Source.Kind))
+			str(e.Source.ID)
+			h.Write(b)
+			b = b[:0]
+			continue
+		}
 		for _, set := range []*netipx.IPSet{e.V4, e.V6} {
 			if set == nil {
 				num(-1)
@@ -367,10 +399,11 @@ func fingerprint(l rules.List) [sha256.Size]byte {
 	return sum
 }
 
-// compileList compiles one list, named after instance id.
-func compileList(id string, l rules.List, limit int) (*fragment, error) {
+// compileList compiles one list, named after instance id, its entries
+// lifted as lifts says.
+func compileList(id string, l rules.List, lifts []lifting, limit int) (*fragment, error) {
 	rs := &Ruleset{Counters: map[string]Attribution{}}
-	info, err := rs.list(id, l, limit)
+	info, err := rs.list(id, l, lifts, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -378,36 +411,61 @@ func compileList(id string, l rules.List, limit int) (*fragment, error) {
 		attrs: rs.Counters, form: info.Form, elements: info.Elements}, nil
 }
 
-// list compiles one list named after instance id into rs.
-func (rs *Ruleset) list(id string, l rules.List, limit int) (ListInfo, error) {
+// list compiles one list named after instance id into rs, its entries
+// lifted as lifts says.
+func (rs *Ruleset) list(id string, l rules.List, lifts []lifting, limit int) (ListInfo, error) {
 	base := listBase(id, l.Direction)
-	res, err := regions.Compute(l, limit)
+	// The entries in the regions, and their indices in the list.
+	sub := rules.List{Direction: l.Direction}
+	var orig []int
+	for i := range l.Entries {
+		if lifts[i] == inRegions {
+			sub.Entries = append(sub.Entries, l.Entries[i])
+			orig = append(orig, i)
+		}
+	}
+	res, err := regions.Compute(sub, limit)
 	if err != nil {
 		return ListInfo{}, err
 	}
 	sh := shapes(l.Direction)
 	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", id, l.Direction), rules: []string{"ct state invalid drop"}}
 	info := ListInfo{Instance: id, Direction: l.Direction, Form: FormRegions}
-	if !res.Truncated {
-		// One hit per entry, owning regions or not, so that the hits do
-		// not change when only addresses do.
-		names := make([]string, len(l.Entries))
-		seen := make(map[string]int, len(l.Entries))
-		for i := range l.Entries {
-			e := &l.Entries[i]
-			names[i] = base + "." + entryPart(i, e)
-			if j, ok := seen[names[i]]; ok {
-				return ListInfo{}, fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
-			}
-			seen[names[i]] = i
-			rs.sums = append(rs.sums, names[i])
-			rs.Counters[names[i]] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}}
+	if res.Truncated {
+		info.Form = FormCollapsed
+	}
+	// One hit per entry — in the regions form every entry's, owning
+	// regions or not, so that the hits do not change when only addresses
+	// do; in the collapsed form the lifted entries' — named after its
+	// group and policy index.
+	names := make([]string, len(l.Entries))
+	seen := make(map[string]int, len(l.Entries))
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		if info.Form == FormCollapsed && lifts[i] == inRegions {
+			continue
 		}
+		names[i] = base + "." + entryPart(i, e)
+		if j, ok := seen[names[i]]; ok {
+			return ListInfo{}, fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
+		}
+		seen[names[i]] = i
+		at := Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}}
+		if lifts[i] == lifted {
+			rs.counters = append(rs.counters, names[i])
+			top.rules = append(top.rules, liftedRules(e, l.Direction, names[i])...)
+		} else {
+			rs.sums = append(rs.sums, names[i])
+		}
+		rs.Counters[names[i]] = at
+	}
+	if info.Form == FormRegions {
 		for k, s := range slicesOf(res) {
 			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true, counter: true}
 			m.elems = make([]elem, 0, len(s))
 			for _, g := range s {
-				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[g.Owner].Action), owner: names[g.Owner],
+				i := orig[g.Owner]
+				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[i].Action), owner: names[i],
 					at: corner{g.AddrLo, g.ProtoLo, g.PortLo}})
 			}
 			info.Elements += len(m.elems)
@@ -415,8 +473,7 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (ListInfo, error) {
 			top.rules = append(top.rules, sh[k].match+" vmap @"+m.name)
 		}
 	} else {
-		info.Form = FormCollapsed
-		runs, err := collapse(l.Entries, limit)
+		runs, err := collapse(sub.Entries, limit)
 		if err != nil {
 			return ListInfo{}, err
 		}
@@ -424,9 +481,9 @@ func (rs *Ruleset) list(id string, l rules.List, limit int) (ListInfo, error) {
 			name := fmt.Sprintf("%s.run%d", base, k)
 			a := Attribution{Instance: id, Direction: l.Direction, Run: true}
 			for i := r.first; i <= r.last; i++ {
-				a.Origins = append(a.Origins, l.Entries[i].Origin)
+				a.Origins = append(a.Origins, sub.Entries[i].Origin)
 			}
-			rs.verdictChain(name, fmt.Sprintf("entries %d-%d", r.first, r.last), l.Entries[r.first].Action, a)
+			rs.verdictChain(name, fmt.Sprintf("entries %d-%d", orig[r.first], orig[r.last]), sub.Entries[r.first].Action, a)
 			for si, s := range slicesOf(r.union) {
 				if len(s) == 0 {
 					continue
