@@ -74,6 +74,10 @@ type Agent struct {
 
 	reportNow chan struct{}
 	checks    int // drift checks made, by driftLoop only
+
+	// compiler keeps each distinct list compiled, so that a change
+	// compiles only the lists it changes.
+	compiler nft.Compiler
 }
 
 // applied is the state the kernel holds.
@@ -243,7 +247,7 @@ func (a *Agent) prepare(s wire.HostState) (*applied, error) {
 	for _, in := range dec.Instances {
 		cfg.Instances = append(cfg.Instances, nft.Instance{ID: in.ID, Interface: in.Interface, Ingress: in.Ingress, Egress: in.Egress})
 	}
-	rs, err := nft.Compile(cfg)
+	rs, err := a.compiler.Compile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("compile revision %d: %w", s.Revision, err)
 	}

@@ -71,7 +71,27 @@ func families(e *rules.Entry) (v4, v6 bool) {
 	if reference(e) {
 		return true, true
 	}
-	return e.V4 != nil && len(e.V4.Ranges()) > 0, e.V6 != nil && len(e.V6.Ranges()) > 0
+	return !empty(e.V4), !empty(e.V6)
+}
+
+// empty reports whether s (nil is empty) holds no address.
+func empty(s *netipx.IPSet) bool { return s == nil || len(s.Ranges()) == 0 }
+
+// entryShape is what lift looks at in an entry: the families it could match
+// and its services, with their ports as ranges.
+type entryShape struct {
+	v4, v6   bool
+	services []rules.Service
+	ports    [][]policy.PortRange
+}
+
+func shapeOf(e *rules.Entry) entryShape {
+	sh := entryShape{services: e.Services, ports: make([][]policy.PortRange, len(e.Services))}
+	sh.v4, sh.v6 = families(e)
+	for i, s := range e.Services {
+		sh.ports[i] = s.Ports.Ranges()
+	}
+	return sh
 }
 
 // applies reports whether service s can match a packet of family is6.
@@ -81,8 +101,8 @@ func applies(s rules.Service, is6 bool) bool {
 }
 
 // servicesMeet reports whether two services, in family is6, match a
-// common protocol and port.
-func servicesMeet(a, b rules.Service, is6 bool) bool {
+// common protocol and port (pa and pb their ports as ranges).
+func servicesMeet(a, b rules.Service, pa, pb []policy.PortRange, is6 bool) bool {
 	if !applies(a, is6) || !applies(b, is6) {
 		return false
 	}
@@ -96,8 +116,8 @@ func servicesMeet(a, b rules.Service, is6 bool) bool {
 	case !a.Protocol.HasPorts() || a.Ports.All() || b.Ports.All():
 		return true
 	}
-	for _, x := range a.Ports.Ranges() {
-		for _, y := range b.Ports.Ranges() {
+	for _, x := range pa {
+		for _, y := range pb {
 			if x.Lo <= y.Hi && y.Lo <= x.Hi {
 				return true
 			}
@@ -108,17 +128,16 @@ func servicesMeet(a, b rules.Service, is6 bool) bool {
 
 // meets reports whether an entry f (before e) matches a packet that e,
 // lifted, could match: e's services in a family f's addresses can be of.
-func meets(f, e *rules.Entry) bool {
-	v4, v6 := families(f)
+func meets(f, e *entryShape) bool {
 	for _, fam := range []struct {
 		is6, has bool
-	}{{false, v4}, {true, v6}} {
+	}{{false, f.v4}, {true, f.v6}} {
 		if !fam.has {
 			continue
 		}
-		for _, a := range f.Services {
-			for _, b := range e.Services {
-				if servicesMeet(a, b, fam.is6) {
+		for i, a := range f.services {
+			for j, b := range e.services {
+				if servicesMeet(a, b, f.ports[i], e.ports[j], fam.is6) {
 					return true
 				}
 			}
@@ -191,23 +210,27 @@ func liftRules(e *rules.Entry) int {
 func lift(entries []rules.Entry) []lifting {
 	out := make([]lifting, len(entries))
 	budget := maxLiftRules
-	var kept []int // entries in the regions so far
-	var up []int   // entries lifted with rules so far
+	var kept []entryShape // entries in the regions so far
+	var up []int          // entries lifted with rules so far
 	for i := range entries {
 		e := &entries[i]
-		if !reference(e) || budget == 0 {
-			kept = append(kept, i)
+		if budget == 0 {
+			break // the rest stay in the regions
+		}
+		if !reference(e) {
+			kept = append(kept, shapeOf(e))
 			continue
 		}
+		sh := shapeOf(e)
 		exact := true
-		for _, k := range kept {
-			if meets(&entries[k], e) {
+		for k := range kept {
+			if meets(&kept[k], &sh) {
 				exact = false
 				break
 			}
 		}
 		if !exact {
-			kept = append(kept, i)
+			kept = append(kept, sh)
 			continue
 		}
 		shadowed := false
@@ -226,7 +249,6 @@ func lift(entries []rules.Entry) []lifting {
 			up = append(up, i)
 		default:
 			budget = 0
-			kept = append(kept, i)
 		}
 	}
 	return out

@@ -188,11 +188,10 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	for i := range cfg.Instances {
 		in := &cfg.Instances[i]
 		for d, l := range []rules.List{in.Ingress, in.Egress} {
-			lifts := lift(l.Entries)
-			h := fingerprint(l, lifts)
+			h := fingerprint(l, nil)
 			s := byContent[h]
 			if s == nil {
-				s = &shared{list: l, lifts: lifts, content: h, name: in.ID}
+				s = &shared{list: l, name: in.ID}
 				byContent[h] = s
 				lists = append(lists, s)
 			}
@@ -208,6 +207,8 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	c.mu.Unlock()
 	next := make(map[fragmentKey]*fragment, len(lists))
 	for _, s := range lists {
+		s.lifts = lift(s.list.Entries)
+		s.content = fingerprint(s.list, s.lifts)
 		k := fragmentKey{s.content, s.name, limit}
 		if f := cache[k]; f != nil {
 			s.frag = f
@@ -333,18 +334,32 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 // after instance id, and the prefix of its maps', sets' and hits' names.
 func listBase(id string, dir policy.Direction) string { return part(id) + "." + dirPart(dir) }
 
-// fingerprint sums what a list's compiled form depends on: its direction
-// and, per entry, its origin, action, services and addresses — for a
-// lifted entry, the reference instead of its addresses, which are in a set
-// outside the list's chain and maps.
+// fingerprint sums a list: its direction and, per entry, its origin,
+// action, services and addresses — for an entry lifts says is lifted, the
+// reference instead of its addresses, which are in a set outside the
+// list's chain and maps. With lifts, it sums what the list's compiled
+// form depends on; without (nil), the whole list.
 func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
 	h := sha256.New()
-	var b []byte
+	b := make([]byte, 0, 8192)
 	num := func(n int64) { b = binary.AppendVarint(b, n) }
 	str := func(s string) { num(int64(len(s))); b = append(b, s...) }
+	addr := func(a netip.Addr) {
+		x := a.As16()
+		if a.Is4() {
+			b = append(b, 4)
+		} else {
+			b = append(b, 6)
+		}
+		b = append(b, x[:]...)
+	}
 	num(int64(l.Direction))
 	num(int64(len(l.Entries)))
 	for i := range l.Entries {
+		if len(b) > 4096 {
+			h.Write(b)
+			b = b[:0]
+		}
 		e := &l.Entries[i]
 		o := &e.Origin
 		num(int64(o.Direction))
@@ -352,7 +367,12 @@ func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
 		num(int64(o.Platform))
 		str(o.GroupID)
 		num(int64(o.PolicyIndex))
-		str(o.Prefix.String())
+		if o.Prefix.IsValid() {
+			addr(o.Prefix.Addr())
+			num(int64(o.Prefix.Bits()))
+		} else {
+			num(-1)
+		}
 		num(int64(e.Action))
 		num(int64(len(e.Services)))
 		for _, s := range e.Services {
@@ -368,12 +388,12 @@ func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
 				}
 			}
 		}
-		num(int64(lifts[i]))
-		if lifts[i] != inRegions {
+		if lifts != nil {
+			num(int64(lifts[i]))
+		}
+		if lifts != nil && lifts[i] != inRegions {
 			num(int64(e.Source.Kind))
 			str(e.Source.ID)
-			h.Write(b)
-			b = b[:0]
 			continue
 		}
 		for _, set := range []*netipx.IPSet{e.V4, e.V6} {
@@ -384,14 +404,10 @@ func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
 			rs := set.Ranges()
 			num(int64(len(rs)))
 			for _, r := range rs {
-				b = r.From().AppendTo(b)
-				b = append(b, '-')
-				b = r.To().AppendTo(b)
-				b = append(b, ',')
+				addr(r.From())
+				addr(r.To())
 			}
 		}
-		h.Write(b)
-		b = b[:0]
 	}
 	h.Write(b)
 	var sum [sha256.Size]byte
