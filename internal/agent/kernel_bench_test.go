@@ -304,10 +304,10 @@ func BenchmarkKernelPacketCost(b *testing.B) {
 	defer injector.Close()
 	deciding := []func(*netnstest.Ruleset) (uint64, error){
 		func(*netnstest.Ruleset) (uint64, error) {
-			return hitsIn(b, tp.Host, smallRS)[fmt.Sprintf("%s.in.%s.%d", costInstance, costGroup, smallDeep)], nil
+			return hitsIn(b, tp.Host, smallRS)[fmt.Sprintf("%s.in.%d", costGroup, smallDeep)], nil
 		},
 		func(*netnstest.Ruleset) (uint64, error) {
-			return hitsIn(b, tp.Host, bigRS)[fmt.Sprintf("%s.in.%s.%d", costInstance, costGroup, bigDeep)], nil
+			return hitsIn(b, tp.Host, bigRS)[fmt.Sprintf("%s.in.%d", costGroup, bigDeep)], nil
 		},
 		func(rs *netnstest.Ruleset) (uint64, error) {
 			c := rs.Chain("inet", "naive", "ins-in")

@@ -636,8 +636,11 @@ func sameElems(a, b []elem) bool {
 	return true
 }
 
+// sameAttribution reports whether a and b count the same entries: the
+// instance a shared hit is reported against may change (see Attribution),
+// what it counts does not.
 func sameAttribution(a, b Attribution) bool {
-	return a.Instance == b.Instance && a.Direction == b.Direction && a.Run == b.Run && slices.Equal(a.Origins, b.Origins)
+	return a.Direction == b.Direction && a.Run == b.Run && slices.Equal(a.Origins, b.Origins)
 }
 
 // Restarted returns, sorted, the names of rs's hits (keys of Counters)

@@ -172,9 +172,9 @@ func TestKernelLoad(t *testing.T) {
 			port = s.Ports.Ranges()[0].Lo
 		}
 		dec := ev.Decide(eval.Query{Peer: a, Proto: proto, Port: port})
-		m := "ins-0000big1.in.v4"
+		m := "sg-0000big1.in.v4"
 		if a.Is6() {
-			m = "ins-0000big1.in.v6"
+			m = "sg-0000big1.in.v6"
 		}
 		k := fmt.Sprintf("%v . %d", a, proto)
 		if proto == 6 || proto == 17 {
@@ -184,7 +184,7 @@ func TestKernelLoad(t *testing.T) {
 		out, err := nftIn(ns, "--numeric", "get", "element", "inet", nft.Table, m, "{ "+k+" }")
 		want := "(none)"
 		if dec.Entry >= 0 {
-			want = fmt.Sprintf("ins-0000big1.in.%s.%d %s", dec.GroupID, dec.PolicyIndex, map[policy.Action]string{policy.Accept: "return", policy.Drop: "drop"}[dec.Verdict])
+			want = fmt.Sprintf("%s.in.%d %s", dec.GroupID, dec.PolicyIndex, map[policy.Action]string{policy.Accept: "return", policy.Drop: "drop"}[dec.Verdict])
 		}
 		got := "(none)"
 		if err == nil {
@@ -219,8 +219,8 @@ func TestKernelLoad(t *testing.T) {
 	if out, err := nftIn(ns, "get", "element", "inet", nft.Table, "sg-0000web1.addr4", "{ 10.1.0.5 }"); err == nil {
 		t.Errorf("after the incremental apply, 10.1.0.5 is still in the set of sg-0000web1: %s", out)
 	}
-	if out, err := nftIn(ns, "list", "chain", "inet", nft.Table, "ins-00000db1.in"); err != nil || !strings.Contains(out, "@sg-0000web1.addr4") {
-		t.Errorf("chain ins-00000db1.in does not look sg-0000web1 up: %v %s", err, out)
+	if out, err := nftIn(ns, "list", "chain", "inet", nft.Table, "ins-00000db1.in.v4p"); err != nil || !strings.Contains(out, "@sg-0000web1.addr4") {
+		t.Errorf("chain ins-00000db1.in.v4p does not look sg-0000web1 up: %v %s", err, out)
 	}
 
 	// The run-collapsed form of 1,000 interleaved policies.
@@ -456,7 +456,7 @@ func TestKernelTraffic(t *testing.T) {
 	if err := from(client, "ping", "-c", "1", "-W", "1", "192.0.2.2"); err == nil {
 		t.Error("ping answered, want it dropped by the final DROP")
 	}
-	const accept, drop, def = "ins-00host01.in.sg-0000host.0", "ins-00host01.in.sg-0000host.1", "ins-00host01.in.default"
+	const accept, drop, def = "sg-0000host.in.0", "sg-0000host.in.1", "ins-00host01.in.default"
 	before := readHits(t, host, rs)
 	for _, name := range []string{accept, drop, def} {
 		if before[name] == 0 {
@@ -529,9 +529,9 @@ func TestKernelForward(t *testing.T) {
 	}
 	hits := readHits(t, hv, rs)
 	for name, least := range map[string]uint64{
-		"ins-0000000a.out.sg-0000000a.0": 2, // both connections' first packets
-		"ins-0000000b.in.sg-0000000b.0":  1,
-		"ins-0000000b.in.sg-0000000b.1":  1,
+		"sg-0000000a.out.0": 2, // both connections' first packets
+		"sg-0000000b.in.0":  1,
+		"sg-0000000b.in.1":  1,
 	} {
 		if hits[name] < least {
 			t.Errorf("hit %s: %d packets, want at least %d; hits: %v", name, hits[name], least, hits)

@@ -1,9 +1,7 @@
 package nft
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 
 	"go4.org/netipx"
 
@@ -192,14 +190,23 @@ func coveredBy(e, l *rules.Entry) bool {
 	return true
 }
 
-// liftRules returns the number of rules of lifted entry e: one per
-// service and family it applies to.
+// liftRules returns the most rules lifted entry e can have
+// (liftedRules): per family it applies to, one per port range of a TCP or
+// UDP service, one for another protocol, two (a shape with ports and one
+// without) for ALL.
 func liftRules(e *rules.Entry) int {
 	n := 0
 	for _, s := range e.Services {
+		per := 1
+		switch _, named := s.Protocol.Number(); {
+		case !named:
+			per = 2
+		case s.Protocol.HasPorts() && !s.Ports.All():
+			per = len(s.Ports.Ranges())
+		}
 		for _, is6 := range []bool{false, true} {
 			if applies(s, is6) {
-				n++
+				n += per
 			}
 		}
 	}
@@ -276,54 +283,61 @@ func addrSet(name string, s *netipx.IPSet, is6 bool) elemSet {
 	return set
 }
 
+// fragRule is a rule a segment adds to a shape's chain of every list
+// that holds it: its match, and for a lifted entry's rule the statements
+// after it (its counter and verdict) apart, so that a rule matching what
+// an earlier one of the chain matches is left out: the earlier one takes
+// every packet it would.
+type fragRule struct {
+	match, then string
+	lifted      bool
+}
+
+func (r fragRule) String() string {
+	if r.then == "" {
+		return r.match
+	}
+	return r.match + " " + r.then
+}
+
 // liftedRules returns the rules of lifted entry e of a list of direction
-// dir, counting into hit.
-func liftedRules(e *rules.Entry, dir policy.Direction, hit string) []string {
+// dir, counting into hit, per key shape (shapes): for TCP and UDP, one per
+// port range; for another protocol one; for ALL one in every shape; none
+// in a family whose set of the reference is empty.
+func liftedRules(e *rules.Entry, dir policy.Direction, hit string) [4][]fragRule {
 	side := "saddr"
 	if dir == policy.Egress {
 		side = "daddr"
 	}
-	var out []string
-	for _, is6 := range []bool{false, true} {
+	then := "counter name " + strconv.Quote(hit) + " " + verdict(e.Action)
+	var out [4][]fragRule
+	for k, sh := range shapes(dir) {
+		set, peer := e.V4, "ip "+side+" @"+addrSetName(e.Source, false)
+		if sh.is6 {
+			set, peer = e.V6, "ip6 "+side+" @"+addrSetName(e.Source, true)
+		}
+		if empty(set) {
+			continue
+		}
+		add := func(match string) { out[k] = append(out[k], fragRule{match: match, then: then, lifted: true}) }
 		for _, s := range e.Services {
-			if !applies(s, is6) {
+			if !applies(s, sh.is6) {
 				continue
 			}
-			var b strings.Builder
-			b.WriteString("meta nfproto ")
-			if is6 {
-				b.WriteString("ipv6")
-			} else {
-				b.WriteString("ipv4")
-			}
-			if n, named := s.Protocol.Number(); named {
-				b.WriteString(" meta l4proto " + strconv.Itoa(int(n)))
-				if s.Protocol.HasPorts() && !s.Ports.All() {
-					b.WriteString(" th dport " + portsExpr(s.Ports))
+			n, named := s.Protocol.Number()
+			proto := "meta l4proto " + strconv.Itoa(int(n)) + " "
+			switch {
+			case !named:
+				add(peer)
+			case s.Protocol.HasPorts() != sh.ports:
+			case !sh.ports || s.Ports.All():
+				add(proto + peer)
+			default:
+				for _, r := range s.Ports.Ranges() {
+					add(proto + "th dport " + span(int(r.Lo), int(r.Hi)) + " " + peer)
 				}
 			}
-			if is6 {
-				b.WriteString(" ip6 " + side + " @" + addrSetName(e.Source, true))
-			} else {
-				b.WriteString(" ip " + side + " @" + addrSetName(e.Source, false))
-			}
-			fmt.Fprintf(&b, " counter name %s %s", strconv.Quote(hit), verdict(e.Action))
-			out = append(out, b.String())
 		}
 	}
 	return out
-}
-
-// portsExpr is a port set as a rule matches it: a port, a range, or a set
-// of them.
-func portsExpr(p policy.PortSet) string {
-	rs := p.Ranges()
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = span(int(r.Lo), int(r.Hi))
-	}
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	return "{ " + strings.Join(parts, ", ") + " }"
 }

@@ -254,15 +254,13 @@ func TestIncremental(t *testing.T) {
 	if !apply(t, fake, rs, rs2) {
 		t.Error("a new policy in the regions form: Apply was not incremental")
 	}
-	want := []string{"ins-00000db1.in.sg-0000web1.4", "ins-00000db1.out.sg-0000web1.4", "ins-0000web1.in.sg-0000web1.4", "ins-0000web1.out.sg-0000web1.4"}
+	want := []string{"sg-0000web1.in.4", "sg-0000web1.out.4"}
 	if got := rs2.Restarted(rs, true); !slices.Equal(got, want) {
 		t.Errorf("a new policy restarted %v, want %v", got, want)
 	}
 	// A policy's literal peer narrowed: its entry loses elements and
-	// restarts (its other elements are written again) where it owns
-	// regions — not in db1's lists, where sg-00000db1's DROP of 10.0.0.0/8
-	// comes first; the entry after it, which gains the packets, goes on
-	// counting.
+	// restarts (its other elements are written again); the entry after
+	// it, which gains the packets, goes on counting.
 	narrowed := grown
 	narrowed.policies = slices.Clone(grown.policies)
 	narrowed.policies[1] = "ACCEPT TCP 22 10.0.0.0/9"
@@ -273,7 +271,7 @@ func TestIncremental(t *testing.T) {
 	if !apply(t, fake, rs2, rs3) {
 		t.Error("a narrowed peer in the regions form: Apply was not incremental")
 	}
-	want = []string{"ins-0000web1.in.sg-0000web1.1", "ins-0000web1.out.sg-0000web1.1"}
+	want = []string{"sg-0000web1.in.1", "sg-0000web1.out.1"}
 	if got := rs3.Restarted(rs2, true); !slices.Equal(got, want) {
 		t.Errorf("a narrowed peer restarted %v, want %v", got, want)
 	}
@@ -332,10 +330,10 @@ func TestReadCounters(t *testing.T) {
 		got[h.Counter] = attribution(h.Attribution)
 	}
 	for name, want := range map[string]string{
-		"ins-00000db1.in.sg-00000db1.1":  "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
-		"ins-00000db1.out.sg-0000web1.3": "ins-00000db1 EGRESS SECURITY_GROUP/sg-0000web1/3",
-		"ins-00000db1.in.default":        "ins-00000db1 INGRESS DEFAULT//-1",
-		"ins-00000db1.in.sg-00000db1.0":  "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/0", // lifted: a named counter
+		"sg-00000db1.in.1":        "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
+		"sg-0000web1.out.3":       "ins-00000db1 EGRESS SECURITY_GROUP/sg-0000web1/3",
+		"ins-00000db1.in.default": "ins-00000db1 INGRESS DEFAULT//-1",
+		"sg-00000db1.in.0":        "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/0", // lifted: a named counter
 	} {
 		if got[name] != want {
 			t.Errorf("hit %s = %q, want %q", name, got[name], want)
@@ -467,13 +465,17 @@ func TestReadCountersListing(t *testing.T) {
 	}
 	for _, d := range []string{"in", "out"} {
 		for name, want := range map[string]uint64{
-			"sg-0000web1.0": 80 + 443, // two elements
-			"sg-0000web1.1": 22,
-			"sg-0000web1.2": 0, // shadowed: no element
-			"sg-0000web1.3": 8000,
-			"default":       7,
+			"0":       80 + 443, // two elements
+			"1":       22,
+			"2":       0, // shadowed: no element
+			"3":       8000,
+			"default": 7,
 		} {
-			name = "ins-00host01." + d + "." + name
+			if name == "default" {
+				name = "ins-00host01." + d + "." + name
+			} else {
+				name = "sg-0000web1." + d + "." + name
+			}
 			if got[name] != [2]uint64{want, 100 * want} {
 				t.Errorf("hit %s: %v, want %d packets and %d bytes", name, got[name], want, 100*want)
 			}
@@ -493,30 +495,30 @@ func TestReadCountersListing(t *testing.T) {
 	}
 	bad := map[string]func([]any) []any{
 		"an element missing": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return e[1:] })
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any { return e[1:] })
 		},
 		"an element twice": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return append(e, e[0]) })
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any { return append(e, e[0]) })
 		},
 		"a stranger element": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v6", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v6p", func(e []any) []any {
 				return append(e, []any{map[string]any{"elem": map[string]any{"val": map[string]any{"concat": []any{"::1", 47}}, "counter": map[string]any{"packets": 1, "bytes": 1}}}, map[string]any{"drop": nil}})
 			})
 		},
 		"a changed verdict": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				e[0].([]any)[1] = map[string]any{"drop": nil}
 				return e
 			})
 		},
 		"an element without a counter": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				delete(e[0].([]any)[0].(map[string]any)["elem"].(map[string]any), "counter")
 				return e
 			})
 		},
 		"a protocol by name": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				e[0].([]any)[0].(map[string]any)["elem"].(map[string]any)["val"].(map[string]any)["concat"].([]any)[1] = "tcp"
 				return e
 			})
@@ -524,7 +526,7 @@ func TestReadCountersListing(t *testing.T) {
 		"a map missing": func(doc []any) []any {
 			return slices.DeleteFunc(doc, func(o any) bool {
 				m, ok := o.(map[string]any)["map"].(map[string]any)
-				return ok && m["name"] == "ins-00host01.out.v6"
+				return ok && m["name"] == "sg-0000web1.out.v6p"
 			})
 		},
 		"a counter missing": func(doc []any) []any {
