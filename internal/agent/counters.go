@@ -32,7 +32,9 @@ type reading struct {
 }
 
 // counted returns what r counted for its key.
-func (r reading) counted() (packets, bytes uint64) { return r.packets - r.offPackets, r.bytes - r.offBytes }
+func (r reading) counted() (packets, bytes uint64) {
+	return r.packets - r.offPackets, r.bytes - r.offBytes
+}
 
 // counterTotals sums the kernel's counters per rule since the agent
 // started, across re-applies: a counter made again (it reads less than
