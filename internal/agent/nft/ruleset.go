@@ -39,9 +39,10 @@ type Ruleset struct {
 	Lists []ListInfo
 }
 
-// ListInfo is how one list was compiled: its form, its element count
-// (regions, or the collapsed sets' elements) and its chain, which the
-// instances with an equal list share.
+// ListInfo is how one list was compiled: its form (collapsed when one of
+// its segments is), its segments' element count (regions, or the collapsed
+// sets' elements; shared with the other lists holding them) and its chain,
+// which the instances with an equal list share.
 type ListInfo struct {
 	Instance  string
 	Direction policy.Direction
