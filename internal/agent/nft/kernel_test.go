@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -536,5 +537,38 @@ func TestKernelForward(t *testing.T) {
 		if hits[name] < least {
 			t.Errorf("hit %s: %d packets, want at least %d; hits: %v", name, hits[name], least, hits)
 		}
+	}
+}
+
+// TestKernelIncrementalStructural loads into a real kernel the hosts of
+// TestIncrementalStructural, each change as its incremental script: the
+// kernel takes each in one transaction, and its table then lists as the
+// new state's loaded in full into a fresh namespace.
+func TestKernelIncrementalStructural(t *testing.T) {
+	ns := netns(t)
+	states := structuralStates(t)
+	prev := compile(t, states[0])
+	load(t, ns, prev.FullScript())
+	counters := regexp.MustCompile(`counter packets \d+ bytes \d+`)
+	listing := func(ns string) string {
+		out, err := nftIn(ns, "list", "table", "inet", nft.Table)
+		if err != nil {
+			t.Fatalf("nft list table: %v: %s", err, out)
+		}
+		return sortedLines(counters.ReplaceAllString(out, ""))
+	}
+	for i, cfg := range states[1:] {
+		rs := compile(t, cfg)
+		s, ok := rs.IncrementalScript(prev)
+		if !ok {
+			t.Fatalf("change %d is not incremental", i+1)
+		}
+		load(t, ns, s)
+		fresh := netns(t)
+		load(t, fresh, rs.FullScript())
+		if got, want := listing(ns), listing(fresh); got != want {
+			t.Errorf("change %d: the kernel's table after the incremental script is\n%s\nwant, as loaded in full:\n%s", i+1, got, want)
+		}
+		prev = rs
 	}
 }

@@ -601,3 +601,48 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// structuralStates are hosts one change apart each: an instance bound to
+// another group, an instance added, one removed, the region limit cut
+// (the groups' segments collapsed), the platform's rules added.
+func structuralStates(tb testing.TB) []nft.Config {
+	m := members{"sg-0000web1": {"10.1.0.5", "2001:db8::5"}}
+	port25, err := rules.Platform(policy.Egress, true, []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	withPlatform := instance(tb, "ins-00000002", "tap2", m, web, db)
+	withPlatform.Egress = list(tb, policy.Egress, port25, m, web, db)
+	return []nft.Config{
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web), instance(tb, "ins-00000002", "tap2", m, db, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web, db), instance(tb, "ins-00000002", "tap2", m, db, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web, db), instance(tb, "ins-00000002", "tap2", m, db, web),
+			instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000002", "tap2", m, db, web), instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, RegionLimit: 1, Instances: []nft.Instance{instance(tb, "ins-00000002", "tap2", m, db, web), instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{withPlatform, instance(tb, "ins-00000003", "tap3", m, web)}},
+	}
+}
+
+// TestIncrementalStructural applies hosts one change apart each
+// incrementally: chains, maps, sets and counters are added and deleted in
+// the transaction, and the table is as a full apply of the new state
+// would leave it.
+func TestIncrementalStructural(t *testing.T) {
+	states := structuralStates(t)
+	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+	prev := compile(t, states[0])
+	apply(t, fake, nil, prev)
+	for i, cfg := range states[1:] {
+		rs := compile(t, cfg)
+		if !apply(t, fake, prev, rs) {
+			t.Errorf("change %d: Apply was not incremental", i+1)
+		}
+		full := knftables.NewFake(knftables.InetFamily, nft.Table)
+		apply(t, full, nil, rs)
+		if got, want := sortedLines(fake.Dump()), sortedLines(full.Dump()); got != want {
+			t.Errorf("change %d: after the incremental apply the table is\n%s\nwant, as applied in full:\n%s", i+1, got, want)
+		}
+		prev = rs
+	}
+}
