@@ -409,8 +409,8 @@ func (rs *Ruleset) plan(old *Ruleset) (*Script, map[string]bool) {
 			}
 		})
 	}
-	// The lists with a restarted entry: an entry's elements are in its
-	// list's maps, named after the list ("ins-1a2b3c4d.in.…").
+	// The segments with a restarted entry: an entry's elements are in its
+	// segment's maps, named after the segment ("sg-1a2b3c4d.in.…").
 	lists := map[string]bool{}
 	for name := range restarted {
 		lists[listOf(name)] = true
@@ -548,8 +548,9 @@ func (rs *Ruleset) plan(old *Ruleset) (*Script, map[string]bool) {
 	return s, restarted
 }
 
-// listOf returns the list part of a name of a list's map or entry: its
-// first two dot-separated fields (instance and direction).
+// listOf returns the segment part of a name of a segment's map or entry:
+// its first two dot-separated fields (group, or platform hash, and
+// direction).
 func listOf(name string) string {
 	i := strings.IndexByte(name, '.')
 	if i < 0 {
