@@ -163,9 +163,6 @@ func (s *Script) run(ctx context.Context, nft knftables.Interface, run Runner) e
 	return nft.Run(ctx, tx)
 }
 
-// Full writes the whole table to tx, one element per operation (FullScript).
-func (rs *Ruleset) Full(tx *knftables.Transaction) { rs.FullScript().Transaction(tx) }
-
 // FullScript returns the whole table: the table is added (so that it
 // exists), deleted and created again with everything in it, so that
 // running the script replaces whatever the table held, atomically.
@@ -254,42 +251,6 @@ func flags(s elemSet) []knftables.SetFlag {
 		return []knftables.SetFlag{knftables.IntervalFlag}
 	}
 	return nil
-}
-
-// SameShape reports whether rs and other differ at most in the elements
-// of their sets and maps: the same chains and rules, sets, maps and
-// counters.
-func (rs *Ruleset) SameShape(other *Ruleset) bool {
-	if rs.mode != other.mode || !slices.Equal(rs.counters, other.counters) ||
-		len(rs.chains) != len(other.chains) || len(rs.maps) != len(other.maps) || len(rs.sets) != len(other.sets) {
-		return false
-	}
-	for i, c := range rs.chains {
-		o := other.chains[i]
-		if c.name != o.name || c.comment != o.comment || (c.base == nil) != (o.base == nil) || !slices.Equal(c.rules, o.rules) {
-			return false
-		}
-	}
-	same := func(a, b []elemSet) bool {
-		for i := range a {
-			if a[i].name != b[i].name || a[i].typ != b[i].typ || a[i].interval != b[i].interval || a[i].counter != b[i].counter {
-				return false
-			}
-		}
-		return true
-	}
-	return same(rs.maps, other.maps) && same(rs.sets, other.sets)
-}
-
-// Incremental writes to tx, one element per operation, the changes that
-// turn the table of old into rs's (IncrementalScript). It reports false,
-// writing nothing, when it cannot; the caller then applies Full.
-func (rs *Ruleset) Incremental(old *Ruleset, tx *knftables.Transaction) bool {
-	s, ok := rs.IncrementalScript(old)
-	if ok {
-		s.Transaction(tx)
-	}
-	return ok
 }
 
 // IncrementalScript returns the changes that turn the table of old into
@@ -382,13 +343,18 @@ func setIndex(ss []elemSet) map[string]*elemSet {
 
 // plan returns the script turning old's table (compatible) into rs's, and
 // the hits of rs that start again from zero: those of entries losing an
-// element, and those of entries whose name old did not have or attributed
-// otherwise.
+// element, and those whose name old did not have, counted otherwise (a sum
+// of elements or a named counter) or attributed otherwise.
 func (rs *Ruleset) plan(old *Ruleset) (*Script, map[string]bool) {
 	restarted := map[string]bool{}
-	for _, name := range rs.sums {
-		if a, ok := old.Counters[name]; !ok || !sameAttribution(a, rs.Counters[name]) {
-			restarted[name] = true
+	for _, names := range [][2][]string{{rs.sums, old.sums}, {rs.counters, old.counters}} {
+		for _, name := range names[0] {
+			// A hit new, counting other entries, or counted otherwise (an
+			// entry lifted, or no longer lifted: a named counter, or the
+			// sum of elements) counts from zero.
+			if _, was := slices.BinarySearch(names[1], name); !was || !sameAttribution(old.Counters[name], rs.Counters[name]) {
+				restarted[name] = true
+			}
 		}
 	}
 	oldMaps, oldSets := setIndex(old.maps), setIndex(old.sets)
@@ -648,8 +614,9 @@ func sameAttribution(a, b Attribution) bool {
 // whose values started again from zero when rs was applied over old, as
 // Apply reported: every hit after a full apply (incremental false, or old
 // nil); after an incremental one, the hits of the regions form's entries
-// that lost an element, or are new (see Incremental). Every other hit went
-// on counting across the apply: its next reading is at least its last.
+// that lost an element, and the hits new or counted otherwise (see plan).
+// Every other hit went on counting across the apply: its next reading is
+// at least its last.
 //
 // A consumer summing hits over time reads them just before applying, and
 // after the apply takes, for each restarted hit, that last reading as

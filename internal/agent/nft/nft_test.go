@@ -646,3 +646,35 @@ func TestIncrementalStructural(t *testing.T) {
 		prev = rs
 	}
 }
+
+// TestRestartedLifting changes an entry's peer so that a later entry
+// referring to a group can no longer be lifted: that entry's hit, a named
+// counter before and a sum of elements after, restarts; so does it when
+// it is lifted again.
+func TestRestartedLifting(t *testing.T) {
+	m := members{"sg-0000web1": {"10.1.0.5"}}
+	cfg := func(first string) nft.Config {
+		g := group{"sg-00000db1", []string{first, "ACCEPT TCP 5432 sg-0000web1"}}
+		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, g)}}
+	}
+	apart, overlapping := compile(t, cfg("ACCEPT TCP 80 10.9.0.0/16")), compile(t, cfg("ACCEPT TCP 5432 10.9.0.0/16"))
+	const hit = "sg-00000db1.in.1"
+	for _, tt := range []struct {
+		name     string
+		old, new *nft.Ruleset
+	}{
+		{"no longer lifted", apart, overlapping},
+		{"lifted again", overlapping, apart},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+			apply(t, fake, nil, tt.old)
+			if !apply(t, fake, tt.old, tt.new) {
+				t.Fatal("Apply was not incremental")
+			}
+			if got := tt.new.Restarted(tt.old, true); !slices.Contains(got, hit) {
+				t.Errorf("restarted %v, want %s among them", got, hit)
+			}
+		})
+	}
+}

@@ -20,8 +20,8 @@ import (
 	"github.com/palisade-sg/palisade/internal/rules"
 )
 
-// Ruleset is a compiled table: plain data, built by Compile and written to
-// a transaction by Full or Incremental. It is immutable.
+// Ruleset is a compiled table: plain data, built by Compile and written as
+// a Script by FullScript or IncrementalScript. It is immutable.
 type Ruleset struct {
 	mode     Mode
 	chains   []chain
