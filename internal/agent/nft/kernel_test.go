@@ -400,7 +400,19 @@ func listen(t *testing.T, ns string, ports ...string) {
 		}
 		t.Cleanup(func() { _ = l.Process.Kill(); _ = l.Wait() })
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Wait until each listens: on a loaded machine nc takes a while, and
+	// a probe sent before would be refused.
+	for _, port := range ports {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			out, err := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn", "sport = :"+port).Output()
+			if err == nil && len(strings.TrimSpace(string(out))) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nothing listens on port %s in %s: %v", port, ns, err)
+			}
+		}
+	}
 }
 
 // from runs a command inside ns, reporting whether it succeeded.
