@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"sigs.k8s.io/knftables"
-
 	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/hoststate"
 	"github.com/palisade-sg/palisade/wire"
@@ -79,6 +77,10 @@ type Agent struct {
 	// the whole state again for.
 	refetched string
 	checks    int // drift checks made, by driftLoop only
+
+	// compiler keeps each distinct list compiled, so that a change
+	// compiles only the lists it changes.
+	compiler nft.Compiler
 }
 
 // applied is the state the kernel holds.
@@ -159,9 +161,7 @@ func (a *Agent) Once(ctx context.Context, dryRun bool, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tx := knftables.NewFake(knftables.InetFamily, nft.Table).NewTransaction()
-		next.ruleset.Full(tx)
-		_, err = io.WriteString(w, tx.String())
+		_, err = io.WriteString(w, next.ruleset.FullScript().String())
 		return err
 	}
 	if err := a.apply(ctx, resp.HostState, false); err != nil {
@@ -303,7 +303,7 @@ func (a *Agent) prepare(s wire.HostState) (*applied, error) {
 	for _, in := range dec.Instances {
 		cfg.Instances = append(cfg.Instances, nft.Instance{ID: in.ID, Interface: in.Interface, Ingress: in.Ingress, Egress: in.Egress})
 	}
-	rs, err := nft.Compile(cfg)
+	rs, err := a.compiler.Compile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("compile revision %d: %w", s.Revision, err)
 	}

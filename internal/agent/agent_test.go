@@ -3,9 +3,11 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -249,6 +251,38 @@ func TestAgentRepairsDrift(t *testing.T) {
 	}
 	took := eventually(t, 2*time.Second, "the table deleted is restored", func() bool { return fake.Dump() == want })
 	t.Logf("restored in %v", took)
+
+	// An element deleted from a map, and a rule added to a chain.
+	for _, change := range []func(tx *knftables.Transaction){
+		func(tx *knftables.Transaction) {
+			fake.RLock()
+			defer fake.RUnlock()
+			for _, name := range slices.Sorted(maps.Keys(fake.Table.Maps)) {
+				if m := fake.Table.Maps[name]; len(m.Elements) > 0 {
+					e := *m.Elements[0]
+					tx.Delete(&e)
+					return
+				}
+			}
+			t.Fatal("no map with an element")
+		},
+		func(tx *knftables.Transaction) {
+			fake.RLock()
+			defer fake.RUnlock()
+			tx.Add(&knftables.Rule{Chain: slices.Sorted(maps.Keys(fake.Table.Chains))[0], Rule: "accept"})
+		},
+	} {
+		tx := fake.NewTransaction()
+		change(tx)
+		if err := fake.Run(context.Background(), tx); err != nil {
+			t.Fatal(err)
+		}
+		if fake.Dump() == want {
+			t.Fatal("the change changed nothing")
+		}
+		took := eventually(t, 2*time.Second, "the table changed is restored", func() bool { return fake.Dump() == want })
+		t.Logf("restored in %v", took)
+	}
 }
 
 // TestAgentFailStatic: with the server unreachable the rules stay; a new

@@ -23,11 +23,24 @@ type counterKey struct {
 type reading struct {
 	key            counterKey
 	packets, bytes uint64
+	// off is what the counter had counted before it counted for key: a
+	// counter of a list or group shared by several instances is reported
+	// against the first of them (nft.Attribution), which changes when
+	// that one leaves; the kernel's counter goes on, and what it counted
+	// before is kept under the previous key.
+	offPackets, offBytes uint64
+}
+
+// counted returns what r counted for its key.
+func (r reading) counted() (packets, bytes uint64) {
+	return r.packets - r.offPackets, r.bytes - r.offBytes
 }
 
 // counterTotals sums the kernel's counters per rule since the agent
 // started, across re-applies: a counter made again (it reads less than
-// before) or gone keeps what it had counted in base.
+// before) or gone keeps what it had counted in base; a counter reported
+// against another key from one reading to the next keeps what it had
+// counted under the old key, and counts on under the new one.
 type counterTotals struct {
 	base map[counterKey]reading
 	last map[string]reading // by counter name
@@ -63,10 +76,19 @@ func (c *counterTotals) update(hits []nft.Hit) {
 			continue
 		}
 		seen[h.Counter] = true
-		if prev, ok := c.last[h.Counter]; ok && (prev.key != k || h.Packets < prev.packets || h.Bytes < prev.bytes) {
-			c.keep(prev)
+		r := reading{key: k, packets: h.Packets, bytes: h.Bytes}
+		if prev, ok := c.last[h.Counter]; ok {
+			switch {
+			case h.Packets < prev.packets || h.Bytes < prev.bytes:
+				c.keep(prev) // made again: it counts from zero
+			case prev.key != k:
+				c.keep(prev)
+				r.offPackets, r.offBytes = prev.packets, prev.bytes
+			default:
+				r.offPackets, r.offBytes = prev.offPackets, prev.offBytes
+			}
 		}
-		c.last[h.Counter] = reading{key: k, packets: h.Packets, bytes: h.Bytes}
+		c.last[h.Counter] = r
 	}
 	for name, r := range c.last {
 		if !seen[name] {
@@ -78,8 +100,9 @@ func (c *counterTotals) update(hits []nft.Hit) {
 
 func (c *counterTotals) keep(r reading) {
 	b := c.base[r.key]
-	b.packets += r.packets
-	b.bytes += r.bytes
+	p, n := r.counted()
+	b.packets += p
+	b.bytes += n
 	b.key = r.key
 	c.base[r.key] = b
 }
@@ -92,7 +115,8 @@ func (c *counterTotals) report() []wire.HostCounter {
 	}
 	for _, r := range c.last {
 		s := sum[r.key]
-		s.key, s.packets, s.bytes = r.key, s.packets+r.packets, s.bytes+r.bytes
+		p, n := r.counted()
+		s.key, s.packets, s.bytes = r.key, s.packets+p, s.bytes+n
 		sum[r.key] = s
 	}
 	keys := make([]counterKey, 0, len(sum))

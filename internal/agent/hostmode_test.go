@@ -257,7 +257,7 @@ func (f *hostFleet) groupCounter(tb testing.TB, dir, group string, index int) ui
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: f.dialRouter}}
 	rs := compileHost(tb, client.New(f.endpoint, f.hostKey[0], f.hostKey[1], "").WithHTTPClient(hc), mode)
 	hits := hitsIn(tb, f.ns(), rs)
-	key := fmt.Sprintf("%s.%s.%s.%d", f.self, dir, group, index)
+	key := fmt.Sprintf("%s.%s.%d", group, dir, index)
 	n, ok := hits[key]
 	if !ok {
 		tb.Fatalf("no hit %q in the table", key)

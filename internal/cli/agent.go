@@ -120,7 +120,7 @@ filter table and outbound after it.`,
 	f.StringVar(&metrics, "metrics-listen", "", "address serving Prometheus /metrics, e.g. 127.0.0.1:9469 (env "+envMetricsListen+"; default: none)")
 	f.BoolVar(&once, "once", false, "fetch and apply the desired state once, then exit")
 	f.BoolVar(&dryRun, "dry-run", false, "with --once: print the ruleset that would be applied, change nothing")
-	f.IntVar(&o.RegionLimit, "region-limit", 0, "most regions one list compiles to before it is run-collapsed (0: the default)")
+	f.IntVar(&o.RegionLimit, "region-limit", 0, "most regions one segment (a group's policies, the platform's rules) compiles to before it is run-collapsed (0: the default)")
 	f.DurationVar(&o.DriftInterval, "drift-interval", agent.DefaultDriftInterval, "how often the table is checked against the one applied")
 	f.DurationVar(&o.ReportInterval, "report-interval", agent.DefaultReportInterval, "how often status and counters are reported")
 	f.DurationVar(&o.WatchWait, "watch-wait", agent.DefaultWatchWait, "how long one long-poll for changes waits")

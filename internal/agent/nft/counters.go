@@ -24,10 +24,11 @@ type Hit struct {
 	Packets, Bytes uint64
 }
 
-// Runner runs nft with args and returns its standard output: the
-// machine's nft for an agent (exec.CommandContext(ctx, "nft", args...)),
-// nft in a network namespace for a test. The package itself does no I/O.
-type Runner func(ctx context.Context, args ...string) ([]byte, error)
+// Runner runs nft with args, stdin (nil for none) on its standard input,
+// and returns its standard output: the machine's nft for an agent
+// (exec.CommandContext(ctx, "nft", args...)), nft in a network namespace
+// for a test. The package itself does no I/O.
+type Runner func(ctx context.Context, stdin []byte, args ...string) ([]byte, error)
 
 // ReadCounters reads every hit of the table and attributes it through rs,
 // which must be the ruleset last applied: the named counters, and for each
@@ -64,7 +65,7 @@ func ReadCounters(ctx context.Context, nft knftables.Interface, run Runner, rs *
 			named[c.Name] = counterValue{*c.Packets, *c.Bytes}
 		}
 	} else {
-		out, err := run(ctx, "--json", "--numeric", "list", "table", string(knftables.InetFamily), Table)
+		out, err := run(ctx, nil, "--json", "--numeric", "list", "table", string(knftables.InetFamily), Table)
 		if err != nil {
 			return nil, fmt.Errorf("list table inet %s: %w", Table, err)
 		}

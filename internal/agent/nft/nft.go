@@ -1,40 +1,54 @@
 // Package nft compiles an agent's desired state (its instances and their
 // effective rule lists) into one nftables table of family inet, named
-// palisade, and applies it atomically through knftables: the whole table
-// in one transaction, or, when only set and map elements changed, just
-// those elements.
+// palisade, and applies it atomically with nft -f: the whole table in one
+// transaction, or, when the table holds a known earlier state, just what
+// changed, in one transaction too.
 //
-// Per instance and direction, the list's regions (see package regions)
-// become four concatenated interval verdict maps, one per key shape —
-// peer address . protocol . destination port for TCP and UDP, peer
-// address . protocol for the other protocols, in each family — whose
-// elements carry the deciding entry's verdict: return (ACCEPT) or drop
-// (DROP). A packet in no element meets the list's final counted drop.
-// ACCEPT returns rather than accepts, so that traffic between two
-// instances of one host passes the sender's egress and then the
-// receiver's ingress; the base chain's policy accept lets it through.
-// Each list's chain first drops packets of ct state invalid — there rather
-// than in the base chain, so that the traffic of interfaces that are not
-// instances is not touched.
+// Each list is cut into segments — its platform entries, then each
+// group's policies, in order — and each distinct segment is compiled once
+// for the whole table: its regions (see package regions) become up to four
+// concatenated interval verdict maps, one per key shape — peer address .
+// protocol . destination port for TCP and UDP, peer address . protocol for
+// the other protocols, in each family — whose elements carry the deciding
+// entry's verdict: return (ACCEPT) or drop (DROP). A list's chain sends a
+// packet to the chain of its key shape, which looks it up in the maps of
+// the list's segments in turn: a packet no element of a segment holds goes
+// on to the next segment, so the list's first match is kept, and a packet
+// no segment decides meets the list's final counted drop. ACCEPT returns
+// rather than accepts, so that traffic between two instances of one host
+// passes the sender's egress and then the receiver's ingress; the base
+// chain's policy accept lets it through. Each list's chain first drops
+// packets of ct state invalid — there rather than in the base chain, so
+// that the traffic of interfaces that are not instances is not touched.
+// Instances whose lists are equal share one chain.
+//
+// An entry whose peer is a reference (a group, an address template) is,
+// where that keeps the verdict exact, lifted out of its segment's maps
+// into rules before them that look the peer up in a named set of the
+// reference's addresses (see lift.go): a membership change then changes
+// one set's elements.
 //
 // The maps count per element (a counter in their declaration): an entry's
-// hit is the sum of its elements' counters, read by ReadCounters from
-// nft's JSON listing. An entry has no chain or counter of its own, so
-// that a table of 100,000 entries is not 100,000 chains.
+// hit is the sum of its elements' counters, or a lifted entry's named
+// counter, read by ReadCounters from nft's JSON listing. An entry has no
+// chain of its own, so that a table of 100,000 entries is not 100,000
+// chains. A segment's hits count the packets of every instance whose list
+// holds it (Attribution).
 //
-// Maps, sets, chains and counters are named after the instance (its ID,
-// or a hash of an ID unfit for a name) and the direction (in, out); an
-// entry's hit after them, the group ID and policy index of the entry
-// ("ins-1a2b3c4d.in.sg-1a2b3c4d.7"), or pf and the entry's index for a
-// platform rule. Ruleset.Counters maps each hit back to what it counts. A
-// full apply starts every counter from zero, an incremental one those
-// Restarted names: read them before.
+// A group's maps, sets and hits are named after the group and the
+// direction ("sg-1a2b3c4d.in.v4p", "sg-1a2b3c4d.in.7" for policy 7), the
+// platform's after a hash of its entries ("pf-1a2b3c4d.out.pf0"); a list's
+// chains and final counter after the instance (its ID, or a hash of an ID
+// unfit for a name) and the direction ("ins-1a2b3c4d.in",
+// "ins-1a2b3c4d.in.v4p", "ins-1a2b3c4d.in.default"). Ruleset.Counters maps
+// each hit back to what it counts. A full apply starts every counter from
+// zero, an incremental one those Restarted names: read them before.
 //
-// A list whose regions exceed the region limit is compiled instead in the
-// run-collapsed form: each run of consecutive entries with one action is
-// one lookup in four interval sets holding the union of its entries as
-// disjoint elements, in order, and the counters are then per run, not per
-// entry.
+// A segment whose regions exceed the region limit is compiled instead in
+// the run-collapsed form: each run of consecutive entries with one action
+// is one lookup in up to four interval sets holding the union of its
+// entries as disjoint elements, in order, and the counters are then per
+// run, not per entry.
 //
 // The package does no I/O but through the knftables.Interface and the
 // Runner it is given.
@@ -55,8 +69,9 @@ import (
 // Table is the name of the table the agent owns, in family inet.
 const Table = "palisade"
 
-// DefaultRegionLimit is the most regions one list compiles to before it
-// falls back to the run-collapsed form.
+// DefaultRegionLimit is the most regions one segment (a group's policies,
+// the platform's entries) compiles to before it falls back to the
+// run-collapsed form.
 const DefaultRegionLimit = 65536
 
 // Mode is where the agent enforces groups. The zero value is invalid.
@@ -108,8 +123,8 @@ type Instance struct {
 type Config struct {
 	Mode      Mode
 	Instances []Instance // in host mode, exactly one: the host
-	// RegionLimit is the most regions one list may compile to before it
-	// is run-collapsed; 0 is DefaultRegionLimit.
+	// RegionLimit is the most regions one segment may compile to before
+	// it is run-collapsed; 0 is DefaultRegionLimit.
 	RegionLimit int
 }
 
@@ -138,11 +153,22 @@ func (f Form) String() string {
 // form (the sum of its map elements' counters), a run's entries in the
 // collapsed form (Run set, a named counter), the implicit final DROP
 // (rules.DefaultOrigin) for the list's default counter.
+//
+// A segment of a list — a group's policies, the platform's entries — is
+// compiled once for every instance whose list holds it, and a list's final
+// DROP once for the instances whose lists are equal: such a hit counts the
+// packets of all of them. Instance is the first of them by ID, Shared
+// lists them all, sorted (nil when there is one). So a hit's sum per group
+// and policy is exact; per instance, the packets of the instances sharing
+// it are reported against the first, which changes when it leaves (the
+// hit goes on counting: what it counted until then stays the old
+// instance's).
 type Attribution struct {
 	Instance  string
 	Direction policy.Direction
 	Origins   []rules.Origin
 	Run       bool
+	Shared    []string
 }
 
 // plain reports whether s is 1 to max letters, digits and the characters

@@ -132,7 +132,7 @@ func golden(t *testing.T, name, got string) {
 
 func apply(t *testing.T, fake *knftables.Fake, old, rs *nft.Ruleset) bool {
 	t.Helper()
-	inc, err := nft.Apply(context.Background(), fake, old, rs)
+	inc, err := nft.Apply(context.Background(), fake, nil, old, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,10 +231,10 @@ func TestIncremental(t *testing.T) {
 		t.Errorf("after the incremental apply the table is\n%s\nwant, as applied in full:\n%s", got, want)
 	}
 
-	// The entries that lost an element restart; no other.
-	want := []string{"ins-00000db1.in.sg-00000db1.0", "ins-00000db1.in.sg-00000db1.1", "ins-00000db1.out.sg-00000db1.0", "ins-00000db1.out.sg-00000db1.1"}
-	if got := rs.Restarted(old, true); !slices.Equal(got, want) {
-		t.Errorf("restarted %v, want %v", got, want)
+	// The referring entry is lifted: its group's set changes, no map
+	// element, and no hit restarts.
+	if got := rs.Restarted(old, true); len(got) != 0 {
+		t.Errorf("a membership change restarted %v, want none", got)
 	}
 	if got := rs.Restarted(old, false); len(got) != len(rs.Counters) {
 		t.Errorf("after a full apply %d hits restarted, want all %d", len(got), len(rs.Counters))
@@ -254,9 +254,31 @@ func TestIncremental(t *testing.T) {
 	if !apply(t, fake, rs, rs2) {
 		t.Error("a new policy in the regions form: Apply was not incremental")
 	}
-	want = []string{"ins-00000db1.in.sg-0000web1.4", "ins-00000db1.out.sg-0000web1.4", "ins-0000web1.in.sg-0000web1.4", "ins-0000web1.out.sg-0000web1.4"}
+	want := []string{"sg-0000web1.in.4", "sg-0000web1.out.4"}
 	if got := rs2.Restarted(rs, true); !slices.Equal(got, want) {
 		t.Errorf("a new policy restarted %v, want %v", got, want)
+	}
+	// A policy's literal peer narrowed: its entry loses elements and
+	// restarts (its other elements are written again); the entry after
+	// it, which gains the packets, goes on counting.
+	narrowed := grown
+	narrowed.policies = slices.Clone(grown.policies)
+	narrowed.policies[1] = "ACCEPT TCP 22 10.0.0.0/9"
+	rs3 := compile(t, nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{
+		instance(t, "ins-0000web1", "tap-web1", after, narrowed),
+		instance(t, "ins-00000db1", "tap-db1", after, db, narrowed),
+	}})
+	if !apply(t, fake, rs2, rs3) {
+		t.Error("a narrowed peer in the regions form: Apply was not incremental")
+	}
+	want = []string{"sg-0000web1.in.1", "sg-0000web1.out.1"}
+	if got := rs3.Restarted(rs2, true); !slices.Equal(got, want) {
+		t.Errorf("a narrowed peer restarted %v, want %v", got, want)
+	}
+	full3 := knftables.NewFake(knftables.InetFamily, nft.Table)
+	apply(t, full3, nil, rs3)
+	if got, want := sortedLines(fake.Dump()), sortedLines(full3.Dump()); got != want {
+		t.Errorf("after the narrowed peer the table is\n%s\nwant, as applied in full:\n%s", got, want)
 	}
 	// In the collapsed form it changes the runs' chains: a full apply.
 	collapsed := func(g group) *nft.Ruleset {
@@ -299,8 +321,8 @@ func TestReadCounters(t *testing.T) {
 	got := map[string]string{}
 	for _, h := range hits {
 		want := uint64(0) // an entry's elements, in a fake
-		if strings.HasSuffix(h.Counter, ".default") {
-			want = uint64(len(h.Counter))
+		if _, named := fake.Table.Counters[h.Counter]; named {
+			want = uint64(len(h.Counter)) // a default, or a lifted entry's
 		}
 		if h.Packets != want || h.Bytes != 100*want {
 			t.Errorf("hit %s: %d packets %d bytes, want %d and %d", h.Counter, h.Packets, h.Bytes, want, 100*want)
@@ -308,9 +330,10 @@ func TestReadCounters(t *testing.T) {
 		got[h.Counter] = attribution(h.Attribution)
 	}
 	for name, want := range map[string]string{
-		"ins-00000db1.in.sg-00000db1.1":  "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
-		"ins-00000db1.out.sg-0000web1.3": "ins-00000db1 EGRESS SECURITY_GROUP/sg-0000web1/3",
-		"ins-00000db1.in.default":        "ins-00000db1 INGRESS DEFAULT//-1",
+		"sg-00000db1.in.1":        "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/1",
+		"sg-0000web1.out.3":       "ins-00000db1 EGRESS SECURITY_GROUP/sg-0000web1/3",
+		"ins-00000db1.in.default": "ins-00000db1 INGRESS DEFAULT//-1",
+		"sg-00000db1.in.0":        "ins-00000db1 INGRESS SECURITY_GROUP/sg-00000db1/0", // lifted: a named counter
 	} {
 		if got[name] != want {
 			t.Errorf("hit %s = %q, want %q", name, got[name], want)
@@ -425,7 +448,7 @@ func TestReadCountersListing(t *testing.T) {
 	ctx := context.Background()
 	read := func(change func([]any) []any) ([]nft.Hit, error) {
 		out := listingOf(t, fake, count, change)
-		return nft.ReadCounters(ctx, nil, func(_ context.Context, args ...string) ([]byte, error) {
+		return nft.ReadCounters(ctx, nil, func(_ context.Context, _ []byte, args ...string) ([]byte, error) {
 			if got := strings.Join(args, " "); got != "--json --numeric list table inet palisade" {
 				t.Errorf("ReadCounters ran nft %s", got)
 			}
@@ -442,13 +465,17 @@ func TestReadCountersListing(t *testing.T) {
 	}
 	for _, d := range []string{"in", "out"} {
 		for name, want := range map[string]uint64{
-			"sg-0000web1.0": 80 + 443, // two elements
-			"sg-0000web1.1": 22,
-			"sg-0000web1.2": 0, // shadowed: no element
-			"sg-0000web1.3": 8000,
-			"default":       7,
+			"0":       80 + 443, // two elements
+			"1":       22,
+			"2":       0, // shadowed: no element
+			"3":       8000,
+			"default": 7,
 		} {
-			name = "ins-00host01." + d + "." + name
+			if name == "default" {
+				name = "ins-00host01." + d + "." + name
+			} else {
+				name = "sg-0000web1." + d + "." + name
+			}
 			if got[name] != [2]uint64{want, 100 * want} {
 				t.Errorf("hit %s: %v, want %d packets and %d bytes", name, got[name], want, 100*want)
 			}
@@ -468,30 +495,30 @@ func TestReadCountersListing(t *testing.T) {
 	}
 	bad := map[string]func([]any) []any{
 		"an element missing": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return e[1:] })
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any { return e[1:] })
 		},
 		"an element twice": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any { return append(e, e[0]) })
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any { return append(e, e[0]) })
 		},
 		"a stranger element": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v6", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v6p", func(e []any) []any {
 				return append(e, []any{map[string]any{"elem": map[string]any{"val": map[string]any{"concat": []any{"::1", 47}}, "counter": map[string]any{"packets": 1, "bytes": 1}}}, map[string]any{"drop": nil}})
 			})
 		},
 		"a changed verdict": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				e[0].([]any)[1] = map[string]any{"drop": nil}
 				return e
 			})
 		},
 		"an element without a counter": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				delete(e[0].([]any)[0].(map[string]any)["elem"].(map[string]any), "counter")
 				return e
 			})
 		},
 		"a protocol by name": func(doc []any) []any {
-			return elems(doc, "ins-00host01.in.v4p", func(e []any) []any {
+			return elems(doc, "sg-0000web1.in.v4p", func(e []any) []any {
 				e[0].([]any)[0].(map[string]any)["elem"].(map[string]any)["val"].(map[string]any)["concat"].([]any)[1] = "tcp"
 				return e
 			})
@@ -499,7 +526,7 @@ func TestReadCountersListing(t *testing.T) {
 		"a map missing": func(doc []any) []any {
 			return slices.DeleteFunc(doc, func(o any) bool {
 				m, ok := o.(map[string]any)["map"].(map[string]any)
-				return ok && m["name"] == "ins-00host01.out.v6"
+				return ok && m["name"] == "sg-0000web1.out.v6p"
 			})
 		},
 		"a counter missing": func(doc []any) []any {
@@ -572,5 +599,82 @@ func TestNames(t *testing.T) {
 		if at.Instance != long && at.Instance != "ins 0000/odd" {
 			t.Errorf("counter %s attributed to %q", name, at.Instance)
 		}
+	}
+}
+
+// structuralStates are hosts one change apart each: an instance bound to
+// another group, an instance added, one removed, the region limit cut
+// (the groups' segments collapsed), the platform's rules added.
+func structuralStates(tb testing.TB) []nft.Config {
+	m := members{"sg-0000web1": {"10.1.0.5", "2001:db8::5"}}
+	port25, err := rules.Platform(policy.Egress, true, []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	withPlatform := instance(tb, "ins-00000002", "tap2", m, web, db)
+	withPlatform.Egress = list(tb, policy.Egress, port25, m, web, db)
+	return []nft.Config{
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web), instance(tb, "ins-00000002", "tap2", m, db, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web, db), instance(tb, "ins-00000002", "tap2", m, db, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000001", "tap1", m, web, db), instance(tb, "ins-00000002", "tap2", m, db, web),
+			instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(tb, "ins-00000002", "tap2", m, db, web), instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, RegionLimit: 1, Instances: []nft.Instance{instance(tb, "ins-00000002", "tap2", m, db, web), instance(tb, "ins-00000003", "tap3", m, web)}},
+		{Mode: nft.Hypervisor, Instances: []nft.Instance{withPlatform, instance(tb, "ins-00000003", "tap3", m, web)}},
+	}
+}
+
+// TestIncrementalStructural applies hosts one change apart each
+// incrementally: chains, maps, sets and counters are added and deleted in
+// the transaction, and the table is as a full apply of the new state
+// would leave it.
+func TestIncrementalStructural(t *testing.T) {
+	states := structuralStates(t)
+	fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+	prev := compile(t, states[0])
+	apply(t, fake, nil, prev)
+	for i, cfg := range states[1:] {
+		rs := compile(t, cfg)
+		if !apply(t, fake, prev, rs) {
+			t.Errorf("change %d: Apply was not incremental", i+1)
+		}
+		full := knftables.NewFake(knftables.InetFamily, nft.Table)
+		apply(t, full, nil, rs)
+		if got, want := sortedLines(fake.Dump()), sortedLines(full.Dump()); got != want {
+			t.Errorf("change %d: after the incremental apply the table is\n%s\nwant, as applied in full:\n%s", i+1, got, want)
+		}
+		prev = rs
+	}
+}
+
+// TestRestartedLifting changes an entry's peer so that a later entry
+// referring to a group can no longer be lifted: that entry's hit, a named
+// counter before and a sum of elements after, restarts; so does it when
+// it is lifted again.
+func TestRestartedLifting(t *testing.T) {
+	m := members{"sg-0000web1": {"10.1.0.5"}}
+	cfg := func(first string) nft.Config {
+		g := group{"sg-00000db1", []string{first, "ACCEPT TCP 5432 sg-0000web1"}}
+		return nft.Config{Mode: nft.Hypervisor, Instances: []nft.Instance{instance(t, "ins-00000db1", "tap-db1", m, g)}}
+	}
+	apart, overlapping := compile(t, cfg("ACCEPT TCP 80 10.9.0.0/16")), compile(t, cfg("ACCEPT TCP 5432 10.9.0.0/16"))
+	const hit = "sg-00000db1.in.1"
+	for _, tt := range []struct {
+		name     string
+		old, new *nft.Ruleset
+	}{
+		{"no longer lifted", apart, overlapping},
+		{"lifted again", overlapping, apart},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := knftables.NewFake(knftables.InetFamily, nft.Table)
+			apply(t, fake, nil, tt.old)
+			if !apply(t, fake, tt.old, tt.new) {
+				t.Fatal("Apply was not incremental")
+			}
+			if got := tt.new.Restarted(tt.old, true); !slices.Contains(got, hit) {
+				t.Errorf("restarted %v, want %s among them", got, hit)
+			}
+		})
 	}
 }

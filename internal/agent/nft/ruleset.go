@@ -1,11 +1,16 @@
 package nft
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go4.org/netipx"
 	"sigs.k8s.io/knftables"
@@ -15,8 +20,8 @@ import (
 	"github.com/palisade-sg/palisade/internal/rules"
 )
 
-// Ruleset is a compiled table: plain data, built by Compile and written to
-// a transaction by Full or Incremental. It is immutable.
+// Ruleset is a compiled table: plain data, built by Compile and written as
+// a Script by FullScript or IncrementalScript. It is immutable.
 type Ruleset struct {
 	mode     Mode
 	chains   []chain
@@ -34,13 +39,16 @@ type Ruleset struct {
 	Lists []ListInfo
 }
 
-// ListInfo is how one list was compiled: its form and its element count
-// (regions, or the collapsed sets' elements).
+// ListInfo is how one list was compiled: its form (collapsed when one of
+// its segments is), its segments' element count (regions, or the collapsed
+// sets' elements; shared with the other lists holding them) and its chain,
+// which the instances with an equal list share.
 type ListInfo struct {
 	Instance  string
 	Direction policy.Direction
 	Form      Form
 	Elements  int
+	Chain     string
 }
 
 type chain struct {
@@ -96,10 +104,15 @@ func (e elem) k() (k elemKey) {
 	return k
 }
 
-// The key shapes of a list's maps and sets.
+// The key shapes of a list's maps and sets. A list's chain sends each
+// packet to the chain of its shape (goto: a verdict there is the list's),
+// with the matches of dispatch, which need no anonymous set (each one
+// costs the kernel a third of a millisecond to create); the rules there
+// look its key up.
 type shape struct {
-	suffix, typ, match string
-	is6, ports         bool
+	suffix, typ, lookup string
+	dispatch            []string
+	is6, ports          bool
 }
 
 func shapes(dir policy.Direction) [4]shape {
@@ -108,10 +121,14 @@ func shapes(dir policy.Direction) [4]shape {
 		side = "daddr"
 	}
 	return [4]shape{
-		{"v4p", "ipv4_addr . inet_proto . inet_service", "meta nfproto ipv4 meta l4proto { tcp, udp } ip " + side + " . meta l4proto . th dport", false, true},
-		{"v4", "ipv4_addr . inet_proto", "meta nfproto ipv4 meta l4proto != { tcp, udp } ip " + side + " . meta l4proto", false, false},
-		{"v6p", "ipv6_addr . inet_proto . inet_service", "meta nfproto ipv6 meta l4proto { tcp, udp } ip6 " + side + " . meta l4proto . th dport", true, true},
-		{"v6", "ipv6_addr . inet_proto", "meta nfproto ipv6 meta l4proto != { tcp, udp } ip6 " + side + " . meta l4proto", true, false},
+		{"v4p", "ipv4_addr . inet_proto . inet_service", "ip " + side + " . meta l4proto . th dport",
+			[]string{"meta nfproto ipv4 meta l4proto 6", "meta nfproto ipv4 meta l4proto 17"}, false, true},
+		{"v4", "ipv4_addr . inet_proto", "ip " + side + " . meta l4proto",
+			[]string{"meta nfproto ipv4 meta l4proto != 6 meta l4proto != 17"}, false, false},
+		{"v6p", "ipv6_addr . inet_proto . inet_service", "ip6 " + side + " . meta l4proto . th dport",
+			[]string{"meta nfproto ipv6 meta l4proto 6", "meta nfproto ipv6 meta l4proto 17"}, true, true},
+		{"v6", "ipv6_addr . inet_proto", "ip6 " + side + " . meta l4proto",
+			[]string{"meta nfproto ipv6 meta l4proto != 6 meta l4proto != 17"}, true, false},
 	}
 }
 
@@ -121,8 +138,87 @@ func slicesOf(r *regions.Result) [4][]regions.Region {
 
 // Compile builds the table of a configuration. It fails on an invalid
 // configuration or list, reporting every problem of the configuration at
-// once.
-func Compile(cfg Config) (*Ruleset, error) {
+// once. It is a Compiler's Compile without a cache.
+func Compile(cfg Config) (*Ruleset, error) { return new(Compiler).Compile(cfg) }
+
+// Compiler compiles configurations, keeping the compiled form of each
+// distinct segment of its last compilation, keyed by the segment's
+// content: a change to one group recompiles only that group's segments.
+// Its methods may be called concurrently. The zero value is ready to use.
+type Compiler struct {
+	mu    sync.Mutex
+	cache map[fragmentKey]*fragment
+}
+
+// fragmentKey is what a segment's compiled form depends on: its content,
+// its name and the region limit.
+type fragmentKey struct {
+	content [sha256.Size]byte
+	name    string
+	limit   int
+}
+
+// fragment is one segment compiled: its maps, sets, chains (of the
+// collapsed form's runs), counters and hits, and the rules it adds to the
+// chain of every list that holds it. Immutable.
+type fragment struct {
+	maps     []elemSet
+	sets     []elemSet
+	chains   []chain
+	counters []string
+	sums     []string
+	attrs    map[string]Attribution // Instance and Shared unset
+	rules    [4][]fragRule          // per shape
+	form     Form
+	elements int
+}
+
+// segment is a distinct segment of a configuration's lists: consecutive
+// entries of one list from one source, the platform's or one group's.
+type segment struct {
+	dir     policy.Direction
+	entries []rules.Entry
+	full    [sha256.Size]byte // the whole segment's fingerprint
+	lifts   []lifting
+	name    string
+	users   map[string]bool // the instances whose lists hold it
+	frag    *fragment
+}
+
+// shared is one distinct list of a configuration and the instances whose
+// list it is, in the configuration's order; its chain is named after the
+// first of them by ID.
+type shared struct {
+	dir       policy.Direction
+	segs      []*segment
+	instances []int
+	name      string
+}
+
+// segments cuts a list's entries into segments: the platform's entries,
+// then each group's.
+func segments(entries []rules.Entry) [][]rules.Entry {
+	var out [][]rules.Entry
+	for i := 0; i < len(entries); {
+		j := i + 1
+		for j < len(entries) && entries[j].Origin.Layer == entries[i].Origin.Layer && entries[j].Origin.GroupID == entries[i].Origin.GroupID {
+			j++
+		}
+		out = append(out, entries[i:j:j])
+		i = j
+	}
+	return out
+}
+
+// Compile builds the table of a configuration. Each list is cut into
+// segments — its platform entries, then each group's policies — and each
+// distinct segment is compiled once, into maps (and sets) that every list
+// holding it looks up in turn: a packet no element of a segment's maps
+// holds goes on to the next segment's lookups, so the list's first match
+// is kept. A list's chain, shared by the instances whose lists are equal,
+// is its segments' rules in order, then its final DROP. See Attribution
+// for what the hits of a shared segment count.
+func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -130,23 +226,192 @@ func Compile(cfg Config) (*Ruleset, error) {
 	if limit == 0 {
 		limit = DefaultRegionLimit
 	}
-	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
-	var dispatchIn, dispatchOut elemSet
-	dispatchIn = elemSet{name: "ingress_if", typ: "ifname : verdict"}
-	dispatchOut = elemSet{name: "egress_if", typ: "ifname : verdict"}
+	segByContent := map[[sha256.Size]byte]*segment{}
+	var segs []*segment
+	var lists []*shared
+	listByKey := map[[sha256.Size]byte]*shared{}
+	of := make([][2]*shared, len(cfg.Instances))
 	for i := range cfg.Instances {
 		in := &cfg.Instances[i]
-		for _, l := range []rules.List{in.Ingress, in.Egress} {
-			name, err := rs.list(in.ID, l, limit)
-			if err != nil {
-				return nil, fmt.Errorf("instance %q %v: %w", in.ID, l.Direction, err)
-			}
-			if cfg.Mode == Hypervisor {
-				d := &dispatchIn
-				if l.Direction == policy.Egress {
-					d = &dispatchOut
+		for d, l := range []rules.List{in.Ingress, in.Egress} {
+			h := sha256.New()
+			h.Write([]byte{byte(l.Direction)})
+			var ls []*segment
+			for _, entries := range segments(l.Entries) {
+				fp := fingerprint(rules.List{Direction: l.Direction, Entries: entries}, nil)
+				h.Write(fp[:])
+				sg := segByContent[fp]
+				if sg == nil {
+					sg = &segment{dir: l.Direction, entries: entries, full: fp, users: map[string]bool{}}
+					segByContent[fp] = sg
+					segs = append(segs, sg)
 				}
-				d.elems = append(d.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + name})
+				sg.users[in.ID] = true
+				ls = append(ls, sg)
+			}
+			var key [sha256.Size]byte
+			h.Sum(key[:0])
+			sh := listByKey[key]
+			if sh == nil {
+				sh = &shared{dir: l.Direction, segs: ls, name: in.ID}
+				listByKey[key] = sh
+				lists = append(lists, sh)
+			}
+			sh.instances = append(sh.instances, i)
+			if in.ID < sh.name {
+				sh.name = in.ID
+			}
+			of[i][d] = sh
+		}
+	}
+	// Names: a group's segment after the group and direction, the
+	// platform's after its content; segments of one name whose contents
+	// differ after their contents too.
+	byName := map[string][]*segment{}
+	for _, sg := range segs {
+		e := &sg.entries[0]
+		if e.Origin.Layer == rules.LayerSecurityGroup {
+			sg.name = part(e.Origin.GroupID) + "." + dirPart(sg.dir)
+		} else {
+			sg.name = "pf-" + hex.EncodeToString(sg.full[:4]) + "." + dirPart(sg.dir)
+		}
+		byName[sg.name] = append(byName[sg.name], sg)
+	}
+	for name, same := range byName {
+		if len(same) > 1 {
+			for _, sg := range same {
+				sg.name = strings.TrimSuffix(name, "."+dirPart(sg.dir)) + "-" + hex.EncodeToString(sg.full[:4]) + "." + dirPart(sg.dir)
+			}
+		}
+	}
+
+	c.mu.Lock()
+	cache := c.cache
+	c.mu.Unlock()
+	next := make(map[fragmentKey]*fragment, len(segs))
+	for _, sg := range segs {
+		sg.lifts = lift(sg.entries)
+		k := fragmentKey{fingerprint(rules.List{Direction: sg.dir, Entries: sg.entries}, sg.lifts), sg.name, limit}
+		if f := cache[k]; f != nil {
+			sg.frag = f
+		} else {
+			f, err := compileSegment(sg.name, sg.dir, sg.entries, sg.lifts, limit)
+			if err != nil {
+				users := slices.Sorted(maps.Keys(sg.users))
+				return nil, fmt.Errorf("instance %q %v: %w", users[0], sg.dir, err)
+			}
+			sg.frag = f
+		}
+		next[k] = sg.frag
+	}
+	c.mu.Lock()
+	c.cache = next
+	c.mu.Unlock()
+
+	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
+	addrSets := map[string]int{} // index in rs.sets
+	for _, sg := range segs {
+		// The sets of the references of its lifted entries, which are
+		// not in the fragment: their addresses are not part of its key.
+		for i, lf := range sg.lifts {
+			if lf != lifted {
+				continue
+			}
+			e := &sg.entries[i]
+			for _, set := range []elemSet{addrSet(addrSetName(e.Source, false), e.V4, false), addrSet(addrSetName(e.Source, true), e.V6, true)} {
+				j, ok := addrSets[set.name]
+				if !ok {
+					addrSets[set.name] = len(rs.sets)
+					rs.sets = append(rs.sets, set)
+					continue
+				}
+				if !sameElems(rs.sets[j].elems, set.elems) {
+					return nil, fmt.Errorf("the addresses of %v %s differ between two lists", e.Source.Kind, e.Source.ID)
+				}
+			}
+		}
+		f := sg.frag
+		rs.maps = append(rs.maps, f.maps...)
+		rs.sets = append(rs.sets, f.sets...)
+		rs.chains = append(rs.chains, f.chains...)
+		rs.counters = append(rs.counters, f.counters...)
+		rs.sums = append(rs.sums, f.sums...)
+		users := slices.Sorted(maps.Keys(sg.users))
+		for name, a := range f.attrs {
+			a.Instance = users[0]
+			if len(users) > 1 {
+				a.Shared = users
+			}
+			rs.Counters[name] = a
+		}
+	}
+	for _, sh := range lists {
+		base := listBase(sh.name, sh.dir)
+		def := base + ".default"
+		final := "counter name " + strconv.Quote(def) + " drop"
+		top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", sh.name, sh.dir), rules: []string{"ct state invalid drop"}}
+		seen := map[*segment]bool{}
+		for _, sg := range sh.segs {
+			if seen[sg] {
+				return nil, fmt.Errorf("instance %q %v: %s twice", sh.name, sh.dir, sg.name)
+			}
+			seen[sg] = true
+		}
+		// A chain per key shape: the segments' rules in order, a lifted
+		// rule an earlier one of the chain matches as well left out, then
+		// the final DROP; none for a shape no segment has a rule of.
+		for k, shp := range shapes(sh.dir) {
+			c := chain{name: base + "." + shp.suffix}
+			matched := map[string]bool{}
+			for _, sg := range sh.segs {
+				for _, r := range sg.frag.rules[k] {
+					if r.lifted && matched[r.match] {
+						continue
+					}
+					matched[r.match] = true
+					c.rules = append(c.rules, r.String())
+				}
+			}
+			if len(c.rules) == 0 {
+				continue
+			}
+			c.rules = append(c.rules, final)
+			rs.chains = append(rs.chains, c)
+			for _, d := range shp.dispatch {
+				top.rules = append(top.rules, d+" goto "+c.name)
+			}
+		}
+		rs.counters = append(rs.counters, def)
+		at := Attribution{Instance: sh.name, Direction: sh.dir, Origins: []rules.Origin{rules.DefaultOrigin(sh.dir)}}
+		if len(sh.instances) > 1 {
+			for _, i := range sh.instances {
+				at.Shared = append(at.Shared, cfg.Instances[i].ID)
+			}
+			slices.Sort(at.Shared)
+		}
+		rs.Counters[def] = at
+		top.rules = append(top.rules, final)
+		rs.chains = append(rs.chains, top)
+	}
+	dispatchIn := elemSet{name: "ingress_if", typ: "ifname : verdict"}
+	dispatchOut := elemSet{name: "egress_if", typ: "ifname : verdict"}
+	for i := range cfg.Instances {
+		in := &cfg.Instances[i]
+		for d, sh := range of[i] {
+			li := ListInfo{Instance: in.ID, Direction: sh.dir, Form: FormRegions, Chain: listBase(sh.name, sh.dir)}
+			for _, sg := range sh.segs {
+				li.Elements += sg.frag.elements
+				if sg.frag.form == FormCollapsed {
+					li.Form = FormCollapsed
+				}
+			}
+			rs.Lists = append(rs.Lists, li)
+			if cfg.Mode == Hypervisor {
+				disp := &dispatchIn
+				if d == 1 {
+					disp = &dispatchOut
+				}
+				disp.elems = append(disp.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + li.Chain})
 			}
 		}
 	}
@@ -200,76 +465,196 @@ func Compile(cfg Config) (*Ruleset, error) {
 	return rs, nil
 }
 
-// list compiles one list of instance id, returning its chain's name.
-func (rs *Ruleset) list(id string, l rules.List, limit int) (string, error) {
-	base := part(id) + "." + dirPart(l.Direction)
-	res, err := regions.Compute(l, limit)
-	if err != nil {
-		return "", err
-	}
-	sh := shapes(l.Direction)
-	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", id, l.Direction), rules: []string{"ct state invalid drop"}}
-	info := ListInfo{Instance: id, Direction: l.Direction, Form: FormRegions}
-	if !res.Truncated {
-		// One hit per entry, owning regions or not, so that the hits do
-		// not change when only addresses do.
-		names := make([]string, len(l.Entries))
-		seen := make(map[string]int, len(l.Entries))
-		for i := range l.Entries {
-			e := &l.Entries[i]
-			names[i] = base + "." + entryPart(i, e)
-			if j, ok := seen[names[i]]; ok {
-				return "", fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
-			}
-			seen[names[i]] = i
-			rs.sums = append(rs.sums, names[i])
-			rs.Counters[names[i]] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{e.Origin}}
+// listBase is the name of the chain of a list of direction dir named
+// after instance id, and the prefix of its maps', sets' and hits' names.
+func listBase(id string, dir policy.Direction) string { return part(id) + "." + dirPart(dir) }
+
+// fingerprint sums a list: its direction and, per entry, its origin,
+// action, services and addresses — for an entry lifts says is lifted, the
+// reference instead of its addresses, which are in a set outside the
+// list's chain and maps. With lifts, it sums what the list's compiled
+// form depends on; without (nil), the whole list.
+func fingerprint(l rules.List, lifts []lifting) [sha256.Size]byte {
+	h := sha256.New()
+	b := make([]byte, 0, 8192)
+	num := func(n int64) { b = binary.AppendVarint(b, n) }
+	str := func(s string) { num(int64(len(s))); b = append(b, s...) }
+	addr := func(a netip.Addr) {
+		x := a.As16()
+		if a.Is4() {
+			b = append(b, 4)
+		} else {
+			b = append(b, 6)
 		}
+		b = append(b, x[:]...)
+	}
+	num(int64(l.Direction))
+	num(int64(len(l.Entries)))
+	for i := range l.Entries {
+		if len(b) > 4096 {
+			h.Write(b)
+			b = b[:0]
+		}
+		e := &l.Entries[i]
+		o := &e.Origin
+		num(int64(o.Direction))
+		num(int64(o.Layer))
+		num(int64(o.Platform))
+		str(o.GroupID)
+		num(int64(o.PolicyIndex))
+		if o.Prefix.IsValid() {
+			addr(o.Prefix.Addr())
+			num(int64(o.Prefix.Bits()))
+		} else {
+			num(-1)
+		}
+		num(int64(e.Action))
+		num(int64(len(e.Services)))
+		for _, s := range e.Services {
+			num(int64(s.Protocol))
+			if s.Ports.All() {
+				num(-1)
+			} else {
+				rs := s.Ports.Ranges()
+				num(int64(len(rs)))
+				for _, r := range rs {
+					num(int64(r.Lo))
+					num(int64(r.Hi))
+				}
+			}
+		}
+		if lifts != nil {
+			num(int64(lifts[i]))
+		}
+		if lifts != nil && lifts[i] != inRegions {
+			// The reference, and which of its sets are empty: a lifted
+			// entry has no rules in a family its set has no address of.
+			num(int64(e.Source.Kind))
+			str(e.Source.ID)
+			for _, set := range []*netipx.IPSet{e.V4, e.V6} {
+				if empty(set) {
+					num(0)
+				} else {
+					num(1)
+				}
+			}
+			continue
+		}
+		for _, set := range []*netipx.IPSet{e.V4, e.V6} {
+			if set == nil {
+				num(-1)
+				continue
+			}
+			rs := set.Ranges()
+			num(int64(len(rs)))
+			for _, r := range rs {
+				addr(r.From())
+				addr(r.To())
+			}
+		}
+	}
+	h.Write(b)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// compileSegment compiles one segment of direction dir, named name, its
+// entries lifted as lifts says.
+//
+// Its entries' hits are named after it and the entry: the policy index
+// for a group's ("sg-1a2b3c4d.in.7"), pf and the index for the
+// platform's. In the regions form every entry has a hit, owning regions or
+// not, so that the hits do not change when only addresses do; in the
+// collapsed form the lifted entries have theirs, the runs theirs. The
+// segment's maps (and sets) of a key shape that has no element are left
+// out, with their lookups.
+func compileSegment(name string, dir policy.Direction, entries []rules.Entry, lifts []lifting, limit int) (*fragment, error) {
+	rs := &Ruleset{Counters: map[string]Attribution{}}
+	f := &fragment{form: FormRegions}
+	// The entries in the regions, and their indices in the segment.
+	sub := rules.List{Direction: dir}
+	var orig []int
+	for i := range entries {
+		if lifts[i] == inRegions {
+			sub.Entries = append(sub.Entries, entries[i])
+			orig = append(orig, i)
+		}
+	}
+	res, err := regions.Compute(sub, limit)
+	if err != nil {
+		return nil, err
+	}
+	if res.Truncated {
+		f.form = FormCollapsed
+	}
+	sh := shapes(dir)
+	names := make([]string, len(entries))
+	seen := make(map[string]int, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		if f.form == FormCollapsed && lifts[i] == inRegions {
+			continue
+		}
+		names[i] = name + "." + entryPart(i, e)
+		if j, ok := seen[names[i]]; ok {
+			return nil, fmt.Errorf("entries %d and %d have the same origin %s", j, i, names[i])
+		}
+		seen[names[i]] = i
+		if lifts[i] == lifted {
+			rs.counters = append(rs.counters, names[i])
+			for k, rules := range liftedRules(e, dir, names[i]) {
+				f.rules[k] = append(f.rules[k], rules...)
+			}
+		} else {
+			rs.sums = append(rs.sums, names[i])
+		}
+		rs.Counters[names[i]] = Attribution{Direction: dir, Origins: []rules.Origin{e.Origin}}
+	}
+	if f.form == FormRegions {
 		for k, s := range slicesOf(res) {
-			m := elemSet{name: base + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true, counter: true}
+			if len(s) == 0 {
+				continue
+			}
+			m := elemSet{name: name + "." + sh[k].suffix, typ: sh[k].typ + " : verdict", interval: true, counter: true}
 			m.elems = make([]elem, 0, len(s))
 			for _, g := range s {
-				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(l.Entries[g.Owner].Action), owner: names[g.Owner],
+				i := orig[g.Owner]
+				m.elems = append(m.elems, elem{key: key(g, sh[k].ports), value: verdict(entries[i].Action), owner: names[i],
 					at: corner{g.AddrLo, g.ProtoLo, g.PortLo}})
 			}
-			info.Elements += len(m.elems)
+			f.elements += len(m.elems)
 			rs.maps = append(rs.maps, m)
-			top.rules = append(top.rules, sh[k].match+" vmap @"+m.name)
+			f.rules[k] = append(f.rules[k], fragRule{match: sh[k].lookup + " vmap @" + m.name})
 		}
 	} else {
-		info.Form = FormCollapsed
-		runs, err := collapse(l.Entries, limit)
+		runs, err := collapse(sub.Entries, limit)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for k, r := range runs {
-			name := fmt.Sprintf("%s.run%d", base, k)
-			a := Attribution{Instance: id, Direction: l.Direction, Run: true}
+			run := fmt.Sprintf("%s.run%d", name, k)
+			a := Attribution{Direction: dir, Run: true}
 			for i := r.first; i <= r.last; i++ {
-				a.Origins = append(a.Origins, l.Entries[i].Origin)
+				a.Origins = append(a.Origins, sub.Entries[i].Origin)
 			}
-			rs.verdictChain(name, fmt.Sprintf("entries %d-%d", r.first, r.last), l.Entries[r.first].Action, a)
+			rs.verdictChain(run, fmt.Sprintf("entries %d-%d", orig[r.first], orig[r.last]), sub.Entries[r.first].Action, a)
 			for si, s := range slicesOf(r.union) {
 				if len(s) == 0 {
 					continue
 				}
-				set := elemSet{name: name + "." + sh[si].suffix, typ: sh[si].typ, interval: true}
+				set := elemSet{name: run + "." + sh[si].suffix, typ: sh[si].typ, interval: true}
 				for _, g := range s {
 					set.elems = append(set.elems, elem{key: key(g, sh[si].ports)})
 				}
-				info.Elements += len(set.elems)
+				f.elements += len(set.elems)
 				rs.sets = append(rs.sets, set)
-				top.rules = append(top.rules, sh[si].match+" @"+set.name+" goto "+name)
+				f.rules[si] = append(f.rules[si], fragRule{match: sh[si].lookup + " @" + set.name + " goto " + run})
 			}
 		}
 	}
-	def := base + ".default"
-	rs.counters = append(rs.counters, def)
-	rs.Counters[def] = Attribution{Instance: id, Direction: l.Direction, Origins: []rules.Origin{rules.DefaultOrigin(l.Direction)}}
-	top.rules = append(top.rules, "counter name "+strconv.Quote(def)+" drop")
-	rs.chains = append(rs.chains, top)
-	rs.Lists = append(rs.Lists, info)
-	return base, nil
+	f.maps, f.sets, f.chains, f.counters, f.sums, f.attrs = rs.maps, rs.sets, rs.chains, rs.counters, rs.sums, rs.Counters
+	return f, nil
 }
 
 // verdict is what a packet an entry of action a decides meets: drop, or
@@ -291,11 +676,11 @@ func (rs *Ruleset) verdictChain(name, comment string, a policy.Action, at Attrib
 	rs.Counters[name] = at
 }
 
-// entryPart names entry i of a list: its group and policy index, or, for a
-// platform rule, pf and its index in the list.
+// entryPart names entry i of a segment: its policy index, or, for a
+// platform rule, pf and its index.
 func entryPart(i int, e *rules.Entry) string {
 	if e.Origin.Layer == rules.LayerSecurityGroup {
-		return part(e.Origin.GroupID) + "." + strconv.Itoa(e.Origin.PolicyIndex)
+		return strconv.Itoa(e.Origin.PolicyIndex)
 	}
 	return "pf" + strconv.Itoa(i)
 }
