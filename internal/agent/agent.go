@@ -295,7 +295,15 @@ func (a *Agent) prepare(s wire.HostState) (*applied, error) {
 	prev := a.applied
 	a.mu.Unlock()
 	s = keepRefused(s, prev)
-	dec, err := hoststate.Decode(s)
+	var dec hoststate.State
+	var err error
+	if prev != nil {
+		// The instances a partial answer left as they were are not
+		// decoded again.
+		dec, err = hoststate.DecodeKeeping(s, prev.state, prev.decoded)
+	} else {
+		dec, err = hoststate.Decode(s)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("desired state at revision %d: %w", s.Revision, err)
 	}

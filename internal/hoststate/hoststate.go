@@ -238,7 +238,62 @@ func prefixes(v4, v6 *netipx.IPSet) []string {
 // such value: the caller must keep what it last applied for those
 // instances. A problem of the state itself (a negative revision, an
 // instance without an id or listed twice) refuses the whole state.
-func Decode(w wire.HostState) (State, error) {
+func Decode(w wire.HostState) (State, error) { return decode(w, nil) }
+
+// DecodeKeeping is Decode, taking from prev, the state decoded from
+// prevWire, each instance that w carries unchanged rather than decoding it
+// again: the same rules — the same slices, as Merge keeps them, not equal
+// copies — over address sets of the same addresses, with the same
+// attributes. FlushConnections is w's.
+func DecodeKeeping(w, prevWire wire.HostState, prev State) (State, error) {
+	return decode(w, keeper(w, prevWire, prev))
+}
+
+// keeper returns which instances of w DecodeKeeping takes from prev.
+func keeper(w, prevWire wire.HostState, prev State) func(wi *wire.HostInstance) (Instance, bool) {
+	was := make(map[string]*wire.HostInstance, len(prevWire.Instances))
+	for i := range prevWire.Instances {
+		was[prevWire.Instances[i].InstanceId] = &prevWire.Instances[i]
+	}
+	decoded := make(map[string]*Instance, len(prev.Instances))
+	for i := range prev.Instances {
+		decoded[prev.Instances[i].ID] = &prev.Instances[i]
+	}
+	setsOf := func(st wire.HostState) map[string][]string {
+		m := make(map[string][]string, len(st.AddressSets))
+		for _, set := range st.AddressSets {
+			m[set.Id] = set.Addresses
+		}
+		return m
+	}
+	before, now := setsOf(prevWire), setsOf(w)
+	same := func(a, b []wire.HostRule) bool { return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) }
+	return func(wi *wire.HostInstance) (Instance, bool) {
+		p, d := was[wi.InstanceId], decoded[wi.InstanceId]
+		if p == nil || d == nil || !same(wi.Ingress, p.Ingress) || !same(wi.Egress, p.Egress) ||
+			wi.AccountId != p.AccountId || wi.Interface != p.Interface || wi.State != p.State ||
+			!slices.Equal(wi.PrivateIpAddresses, p.PrivateIpAddresses) || !slices.Equal(wi.Ipv6Addresses, p.Ipv6Addresses) {
+			return Instance{}, false
+		}
+		for _, rs := range [][]wire.HostRule{wi.Ingress, wi.Egress} {
+			for _, r := range rs {
+				if r.AddressSetId == "" {
+					continue
+				}
+				a, ok1 := before[r.AddressSetId]
+				b, ok2 := now[r.AddressSetId]
+				if !ok1 || !ok2 || !slices.Equal(a, b) {
+					return Instance{}, false
+				}
+			}
+		}
+		in := *d
+		in.FlushConnections = wi.FlushConnections
+		return in, true
+	}
+}
+
+func decode(w wire.HostState, keep func(*wire.HostInstance) (Instance, bool)) (State, error) {
 	out := State{Revision: w.Revision, HostID: w.HostId}
 	if w.Revision < 0 {
 		return State{}, &Error{Rule: -1, Field: "Revision", Value: fmt.Sprint(w.Revision), Reason: "must not be negative"}
@@ -267,6 +322,12 @@ func Decode(w wire.HostState) (State, error) {
 			return State{}, &Error{InstanceID: wi.InstanceId, Rule: -1, Reason: "listed twice"}
 		}
 		seen[wi.InstanceId] = true
+		if keep != nil {
+			if in, ok := keep(&wi); ok {
+				out.Instances = append(out.Instances, in)
+				continue
+			}
+		}
 		in, ierrs := decodeInstance(wi, sets)
 		if len(ierrs) > 0 {
 			errs = append(errs, ierrs...)

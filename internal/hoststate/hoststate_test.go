@@ -403,3 +403,71 @@ func TestMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeKeeping: decoding a merged state again keeps the instances a
+// partial answer did not change (their decoded lists shared) and decodes
+// the others, alike to decoding it whole.
+func TestDecodeKeeping(t *testing.T) {
+	for seed := range uint64(20) {
+		u := universe{rng: rand.New(rand.NewPCG(seed, 11))}
+		s := u.state(t)
+		held, err := Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, err := Decode(held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Instance 1 changes (other lists over the same sets), instance 2
+		// goes.
+		changed := s.Instances[1]
+		changed.Ingress, changed.Egress = s.Instances[2].Ingress, s.Instances[0].Egress
+		part, err := Encode(State{Revision: 43, HostID: s.HostID, Instances: []Instance{changed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged, err := Merge(held, part, []string{s.Instances[2].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeKeeping(merged, held, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := Decode(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Encode(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Encode(whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Fatalf("seed %d: DecodeKeeping differs from Decode:\n%s\n%s", seed, ja, jb)
+		}
+		kept := func(in Instance, from *Instance) bool {
+			return len(in.Ingress.Entries) > 0 && &in.Ingress.Entries[0] == &from.Ingress.Entries[0]
+		}
+		for _, in := range got.Instances {
+			switch in.ID {
+			case s.Instances[0].ID:
+				if len(in.Ingress.Entries) > 0 && !kept(in, &prev.Instances[0]) {
+					t.Errorf("seed %d: the unchanged instance was decoded again", seed)
+				}
+			case s.Instances[1].ID:
+				if len(in.Ingress.Entries) > 0 && kept(in, &prev.Instances[1]) {
+					t.Errorf("seed %d: the changed instance was kept", seed)
+				}
+			default:
+				t.Errorf("seed %d: instance %s after the merge", seed, in.ID)
+			}
+		}
+	}
+}

@@ -148,6 +148,23 @@ func Compile(cfg Config) (*Ruleset, error) { return new(Compiler).Compile(cfg) }
 type Compiler struct {
 	mu    sync.Mutex
 	cache map[fragmentKey]*fragment
+	// seen are the fingerprints and liftings of the last compilation's
+	// segments, by the entries' identity: the lists a caller hands in
+	// again unchanged (a decoded instance kept, not decoded anew) are not
+	// fingerprinted again. Entries must not be written once compiled.
+	seen map[segmentID]segmentPrint
+}
+
+// segmentID is a segment's entries by identity.
+type segmentID struct {
+	first *rules.Entry
+	n     int
+}
+
+// segmentPrint is what Compile computes of a segment's entries alone.
+type segmentPrint struct {
+	content, lifted [sha256.Size]byte
+	lifts           []lifting
 }
 
 // fragmentKey is what a segment's compiled form depends on: its content,
@@ -180,6 +197,7 @@ type segment struct {
 	entries []rules.Entry
 	full    [sha256.Size]byte // the whole segment's fingerprint
 	lifts   []lifting
+	lifted  [sha256.Size]byte // its fingerprint with its liftings
 	name    string
 	users   map[string]bool // the instances whose lists hold it
 	frag    *fragment
@@ -226,6 +244,24 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	if limit == 0 {
 		limit = DefaultRegionLimit
 	}
+	c.mu.Lock()
+	seen := c.seen
+	c.mu.Unlock()
+	prints := make(map[segmentID]segmentPrint, len(seen))
+	printOf := func(dir policy.Direction, entries []rules.Entry) segmentPrint {
+		id := segmentID{&entries[0], len(entries)}
+		if p, ok := prints[id]; ok {
+			return p
+		}
+		p, ok := seen[id]
+		if !ok {
+			p.content = fingerprint(rules.List{Direction: dir, Entries: entries}, nil)
+			p.lifts = lift(entries)
+			p.lifted = fingerprint(rules.List{Direction: dir, Entries: entries}, p.lifts)
+		}
+		prints[id] = p
+		return p
+	}
 	segByContent := map[[sha256.Size]byte]*segment{}
 	var segs []*segment
 	var lists []*shared
@@ -238,11 +274,12 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 			h.Write([]byte{byte(l.Direction)})
 			var ls []*segment
 			for _, entries := range segments(l.Entries) {
-				fp := fingerprint(rules.List{Direction: l.Direction, Entries: entries}, nil)
+				p := printOf(l.Direction, entries)
+				fp := p.content
 				h.Write(fp[:])
 				sg := segByContent[fp]
 				if sg == nil {
-					sg = &segment{dir: l.Direction, entries: entries, full: fp, users: map[string]bool{}}
+					sg = &segment{dir: l.Direction, entries: entries, full: fp, lifts: p.lifts, lifted: p.lifted, users: map[string]bool{}}
 					segByContent[fp] = sg
 					segs = append(segs, sg)
 				}
@@ -290,8 +327,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	c.mu.Unlock()
 	next := make(map[fragmentKey]*fragment, len(segs))
 	for _, sg := range segs {
-		sg.lifts = lift(sg.entries)
-		k := fragmentKey{fingerprint(rules.List{Direction: sg.dir, Entries: sg.entries}, sg.lifts), sg.name, limit}
+		k := fragmentKey{sg.lifted, sg.name, limit}
 		if f := cache[k]; f != nil {
 			sg.frag = f
 		} else {
@@ -305,7 +341,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 		next[k] = sg.frag
 	}
 	c.mu.Lock()
-	c.cache = next
+	c.cache, c.seen = next, prints
 	c.mu.Unlock()
 
 	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
