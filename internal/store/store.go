@@ -69,6 +69,9 @@ type Tx interface {
 	// Accounts.
 	CreateAccount(ctx context.Context, a Account) error
 	GetAccount(ctx context.Context, id string) (Account, error)
+	// GetAccountRevision is GetAccount and Revision in one statement: the
+	// account, and the current revision of the feed.
+	GetAccountRevision(ctx context.Context, id string) (Account, int64, error)
 	// FindAccountByName returns the oldest account of that name.
 	FindAccountByName(ctx context.Context, name string) (Account, error)
 	UpdateAccount(ctx context.Context, a Account) error
@@ -257,6 +260,11 @@ type Tx interface {
 	// instance's state and addresses, in the instances' creation order and,
 	// for one instance, in binding order.
 	ListMembers(ctx context.Context, groupIDs []string) ([]Member, error)
+	// ResolveMembers is ListMembers telling, in the same one statement,
+	// which of groupIDs exist (in no particular order): a reference to a
+	// group that does not exist cannot be told from one to a group nobody
+	// is bound to by its members alone.
+	ResolveMembers(ctx context.Context, groupIDs []string) (existing []string, members []Member, err error)
 	// ResolveTemplates returns the templates of ids that exist and the
 	// existing members of the template groups among them, each once, in
 	// creation order.

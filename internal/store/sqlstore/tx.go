@@ -115,6 +115,22 @@ func (t *tx) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	return t.scanAccount(ctx, id, getAccountQuery, id)
 }
 
+// accountRevisionQuery is getAccountQuery with the feed's head, as
+// revisionQuery reads it.
+const accountRevisionQuery = `SELECT ` + accountColumns + `, COALESCE((SELECT MAX(revision) FROM changes), 0) FROM accounts WHERE id = ?`
+
+func (t *tx) GetAccountRevision(ctx context.Context, id string) (store.Account, int64, error) {
+	var a store.Account
+	var unblocked int
+	var at, created, rev int64
+	err := t.row(ctx, accountRevisionQuery, id).Scan(&a.ID, &a.Name, &unblocked, &a.Port25By, &at, &created, &rev)
+	if err != nil {
+		return store.Account{}, 0, notFound(err, "account", id)
+	}
+	a.Port25Unblocked, a.Port25At, a.Created = unblocked != 0, fromMicros(at), fromMicros(created)
+	return a, rev, nil
+}
+
 func (t *tx) FindAccountByName(ctx context.Context, name string) (store.Account, error) {
 	return t.scanAccount(ctx, name, `SELECT `+accountColumns+` FROM accounts WHERE name = ? ORDER BY created, id LIMIT 1`, name)
 }
