@@ -28,7 +28,7 @@ import (
 type Reader interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	GetInstancePolicies(ctx context.Context, id string) (store.Instance, []store.GroupPolicies, error)
-	ListMembers(ctx context.Context, groupIDs []string) ([]store.Member, error)
+	ResolveMembers(ctx context.Context, groupIDs []string) (existing []string, members []store.Member, err error)
 	ResolveTemplates(ctx context.Context, ids []string) ([]store.Template, error)
 	ListPlatformAddresses(ctx context.Context) ([]string, error)
 }
@@ -85,13 +85,13 @@ func Instance(ctx context.Context, r Reader, id string, now time.Time) (*Lists, 
 // in the lists (see policy.Policy.Active): a disabled or expired policy is
 // passed over, its index kept by the policies after it.
 //
-// A referenced template or template group that does not exist, a template
-// group member that is missing or of the wrong kind, an entry or member
-// address that does not parse and an invalid stored policy are problems:
-// Build then returns an *Error listing every one. A referenced security
-// group is read through its bindings only: a group with none resolves to
-// no address (the store refuses deleting a group that a policy
-// references, so a missing group and an empty one read alike).
+// A referenced security group, template or template group that does not
+// exist, a template group member that is missing or of the wrong kind, an
+// entry or member address that does not parse and an invalid stored policy
+// are problems: Build then returns an *Error listing every one. (The store
+// refuses deleting a group that a policy references, so only a corrupt
+// store holds a reference to a missing group; it must not resolve to no
+// address, which would open a DROP naming it.)
 func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time) (*Lists, error) {
 	return BuildWith(ctx, r, a, ins, groups, now, nil)
 }
@@ -381,7 +381,7 @@ func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	list, err := r.ListMembers(ctx, refs)
+	existing, list, err := r.ResolveMembers(ctx, refs)
 	if err != nil {
 		return fmt.Errorf("members of %s: %w", strings.Join(refs, ", "), err)
 	}
@@ -392,6 +392,9 @@ func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
 	issues := map[string][]issue{}
 	for _, id := range refs {
 		sets[id] = new(netipx.IPSetBuilder)
+		if !slices.Contains(existing, id) {
+			issues[id] = append(issues[id], issue{id, "referenced security group does not exist"})
+		}
 	}
 	for _, m := range list {
 		deps.Members = append(deps.Members, m.InstanceID)

@@ -190,6 +190,12 @@ func TestBuildProblems(t *testing.T) {
 				{GroupID: "sg-0000000a", Direction: policy.Ingress, PolicyIndex: 1, Value: "10.1.0.300", Reason: "instance ins-000peer2"},
 				{GroupID: "sg-0000000b", Direction: policy.Egress, PolicyIndex: 1, Value: "10.1.0.300", Reason: "does not parse"},
 			}},
+		{"referenced group missing", func(d *resolvetest.Data) {
+			d.Missing, d.Members = []string{"sg-0000peer"}, nil
+		}, []resolve.Problem{
+			{GroupID: "sg-0000000a", Direction: policy.Ingress, PolicyIndex: 1, Value: "sg-0000peer", Reason: "referenced security group does not exist"},
+			{GroupID: "sg-0000000b", Direction: policy.Egress, PolicyIndex: 1, Value: "sg-0000peer", Reason: "referenced security group does not exist"},
+		}},
 		{"address template entry", func(d *resolvetest.Data) {
 			setTemplate(d, template("ipm-00000002", store.KindAddress, "198.51.100.0/33"))
 		}, []resolve.Problem{{GroupID: "sg-0000000b", Direction: policy.Ingress, PolicyIndex: 0, Value: "198.51.100.0/33", Reason: "ipm-00000002 does not parse"}}},
