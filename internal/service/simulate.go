@@ -113,11 +113,12 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
 		// The cached lists, if the feed since they were last found valid
-		// holds nothing they depend on: a read of the feed's head, and of
-		// the entries after those the cache's tail of the feed holds.
-		// An entry holding a policy that has expired since is stale
+		// holds nothing they depend on: a read of the feed's head (with the
+		// account, which resolving again needs, in the same statement),
+		// and of the entries after those the cache's tail of the feed
+		// holds. An entry holding a policy that has expired since is stale
 		// whatever the feed says: the sweeper may not have removed it yet.
-		head, err := tx.Revision(ctx)
+		a, head, err := tx.GetAccountRevision(ctx, c.AccountID)
 		if err != nil {
 			return err
 		}
@@ -133,10 +134,6 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 			case !errors.Is(err, store.ErrCompacted):
 				return err
 			}
-		}
-		a, err := tx.GetAccount(ctx, c.AccountID)
-		if err != nil {
-			return err
 		}
 		// The lookup by id, account and region answers another account's
 		// instance exactly as a missing one.
