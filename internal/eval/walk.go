@@ -149,8 +149,8 @@ func buildWalk(entries []rules.Entry) (walk, error) {
 		st.s0, st.s1 = b.services(en.Services)
 		var ok4, ok6 bool
 		shared := en.Source.Kind != rules.SourceCIDR // a reference's sets may recur
-		st.a0, st.a1, ok4 = b.set(en.V4, false, shared)
-		st.b0, st.b1, ok6 = b.set(en.V6, true, shared)
+		st.a0, st.a1, ok4 = b.set(en, false, shared)
+		st.b0, st.b1, ok6 = b.set(en, true, shared)
 		if !ok4 {
 			errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
 		}
@@ -209,13 +209,17 @@ func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) {
 	b.w.svcs = append(b.w.svcs, s)
 }
 
-// set returns the ranges of an address set of one family: netipx keeps them
-// sorted and merged. A shared set's ranges are added once and reused. It
-// reports false, adding nothing, when the set holds an address of the other
-// family.
-func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bool) {
+// set returns the ranges of an entry's address set of one family: netipx
+// keeps them sorted and merged. A shared set's ranges are added once and
+// reused. It reports false, adding nothing, when the set holds an address
+// of the other family.
+func (b *walkBuilder) set(en *rules.Entry, is6, shared bool) (uint32, uint32, bool) {
 	w := &b.w
 	n4, n6 := uint32(len(w.r4)), uint32(len(w.r6))
+	s := en.V4
+	if is6 {
+		s = en.V6
+	}
 	if s == nil {
 		if is6 {
 			return n6, n6, true
@@ -225,7 +229,7 @@ func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bo
 	if r, ok := b.sets[s]; ok && shared {
 		return r[0], r[1], true
 	}
-	rs := s.Ranges()
+	rs := en.AddressRanges(is6)
 	if len(rs) > 0 && (rs[0].From().Is6() != is6 || rs[len(rs)-1].To().Is6() != is6) {
 		if is6 {
 			return n6, n6, false

@@ -213,6 +213,47 @@ type Entry struct {
 	// is empty. The sets may be shared between entries: never modify them.
 	V4, V6 *netipx.IPSet
 	Source Source
+	// ranges are those of V4 and V6 as the Addresses they come from read
+	// them, when built by this package.
+	ranges *ranges
+}
+
+// ranges are the ranges of a pair of address sets, read once when the
+// sets are built: netipx.IPSet.Ranges copies them at every call.
+type ranges struct {
+	v4, v6 *netipx.IPSet
+	r4, r6 []netipx.IPRange
+}
+
+func newRanges(v4, v6 *netipx.IPSet) *ranges {
+	r := &ranges{v4: v4, v6: v6}
+	if v4 != nil {
+		r.r4 = v4.Ranges()
+	}
+	if v6 != nil {
+		r.r6 = v6.Ranges()
+	}
+	return r
+}
+
+// AddressRanges returns the sorted, merged ranges of V6 (is6) or V4, as
+// netipx.IPSet.Ranges does; nil for a nil set. For an entry built by this
+// package they are read once per set and shared: never modify them.
+func (e *Entry) AddressRanges(is6 bool) []netipx.IPRange {
+	set := e.V4
+	if is6 {
+		set = e.V6
+	}
+	if r := e.ranges; r != nil && r.v4 == e.V4 && r.v6 == e.V6 {
+		if is6 {
+			return r.r6
+		}
+		return r.r4
+	}
+	if set == nil {
+		return nil
+	}
+	return set.Ranges()
 }
 
 // Describe names the entry in a trace: its layer, then what it is —
