@@ -199,6 +199,7 @@ func PolicyEntry(dir policy.Direction, groupID string, index int, p *policy.Poli
 		return Entry{}, fmt.Errorf("addresses given for peer %v are not its prefix", p.Peer)
 	}
 	e.V4, e.V6, e.Source, e.ranges = addrs.V4, addrs.V6, addrs.Source, addrs.ranges
+	e.desc = &description{origin: e.Origin, policy: p}
 	return e, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"go4.org/netipx"
 
@@ -216,6 +217,18 @@ type Entry struct {
 	// ranges are those of V4 and V6 as the Addresses they come from read
 	// them, when built by this package.
 	ranges *ranges
+	// desc is the entry's description, made once for an entry built by
+	// PolicyEntry and shared by its copies.
+	desc *description
+}
+
+// description is the text Describe gives for an entry of origin and
+// policy, made at its first use.
+type description struct {
+	origin Origin
+	policy *policy.Policy
+	once   sync.Once
+	text   string
 }
 
 // ranges are the ranges of a pair of address sets, read once when the
@@ -259,7 +272,18 @@ func (e *Entry) AddressRanges(is6 bool) []netipx.IPRange {
 // Describe names the entry in a trace: its layer, then what it is —
 // "PLATFORM: outbound TCP 25 is blocked for the account",
 // "SECURITY_GROUP: sg-1a2b3c4d policy 0 (ACCEPT TCP 22 from 0.0.0.0/0)".
+//
+// The text of an entry built by PolicyEntry is made once, for it and its
+// copies (the policy it points to never changes).
 func (e *Entry) Describe() string {
+	if d := e.desc; d != nil && d.origin == e.Origin && d.policy == e.Policy {
+		d.once.Do(func() { d.text = e.describe() })
+		return d.text
+	}
+	return e.describe()
+}
+
+func (e *Entry) describe() string {
 	o := &e.Origin
 	switch o.Platform {
 	case PlatformPort25:

@@ -327,3 +327,45 @@ func TestAddressRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribeShared checks that the description made once for an entry
+// serves its copies, and that a copy whose origin or policy was changed
+// after is described as it is.
+func TestDescribeShared(t *testing.T) {
+	p, err := policy.ParsePolicy("ACCEPT TCP 22 10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := policy.ParsePolicy("DROP UDP 53 192.0.2.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 3, &p, nil, rules.Addresses{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "SECURITY_GROUP: sg-00000001 policy 3 (ACCEPT TCP 22 from 10.0.0.0/8)"
+	moved, other, egress := e, e, e
+	moved.Origin.PolicyIndex = 4
+	other.Policy = &q
+	egress.Origin.Direction = policy.Egress
+	tests := []struct {
+		name string
+		e    rules.Entry
+		want string
+	}{
+		{"the entry", e, want},
+		{"the entry again", e, want},
+		{"a copy", e, want},
+		{"a copy at another index", moved, "SECURITY_GROUP: sg-00000001 policy 4 (ACCEPT TCP 22 from 10.0.0.0/8)"},
+		{"a copy of another policy", other, "SECURITY_GROUP: sg-00000001 policy 3 (DROP UDP 53 from 192.0.2.0/24)"},
+		{"a copy in the other direction", egress, "SECURITY_GROUP: sg-00000001 policy 3 (ACCEPT TCP 22 to 10.0.0.0/8)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Describe(); got != tt.want {
+				t.Errorf("Describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
