@@ -99,15 +99,23 @@ func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, g
 // BuildWith is Build sharing the address sets of literal prefixes with the
 // other resolutions through prefixes (nil: none shared).
 func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time, prefixes *Prefixes) (*Lists, error) {
+	stored, err := r.ListPlatformAddresses(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("platform addresses: %w", err)
+	}
+	return BuildWithPlatform(ctx, r, a, ins, groups, stored, now, prefixes)
+}
+
+// BuildWithPlatform is BuildWith given the stored platform addresses, as
+// ListPlatformAddresses (or store.Tx's ResolveAccount) reads them, rather
+// than reading them: at most two reads.
+func BuildWithPlatform(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string, now time.Time, prefixes *Prefixes) (*Lists, error) {
 	b := builder{
 		prefixes: prefixes,
 		out:      &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
 		err:      &Error{InstanceID: ins.ID},
 	}
-	plat, err := b.platform(ctx, r)
-	if err != nil {
-		return nil, err
-	}
+	plat := b.platform(platform)
 	var sgRefs, addrRefs, svcRefs []string
 	for _, g := range groups {
 		for _, ps := range [][]policy.Policy{g.Policies.Ingress, g.Policies.Egress} {
@@ -352,12 +360,8 @@ func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
 	l.Entries = append(l.Entries, e)
 }
 
-// platform returns the stored platform addresses, in one read.
-func (b *builder) platform(ctx context.Context, r Reader) ([]netip.Prefix, error) {
-	stored, err := r.ListPlatformAddresses(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("platform addresses: %w", err)
-	}
+// platform parses the stored platform addresses.
+func (b *builder) platform(stored []string) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(stored))
 	for _, s := range stored {
 		p, err := netip.ParsePrefix(s)
@@ -369,7 +373,7 @@ func (b *builder) platform(ctx context.Context, r Reader) ([]netip.Prefix, error
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // members resolves referenced groups to the private addresses of the

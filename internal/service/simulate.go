@@ -114,11 +114,12 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 	err := s.view(ctx, func(tx store.Tx) error {
 		// The cached lists, if the feed since they were last found valid
 		// holds nothing they depend on: a read of the feed's head (with the
-		// account, which resolving again needs, in the same statement),
-		// and of the entries after those the cache's tail of the feed
-		// holds. An entry holding a policy that has expired since is stale
-		// whatever the feed says: the sweeper may not have removed it yet.
-		a, head, err := tx.GetAccountRevision(ctx, c.AccountID)
+		// account and the platform addresses, which resolving again needs,
+		// in the same statement), and of the entries after those the
+		// cache's tail of the feed holds. An entry holding a policy that
+		// has expired since is stale whatever the feed says: the sweeper
+		// may not have removed it yet.
+		a, head, platform, err := tx.ResolveAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
 		}
@@ -146,7 +147,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		if out, err = s.resolve(ctx, tx, a, in, groups); err != nil {
+		if out, err = s.resolve(ctx, tx, a, in, groups, platform); err != nil {
 			return err
 		}
 		out.revision = head
@@ -160,12 +161,13 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 }
 
 // resolve reads everything else an instance's effective lists depend on —
-// the instances bound to the groups its groups' policies reference, the
-// templates they use and the platform addresses — and compiles both
-// directions. groups are the instance's groups in binding order. Stored
-// data that does not resolve refuses the lists (KindUnresolvable).
-func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*simEntry, error) {
-	lists, err := resolve.BuildWith(ctx, tx, a, ins, groups, s.now(), s.prefixes)
+// the instances bound to the groups its groups' policies reference and the
+// templates they use — and compiles both directions. groups are the
+// instance's groups in binding order, platform the stored platform
+// addresses. Stored data that does not resolve refuses the lists
+// (KindUnresolvable).
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string) (*simEntry, error) {
+	lists, err := resolve.BuildWithPlatform(ctx, tx, a, ins, groups, platform, s.now(), s.prefixes)
 	var re *resolve.Error
 	if errors.As(err, &re) {
 		return nil, &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: ins.ID, Message: re.Summary(maxProblems)}

@@ -69,9 +69,11 @@ type Tx interface {
 	// Accounts.
 	CreateAccount(ctx context.Context, a Account) error
 	GetAccount(ctx context.Context, id string) (Account, error)
-	// GetAccountRevision is GetAccount and Revision in one statement: the
-	// account, and the current revision of the feed.
-	GetAccountRevision(ctx context.Context, id string) (Account, int64, error)
+	// ResolveAccount is GetAccount, Revision and ListPlatformAddresses in
+	// one statement: the account, the current revision of the feed and the
+	// platform addresses, which an account's effective rule lists are
+	// resolved from.
+	ResolveAccount(ctx context.Context, id string) (a Account, head int64, platform []string, err error)
 	// FindAccountByName returns the oldest account of that name.
 	FindAccountByName(ctx context.Context, name string) (Account, error)
 	UpdateAccount(ctx context.Context, a Account) error

@@ -117,11 +117,11 @@ func testAccounts(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		if b, rev, err := tx.GetAccountRevision(ctx, "acc-00000001"); err != nil || b != a || rev != head || head == 0 {
-			t.Errorf("GetAccountRevision = %+v, %d, %v; want %+v, %d (non-zero)", b, rev, err, a, head)
+		if b, rev, plat, err := tx.ResolveAccount(ctx, "acc-00000001"); err != nil || b != a || rev != head || head == 0 || len(plat) != 0 {
+			t.Errorf("ResolveAccount = %+v, %d, %v, %v; want %+v, %d (non-zero), no platform address", b, rev, plat, err, a, head)
 		}
-		if _, _, err := tx.GetAccountRevision(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("GetAccountRevision(missing) = %v, want ErrNotFound", err)
+		if _, _, _, err := tx.ResolveAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ResolveAccount(missing) = %v, want ErrNotFound", err)
 		}
 		if b, err := tx.FindAccountByName(ctx, "name-acc-00000001"); err != nil || b.ID != a.ID {
 			t.Errorf("FindAccountByName = %+v, %v; want %s", b, err, a.ID)
@@ -230,6 +230,25 @@ func testPlatformAddresses(t *testing.T, s store.Store) {
 		}
 		if err := tx.AddPlatformAddress(ctx, "100.64.0.1/32"); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("AddPlatformAddress(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		want, err := tx.GetAccount(ctx, "acc-00000001")
+		if err != nil {
+			return err
+		}
+		// The same addresses, in the same order, as ListPlatformAddresses.
+		a, rev, plat, err := tx.ResolveAccount(ctx, "acc-00000001")
+		if err != nil || a != want || rev != head || !slices.Equal(plat, []string{"100.64.0.1/32", "169.254.0.0/16"}) {
+			t.Errorf("ResolveAccount = %+v, %d, %v, %v; want %+v, %d, both addresses in order", a, rev, plat, err, want, head)
+		}
+		if _, _, _, err := tx.ResolveAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ResolveAccount(missing) = %v, want ErrNotFound", err)
 		}
 		return nil
 	})
