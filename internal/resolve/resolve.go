@@ -159,20 +159,36 @@ func BuildWithPlatform(ctx context.Context, r Reader, a store.Account, ins store
 		for _, g := range groups {
 			ps := g.Policies.List(d)
 			if seg, ok := b.prefixes.segment(g.ID, d, ps); ok {
-				l.Entries = append(l.Entries, seg...)
+				// The kept entries, those of policies naming a reference
+				// or a service template built again in their place.
+				from := len(l.Entries)
+				l.Entries = append(l.Entries, seg.entries...)
+				for _, k := range seg.dynamic {
+					i := seg.entries[k].Origin.PolicyIndex
+					if e, ok := b.entry(d, g.ID, i, &ps[i]); ok {
+						l.Entries[from+k] = e
+					}
+				}
 				continue
 			}
 			from, problems := len(l.Entries), len(b.err.Problems)
-			literal := true
+			static := true // which policies are active does not change with time
+			var dynamic []int
 			for i := range ps {
 				p := &ps[i]
-				literal = literal && !p.Peer.IsReference() && p.ServiceID == "" && p.ExpiresAt.IsZero()
-				if p.Active(now) {
-					b.entry(l, g.ID, i, p)
+				static = static && p.ExpiresAt.IsZero()
+				if !p.Active(now) {
+					continue
+				}
+				if e, ok := b.entry(d, g.ID, i, p); ok {
+					if p.Peer.IsReference() || p.ServiceID != "" {
+						dynamic = append(dynamic, len(l.Entries)-from)
+					}
+					l.Entries = append(l.Entries, e)
 				}
 			}
-			if literal && len(b.err.Problems) == problems {
-				b.prefixes.putSegment(g.ID, d, ps, l.Entries[from:])
+			if static && len(b.err.Problems) == problems {
+				b.prefixes.putSegment(g.ID, d, ps, l.Entries[from:], dynamic)
 			}
 		}
 	}
@@ -214,15 +230,24 @@ type builder struct {
 // dropping them all when full. It is safe for concurrent use.
 //
 // It also keeps, for the same bound of groups, the entries of a group's
-// direction whose policies all have literal peers and services and no
-// expiry: they depend on nothing but the policies, which the store hands
-// out decoded once per version and never changes, so the same policies
-// (the same slice) give the same entries.
+// direction whose policies have no expiry: those of policies with literal
+// peers and services depend on nothing but the policies, which the store
+// hands out decoded once per version and never changes, so the same
+// policies (the same slice) give the same entries; those of policies naming
+// a reference or a service template are built again at every use, in
+// their place.
 type Prefixes struct {
 	mu       sync.Mutex
 	sets     map[prefixKey]rules.Addresses
-	segments map[segmentKey][]rules.Entry
+	segments map[segmentKey]segment
 	max      int
+}
+
+// segment is the entries kept for a group's direction, and which of them
+// are built again at every use.
+type segment struct {
+	entries []rules.Entry
+	dynamic []int // indexes in entries
 }
 
 // segmentKey is a group's direction as decoded policies: the slice itself.
@@ -242,10 +267,10 @@ func segmentOf(group string, d policy.Direction, ps []policy.Policy) (segmentKey
 
 // segment returns the entries kept for the policies ps of a group's
 // direction d; c may be nil.
-func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) ([]rules.Entry, bool) {
+func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) (segment, bool) {
 	k, ok := segmentOf(group, d, ps)
 	if c == nil || !ok {
-		return nil, false
+		return segment{}, false
 	}
 	c.mu.Lock()
 	seg, ok := c.segments[k]
@@ -253,13 +278,14 @@ func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy)
 	return seg, ok
 }
 
-// putSegment keeps a copy of the entries built from ps; c may be nil.
-func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry) {
+// putSegment keeps a copy of the entries built from ps, those at the
+// indexes dynamic to be built again at every use; c may be nil.
+func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry, dynamic []int) {
 	k, ok := segmentOf(group, d, ps)
 	if c == nil || !ok {
 		return
 	}
-	seg := slices.Clone(entries)
+	seg := segment{entries: slices.Clone(entries), dynamic: dynamic}
 	c.mu.Lock()
 	if len(c.segments) >= c.max {
 		clear(c.segments)
@@ -282,7 +308,7 @@ func keyOf(p netip.Prefix) prefixKey {
 
 // NewPrefixes returns a cache of at most max sets.
 func NewPrefixes(max int) *Prefixes {
-	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), segments: make(map[segmentKey][]rules.Entry), max: max}
+	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), segments: make(map[segmentKey]segment), max: max}
 }
 
 // get returns the set of p, built once.
@@ -309,11 +335,11 @@ func (c *Prefixes) get(p netip.Prefix) (rules.Addresses, error) {
 
 func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p) }
 
-// entry appends the entry of policy i of group gid to l, or reports why it
-// cannot.
-func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
+// entry returns the entry of policy i of group gid in a list of direction
+// d, or reports why it cannot.
+func (b *builder) entry(d policy.Direction, gid string, i int, p *policy.Policy) (rules.Entry, bool) {
 	at := func(value, reason string) {
-		b.problem(Problem{GroupID: gid, Direction: l.Direction, PolicyIndex: i, Value: value, Reason: reason})
+		b.problem(Problem{GroupID: gid, Direction: d, PolicyIndex: i, Value: value, Reason: reason})
 	}
 	bad := false
 	var addrs rules.Addresses
@@ -350,14 +376,14 @@ func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
 		svcs = s.list
 	}
 	if bad {
-		return
+		return rules.Entry{}, false
 	}
-	e, err := rules.PolicyEntry(l.Direction, gid, i, p, svcs, addrs)
+	e, err := rules.PolicyEntry(d, gid, i, p, svcs, addrs)
 	if err != nil {
 		at(p.String(), err.Error())
-		return
+		return rules.Entry{}, false
 	}
-	l.Entries = append(l.Entries, e)
+	return e, true
 }
 
 // platform parses the stored platform addresses.
