@@ -246,46 +246,47 @@ type Prefixes struct {
 // segment is the entries kept for a group's direction, and which of them
 // are built again at every use.
 type segment struct {
+	group   string
 	entries []rules.Entry
 	dynamic []int // indexes in entries
 }
 
-// segmentKey is a group's direction as decoded policies: the slice itself.
+// segmentKey is a group's direction as decoded policies: the slice itself
+// (a pointer hashes faster than the group's id, which the segment holds).
 type segmentKey struct {
-	group string
-	dir   policy.Direction
 	first *policy.Policy
 	n     int
+	dir   policy.Direction
 }
 
-func segmentOf(group string, d policy.Direction, ps []policy.Policy) (segmentKey, bool) {
+func segmentOf(d policy.Direction, ps []policy.Policy) (segmentKey, bool) {
 	if len(ps) == 0 {
 		return segmentKey{}, false
 	}
-	return segmentKey{group: group, dir: d, first: &ps[0], n: len(ps)}, true
+	return segmentKey{first: &ps[0], n: len(ps), dir: d}, true
 }
 
 // segment returns the entries kept for the policies ps of a group's
 // direction d; c may be nil.
 func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) (segment, bool) {
-	k, ok := segmentOf(group, d, ps)
+	k, ok := segmentOf(d, ps)
 	if c == nil || !ok {
 		return segment{}, false
 	}
 	c.mu.Lock()
 	seg, ok := c.segments[k]
 	c.mu.Unlock()
-	return seg, ok
+	return seg, ok && seg.group == group
 }
 
 // putSegment keeps a copy of the entries built from ps, those at the
 // indexes dynamic to be built again at every use; c may be nil.
 func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry, dynamic []int) {
-	k, ok := segmentOf(group, d, ps)
+	k, ok := segmentOf(d, ps)
 	if c == nil || !ok {
 		return
 	}
-	seg := segment{entries: slices.Clone(entries), dynamic: dynamic}
+	seg := segment{group: group, entries: slices.Clone(entries), dynamic: dynamic}
 	c.mu.Lock()
 	if len(c.segments) >= c.max {
 		clear(c.segments)
