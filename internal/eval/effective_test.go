@@ -574,3 +574,88 @@ func traceProblem(e *eval.Effective, d reference.Decision, lines []string) strin
 	}
 	return ""
 }
+
+// TestCompileListFrom compiles lists again from an earlier compilation —
+// with other platform rules in front, entries dropped from the front, the
+// list itself, a list of the other direction — and checks that each
+// decides and traces every packet as the list compiled afresh does, and
+// that the entries in common are reused when they share nothing with those
+// before them.
+func TestCompileListFrom(t *testing.T) {
+	datas := []*resolvetest.Data{realisticInstance()}
+	for seed := range uint64(6) {
+		datas = append(datas, randomStored(rand.New(rand.NewPCG(seed, 77))))
+	}
+	platform := func(d policy.Direction, blocked bool, ps ...string) []rules.Entry {
+		var prefixes []netip.Prefix
+		for _, p := range ps {
+			prefixes = append(prefixes, netip.MustParsePrefix(p))
+		}
+		out, err := rules.Platform(d, blocked, prefixes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	protos := []uint8{1, 6, 17, 47, 58}
+	for di, data := range datas {
+		ls := lists(t, data)
+		for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+			l := *ls.List(d)
+			prev, err := eval.CompileList(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups := 0 // where the groups' entries start
+			for groups < len(l.Entries) && l.Entries[groups].Origin.Layer == rules.LayerPlatform {
+				groups++
+			}
+			od := policy.Egress
+			if d == policy.Egress {
+				od = policy.Ingress
+			}
+			other := *ls.List(od)
+			tests := []struct {
+				name  string
+				l     rules.List
+				reuse bool // every group entry must be reused
+			}{
+				{"the same list", l, true},
+				{"other platform rules", rules.List{Direction: d, Entries: append(platform(d, false, "169.254.0.0/16", "fd00:ec2::254/128", "10.1.2.0/24"), l.Entries[groups:]...)}, true},
+				{"no platform rules", rules.List{Direction: d, Entries: l.Entries[groups:]}, true},
+				{"a third of the entries dropped", rules.List{Direction: d, Entries: l.Entries[len(l.Entries)/3:]}, false},
+				{"the other direction", other, false},
+			}
+			for _, tt := range tests {
+				t.Run(fmt.Sprintf("%d %v %s", di, d, tt.name), func(t *testing.T) {
+					got, reused, err := eval.CompileListFromReused(prev, tt.l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := eval.CompileList(tt.l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tt.reuse && reused < len(l.Entries)-groups {
+						t.Errorf("reused %d entries, want the %d of the groups", reused, len(l.Entries)-groups)
+					}
+					if got.Len() != want.Len() {
+						t.Fatalf("Len() = %d, want %d", got.Len(), want.Len())
+					}
+					for range 3000 {
+						qq := eval.Query{Peer: addr(randAddrs[rng.IntN(len(randAddrs))]), Proto: protos[rng.IntN(len(protos))], Port: uint16([]int{22, 25, 53, 80, 443, 1000, 8080}[rng.IntN(7)])}
+						if g, w := got.Decide(qq), want.Decide(qq); g != w {
+							t.Fatalf("Decide(%+v) = %v, want %v", qq, g, w)
+						}
+						gd, gl := got.Trace(qq)
+						wd, wl := want.Trace(qq)
+						if gd != wd || strings.Join(gl, "\n") != strings.Join(wl, "\n") {
+							t.Fatalf("Trace(%+v) = %v %q, want %v %q", qq, gd, gl, wd, wl)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -123,7 +123,8 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		if e := s.cache.get(id, c.AccountID, c.Region); e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
+		prev := s.cache.get(id, c.AccountID, c.Region)
+		if e := prev; e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
 			changes, ok, err := s.cache.tail.since(ctx, tx, e.revision, head, c.AccountID)
 			switch {
 			case err == nil:
@@ -147,7 +148,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		if out, err = s.resolve(ctx, tx, a, in, groups, platform); err != nil {
+		if out, err = s.resolve(ctx, tx, a, in, groups, platform, prev); err != nil {
 			return err
 		}
 		out.revision = head
@@ -165,8 +166,10 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 // templates they use — and compiles both directions. groups are the
 // instance's groups in binding order, platform the stored platform
 // addresses. Stored data that does not resolve refuses the lists
-// (KindUnresolvable).
-func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string) (*simEntry, error) {
+// (KindUnresolvable). prev, the instance's lists compiled before (nil:
+// none), lends what it compiled of the entries the lists end with
+// unchanged (see eval.CompileListFrom).
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string, prev *simEntry) (*simEntry, error) {
 	lists, err := resolve.BuildWithPlatform(ctx, tx, a, ins, groups, platform, s.now(), s.prefixes)
 	var re *resolve.Error
 	if errors.As(err, &re) {
@@ -176,10 +179,14 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 		return nil, err
 	}
 	e := &simEntry{expires: lists.Expires, deps: lists.Deps}
-	if e.ingress, err = eval.CompileList(lists.Ingress); err != nil {
+	var ingress, egress *eval.Effective
+	if prev != nil {
+		ingress, egress = prev.ingress, prev.egress
+	}
+	if e.ingress, err = eval.CompileListFrom(ingress, lists.Ingress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Ingress, ins.ID, err)
 	}
-	if e.egress, err = eval.CompileList(lists.Egress); err != nil {
+	if e.egress, err = eval.CompileListFrom(egress, lists.Egress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Egress, ins.ID, err)
 	}
 	return e, nil
