@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -89,11 +88,11 @@ func CompileList(l rules.List) (*Effective, error) {
 }
 
 // CompileListFrom is CompileList reusing what prev, an earlier compilation
-// (nil: none), built for the entries l ends with that are prev's last
-// entries unchanged — the same origin, action, policy, services slice and
-// address sets: a list resolved again after a change to its first entries,
-// the platform rules, builds only those. The result decides exactly as
-// CompileList(l) would.
+// (nil: none), built for the entries of l that are prev's unchanged — the
+// same origin, action, policy, services slice and address sets — at the
+// same distance from the end: a list resolved again after a change to its
+// platform rules or to some of its policies builds only those entries. The
+// result decides exactly as CompileList(l) would.
 func CompileListFrom(prev *Effective, l rules.List) (*Effective, error) {
 	e, _, err := compileListFrom(prev, l)
 	return e, err
@@ -106,78 +105,31 @@ func compileListFrom(prev *Effective, l rules.List) (*Effective, int, error) {
 		e, err := compileList(l, false)
 		return e, 0, err
 	}
+	if err := checkList(l); err != nil {
+		return nil, 0, err
+	}
 	n, pn := len(l.Entries), len(prev.entries)
-	k := 0 // the entries in common, at the end of both
-	for k < n && k < pn && sameEntry(&l.Entries[n-1-k], &prev.entries[pn-1-k]) {
-		k++
-	}
-	from, pfrom := n-k, pn-k // where the common entries start
-	// prev's steps of the common entries must read only what they added
-	// themselves, after everything its earlier steps read: not a range or
-	// a service shared with an earlier entry.
-	lo, hi := [3]uint32{^uint32(0), ^uint32(0), ^uint32(0)}, [3]uint32{}
-	for i, st := range prev.w.steps {
-		for j, r := range [3][2]uint32{{st.s0, st.s1}, {st.a0, st.a1}, {st.b0, st.b1}} {
-			switch {
-			case r[0] == r[1]:
-			case i < pfrom:
-				hi[j] = max(hi[j], r[1])
-			default:
-				lo[j] = min(lo[j], r[0])
-			}
+	b := walkBuilder{w: walk{steps: make([]step, n), svcs: make([]svc, 0, n+4)}}
+	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, n)}
+	var errs []error
+	reused := 0
+	for i := range l.Entries {
+		en := &l.Entries[i]
+		if j := pn - n + i; j >= 0 && sameEntry(en, &prev.entries[j]) {
+			b.copyStep(i, &prev.w, j)
+			e.decisions[i] = prev.decisions[j]
+			e.decisions[i].Entry = i
+			reused++
+			continue
 		}
+		errs = b.add(i, en, errs)
+		e.decisions[i] = decisionOf(en, i)
 	}
-	for j := range lo {
-		if lo[j] == ^uint32(0) {
-			lo[j] = hi[j] // the common entries read nothing of this kind
-		}
-		if lo[j] < hi[j] {
-			k = 0
-		}
-	}
-	if k == 0 {
-		e, err := compileList(l, false)
-		return e, 0, err
-	}
-	head := rules.List{Direction: l.Direction, Entries: l.Entries[:from]}
-	if err := checkList(head); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return nil, 0, err
 	}
-	w, err := buildWalk(head.Entries)
-	if err != nil {
-		return nil, 0, err
-	}
-	pw := &prev.w
-	delta := [3]uint32{uint32(len(w.svcs)) - lo[0], uint32(len(w.r4)) - lo[1], uint32(len(w.r6)) - lo[2]}
-	w.svcs = append(w.svcs, pw.svcs[lo[0]:]...)
-	w.r4 = append(w.r4, pw.r4[lo[1]:]...)
-	w.r6 = append(w.r6, pw.r6[lo[2]:]...)
-	w.steps = slices.Grow(w.steps, k)
-	for _, st := range pw.steps[pfrom:] {
-		w.steps = append(w.steps, step{
-			s0: rebase(st.s0, st.s1, delta[0]), s1: rebase(st.s1, st.s0, delta[0]),
-			a0: rebase(st.a0, st.a1, delta[1]), a1: rebase(st.a1, st.a0, delta[1]),
-			b0: rebase(st.b0, st.b1, delta[2]), b1: rebase(st.b1, st.b0, delta[2]),
-		})
-	}
-	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, n), w: w}
-	for i := range l.Entries[:from] {
-		e.decisions[i] = decisionOf(&l.Entries[i], i)
-	}
-	for i, d := range prev.decisions[pfrom:] {
-		d.Entry = from + i
-		e.decisions[from+i] = d
-	}
-	return e, k, nil
-}
-
-// rebase moves offset v of a step's range [v, other) or [other, v) by
-// delta; an empty range reads nothing and becomes [0, 0).
-func rebase(v, other, delta uint32) uint32 {
-	if v == other {
-		return 0
-	}
-	return v + delta
+	e.w = b.w
+	return e, reused, nil
 }
 
 // sameEntry reports whether a and b are the same entry: built from the
