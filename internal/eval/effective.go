@@ -87,6 +87,64 @@ func CompileList(l rules.List) (*Effective, error) {
 	return compileList(l, false)
 }
 
+// CompileListFrom is CompileList reusing what prev, an earlier compilation
+// (nil: none), built for the entries of l that are prev's unchanged — the
+// same origin, action, policy, services slice and address sets — at the
+// same distance from the end: a list resolved again after a change to its
+// platform rules or to some of its policies builds only those entries. The
+// result decides exactly as CompileList(l) would.
+func CompileListFrom(prev *Effective, l rules.List) (*Effective, error) {
+	e, _, err := compileListFrom(prev, l)
+	return e, err
+}
+
+// compileListFrom is CompileListFrom, also returning how many entries it
+// reused.
+func compileListFrom(prev *Effective, l rules.List) (*Effective, int, error) {
+	if prev == nil || prev.dir != l.Direction || prev.c != nil || len(l.Entries) > classifierOrigins {
+		e, err := compileList(l, false)
+		return e, 0, err
+	}
+	if err := checkList(l); err != nil {
+		return nil, 0, err
+	}
+	n, pn := len(l.Entries), len(prev.entries)
+	b := walkBuilder{w: walk{steps: make([]step, n), svcs: make([]svc, 0, n+4)}}
+	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, n)}
+	var errs []error
+	reused := 0
+	for i := range l.Entries {
+		en := &l.Entries[i]
+		if j := pn - n + i; j >= 0 && sameEntry(en, &prev.entries[j]) {
+			b.copyStep(i, &prev.w, j)
+			e.decisions[i] = prev.decisions[j]
+			e.decisions[i].Entry = i
+			reused++
+			continue
+		}
+		errs = b.add(i, en, errs)
+		e.decisions[i] = decisionOf(en, i)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	e.w = b.w
+	return e, reused, nil
+}
+
+// sameEntry reports whether a and b are the same entry: built from the
+// same policy, services and address sets, which never change.
+func sameEntry(a, b *rules.Entry) bool {
+	return a.Origin == b.Origin && a.Action == b.Action && a.Policy == b.Policy && a.ServiceID == b.ServiceID &&
+		a.V4 == b.V4 && a.V6 == b.V6 && a.Source == b.Source &&
+		len(a.Services) == len(b.Services) && (len(a.Services) == 0 || &a.Services[0] == &b.Services[0])
+}
+
+func decisionOf(en *rules.Entry, i int) Decision {
+	o := &en.Origin
+	return Decision{Verdict: en.Action, Layer: o.Layer, Platform: o.Platform, GroupID: o.GroupID, PolicyIndex: o.PolicyIndex, Entry: i}
+}
+
 // compileList builds the list, with a Classifier if the list is long or
 // withClassifier is set.
 func compileList(l rules.List, withClassifier bool) (*Effective, error) {
@@ -99,9 +157,7 @@ func compileList(l rules.List, withClassifier bool) (*Effective, error) {
 	}
 	e := &Effective{dir: l.Direction, entries: l.Entries, decisions: make([]Decision, len(l.Entries)), w: w}
 	for i := range l.Entries {
-		en := &l.Entries[i]
-		o := &en.Origin
-		e.decisions[i] = Decision{Verdict: en.Action, Layer: o.Layer, Platform: o.Platform, GroupID: o.GroupID, PolicyIndex: o.PolicyIndex, Entry: i}
+		e.decisions[i] = decisionOf(&l.Entries[i], i)
 	}
 	if withClassifier || len(l.Entries) > classifierOrigins {
 		var rs []Rule

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -573,4 +574,110 @@ func traceProblem(e *eval.Effective, d reference.Decision, lines []string) strin
 		return fmt.Sprintf("last line %q does not name %v", last, d)
 	}
 	return ""
+}
+
+// TestCompileListFrom compiles lists again from an earlier compilation —
+// the list itself, with other platform rules in front, entries dropped
+// from the front, an entry built again or added in the middle, a list of
+// the other direction — and checks that each decides and traces every
+// packet as the list compiled afresh does, and that the entries unchanged
+// at the same distance from the end are reused.
+func TestCompileListFrom(t *testing.T) {
+	// An entry of two services and two ranges at the same offsets in the
+	// walk's arrays: the copies of its services and of its ranges must not
+	// be taken for one another.
+	two := stored(false, grp("sg-00000002", "ACCEPT ppm-00000001 sg-0000peer", "DROP ALL ALL 0.0.0.0/0"))
+	two.Templates = []store.Template{template("ppm-00000001", store.KindService, "tcp:22", "udp:53")}
+	two.Members = []store.Member{
+		{GroupID: "sg-0000peer", InstanceID: "ins-000peer1", State: "RUNNING", PrivateIPs: []string{"10.1.2.3"}},
+		{GroupID: "sg-0000peer", InstanceID: "ins-000peer2", State: "RUNNING", PrivateIPs: []string{"192.168.5.5"}},
+	}
+	datas := []*resolvetest.Data{realisticInstance(), two}
+	for seed := range uint64(6) {
+		datas = append(datas, randomStored(rand.New(rand.NewPCG(seed, 77))))
+	}
+	platform := func(d policy.Direction, blocked bool, ps ...string) []rules.Entry {
+		var prefixes []netip.Prefix
+		for _, p := range ps {
+			prefixes = append(prefixes, netip.MustParsePrefix(p))
+		}
+		out, err := rules.Platform(d, blocked, prefixes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	protos := []uint8{1, 6, 17, 47, 58}
+	for di, data := range datas {
+		ls := lists(t, data)
+		for _, d := range []policy.Direction{policy.Ingress, policy.Egress} {
+			l := *ls.List(d)
+			prev, err := eval.CompileList(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups := 0 // where the groups' entries start
+			for groups < len(l.Entries) && l.Entries[groups].Origin.Layer == rules.LayerPlatform {
+				groups++
+			}
+			od := policy.Egress
+			if d == policy.Egress {
+				od = policy.Ingress
+			}
+			other := *ls.List(od)
+			// rebuilt is the list with entry i built again (its own
+			// services slice), and added the list with a copy of entry i
+			// inserted before it.
+			mid := len(l.Entries) / 2
+			rebuilt := rules.List{Direction: d, Entries: slices.Clone(l.Entries)}
+			added := rules.List{Direction: d, Entries: slices.Insert(slices.Clone(l.Entries), mid, l.Entries[mid])}
+			if len(l.Entries) > 0 {
+				rebuilt.Entries[mid].Services = slices.Clone(rebuilt.Entries[mid].Services)
+				added.Entries[mid].Services = slices.Clone(added.Entries[mid].Services)
+			}
+			tests := []struct {
+				name  string
+				l     rules.List
+				reuse int // at least
+			}{
+				{"the same list", l, len(l.Entries)},
+				{"other platform rules", rules.List{Direction: d, Entries: append(platform(d, false, "169.254.0.0/16", "fd00:ec2::254/128", "10.1.2.0/24"), l.Entries[groups:]...)}, len(l.Entries) - groups},
+				{"no platform rules", rules.List{Direction: d, Entries: l.Entries[groups:]}, len(l.Entries) - groups},
+				{"a third of the entries dropped", rules.List{Direction: d, Entries: l.Entries[len(l.Entries)/3:]}, len(l.Entries) - len(l.Entries)/3},
+				{"an entry built again", rebuilt, len(l.Entries) - 1},
+				{"an entry added", added, len(l.Entries) - mid},
+				{"the other direction", other, 0},
+			}
+			for _, tt := range tests {
+				t.Run(fmt.Sprintf("%d %v %s", di, d, tt.name), func(t *testing.T) {
+					got, reused, err := eval.CompileListFromReused(prev, tt.l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := eval.CompileList(tt.l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if reused < tt.reuse {
+						t.Errorf("reused %d entries, want at least %d", reused, tt.reuse)
+					}
+					if got.Len() != want.Len() {
+						t.Fatalf("Len() = %d, want %d", got.Len(), want.Len())
+					}
+					for range 3000 {
+						qq := eval.Query{Peer: addr(randAddrs[rng.IntN(len(randAddrs))]), Proto: protos[rng.IntN(len(protos))], Port: uint16([]int{22, 25, 53, 80, 443, 1000, 8080}[rng.IntN(7)])}
+						if g, w := got.Decide(qq), want.Decide(qq); g != w {
+							t.Fatalf("Decide(%+v) = %v, want %v", qq, g, w)
+						}
+						gd, gl := got.Trace(qq)
+						wd, wl := want.Trace(qq)
+						if gd != wd || strings.Join(gl, "\n") != strings.Join(wl, "\n") {
+							t.Fatalf("Trace(%+v) = %v %q, want %v %q", qq, gd, gl, wd, wl)
+						}
+					}
+				})
+			}
+		}
+	}
 }

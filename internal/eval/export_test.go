@@ -10,3 +10,9 @@ func CompileListClassifier(l rules.List) (*Effective, error) {
 
 // UsesClassifier reports whether Decide goes through a Classifier.
 func (e *Effective) UsesClassifier() bool { return e.c != nil }
+
+// CompileListFromReused is CompileListFrom, also returning how many of
+// prev's compiled entries it reused.
+func CompileListFromReused(prev *Effective, l rules.List) (*Effective, int, error) {
+	return compileListFrom(prev, l)
+}

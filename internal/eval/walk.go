@@ -130,6 +130,8 @@ type walkBuilder struct {
 	w    walk
 	sets map[*netipx.IPSet][2]uint32 // address set → its ranges in r4 or r6
 	svcs map[servicesKey][2]uint32   // services slice → s0, s1
+	// copies are the ranges of another walk copied (see copyStep).
+	copies map[copiedKey][2]uint32
 }
 
 // servicesKey names a services slice: its first element and length.
@@ -144,21 +146,67 @@ func buildWalk(entries []rules.Entry) (walk, error) {
 	b := walkBuilder{w: walk{steps: make([]step, len(entries)), svcs: make([]svc, 0, len(entries)+4)}}
 	var errs []error
 	for i := range entries {
-		en := &entries[i]
-		st := &b.w.steps[i]
-		st.s0, st.s1 = b.services(en.Services)
-		var ok4, ok6 bool
-		shared := en.Source.Kind != rules.SourceCIDR // a reference's sets may recur
-		st.a0, st.a1, ok4 = b.set(en.V4, false, shared)
-		st.b0, st.b1, ok6 = b.set(en.V6, true, shared)
-		if !ok4 {
-			errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
-		}
-		if !ok6 {
-			errs = append(errs, fmt.Errorf("entry %d: IPv4 addresses in its IPv6 set", i))
-		}
+		errs = b.add(i, &entries[i], errs)
 	}
 	return b.w, errors.Join(errs...)
+}
+
+// add builds step i, of entry en, appending to errs why it cannot.
+func (b *walkBuilder) add(i int, en *rules.Entry, errs []error) []error {
+	st := &b.w.steps[i]
+	st.s0, st.s1 = b.services(en.Services)
+	var ok4, ok6 bool
+	shared := en.Source.Kind != rules.SourceCIDR // a reference's sets may recur
+	st.a0, st.a1, ok4 = b.set(en, false, shared)
+	st.b0, st.b1, ok6 = b.set(en, true, shared)
+	if !ok4 {
+		errs = append(errs, fmt.Errorf("entry %d: IPv6 addresses in its IPv4 set", i))
+	}
+	if !ok6 {
+		errs = append(errs, fmt.Errorf("entry %d: IPv4 addresses in its IPv6 set", i))
+	}
+	return errs
+}
+
+// copyStep makes step i a copy of step j of walk from, its services and
+// ranges copied once per range of from that several steps read.
+func (b *walkBuilder) copyStep(i int, from *walk, j int) {
+	st := &from.steps[j]
+	w := &b.w
+	s0, s1 := copied(b, &w.svcs, from.svcs, st.s0, st.s1, 0)
+	a0, a1 := copied(b, &w.r4, from.r4, st.a0, st.a1, 1)
+	c0, c1 := copied(b, &w.r6, from.r6, st.b0, st.b1, 2)
+	w.steps[i] = step{s0: s0, s1: s1, a0: a0, a1: a1, b0: c0, b1: c1}
+}
+
+// copiedKey is a range of one of a walk's arrays: kind 0 services, 1 IPv4
+// ranges, 2 IPv6 ranges.
+type copiedKey struct {
+	kind   uint8
+	lo, hi uint32
+}
+
+// copied appends src[lo:hi] to *dst and returns where it is, a range of
+// more than one element appended once.
+func copied[T any](b *walkBuilder, dst *[]T, src []T, lo, hi uint32, kind uint8) (uint32, uint32) {
+	n := uint32(len(*dst))
+	if lo == hi {
+		return n, n
+	}
+	k := copiedKey{kind, lo, hi}
+	if hi-lo > 1 {
+		if r, ok := b.copies[k]; ok {
+			return r[0], r[1]
+		}
+	}
+	*dst = append(*dst, src[lo:hi]...)
+	if hi-lo > 1 {
+		if b.copies == nil {
+			b.copies = make(map[copiedKey][2]uint32)
+		}
+		b.copies[k] = [2]uint32{n, uint32(len(*dst))}
+	}
+	return n, uint32(len(*dst))
 }
 
 // services returns the services of an entry, added once per slice shared
@@ -209,13 +257,17 @@ func (b *walkBuilder) service(p policy.Protocol, ports policy.PortSet) {
 	b.w.svcs = append(b.w.svcs, s)
 }
 
-// set returns the ranges of an address set of one family: netipx keeps them
-// sorted and merged. A shared set's ranges are added once and reused. It
-// reports false, adding nothing, when the set holds an address of the other
-// family.
-func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bool) {
+// set returns the ranges of an entry's address set of one family: netipx
+// keeps them sorted and merged. A shared set's ranges are added once and
+// reused. It reports false, adding nothing, when the set holds an address
+// of the other family.
+func (b *walkBuilder) set(en *rules.Entry, is6, shared bool) (uint32, uint32, bool) {
 	w := &b.w
 	n4, n6 := uint32(len(w.r4)), uint32(len(w.r6))
+	s := en.V4
+	if is6 {
+		s = en.V6
+	}
 	if s == nil {
 		if is6 {
 			return n6, n6, true
@@ -225,7 +277,7 @@ func (b *walkBuilder) set(s *netipx.IPSet, is6, shared bool) (uint32, uint32, bo
 	if r, ok := b.sets[s]; ok && shared {
 		return r[0], r[1], true
 	}
-	rs := s.Ranges()
+	rs := en.AddressRanges(is6)
 	if len(rs) > 0 && (rs[0].From().Is6() != is6 || rs[len(rs)-1].To().Is6() != is6) {
 		if is6 {
 			return n6, n6, false

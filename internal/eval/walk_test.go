@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"go4.org/netipx"
+
+	"github.com/palisade-sg/palisade/internal/rules"
 )
 
 // TestWalkSets compares the walk's address ranges with
@@ -60,9 +62,10 @@ func TestWalkSets(t *testing.T) {
 		s4, _ := b4.IPSet()
 		s6, _ := b6.IPSet()
 		var b walkBuilder
-		a0, a1, _ := b.set(s4, false, true)
-		c0, c1, _ := b.set(s6, true, true)
-		if x0, x1, _ := b.set(s4, false, true); x0 != a0 || x1 != a1 {
+		en := &rules.Entry{V4: s4, V6: s6}
+		a0, a1, _ := b.set(en, false, true)
+		c0, c1, _ := b.set(en, true, true)
+		if x0, x1, _ := b.set(en, false, true); x0 != a0 || x1 != a1 {
 			t.Fatalf("round %d: a set added twice is not shared", round)
 		}
 		r4, r6 := b.w.r4[a0:a1], b.w.r6[c0:c1]

@@ -28,7 +28,7 @@ import (
 type Reader interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	GetInstancePolicies(ctx context.Context, id string) (store.Instance, []store.GroupPolicies, error)
-	ListMembers(ctx context.Context, groupIDs []string) ([]store.Member, error)
+	ResolveMembers(ctx context.Context, groupIDs []string) (existing []string, members []store.Member, err error)
 	ResolveTemplates(ctx context.Context, ids []string) ([]store.Template, error)
 	ListPlatformAddresses(ctx context.Context) ([]string, error)
 }
@@ -85,13 +85,13 @@ func Instance(ctx context.Context, r Reader, id string, now time.Time) (*Lists, 
 // in the lists (see policy.Policy.Active): a disabled or expired policy is
 // passed over, its index kept by the policies after it.
 //
-// A referenced template or template group that does not exist, a template
-// group member that is missing or of the wrong kind, an entry or member
-// address that does not parse and an invalid stored policy are problems:
-// Build then returns an *Error listing every one. A referenced security
-// group is read through its bindings only: a group with none resolves to
-// no address (the store refuses deleting a group that a policy
-// references, so a missing group and an empty one read alike).
+// A referenced security group, template or template group that does not
+// exist, a template group member that is missing or of the wrong kind, an
+// entry or member address that does not parse and an invalid stored policy
+// are problems: Build then returns an *Error listing every one. (The store
+// refuses deleting a group that a policy references, so only a corrupt
+// store holds a reference to a missing group; it must not resolve to no
+// address, which would open a DROP naming it.)
 func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time) (*Lists, error) {
 	return BuildWith(ctx, r, a, ins, groups, now, nil)
 }
@@ -99,15 +99,23 @@ func Build(ctx context.Context, r Reader, a store.Account, ins store.Instance, g
 // BuildWith is Build sharing the address sets of literal prefixes with the
 // other resolutions through prefixes (nil: none shared).
 func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, now time.Time, prefixes *Prefixes) (*Lists, error) {
+	stored, err := r.ListPlatformAddresses(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("platform addresses: %w", err)
+	}
+	return BuildWithPlatform(ctx, r, a, ins, groups, stored, now, prefixes)
+}
+
+// BuildWithPlatform is BuildWith given the stored platform addresses, as
+// ListPlatformAddresses (or store.Tx's ResolveAccount) reads them, rather
+// than reading them: at most two reads.
+func BuildWithPlatform(ctx context.Context, r Reader, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string, now time.Time, prefixes *Prefixes) (*Lists, error) {
 	b := builder{
 		prefixes: prefixes,
 		out:      &Lists{Deps: Deps{Account: a.ID, Region: ins.Region, Instance: ins.ID, Groups: slices.Clone(ins.GroupIDs)}},
 		err:      &Error{InstanceID: ins.ID},
 	}
-	plat, err := b.platform(ctx, r)
-	if err != nil {
-		return nil, err
-	}
+	plat := b.platform(platform)
 	var sgRefs, addrRefs, svcRefs []string
 	for _, g := range groups {
 		for _, ps := range [][]policy.Policy{g.Policies.Ingress, g.Policies.Egress} {
@@ -151,20 +159,36 @@ func BuildWith(ctx context.Context, r Reader, a store.Account, ins store.Instanc
 		for _, g := range groups {
 			ps := g.Policies.List(d)
 			if seg, ok := b.prefixes.segment(g.ID, d, ps); ok {
-				l.Entries = append(l.Entries, seg...)
+				// The kept entries, those of policies naming a reference
+				// or a service template built again in their place.
+				from := len(l.Entries)
+				l.Entries = append(l.Entries, seg.entries...)
+				for _, k := range seg.dynamic {
+					i := seg.entries[k].Origin.PolicyIndex
+					if e, ok := b.entry(d, g.ID, i, &ps[i]); ok {
+						l.Entries[from+k] = e
+					}
+				}
 				continue
 			}
 			from, problems := len(l.Entries), len(b.err.Problems)
-			literal := true
+			static := true // which policies are active does not change with time
+			var dynamic []int
 			for i := range ps {
 				p := &ps[i]
-				literal = literal && !p.Peer.IsReference() && p.ServiceID == "" && p.ExpiresAt.IsZero()
-				if p.Active(now) {
-					b.entry(l, g.ID, i, p)
+				static = static && p.ExpiresAt.IsZero()
+				if !p.Active(now) {
+					continue
+				}
+				if e, ok := b.entry(d, g.ID, i, p); ok {
+					if p.Peer.IsReference() || p.ServiceID != "" {
+						dynamic = append(dynamic, len(l.Entries)-from)
+					}
+					l.Entries = append(l.Entries, e)
 				}
 			}
-			if literal && len(b.err.Problems) == problems {
-				b.prefixes.putSegment(g.ID, d, ps, l.Entries[from:])
+			if static && len(b.err.Problems) == problems {
+				b.prefixes.putSegment(g.ID, d, ps, l.Entries[from:], dynamic)
 			}
 		}
 	}
@@ -206,52 +230,63 @@ type builder struct {
 // dropping them all when full. It is safe for concurrent use.
 //
 // It also keeps, for the same bound of groups, the entries of a group's
-// direction whose policies all have literal peers and services and no
-// expiry: they depend on nothing but the policies, which the store hands
-// out decoded once per version and never changes, so the same policies
-// (the same slice) give the same entries.
+// direction whose policies have no expiry: those of policies with literal
+// peers and services depend on nothing but the policies, which the store
+// hands out decoded once per version and never changes, so the same
+// policies (the same slice) give the same entries; those of policies naming
+// a reference or a service template are built again at every use, in
+// their place.
 type Prefixes struct {
 	mu       sync.Mutex
 	sets     map[prefixKey]rules.Addresses
-	segments map[segmentKey][]rules.Entry
+	segments map[segmentKey]segment
 	max      int
 }
 
-// segmentKey is a group's direction as decoded policies: the slice itself.
-type segmentKey struct {
-	group string
-	dir   policy.Direction
-	first *policy.Policy
-	n     int
+// segment is the entries kept for a group's direction, and which of them
+// are built again at every use.
+type segment struct {
+	group   string
+	entries []rules.Entry
+	dynamic []int // indexes in entries
 }
 
-func segmentOf(group string, d policy.Direction, ps []policy.Policy) (segmentKey, bool) {
+// segmentKey is a group's direction as decoded policies: the slice itself
+// (a pointer hashes faster than the group's id, which the segment holds).
+type segmentKey struct {
+	first *policy.Policy
+	n     int
+	dir   policy.Direction
+}
+
+func segmentOf(d policy.Direction, ps []policy.Policy) (segmentKey, bool) {
 	if len(ps) == 0 {
 		return segmentKey{}, false
 	}
-	return segmentKey{group: group, dir: d, first: &ps[0], n: len(ps)}, true
+	return segmentKey{first: &ps[0], n: len(ps), dir: d}, true
 }
 
 // segment returns the entries kept for the policies ps of a group's
 // direction d; c may be nil.
-func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) ([]rules.Entry, bool) {
-	k, ok := segmentOf(group, d, ps)
+func (c *Prefixes) segment(group string, d policy.Direction, ps []policy.Policy) (segment, bool) {
+	k, ok := segmentOf(d, ps)
 	if c == nil || !ok {
-		return nil, false
+		return segment{}, false
 	}
 	c.mu.Lock()
 	seg, ok := c.segments[k]
 	c.mu.Unlock()
-	return seg, ok
+	return seg, ok && seg.group == group
 }
 
-// putSegment keeps a copy of the entries built from ps; c may be nil.
-func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry) {
-	k, ok := segmentOf(group, d, ps)
+// putSegment keeps a copy of the entries built from ps, those at the
+// indexes dynamic to be built again at every use; c may be nil.
+func (c *Prefixes) putSegment(group string, d policy.Direction, ps []policy.Policy, entries []rules.Entry, dynamic []int) {
+	k, ok := segmentOf(d, ps)
 	if c == nil || !ok {
 		return
 	}
-	seg := slices.Clone(entries)
+	seg := segment{group: group, entries: slices.Clone(entries), dynamic: dynamic}
 	c.mu.Lock()
 	if len(c.segments) >= c.max {
 		clear(c.segments)
@@ -274,7 +309,7 @@ func keyOf(p netip.Prefix) prefixKey {
 
 // NewPrefixes returns a cache of at most max sets.
 func NewPrefixes(max int) *Prefixes {
-	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), segments: make(map[segmentKey][]rules.Entry), max: max}
+	return &Prefixes{sets: make(map[prefixKey]rules.Addresses), segments: make(map[segmentKey]segment), max: max}
 }
 
 // get returns the set of p, built once.
@@ -301,11 +336,11 @@ func (c *Prefixes) get(p netip.Prefix) (rules.Addresses, error) {
 
 func (b *builder) problem(p Problem) { b.err.Problems = append(b.err.Problems, p) }
 
-// entry appends the entry of policy i of group gid to l, or reports why it
-// cannot.
-func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
+// entry returns the entry of policy i of group gid in a list of direction
+// d, or reports why it cannot.
+func (b *builder) entry(d policy.Direction, gid string, i int, p *policy.Policy) (rules.Entry, bool) {
 	at := func(value, reason string) {
-		b.problem(Problem{GroupID: gid, Direction: l.Direction, PolicyIndex: i, Value: value, Reason: reason})
+		b.problem(Problem{GroupID: gid, Direction: d, PolicyIndex: i, Value: value, Reason: reason})
 	}
 	bad := false
 	var addrs rules.Addresses
@@ -342,22 +377,18 @@ func (b *builder) entry(l *rules.List, gid string, i int, p *policy.Policy) {
 		svcs = s.list
 	}
 	if bad {
-		return
+		return rules.Entry{}, false
 	}
-	e, err := rules.PolicyEntry(l.Direction, gid, i, p, svcs, addrs)
+	e, err := rules.PolicyEntry(d, gid, i, p, svcs, addrs)
 	if err != nil {
 		at(p.String(), err.Error())
-		return
+		return rules.Entry{}, false
 	}
-	l.Entries = append(l.Entries, e)
+	return e, true
 }
 
-// platform returns the stored platform addresses, in one read.
-func (b *builder) platform(ctx context.Context, r Reader) ([]netip.Prefix, error) {
-	stored, err := r.ListPlatformAddresses(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("platform addresses: %w", err)
-	}
+// platform parses the stored platform addresses.
+func (b *builder) platform(stored []string) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(stored))
 	for _, s := range stored {
 		p, err := netip.ParsePrefix(s)
@@ -369,7 +400,7 @@ func (b *builder) platform(ctx context.Context, r Reader) ([]netip.Prefix, error
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // members resolves referenced groups to the private addresses of the
@@ -381,7 +412,7 @@ func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	list, err := r.ListMembers(ctx, refs)
+	existing, list, err := r.ResolveMembers(ctx, refs)
 	if err != nil {
 		return fmt.Errorf("members of %s: %w", strings.Join(refs, ", "), err)
 	}
@@ -392,6 +423,9 @@ func (b *builder) members(ctx context.Context, r Reader, refs []string) error {
 	issues := map[string][]issue{}
 	for _, id := range refs {
 		sets[id] = new(netipx.IPSetBuilder)
+		if !slices.Contains(existing, id) {
+			issues[id] = append(issues[id], issue{id, "referenced security group does not exist"})
+		}
 	}
 	for _, m := range list {
 		deps.Members = append(deps.Members, m.InstanceID)

@@ -190,6 +190,12 @@ func TestBuildProblems(t *testing.T) {
 				{GroupID: "sg-0000000a", Direction: policy.Ingress, PolicyIndex: 1, Value: "10.1.0.300", Reason: "instance ins-000peer2"},
 				{GroupID: "sg-0000000b", Direction: policy.Egress, PolicyIndex: 1, Value: "10.1.0.300", Reason: "does not parse"},
 			}},
+		{"referenced group missing", func(d *resolvetest.Data) {
+			d.Missing, d.Members = []string{"sg-0000peer"}, nil
+		}, []resolve.Problem{
+			{GroupID: "sg-0000000a", Direction: policy.Ingress, PolicyIndex: 1, Value: "sg-0000peer", Reason: "referenced security group does not exist"},
+			{GroupID: "sg-0000000b", Direction: policy.Egress, PolicyIndex: 1, Value: "sg-0000peer", Reason: "referenced security group does not exist"},
+		}},
 		{"address template entry", func(d *resolvetest.Data) {
 			setTemplate(d, template("ipm-00000002", store.KindAddress, "198.51.100.0/33"))
 		}, []resolve.Problem{{GroupID: "sg-0000000b", Direction: policy.Ingress, PolicyIndex: 0, Value: "198.51.100.0/33", Reason: "ipm-00000002 does not parse"}}},
@@ -300,5 +306,93 @@ func TestSharedSegments(t *testing.T) {
 	third := describe(build())
 	if last := third[len(third)-1]; !strings.Contains(last, "DROP TCP 22") || slices.Contains(third, describe(first)[len(first.Entries)-1]) {
 		t.Errorf("after a new version, the lists end with %q (all: %q)", last, third)
+	}
+}
+
+// TestSharedSegmentsReferences: with a shared cache, the entries of
+// policies naming a reference or a service template are built again at
+// every resolution from what is read then — members, templates, a group
+// gone — while those of literal policies of the same group are kept; and a
+// group with an expiring policy is built again at every resolution.
+func TestSharedSegmentsReferences(t *testing.T) {
+	ctx := context.Background()
+	d := fixture()
+	now := time.Now()
+	d.Groups["sg-0000000c"] = policy.PolicySet{Ingress: []policy.Policy{pol("ACCEPT TCP 22 10.0.0.0/8"), pol("DROP UDP 53 192.0.2.0/24")}}
+	d.Groups["sg-0000000c"].Ingress[0].ExpiresAt = now.Add(time.Hour)
+	d.Instance.GroupIDs = append(d.Instance.GroupIDs, "sg-0000000c")
+	shared := resolve.NewPrefixes(100)
+	build := func(at time.Time) (*resolve.Lists, error) {
+		t.Helper()
+		ins, groups, err := d.GetInstancePolicies(ctx, d.Instance.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resolve.BuildWith(ctx, d, d.Account, ins, groups, at, shared)
+	}
+	// find returns the entry of a group's policy.
+	find := func(l *rules.List, group string, index int) *rules.Entry {
+		t.Helper()
+		for i := range l.Entries {
+			if o := l.Entries[i].Origin; o.GroupID == group && o.PolicyIndex == index {
+				return &l.Entries[i]
+			}
+		}
+		return nil
+	}
+	first, err := build(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Members = []store.Member{{GroupID: "sg-0000peer", InstanceID: "ins-000peer9", State: "RUNNING", PrivateIPs: []string{"10.1.0.9"}}}
+	for i, tp := range d.Templates {
+		switch tp.ID {
+		case "ipm-00000001":
+			d.Templates[i] = template("ipm-00000001", store.KindAddress, "203.0.113.0/24")
+		case "ppm-00000001":
+			d.Templates[i] = template("ppm-00000001", store.KindService, "tcp:8080")
+		}
+	}
+	second, err := build(now.Add(2 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := find(&first.Ingress, "sg-0000000a", 0), find(&second.Ingress, "sg-0000000a", 0); a == nil || b == nil || a.V4 != b.V4 {
+		t.Errorf("the literal policy's entry was not kept: %v, %v", a, b)
+	}
+	tests := []struct {
+		name string
+		e    *rules.Entry
+		want string // ranges of V4, or the services
+	}{
+		{"a group's members", find(&second.Ingress, "sg-0000000a", 1), "10.1.0.9"},
+		{"a template's entries", find(&second.Ingress, "sg-0000000a", 2), "203.0.113.0-203.0.113.255"},
+		{"the same members, other direction", find(&second.Egress, "sg-0000000b", 1), "10.1.0.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.e == nil {
+				t.Fatal("no entry")
+			}
+			if got := ranges(tt.e.V4); got != tt.want {
+				t.Errorf("V4 = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if e := find(&second.Egress, "sg-0000000b", 0); e == nil || len(e.Services) != 1 || e.Services[0].String() != "TCP 8080" {
+		t.Errorf("the service template's entry = %+v, want TCP 8080", e)
+	}
+	if e := find(&second.Ingress, "sg-0000000c", 0); e != nil {
+		t.Errorf("the expired policy is still in the lists: %s", e.Describe())
+	}
+	if e := find(&second.Ingress, "sg-0000000c", 1); e == nil {
+		t.Error("the policy after the expired one is missing")
+	}
+	// A referenced group gone: refused, the kept segments notwithstanding.
+	d.Missing = []string{"sg-0000peer"}
+	_, err = build(now)
+	var re *resolve.Error
+	if !errors.As(err, &re) || len(re.Problems) != 2 || re.Problems[0].Value != "sg-0000peer" || re.Problems[1].Value != "sg-0000peer" {
+		t.Errorf("with the referenced group gone: %v, want two problems naming it", err)
 	}
 }

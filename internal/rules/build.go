@@ -19,6 +19,8 @@ type Addresses struct {
 	// prefix is the prefix PrefixAddresses built the sets of, so that
 	// PolicyEntry knows them for its peer's without reading them again.
 	prefix netip.Prefix
+	// ranges are those of V4 and V6, read when they were built.
+	ranges *ranges
 }
 
 // Split builds the Addresses of src from b, split per family.
@@ -49,6 +51,7 @@ func Split(src Source, b *netipx.IPSetBuilder) (Addresses, error) {
 			return Addresses{}, err
 		}
 	}
+	out.ranges = newRanges(out.V4, out.V6)
 	return out, nil
 }
 
@@ -65,11 +68,13 @@ func PrefixAddresses(p netip.Prefix) (Addresses, error) {
 		return Addresses{}, fmt.Errorf("prefix %v: %w", p, err)
 	}
 	out := Addresses{Source: Source{Kind: SourceCIDR}, prefix: p.Masked()}
+	r := &ranges{}
 	if p.Addr().Is4() {
-		out.V4 = s
+		out.V4, r.v4, r.r4 = s, s, []netipx.IPRange{netipx.RangeOfPrefix(p.Masked())}
 	} else {
-		out.V6 = s
+		out.V6, r.v6, r.r6 = s, s, []netipx.IPRange{netipx.RangeOfPrefix(p.Masked())}
 	}
+	out.ranges = r
 	return out, nil
 }
 
@@ -93,7 +98,7 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 			Origin:   Origin{Direction: dir, Layer: LayerPlatform, Platform: PlatformPort25, PolicyIndex: -1},
 			Action:   policy.Drop,
 			Services: []Service{Port25()},
-			V4:       a.V4, V6: a.V6, Source: a.Source,
+			V4:       a.V4, V6: a.V6, Source: a.Source, ranges: a.ranges,
 		})
 	}
 	var errs []error
@@ -108,7 +113,7 @@ func Platform(dir policy.Direction, port25Blocked bool, addrs []netip.Prefix) ([
 			Origin:   Origin{Direction: dir, Layer: LayerPlatform, Platform: PlatformAddress, PolicyIndex: -1, Prefix: p.Masked()},
 			Action:   policy.Accept,
 			Services: anything,
-			V4:       a.V4, V6: a.V6, Source: a.Source,
+			V4:       a.V4, V6: a.V6, Source: a.Source, ranges: a.ranges,
 		})
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -193,7 +198,8 @@ func PolicyEntry(dir policy.Direction, groupID string, index int, p *policy.Poli
 	} else if !isPrefix(addrs, p.Peer.Prefix) {
 		return Entry{}, fmt.Errorf("addresses given for peer %v are not its prefix", p.Peer)
 	}
-	e.V4, e.V6, e.Source = addrs.V4, addrs.V6, addrs.Source
+	e.V4, e.V6, e.Source, e.ranges = addrs.V4, addrs.V6, addrs.Source, addrs.ranges
+	e.desc = &description{origin: e.Origin, policy: p}
 	return e, nil
 }
 

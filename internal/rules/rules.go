@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"go4.org/netipx"
 
@@ -213,12 +214,76 @@ type Entry struct {
 	// is empty. The sets may be shared between entries: never modify them.
 	V4, V6 *netipx.IPSet
 	Source Source
+	// ranges are those of V4 and V6 as the Addresses they come from read
+	// them, when built by this package.
+	ranges *ranges
+	// desc is the entry's description, made once for an entry built by
+	// PolicyEntry and shared by its copies.
+	desc *description
+}
+
+// description is the text Describe gives for an entry of origin and
+// policy, made at its first use.
+type description struct {
+	origin Origin
+	policy *policy.Policy
+	once   sync.Once
+	text   string
+}
+
+// ranges are the ranges of a pair of address sets, read once when the
+// sets are built: netipx.IPSet.Ranges copies them at every call.
+type ranges struct {
+	v4, v6 *netipx.IPSet
+	r4, r6 []netipx.IPRange
+}
+
+func newRanges(v4, v6 *netipx.IPSet) *ranges {
+	r := &ranges{v4: v4, v6: v6}
+	if v4 != nil {
+		r.r4 = v4.Ranges()
+	}
+	if v6 != nil {
+		r.r6 = v6.Ranges()
+	}
+	return r
+}
+
+// AddressRanges returns the sorted, merged ranges of V6 (is6) or V4, as
+// netipx.IPSet.Ranges does; nil for a nil set. For an entry built by this
+// package they are read once per set and shared: never modify them.
+func (e *Entry) AddressRanges(is6 bool) []netipx.IPRange {
+	set := e.V4
+	if is6 {
+		set = e.V6
+	}
+	if r := e.ranges; r != nil && r.v4 == e.V4 && r.v6 == e.V6 {
+		if is6 {
+			return r.r6
+		}
+		return r.r4
+	}
+	if set == nil {
+		return nil
+	}
+	return set.Ranges()
 }
 
 // Describe names the entry in a trace: its layer, then what it is —
 // "PLATFORM: outbound TCP 25 is blocked for the account",
 // "SECURITY_GROUP: sg-1a2b3c4d policy 0 (ACCEPT TCP 22 from 0.0.0.0/0)".
+//
+// The text of an entry built by PolicyEntry is made once, for it and its
+// copies (the policy it points to never changes).
 func (e *Entry) Describe() string {
+	if d := e.desc; d != nil && d.origin == e.Origin && d.policy == e.Policy {
+		d.once.Do(func() { d.text = e.describe() })
+		return d.text
+	}
+	return e.describe()
+}
+
+func (e *Entry) describe() string {
 	o := &e.Origin
 	switch o.Platform {
 	case PlatformPort25:

@@ -249,3 +249,123 @@ func TestLayerText(t *testing.T) {
 		t.Error("MarshalText of the zero layer succeeded")
 	}
 }
+
+// TestAddressRanges checks that an entry's ranges are its sets' ranges,
+// whether built by PolicyEntry, Platform or Split, or by hand, and that an
+// entry whose sets were replaced after it was built reads the new sets'.
+func TestAddressRanges(t *testing.T) {
+	mixed := func() rules.Addresses {
+		var b netipx.IPSetBuilder
+		b.AddPrefix(pfx("10.0.0.0/24"))
+		b.AddPrefix(pfx("10.0.2.0/24"))
+		b.AddPrefix(pfx("fd00::/64"))
+		a, err := rules.Split(rules.Source{Kind: rules.SourceSecurityGroup, ID: "sg-00000001"}, &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	entry := func(peer string, addrs rules.Addresses) rules.Entry {
+		p, err := policy.ParsePolicy("ACCEPT TCP 22 " + peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := rules.PolicyEntry(policy.Ingress, "sg-00000002", 0, &p, nil, addrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	cidr, err := rules.PrefixAddresses(pfx("192.0.2.0/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	platform, err := rules.Platform(policy.Egress, true, []netip.Prefix{pfx("169.254.0.0/16"), pfx("fd00:ec2::254/128")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := entry("10.9.0.0/16", rules.Addresses{})
+	replaced.V4 = mixed().V4
+	var b netipx.IPSetBuilder
+	b.AddPrefix(pfx("10.1.0.0/16"))
+	hand, _ := b.IPSet()
+	tests := []struct {
+		name string
+		e    rules.Entry
+	}{
+		{"a CIDR peer built from its prefix", entry("10.9.0.0/16", rules.Addresses{})},
+		{"a CIDR peer with shared addresses", entry("192.0.2.0/24", cidr)},
+		{"an IPv6 CIDR peer", entry("2001:db8::/32", rules.Addresses{})},
+		{"a reference of both families", entry("sg-00000001", mixed())},
+		{"the port 25 block", platform[0]},
+		{"a platform address", platform[1]},
+		{"an IPv6 platform address", platform[2]},
+		{"sets replaced after", replaced},
+		{"built by hand", rules.Entry{V4: hand}},
+		{"no sets", rules.Entry{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				is6 bool
+				set *netipx.IPSet
+			}{{false, tt.e.V4}, {true, tt.e.V6}} {
+				var want []netipx.IPRange
+				if c.set != nil {
+					want = c.set.Ranges()
+				}
+				got := tt.e.AddressRanges(c.is6)
+				if len(got) != len(want) {
+					t.Fatalf("AddressRanges(%v) = %v, want %v", c.is6, got, want)
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("AddressRanges(%v) = %v, want %v", c.is6, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDescribeShared checks that the description made once for an entry
+// serves its copies, and that a copy whose origin or policy was changed
+// after is described as it is.
+func TestDescribeShared(t *testing.T) {
+	p, err := policy.ParsePolicy("ACCEPT TCP 22 10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := policy.ParsePolicy("DROP UDP 53 192.0.2.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.PolicyEntry(policy.Ingress, "sg-00000001", 3, &p, nil, rules.Addresses{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "SECURITY_GROUP: sg-00000001 policy 3 (ACCEPT TCP 22 from 10.0.0.0/8)"
+	moved, other, egress := e, e, e
+	moved.Origin.PolicyIndex = 4
+	other.Policy = &q
+	egress.Origin.Direction = policy.Egress
+	tests := []struct {
+		name string
+		e    rules.Entry
+		want string
+	}{
+		{"the entry", e, want},
+		{"the entry again", e, want},
+		{"a copy", e, want},
+		{"a copy at another index", moved, "SECURITY_GROUP: sg-00000001 policy 4 (ACCEPT TCP 22 from 10.0.0.0/8)"},
+		{"a copy of another policy", other, "SECURITY_GROUP: sg-00000001 policy 3 (DROP UDP 53 from 192.0.2.0/24)"},
+		{"a copy in the other direction", egress, "SECURITY_GROUP: sg-00000001 policy 3 (ACCEPT TCP 22 to 10.0.0.0/8)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Describe(); got != tt.want {
+				t.Errorf("Describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -19,7 +19,9 @@ import (
 
 // Benchmarks run on a real SQLite file seeded with 10,000 groups of 20
 // policies (quotas raised), 2,000 instances bound to up to 3 groups each, a
-// tenth of the groups referencing another group.
+// tenth of the groups referencing another group. The store commits with
+// synchronous=FULL, its default, or with PALISADE_BENCH_SYNCHRONOUS (normal
+// or full).
 const (
 	benchGroups    = 10_000
 	benchPolicies  = 20
@@ -56,7 +58,15 @@ func benchSetup(b *testing.B) *benchEnv {
 
 func seedBench(path string, env *benchEnv) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(path)
+	var so sqlite.Options
+	if v := os.Getenv("PALISADE_BENCH_SYNCHRONOUS"); v != "" {
+		sync, err := sqlite.ParseSynchronous(v)
+		if err != nil {
+			return err
+		}
+		so.Synchronous = sync
+	}
+	st, err := sqlite.OpenWith(path, so)
 	if err != nil {
 		return err
 	}

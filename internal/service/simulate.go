@@ -113,15 +113,18 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 	var out *simEntry
 	err := s.view(ctx, func(tx store.Tx) error {
 		// The cached lists, if the feed since they were last found valid
-		// holds nothing they depend on: a read of the feed's head, and of
-		// the entries after those the cache's tail of the feed holds.
-		// An entry holding a policy that has expired since is stale
-		// whatever the feed says: the sweeper may not have removed it yet.
-		head, err := tx.Revision(ctx)
+		// holds nothing they depend on: a read of the feed's head (with the
+		// account and the platform addresses, which resolving again needs,
+		// in the same statement), and of the entries after those the
+		// cache's tail of the feed holds. An entry holding a policy that
+		// has expired since is stale whatever the feed says: the sweeper
+		// may not have removed it yet.
+		a, head, platform, err := tx.ResolveAccount(ctx, c.AccountID)
 		if err != nil {
 			return err
 		}
-		if e := s.cache.get(id, c.AccountID, c.Region); e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
+		prev := s.cache.get(id, c.AccountID, c.Region)
+		if e := prev; e != nil && (e.expires.IsZero() || s.now().Before(e.expires)) {
 			changes, ok, err := s.cache.tail.since(ctx, tx, e.revision, head, c.AccountID)
 			switch {
 			case err == nil:
@@ -134,10 +137,6 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 				return err
 			}
 		}
-		a, err := tx.GetAccount(ctx, c.AccountID)
-		if err != nil {
-			return err
-		}
 		// The lookup by id, account and region answers another account's
 		// instance exactly as a missing one.
 		in, groups, err := tx.GetAccountInstancePolicies(ctx, c.AccountID, c.Region, id)
@@ -149,7 +148,7 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 		if err != nil {
 			return err
 		}
-		if out, err = s.resolve(ctx, tx, a, in, groups); err != nil {
+		if out, err = s.resolve(ctx, tx, a, in, groups, platform, prev); err != nil {
 			return err
 		}
 		out.revision = head
@@ -163,12 +162,15 @@ func (s *Service) simulation(ctx context.Context, c Caller, id string) (*simEntr
 }
 
 // resolve reads everything else an instance's effective lists depend on —
-// the instances bound to the groups its groups' policies reference, the
-// templates they use and the platform addresses — and compiles both
-// directions. groups are the instance's groups in binding order. Stored
-// data that does not resolve refuses the lists (KindUnresolvable).
-func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies) (*simEntry, error) {
-	lists, err := resolve.BuildWith(ctx, tx, a, ins, groups, s.now(), s.prefixes)
+// the instances bound to the groups its groups' policies reference and the
+// templates they use — and compiles both directions. groups are the
+// instance's groups in binding order, platform the stored platform
+// addresses. Stored data that does not resolve refuses the lists
+// (KindUnresolvable). prev, the instance's lists compiled before (nil:
+// none), lends what it compiled of the entries the lists end with
+// unchanged (see eval.CompileListFrom).
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins store.Instance, groups []store.GroupPolicies, platform []string, prev *simEntry) (*simEntry, error) {
+	lists, err := resolve.BuildWithPlatform(ctx, tx, a, ins, groups, platform, s.now(), s.prefixes)
 	var re *resolve.Error
 	if errors.As(err, &re) {
 		return nil, &Error{Kind: KindUnresolvable, Resource: ResourceInstance, ID: ins.ID, Message: re.Summary(maxProblems)}
@@ -177,10 +179,14 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, a store.Account, ins
 		return nil, err
 	}
 	e := &simEntry{expires: lists.Expires, deps: lists.Deps}
-	if e.ingress, err = eval.CompileList(lists.Ingress); err != nil {
+	var ingress, egress *eval.Effective
+	if prev != nil {
+		ingress, egress = prev.ingress, prev.egress
+	}
+	if e.ingress, err = eval.CompileListFrom(ingress, lists.Ingress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Ingress, ins.ID, err)
 	}
-	if e.egress, err = eval.CompileList(lists.Egress); err != nil {
+	if e.egress, err = eval.CompileListFrom(egress, lists.Egress); err != nil {
 		return nil, fmt.Errorf("effective %s rules of %s: %w", policy.Egress, ins.ID, err)
 	}
 	return e, nil

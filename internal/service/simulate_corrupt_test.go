@@ -122,3 +122,85 @@ func TestSimulateCorruptStore(t *testing.T) {
 		t.Errorf("DescribeInstances = %v; want an error naming %s and its address", err, member)
 	}
 }
+
+// TestSimulateMissingReferencedGroup deletes, straight from the rows of a
+// real SQLite store, a group that a DROP policy references (a write the
+// service refuses), its bindings left as they are, and checks that SimulateTraffic refuses to decide,
+// naming the group, the policy and the missing group, rather than reading
+// the reference as no address (which would open the DROP).
+func TestSimulateMissingReferencedGroup(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(st, service.Options{})
+	a, err := svc.CreateAccount(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := svc.CreatePlatformKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(id string) service.Caller {
+		cr, err := svc.LookupCredential(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Caller("ap-guangzhou", "req")
+	}
+	c, plat := lookup(a.SecretID), lookup(pk.SecretID)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "ref"})
+	must(err)
+	g, _, err := svc.CreateSecurityGroup(ctx, c, service.CreateGroupInput{Name: "g", Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{
+		raw("ACCEPT TCP 80 0.0.0.0/0"), raw("DROP ALL ALL " + ref.ID), raw("ACCEPT ALL ALL 0.0.0.0/0"),
+	}}})
+	must(err)
+	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: a.AccountID, Instances: []service.InstanceSpec{
+		{InstanceName: "member", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.5"}, SecurityGroupIDs: []string{ref.ID}},
+		{InstanceName: "target", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.9"}, SecurityGroupIDs: []string{g.ID}},
+	}})
+	must(err)
+	target := ids[1]
+
+	// Before the corruption the DROP decides for the member's address.
+	in := service.SimulateInput{InstanceID: target, Direction: "INGRESS", Protocol: "TCP", Address: "10.0.0.5", Port: 22}
+	d, err := svc.SimulateTraffic(ctx, c, in)
+	if err != nil || d.Verdict.String() != "DROP" || d.SecurityGroupID != g.ID || *d.PolicyIndex != 1 {
+		t.Fatalf("SimulateTraffic before = %+v, %v; want DROP by %s policy 1", d, err, g.ID)
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, `DELETE FROM security_groups WHERE id = ?`, ref.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A write the feed records for every instance (the raw delete bypasses
+	// the feed).
+	if err := svc.AddPlatformAddress(ctx, netip.MustParsePrefix("192.0.2.254/32")); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err = svc.SimulateTraffic(ctx, c, in)
+	var se *service.Error
+	if !errors.As(err, &se) || se.Kind != service.KindUnresolvable {
+		t.Fatalf("SimulateTraffic after = %+v, %v; want a KindUnresolvable error", d, err)
+	}
+	for _, want := range []string{target, g.ID + " Ingress policy 1", `"` + ref.ID + `"`, "does not exist"} {
+		if !strings.Contains(se.Message, want) {
+			t.Errorf("error %q does not name %s", se.Message, want)
+		}
+	}
+}

@@ -69,6 +69,11 @@ type Tx interface {
 	// Accounts.
 	CreateAccount(ctx context.Context, a Account) error
 	GetAccount(ctx context.Context, id string) (Account, error)
+	// ResolveAccount is GetAccount, Revision and ListPlatformAddresses in
+	// one statement: the account, the current revision of the feed and the
+	// platform addresses, which an account's effective rule lists are
+	// resolved from.
+	ResolveAccount(ctx context.Context, id string) (a Account, head int64, platform []string, err error)
 	// FindAccountByName returns the oldest account of that name.
 	FindAccountByName(ctx context.Context, name string) (Account, error)
 	UpdateAccount(ctx context.Context, a Account) error
@@ -257,6 +262,11 @@ type Tx interface {
 	// instance's state and addresses, in the instances' creation order and,
 	// for one instance, in binding order.
 	ListMembers(ctx context.Context, groupIDs []string) ([]Member, error)
+	// ResolveMembers is ListMembers telling, in the same one statement,
+	// which of groupIDs exist (in no particular order): a reference to a
+	// group that does not exist cannot be told from one to a group nobody
+	// is bound to by its members alone.
+	ResolveMembers(ctx context.Context, groupIDs []string) (existing []string, members []Member, err error)
 	// ResolveTemplates returns the templates of ids that exist and the
 	// existing members of the template groups among them, each once, in
 	// creation order.

@@ -26,7 +26,10 @@ type Data struct {
 	Members   []store.Member
 	Templates []store.Template
 	Platform  []string
-	Reads     int
+	// Missing are referenced groups that do not exist; every other
+	// group referenced does, its bindings those of Members.
+	Missing []string
+	Reads   int
 }
 
 // GetAccount returns the account.
@@ -52,16 +55,23 @@ func (d *Data) GetInstancePolicies(_ context.Context, id string) (store.Instance
 	return d.Instance, out, nil
 }
 
-// ListMembers returns the bindings to any of groupIDs.
-func (d *Data) ListMembers(_ context.Context, groupIDs []string) ([]store.Member, error) {
+// ResolveMembers returns the groupIDs not Missing, and the bindings to any
+// of them.
+func (d *Data) ResolveMembers(_ context.Context, groupIDs []string) ([]string, []store.Member, error) {
 	d.Reads++
+	var existing []string
+	for _, g := range groupIDs {
+		if !slices.Contains(d.Missing, g) {
+			existing = append(existing, g)
+		}
+	}
 	var out []store.Member
 	for _, m := range d.Members {
-		if slices.Contains(groupIDs, m.GroupID) {
+		if slices.Contains(existing, m.GroupID) {
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	return existing, out, nil
 }
 
 // ResolveTemplates returns the templates of ids that exist and the

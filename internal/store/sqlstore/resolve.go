@@ -83,6 +83,14 @@ func membersQuery(n int) string {
  WHERE b.group_id IN ` + placeholders(n) + ` ORDER BY i.seq, b.position`
 }
 
+// resolveMembersQuery reads n groups, each with the bindings to it and the
+// bound instances: one row of NULLs but the group's id for a group nobody
+// is bound to, and no row for a group that does not exist.
+func resolveMembersQuery(n int) string {
+	return `SELECT g.id, i.id, i.state, i.private_ips, i.ipv6s FROM security_groups g LEFT JOIN bindings b ON b.group_id = g.id LEFT JOIN instances i ON i.id = b.instance_id
+ WHERE g.id IN ` + placeholders(n) + ` ORDER BY i.seq, b.position`
+}
+
 // templatesQuery reads n templates and what the reference index names as
 // referred to by them: the members of those that are template groups.
 func templatesQuery(n int) string {
@@ -132,6 +140,41 @@ func (t *tx) ListMembers(ctx context.Context, groupIDs []string) ([]store.Member
 		return nil, fmt.Errorf("members: %w", err)
 	}
 	return out, nil
+}
+
+func (t *tx) ResolveMembers(ctx context.Context, groupIDs []string) ([]string, []store.Member, error) {
+	if len(groupIDs) == 0 {
+		return nil, nil, nil
+	}
+	args := padIn(groupIDs)
+	rows, err := t.query(ctx, resolveMembersQuery(len(args)), args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("members: %w", err)
+	}
+	defer rows.Close()
+	var (
+		existing []string
+		out      []store.Member
+	)
+	for rows.Next() {
+		var group string
+		var id, state, priv, v6 sql.NullString
+		if err := rows.Scan(&group, &id, &state, &priv, &v6); err != nil {
+			return nil, nil, fmt.Errorf("members: %w", err)
+		}
+		if !slices.Contains(existing, group) {
+			existing = append(existing, group)
+		}
+		if !id.Valid {
+			continue
+		}
+		out = append(out, store.Member{GroupID: group, InstanceID: id.String, State: store.InstanceState(state.String),
+			PrivateIPs: splitList(priv.String), IPv6s: splitList(v6.String)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("members: %w", err)
+	}
+	return existing, out, nil
 }
 
 func (t *tx) ResolveTemplates(ctx context.Context, ids []string) ([]store.Template, error) {

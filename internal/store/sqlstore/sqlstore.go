@@ -95,11 +95,11 @@ type DB struct {
 // holds because every Tx method reads its rows and closes them before it
 // returns.
 func preparedQueries() []string {
-	qs := []string{getAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery, accountInstancePoliciesQuery, revisionQuery, changesQuery, accountChangesQuery,
+	qs := []string{getAccountQuery, resolveAccountQuery, getCredentialQuery, platformAddressesQuery, instancePoliciesQuery, accountInstancePoliciesQuery, revisionQuery, changesQuery, accountChangesQuery,
 		groupQuery(accountGroupWhere), tagsQuery(1), instanceQuery(accountInstanceWhere), instanceQuery(regionInstanceWhere), bindingsQuery(1),
 		templateQuery(accountTemplateWhere)}
 	for n := 1; n <= maxPreparedIn; n *= 2 {
-		qs = append(qs, membersQuery(n), templatesQuery(n))
+		qs = append(qs, membersQuery(n), resolveMembersQuery(n), templatesQuery(n))
 	}
 	return qs
 }

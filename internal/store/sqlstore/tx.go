@@ -115,6 +115,48 @@ func (t *tx) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	return t.scanAccount(ctx, id, getAccountQuery, id)
 }
 
+// resolveAccountQuery is getAccountQuery with the feed's head, as
+// revisionQuery reads it, in a row first (k 0), then a row (k 1) for each
+// platform address in platformAddressesQuery's order.
+const resolveAccountQuery = `SELECT 0 AS k, ` + accountColumns + `, COALESCE((SELECT MAX(revision) FROM changes), 0), '' FROM accounts WHERE id = ?
+ UNION ALL SELECT 1, '', '', 0, '', 0, 0, 0, prefix FROM platform_addresses ORDER BY 1, 9`
+
+func (t *tx) ResolveAccount(ctx context.Context, id string) (store.Account, int64, []string, error) {
+	rows, err := t.query(ctx, resolveAccountQuery, id)
+	if err != nil {
+		return store.Account{}, 0, nil, fmt.Errorf("account %s: %w", id, err)
+	}
+	defer rows.Close()
+	var (
+		a                store.Account
+		found            bool
+		head             int64
+		platform         []string
+		k, unblocked     int
+		at, created, rev int64
+		prefix           string
+	)
+	for rows.Next() {
+		var r store.Account
+		if err := rows.Scan(&k, &r.ID, &r.Name, &unblocked, &r.Port25By, &at, &created, &rev, &prefix); err != nil {
+			return store.Account{}, 0, nil, fmt.Errorf("account %s: %w", id, err)
+		}
+		if k == 0 {
+			a, found, head = r, true, rev
+			a.Port25Unblocked, a.Port25At, a.Created = unblocked != 0, fromMicros(at), fromMicros(created)
+			continue
+		}
+		platform = append(platform, prefix)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Account{}, 0, nil, fmt.Errorf("account %s: %w", id, err)
+	}
+	if !found {
+		return store.Account{}, 0, nil, fmt.Errorf("account %s: %w", id, store.ErrNotFound)
+	}
+	return a, head, platform, nil
+}
+
 func (t *tx) FindAccountByName(ctx context.Context, name string) (store.Account, error) {
 	return t.scanAccount(ctx, name, `SELECT `+accountColumns+` FROM accounts WHERE name = ? ORDER BY created, id LIMIT 1`, name)
 }

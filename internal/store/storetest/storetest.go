@@ -113,6 +113,16 @@ func testAccounts(t *testing.T, s store.Store) {
 		if _, err := tx.GetAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetAccount(missing) = %v, want ErrNotFound", err)
 		}
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		if b, rev, plat, err := tx.ResolveAccount(ctx, "acc-00000001"); err != nil || b != a || rev != head || head == 0 || len(plat) != 0 {
+			t.Errorf("ResolveAccount = %+v, %d, %v, %v; want %+v, %d (non-zero), no platform address", b, rev, plat, err, a, head)
+		}
+		if _, _, _, err := tx.ResolveAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ResolveAccount(missing) = %v, want ErrNotFound", err)
+		}
 		if b, err := tx.FindAccountByName(ctx, "name-acc-00000001"); err != nil || b.ID != a.ID {
 			t.Errorf("FindAccountByName = %+v, %v; want %s", b, err, a.ID)
 		}
@@ -220,6 +230,25 @@ func testPlatformAddresses(t *testing.T, s store.Store) {
 		}
 		if err := tx.AddPlatformAddress(ctx, "100.64.0.1/32"); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("AddPlatformAddress(duplicate) = %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		head, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		want, err := tx.GetAccount(ctx, "acc-00000001")
+		if err != nil {
+			return err
+		}
+		// The same addresses, in the same order, as ListPlatformAddresses.
+		a, rev, plat, err := tx.ResolveAccount(ctx, "acc-00000001")
+		if err != nil || a != want || rev != head || !slices.Equal(plat, []string{"100.64.0.1/32", "169.254.0.0/16"}) {
+			t.Errorf("ResolveAccount = %+v, %d, %v, %v; want %+v, %d, both addresses in order", a, rev, plat, err, want, head)
+		}
+		if _, _, _, err := tx.ResolveAccount(ctx, "acc-missing0"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ResolveAccount(missing) = %v, want ErrNotFound", err)
 		}
 		return nil
 	})
@@ -905,7 +934,7 @@ func testMembers(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	addAccount(t, s, "acc-00000001")
 	tx(t, s, func(tx store.Tx) error {
-		for _, g := range []string{"sg-0000000a", "sg-0000000b", "sg-0000000c"} {
+		for _, g := range []string{"sg-0000000a", "sg-0000000b", "sg-0000000c", "sg-0000000d"} {
 			if err := tx.CreateGroup(ctx, group(g, "acc-00000001", "r", g)); err != nil {
 				return err
 			}
@@ -929,19 +958,25 @@ func testMembers(t *testing.T, s store.Store) {
 		{GroupID: "sg-0000000a", InstanceID: "ins-00000001", State: "TERMINATED", PrivateIPs: []string{"10.0.0.1", "10.0.0.2"}, IPv6s: []string{"fd00::1"}},
 	}
 	tests := []struct {
-		name   string
-		groups []string
-		want   []store.Member
+		name     string
+		groups   []string
+		want     []store.Member
+		existing []string // sorted
 	}{
-		{"none", nil, nil},
+		{"none", nil, nil, nil},
 		{"one group", []string{"sg-0000000c"}, []store.Member{
 			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
 			{GroupID: "sg-0000000c", InstanceID: "ins-00000005", State: "RUNNING"},
-		}},
-		{"two groups, creation then binding order", []string{"sg-0000000a", "sg-0000000b"}, ab},
-		{"a group nobody is bound to", []string{"sg-missing0"}, nil},
-		{"three groups, one missing", []string{"sg-0000000b", "sg-missing0", "sg-0000000a"}, ab},
-		{"a long list", append(manyIDs("sg-", 70), "sg-0000000b", "sg-0000000a"), ab},
+		}, []string{"sg-0000000c"}},
+		{"two groups, creation then binding order", []string{"sg-0000000a", "sg-0000000b"}, ab, []string{"sg-0000000a", "sg-0000000b"}},
+		{"a group that does not exist", []string{"sg-missing0"}, nil, nil},
+		{"a group nobody is bound to", []string{"sg-0000000d"}, nil, []string{"sg-0000000d"}},
+		{"three groups, one missing", []string{"sg-0000000b", "sg-missing0", "sg-0000000a"}, ab, []string{"sg-0000000a", "sg-0000000b"}},
+		{"an empty group among others", []string{"sg-0000000d", "sg-0000000c"}, []store.Member{
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000005", State: "RUNNING"},
+		}, []string{"sg-0000000c", "sg-0000000d"}},
+		{"a long list", append(manyIDs("sg-", 70), "sg-0000000b", "sg-0000000a"), ab, []string{"sg-0000000a", "sg-0000000b"}},
 	}
 	for _, tc := range tests {
 		view(t, s, func(tx store.Tx) error {
@@ -951,6 +986,17 @@ func testMembers(t *testing.T, s store.Store) {
 			}
 			if len(got) != len(tc.want) || len(got) > 0 && !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("%s: ListMembers = %+v, want %+v", tc.name, got, tc.want)
+			}
+			existing, got, err := tx.ResolveMembers(ctx, tc.groups)
+			if err != nil {
+				return err
+			}
+			if len(got) != len(tc.want) || len(got) > 0 && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: ResolveMembers = %+v, want %+v", tc.name, got, tc.want)
+			}
+			slices.Sort(existing)
+			if !slices.Equal(existing, tc.existing) {
+				t.Errorf("%s: ResolveMembers existing = %v, want %v", tc.name, existing, tc.existing)
 			}
 			return nil
 		})
