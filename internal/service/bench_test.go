@@ -29,6 +29,7 @@ const (
 )
 
 type benchEnv struct {
+	dir       string // the store's directory
 	svc       *service.Service
 	caller    service.Caller
 	groups    []string
@@ -41,6 +42,16 @@ var (
 	bench     benchEnv
 )
 
+// TestMain removes the benchmarks' store, which they share, once they have
+// run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
+	os.Exit(code)
+}
+
 func benchSetup(b *testing.B) *benchEnv {
 	benchOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "palisade-bench-")
@@ -48,6 +59,7 @@ func benchSetup(b *testing.B) *benchEnv {
 			bench.err = err
 			return
 		}
+		bench.dir = dir
 		bench.err = seedBench(filepath.Join(dir, "bench.db"), &bench)
 	})
 	if bench.err != nil {
