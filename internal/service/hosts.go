@@ -268,9 +268,9 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 	}
 	in.Counters = counters
 	// A report is not the desired state: it does not wait for the
-	// writers of the desired state, nor they for it; it is committed with
-	// the other hosts' reports of the moment.
-	return fromStore(s.report(ctx, func(tx store.Tx) error {
+	// writers of the desired state, nor they for it; the store commits it
+	// with the other reports of the moment.
+	return fromStore(s.st.Report(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, host); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceHost, host)

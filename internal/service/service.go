@@ -111,8 +111,6 @@ type Service struct {
 	feedRead sync.Mutex
 	// creds keeps the credentials requests were signed with.
 	creds credentialCache
-	// reports commits hosts' reports together.
-	reports reportBatch
 	// prefixes shares literal prefixes' address sets across resolutions.
 	prefixes *resolve.Prefixes
 	// retention is Options.HistoryRetention or its default.

@@ -49,7 +49,9 @@ type Store interface {
 	// (SetHostStatus, AddHostCounters) and signatures (RememberSignature,
 	// PruneSignatures). It does not wait for the writers Tx serialises,
 	// nor they for it; any other write in it fails. It runs again on a
-	// transient conflict, as Tx does.
+	// transient conflict, as Tx does. The store may commit it with other
+	// Reports of the moment, in one transaction: fn must not depend on
+	// what another fn wrote.
 	Report(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; it may run concurrently with
 	// writers and other readers. Writes in View fail.

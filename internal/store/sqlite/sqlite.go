@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -141,9 +142,19 @@ func OpenWith(path string, o Options) (*sqlstore.DB, error) {
 	w.SetConnMaxLifetime(0)
 	ctx := context.Background()
 	d := sqlstore.Dialect{IsUnique: isUnique, IsBusy: isBusy}
-	if err := sqlstore.Migrate(ctx, w, d, migrations, "migrations"); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	// Several processes opening a new file at once race to switch it to
+	// WAL, which SQLite answers SQLITE_BUSY without waiting: try again
+	// until the busy timeout.
+	for deadline := time.Now().Add(o.BusyTimeout); ; {
+		err := sqlstore.Migrate(ctx, w, d, migrations, "migrations")
+		if err == nil {
+			break
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			w.Close()
+			return nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
+		time.Sleep(10*time.Millisecond + time.Duration(rand.N(20))*time.Millisecond)
 	}
 	secrets := o.Secrets
 	if secrets == nil {

@@ -87,6 +87,8 @@ type DB struct {
 	woken  uint64
 	// head is the revision last read for Wait, shared by every waiter.
 	head headRead
+	// reports commits the reports of the moment together.
+	reports reportBatch
 }
 
 // preparedQueries are the queries prepared once per connection rather than
@@ -162,8 +164,14 @@ func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Report implements store.Store: a write transaction without the write
-// lock, in which only reports (tx.report) may write.
+// lock, in which only reports (tx.report) may write. The reports of the
+// moment are committed together (see reportBatch).
 func (db *DB) Report(ctx context.Context, fn func(store.Tx) error) error {
+	return db.reports.run(ctx, fn, db.reportOnce)
+}
+
+// reportOnce runs fn alone in a report transaction.
+func (db *DB) reportOnce(ctx context.Context, fn func(store.Tx) error) error {
 	if db.d.ReportsOnReaders {
 		return db.retryOn(ctx, db.r, txReport, fn)
 	}

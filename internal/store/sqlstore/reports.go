@@ -1,4 +1,4 @@
-package service
+package sqlstore
 
 import (
 	"context"
@@ -8,12 +8,13 @@ import (
 	"github.com/palisade-sg/palisade/internal/store"
 )
 
-// Hosts' reports are committed together: a write reaching a thousand hosts
-// is followed by a thousand reports of its revision, which one at a time
-// would cost a thousand commits (each synced to disk). A report waits for
-// the commit of its batch, so that its answer still means it is stored;
-// a batch that fails is committed again one report at a time, so that each
-// report gets its own answer.
+// Reports are committed together: a write reaching a thousand hosts is
+// followed by a thousand reports of its revision and as many replay
+// records, which one at a time would cost two thousand commits (each
+// synced to disk). A Report waits for the commit of its batch, so that its
+// return still means it is stored; a batch that fails is committed again
+// one report at a time, so that each gets its own result. A report's fn
+// may run more than once, as any transaction's may.
 
 // reportBatchMax bounds the reports of one transaction.
 const reportBatchMax = 256
@@ -32,17 +33,15 @@ type pendingReport struct {
 	done chan error
 }
 
-// report runs fn in a Report transaction with the other reports queued
-// meanwhile, and returns its result (or ctx's error: the report may still
-// be committed).
-func (s *Service) report(ctx context.Context, fn func(store.Tx) error) error {
+// run runs fn through once, with the other reports queued meanwhile, and
+// returns its result (or ctx's error: the report may still be committed).
+func (b *reportBatch) run(ctx context.Context, fn func(store.Tx) error, once func(context.Context, func(store.Tx) error) error) error {
 	p := &pendingReport{fn: fn, done: make(chan error, 1)}
-	b := &s.reports
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	if !b.running {
 		b.running = true
-		go s.commitReports()
+		go b.commit(once)
 	}
 	b.mu.Unlock()
 	select {
@@ -53,10 +52,9 @@ func (s *Service) report(ctx context.Context, fn func(store.Tx) error) error {
 	}
 }
 
-// commitReports commits the queued reports, a batch at a time, until the
-// queue is empty.
-func (s *Service) commitReports() {
-	b := &s.reports
+// commit commits the queued reports, a batch at a time, until the queue is
+// empty.
+func (b *reportBatch) commit(once func(context.Context, func(store.Tx) error) error) {
 	for {
 		b.mu.Lock()
 		n := min(len(b.queue), reportBatchMax)
@@ -69,7 +67,7 @@ func (s *Service) commitReports() {
 		}
 		b.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
-		err := s.st.Report(ctx, func(tx store.Tx) error {
+		err := once(ctx, func(tx store.Tx) error {
 			for _, p := range batch {
 				if err := p.fn(tx); err != nil {
 					return err
@@ -86,7 +84,7 @@ func (s *Service) commitReports() {
 			batch[0].done <- err
 		default:
 			for _, p := range batch {
-				p.done <- s.st.Report(ctx, p.fn)
+				p.done <- once(ctx, p.fn)
 			}
 		}
 		cancel()
