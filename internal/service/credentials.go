@@ -11,14 +11,14 @@ import (
 )
 
 // Every API request looks up its credential. The credentials looked up
-// are kept, each valid while the change feed since the revision it was
-// read at holds no write of its account (a credential is written only by
-// writes that touch its account: see affectsCredential), and for at most
-// credentialMaxAge, so that a request costs no transaction for it. A
-// credential deleted or disabled through this service is refused from
-// the next request on; through another replica, as soon as this one
-// hears of the write (PostgreSQL's notification), and at the latest after
-// credentialMaxAge.
+// are kept, each valid while the change feed, up to the store's revision
+// read after the request arrived (store.Store.Head, one read shared by the
+// requests of the moment), holds no write of its account (a credential is
+// written only by writes that touch its account: see affectsCredential),
+// and for at most credentialMaxAge: a request costs no transaction of its
+// own for its credential, and a credential disabled or deleted — through
+// any replica, or by an operator command on the store — is refused from
+// the next request on.
 
 // credentialMaxAge bounds how long a kept credential is used without
 // reading it again.
@@ -51,7 +51,7 @@ func affectsCredential(c *store.Change, account string) bool {
 // accounts.Accounts.LookupCredential), kept from an earlier request when
 // nothing since may have changed it.
 func (s *Service) LookupCredential(ctx context.Context, secretID string) (Credential, error) {
-	head, err := s.st.Wait(ctx, -1)
+	head, err := s.st.Head(ctx)
 	if err != nil {
 		return s.Accounts.LookupCredential(ctx, secretID)
 	}

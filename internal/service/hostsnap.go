@@ -637,10 +637,9 @@ func (s *Service) resolveRecord(ctx context.Context, tx store.Tx, id string, rev
 	return record(ins, lists), nil
 }
 
-// currentHost returns host's state at the store's revision (as the
-// store's shared read last saw it).
+// currentHost returns host's state at the store's revision.
 func (s *Service) currentHost(ctx context.Context, host string) (*hostSnapshot, error) {
-	head, err := s.st.Wait(ctx, -1)
+	head, err := s.st.Head(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,10 @@ type Store interface {
 	// this Store and sees commits by other processes on the same database
 	// too: told of them (PostgreSQL's notifications) or by polling.
 	Wait(ctx context.Context, after int64) (int64, error)
+	// Head returns the current revision, read after the call began: every
+	// commit that ended before it is counted. Concurrent calls may share
+	// one read.
+	Head(ctx context.Context) (int64, error)
 	// Close releases the store.
 	Close() error
 }

@@ -273,6 +273,14 @@ func (db *DB) revision(ctx context.Context, fresh time.Duration) (int64, error) 
 	if !h.at.IsZero() && h.woken == woken && time.Since(h.at) < fresh {
 		return h.rev, nil
 	}
+	return db.readRevision(ctx)
+}
+
+// readRevision reads the store's revision into the shared read; db.head.mu
+// is held.
+func (db *DB) readRevision(ctx context.Context) (int64, error) {
+	h := &db.head
+	_, woken := db.waiters()
 	at := time.Now()
 	var rev int64
 	err := db.View(ctx, func(t store.Tx) error {
@@ -285,6 +293,19 @@ func (db *DB) revision(ctx context.Context, fresh time.Duration) (int64, error) 
 	}
 	h.rev, h.woken, h.at = rev, woken, at
 	return rev, nil
+}
+
+// Head implements store.Store: the shared read when it began after the
+// call did, else a new one.
+func (db *DB) Head(ctx context.Context) (int64, error) {
+	arrived := time.Now()
+	h := &db.head
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.at.IsZero() && !h.at.Before(arrived) {
+		return h.rev, nil
+	}
+	return db.readRevision(ctx)
 }
 
 // Wait implements store.Store.
