@@ -637,9 +637,11 @@ func (s *Service) resolveRecord(ctx context.Context, tx store.Tx, id string, rev
 	return record(ins, lists), nil
 }
 
-// currentHost returns host's state at the store's revision.
+// currentHost returns host's state at the store's revision, as the
+// store's shared read for its waiters last saw it (a commit it has not
+// heard of yet is the next watch's).
 func (s *Service) currentHost(ctx context.Context, host string) (*hostSnapshot, error) {
-	head, err := s.st.Head(ctx)
+	head, err := s.st.Wait(ctx, -1)
 	if err != nil {
 		return nil, err
 	}

@@ -282,14 +282,16 @@ func (db *DB) readRevision(ctx context.Context) (int64, error) {
 	h := &db.head
 	_, woken := db.waiters()
 	at := time.Now()
+	// One statement on its own, not a transaction: one round trip.
 	var rev int64
-	err := db.View(ctx, func(t store.Tx) error {
-		var err error
-		rev, err = t.Revision(ctx)
-		return err
-	})
-	if err != nil {
-		return 0, err
+	var row *sql.Row
+	if st := db.prepared[db.r][revisionQuery]; st != nil {
+		row = st.QueryRowContext(ctx)
+	} else {
+		row = db.r.QueryRowContext(ctx, db.rebind(revisionQuery))
+	}
+	if err := row.Scan(&rev); err != nil {
+		return 0, fmt.Errorf("revision: %w", err)
 	}
 	h.rev, h.woken, h.at = rev, woken, at
 	return rev, nil
