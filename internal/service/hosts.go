@@ -270,15 +270,18 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 	// A report is not the desired state: it does not wait for the
 	// writers of the desired state, nor they for it; the store commits it
 	// with the other reports of the moment.
+	// Every revision the agent may hold was committed before it sent the
+	// report: the store's revision read after the report arrived is at
+	// least that.
+	head, err := s.st.Head(ctx)
+	if err != nil {
+		return fromStore(err)
+	}
 	return fromStore(s.st.Report(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetHost(ctx, host); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return kernel.NotFound(kernel.ResourceHost, host)
 			}
-			return err
-		}
-		head, err := tx.Revision(ctx)
-		if err != nil {
 			return err
 		}
 		if in.AppliedRevision > head {

@@ -29,8 +29,8 @@ func (t *tx) report(ctx context.Context, q string, args ...any) (sql.Result, err
 // The statements of every host's report, prepared on the pool reports run
 // on.
 const (
-	deleteHostStatusQuery = `DELETE FROM host_status WHERE host_id = ?`
-	insertHostStatusQuery = `INSERT INTO host_status (host_id, applied_revision, agent_start, reported, errors) VALUES (?, ?, ?, ?, ?)`
+	upsertHostStatusQuery = `INSERT INTO host_status (host_id, applied_revision, agent_start, reported, errors) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (host_id) DO UPDATE SET applied_revision = excluded.applied_revision, agent_start = excluded.agent_start, reported = excluded.reported, errors = excluded.errors`
 	counterQuery          = `SELECT agent_start, packets, bytes FROM host_counters WHERE ` + counterKeyWhere
 	insertCounterQuery    = `INSERT INTO host_counters (host_id, instance_id, direction, group_id, platform, policy_index, agent_start, packets, bytes, base_packets, base_bytes, first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`
 	updateCounterQuery    = `UPDATE host_counters SET packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
@@ -38,7 +38,7 @@ const (
 )
 
 func reportQueries() []string {
-	return []string{deleteHostStatusQuery, insertHostStatusQuery, counterQuery, insertCounterQuery, updateCounterQuery, restartCounterQuery, rememberSignatureQuery, signatureQuery}
+	return []string{upsertHostStatusQuery, counterQuery, insertCounterQuery, updateCounterQuery, restartCounterQuery, rememberSignatureQuery, signatureQuery}
 }
 
 // storedHostError is a host error as the errors column holds it.
@@ -56,10 +56,7 @@ func (t *tx) SetHostStatus(ctx context.Context, s store.HostStatus) error {
 	if err != nil {
 		return fmt.Errorf("status of host %s: %w", s.HostID, err)
 	}
-	if _, err := t.report(ctx, deleteHostStatusQuery, s.HostID); err != nil {
-		return fmt.Errorf("status of host %s: %w", s.HostID, err)
-	}
-	if _, err := t.report(ctx, insertHostStatusQuery,
+	if _, err := t.report(ctx, upsertHostStatusQuery,
 		s.HostID, s.AppliedRevision, toMicros(s.AgentStart), toMicros(s.Reported), string(b)); err != nil {
 		return fmt.Errorf("status of host %s: %w", s.HostID, err)
 	}
