@@ -31,10 +31,10 @@ func (t *tx) report(ctx context.Context, q string, args ...any) (sql.Result, err
 const (
 	upsertHostStatusQuery = `INSERT INTO host_status (host_id, applied_revision, agent_start, reported, errors) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (host_id) DO UPDATE SET applied_revision = excluded.applied_revision, agent_start = excluded.agent_start, reported = excluded.reported, errors = excluded.errors`
-	counterQuery          = `SELECT agent_start, packets, bytes FROM host_counters WHERE ` + counterKeyWhere
-	insertCounterQuery    = `INSERT INTO host_counters (host_id, instance_id, direction, group_id, platform, policy_index, agent_start, packets, bytes, base_packets, base_bytes, first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`
-	updateCounterQuery    = `UPDATE host_counters SET packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
-	restartCounterQuery   = `UPDATE host_counters SET base_packets = base_packets + packets, base_bytes = base_bytes + bytes, agent_start = ?, packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
+	counterQuery        = `SELECT agent_start, packets, bytes FROM host_counters WHERE ` + counterKeyWhere
+	insertCounterQuery  = `INSERT INTO host_counters (host_id, instance_id, direction, group_id, platform, policy_index, agent_start, packets, bytes, base_packets, base_bytes, first_seen, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`
+	updateCounterQuery  = `UPDATE host_counters SET packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
+	restartCounterQuery = `UPDATE host_counters SET base_packets = base_packets + packets, base_bytes = base_bytes + bytes, agent_start = ?, packets = ?, bytes = ?, updated = ? WHERE ` + counterKeyWhere
 )
 
 func reportQueries() []string {
