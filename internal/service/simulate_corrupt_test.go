@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/palisade-sg/palisade/internal/service"
-	"github.com/palisade-sg/palisade/internal/store/sqlite"
 )
 
 // TestSimulateCorruptStore writes values that do not parse straight into
@@ -21,29 +19,8 @@ import (
 // and that DescribeInstances names the instance and its bad address.
 func TestSimulateCorruptStore(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(st, service.Options{})
-	a, err := svc.CreateAccount(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := svc.CreatePlatformKey(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lookup := func(id string) service.Caller {
-		cr, err := svc.LookupCredential(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cr.Caller("ap-guangzhou", "req")
-	}
-	c, plat := lookup(a.SecretID), lookup(pk.SecretID)
+	f := newHostFixture(t)
+	path, svc, c, plat := f.path, f.svc, f.admin, f.platform
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -60,7 +37,7 @@ func TestSimulateCorruptStore(t *testing.T) {
 		raw("DROP TCP 22 " + ref.ID), raw("DROP ALL ALL " + ipm.ID), raw("ACCEPT ALL ALL 0.0.0.0/0"),
 	}}})
 	must(err)
-	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: a.AccountID, Instances: []service.InstanceSpec{
+	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
 		{InstanceName: "member", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.5"}, SecurityGroupIDs: []string{ref.ID}},
 		{InstanceName: "target", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.9"}, SecurityGroupIDs: []string{g.ID}},
 	}})
@@ -130,29 +107,8 @@ func TestSimulateCorruptStore(t *testing.T) {
 // the reference as no address (which would open the DROP).
 func TestSimulateMissingReferencedGroup(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(st, service.Options{})
-	a, err := svc.CreateAccount(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := svc.CreatePlatformKey(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lookup := func(id string) service.Caller {
-		cr, err := svc.LookupCredential(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cr.Caller("ap-guangzhou", "req")
-	}
-	c, plat := lookup(a.SecretID), lookup(pk.SecretID)
+	f := newHostFixture(t)
+	path, svc, c, plat := f.path, f.svc, f.admin, f.platform
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -165,7 +121,7 @@ func TestSimulateMissingReferencedGroup(t *testing.T) {
 		raw("ACCEPT TCP 80 0.0.0.0/0"), raw("DROP ALL ALL " + ref.ID), raw("ACCEPT ALL ALL 0.0.0.0/0"),
 	}}})
 	must(err)
-	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: a.AccountID, Instances: []service.InstanceSpec{
+	ids, err := svc.RegisterInstances(ctx, plat, service.RegisterInstancesInput{AccountID: f.account, Instances: []service.InstanceSpec{
 		{InstanceName: "member", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.5"}, SecurityGroupIDs: []string{ref.ID}},
 		{InstanceName: "target", Zone: "ap-guangzhou-3", PrivateIpAddresses: []string{"10.0.0.9"}, SecurityGroupIDs: []string{g.ID}},
 	}})
