@@ -272,8 +272,12 @@ func (s *Service) ReportHostStatus(ctx context.Context, c Caller, in HostReport)
 	// with the other reports of the moment.
 	// Every revision the agent may hold was committed before it sent the
 	// report: the store's revision read after the report arrived is at
-	// least that.
-	head, err := s.st.Head(ctx)
+	// least that. The waiters' shared read, usually as new, is read again
+	// only when the report is ahead of it.
+	head, err := s.st.Wait(ctx, -1)
+	if err == nil && in.AppliedRevision > head {
+		head, err = s.st.Head(ctx)
+	}
 	if err != nil {
 		return fromStore(err)
 	}
