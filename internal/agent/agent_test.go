@@ -40,7 +40,7 @@ type env struct {
 	down bool
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "palisade.db"))
 	if err != nil {

@@ -32,9 +32,10 @@ type propagationConfig struct {
 
 func newBenchPropagationCommand() *cobra.Command {
 	var (
-		cfg        propagationConfig
-		output     string
-		cpuProfile string
+		cfg          propagationConfig
+		output       string
+		cpuProfile   string
+		allocProfile string
 	)
 	cmd := &cobra.Command{
 		Use:   "propagation --agents N --instances M [--replicas R --db DSN]",
@@ -63,20 +64,44 @@ how long after the last one every agent holds it.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "bench: "+format+"\n", args...)
 			}
 			cfg.bench.Progress = progress
+			var profErr error
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
 					return fmt.Errorf("--cpu-profile: %w", err)
 				}
 				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("--cpu-profile: %w", err)
+				cfg.bench.Measuring = func() {
+					if profErr = pprof.StartCPUProfile(f); profErr == nil {
+						progress("profiling the measured phases into %s", cpuProfile)
+					}
 				}
-				defer pprof.StopCPUProfile()
+				defer func() {
+					if profErr == nil {
+						pprof.StopCPUProfile()
+					}
+				}()
+			}
+			if allocProfile != "" {
+				cpu := cfg.bench.Measuring
+				cfg.bench.Measuring = func() {
+					if cpu != nil {
+						cpu()
+					}
+					if err := writeAllocs(allocProfile + ".base"); err != nil && profErr == nil {
+						profErr = err
+					}
+				}
 			}
 			res, err := runPropagation(cmd.Context(), cfg, progress)
 			if err != nil {
 				return err
+			}
+			if allocProfile != "" && profErr == nil {
+				profErr = writeAllocs(allocProfile)
+			}
+			if profErr != nil {
+				return fmt.Errorf("profile: %w", profErr)
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
@@ -98,9 +123,23 @@ how long after the last one every agent holds it.`,
 	f.IntVar(&cfg.bench.Writers, "writers", 4, "concurrent writers of the throughput phase")
 	f.DurationVar(&cfg.bench.Duration, "duration", 10*time.Second, "length of the throughput phase")
 	f.DurationVar(&cfg.agent.WatchWait, "watch-wait", 0, "how long one WatchHostState waits (default the agent's)")
-	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run (replicas and agents) to `file`")
+	f.StringVar(&allocProfile, "alloc-profile", "", "write the allocations of the measured phases to `file`, to read with go tool pprof -base file.base (written when they begin)")
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the measured phases (replicas and agents) to `file`")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// writeAllocs writes the allocations profile so far to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // runPropagation seeds the store, starts the replicas and the agents, and

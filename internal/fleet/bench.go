@@ -36,6 +36,10 @@ type BenchOptions struct {
 	Timeout, Poll time.Duration
 	// Progress, if set, is told of each step.
 	Progress func(format string, args ...any)
+	// Measuring, if set, is called once every agent holds the layout,
+	// just before the first measured write (a profile of the measured
+	// phases starts there).
+	Measuring func()
 }
 
 // Result is what a propagation benchmark measured.
@@ -179,6 +183,9 @@ func Bench(ctx context.Context, creds Credentials, endpoints []string, lay Layou
 	res.ConvergeSeconds = time.Since(start).Seconds()
 
 	// One write at a time, alternating replicas.
+	if o.Measuring != nil {
+		o.Measuring()
+	}
 	progress("measuring %d writes, one at a time", o.Writes)
 	var prop, acks []time.Duration
 	for w := range o.Writes {

@@ -21,8 +21,11 @@ import (
 // the next request on.
 
 // credentialMaxAge bounds how long a kept credential is used without
-// reading it again.
-const credentialMaxAge = time.Second
+// reading it again. The feed check alone refuses a credential changed by
+// any write; the bound only limits how long a change made behind the
+// store's back (an UPDATE by hand) goes unseen. A second was a read per
+// host and second, most of a fleet's database load.
+const credentialMaxAge = time.Minute
 
 // credentialEntries bounds the credentials kept.
 const credentialEntries = 10_000

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -116,47 +117,50 @@ func (s *Service) groupHosts(ctx context.Context, tx store.Tx, groups []string) 
 	if err != nil {
 		return nil, err
 	}
-	direct := map[string]bool{}
-	var candidates []string
+	// A direct member's host is on its row; an instance bound only to a
+	// referrer counts when its resolved lists name one of groups.
+	onHost := map[string]bool{}
+	var indirect []string
+	seen := map[string]bool{}
 	for _, m := range members {
-		if m.State == store.StateTerminated {
+		if m.State == store.StateTerminated || seen[m.InstanceID] && !slices.Contains(groups, m.GroupID) {
 			continue
 		}
 		if slices.Contains(groups, m.GroupID) {
-			direct[m.InstanceID] = true
+			if m.HostID != "" {
+				onHost[m.HostID] = true
+			}
+		} else {
+			indirect = append(indirect, m.InstanceID)
 		}
-		if !slices.Contains(candidates, m.InstanceID) {
-			candidates = append(candidates, m.InstanceID)
-		}
+		seen[m.InstanceID] = true
 	}
-	var hosts []string
 	now := s.now()
-	for _, id := range candidates {
+	for _, id := range indirect {
 		ins, groupPolicies, err := tx.GetInstancePolicies(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("instance %s: %w", id, err)
 		}
-		if ins.HostID == "" || slices.Contains(hosts, ins.HostID) {
+		if ins.HostID == "" || onHost[ins.HostID] {
 			continue
 		}
-		if !direct[id] {
-			a, err := tx.GetAccount(ctx, ins.AccountID)
-			if err != nil {
-				return nil, fmt.Errorf("account %s of instance %s: %w", ins.AccountID, id, err)
-			}
-			lists, err := resolve.BuildWith(ctx, tx, a, ins, groupPolicies, now, s.prefixes)
-			var re *resolve.Error
-			switch {
-			case errors.As(err, &re):
-				// Unresolvable: it may depend on the group.
-			case err != nil:
-				return nil, err
-			case !slices.ContainsFunc(lists.Deps.Refs, func(g string) bool { return slices.Contains(groups, g) }):
-				continue
-			}
+		a, err := tx.GetAccount(ctx, ins.AccountID)
+		if err != nil {
+			return nil, fmt.Errorf("account %s of instance %s: %w", ins.AccountID, id, err)
 		}
-		hosts = append(hosts, ins.HostID)
+		lists, err := resolve.BuildWith(ctx, tx, a, ins, groupPolicies, now, s.prefixes)
+		var re *resolve.Error
+		switch {
+		case errors.As(err, &re):
+			// Unresolvable: it may depend on the group.
+		case err != nil:
+			return nil, err
+		case !slices.ContainsFunc(lists.Deps.Refs, func(g string) bool { return slices.Contains(groups, g) }):
+			continue
+		}
+		onHost[ins.HostID] = true
 	}
+	hosts := slices.Collect(maps.Keys(onHost))
 	slices.Sort(hosts)
 	return hosts, nil
 }

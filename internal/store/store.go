@@ -495,6 +495,7 @@ type GroupPolicies struct {
 type Member struct {
 	GroupID    string
 	InstanceID string
+	HostID     string // "" when not placed
 	State      InstanceState
 	PrivateIPs []string
 	IPv6s      []string

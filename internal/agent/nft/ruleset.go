@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -116,6 +115,16 @@ type shape struct {
 }
 
 func shapes(dir policy.Direction) [4]shape {
+	if dir == policy.Egress {
+		return egressShapes
+	}
+	return ingressShapes
+}
+
+// ingressShapes and egressShapes are shapes' answers, made once.
+var ingressShapes, egressShapes = makeShapes(policy.Ingress), makeShapes(policy.Egress)
+
+func makeShapes(dir policy.Direction) [4]shape {
 	side := "saddr"
 	if dir == policy.Egress {
 		side = "daddr"
@@ -153,6 +162,34 @@ type Compiler struct {
 	// again unchanged (a decoded instance kept, not decoded anew) are not
 	// fingerprinted again. Entries must not be written once compiled.
 	seen map[segmentID]segmentPrint
+	// chains are the last compilation's lists' chains, by what they are
+	// made of (listKey): a list whose segments compiled the same is not
+	// assembled again.
+	chains map[string]*listChains
+}
+
+// listChains are a list's chains, as Compile assembles them from its
+// segments: the chain of each key shape that has rules, then the list's
+// own. Immutable.
+type listChains struct {
+	chains []chain
+	def    string // its default verdict's counter
+	jump   string // the dispatch maps' verdict: jump to its chain
+}
+
+// listKey is what a list's chains depend on: its chain's name and
+// direction, and each segment's fragment key, in order.
+func listKey(sh *shared, limit int) string {
+	b := make([]byte, 0, len(sh.name)+2+len(sh.segs)*(sha256.Size+24))
+	b = append(b, sh.name...)
+	b = append(b, 0, byte(sh.dir))
+	for _, sg := range sh.segs {
+		b = append(b, sg.lifted[:]...)
+		b = append(b, sg.name...)
+		b = append(b, 0)
+	}
+	b = binary.AppendVarint(b, int64(limit))
+	return string(b)
 }
 
 // segmentID is a segment's entries by identity.
@@ -199,7 +236,7 @@ type segment struct {
 	lifts   []lifting
 	lifted  [sha256.Size]byte // its fingerprint with its liftings
 	name    string
-	users   map[string]bool // the instances whose lists hold it
+	users   []string // the instances whose lists hold it, in the configuration's order
 	frag    *fragment
 }
 
@@ -279,11 +316,11 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 				h.Write(fp[:])
 				sg := segByContent[fp]
 				if sg == nil {
-					sg = &segment{dir: l.Direction, entries: entries, full: fp, lifts: p.lifts, lifted: p.lifted, users: map[string]bool{}}
+					sg = &segment{dir: l.Direction, entries: entries, full: fp, lifts: p.lifts, lifted: p.lifted}
 					segByContent[fp] = sg
 					segs = append(segs, sg)
 				}
-				sg.users[in.ID] = true
+				sg.users = append(sg.users, in.ID)
 				ls = append(ls, sg)
 			}
 			var key [sha256.Size]byte
@@ -333,8 +370,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 		} else {
 			f, err := compileSegment(sg.name, sg.dir, sg.entries, sg.lifts, limit)
 			if err != nil {
-				users := slices.Sorted(maps.Keys(sg.users))
-				return nil, fmt.Errorf("instance %q %v: %w", users[0], sg.dir, err)
+				return nil, fmt.Errorf("instance %q %v: %w", slices.Min(sg.users), sg.dir, err)
 			}
 			sg.frag = f
 		}
@@ -342,9 +378,14 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	}
 	c.mu.Lock()
 	c.cache, c.seen = next, prints
+	kept := c.chains
 	c.mu.Unlock()
 
-	rs := &Ruleset{mode: cfg.Mode, Counters: map[string]Attribution{}}
+	nCounters := len(lists)
+	for _, sg := range segs {
+		nCounters += len(sg.frag.attrs)
+	}
+	rs := &Ruleset{mode: cfg.Mode, Counters: make(map[string]Attribution, nCounters), Lists: make([]ListInfo, 0, 2*len(cfg.Instances))}
 	addrSets := map[string]int{} // index in rs.sets
 	for _, sg := range segs {
 		// The sets of the references of its lifted entries, which are
@@ -372,7 +413,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 		rs.chains = append(rs.chains, f.chains...)
 		rs.counters = append(rs.counters, f.counters...)
 		rs.sums = append(rs.sums, f.sums...)
-		users := slices.Sorted(maps.Keys(sg.users))
+		users := slices.Compact(slices.Sorted(slices.Values(sg.users)))
 		for name, a := range f.attrs {
 			a.Instance = users[0]
 			if len(users) > 1 {
@@ -381,43 +422,22 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 			rs.Counters[name] = a
 		}
 	}
+	made := make(map[string]*listChains, len(lists))
+	forms := make(map[*shared]*listChains, len(lists))
 	for _, sh := range lists {
-		base := listBase(sh.name, sh.dir)
-		def := base + ".default"
-		final := "counter name " + strconv.Quote(def) + " drop"
-		top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", sh.name, sh.dir), rules: []string{"ct state invalid drop"}}
-		seen := map[*segment]bool{}
-		for _, sg := range sh.segs {
-			if seen[sg] {
+		for i, sg := range sh.segs {
+			if slices.Contains(sh.segs[:i], sg) {
 				return nil, fmt.Errorf("instance %q %v: %s twice", sh.name, sh.dir, sg.name)
 			}
-			seen[sg] = true
 		}
-		// A chain per key shape: the segments' rules in order, a lifted
-		// rule an earlier one of the chain matches as well left out, then
-		// the final DROP; none for a shape no segment has a rule of.
-		for k, shp := range shapes(sh.dir) {
-			c := chain{name: base + "." + shp.suffix}
-			matched := map[string]bool{}
-			for _, sg := range sh.segs {
-				for _, r := range sg.frag.rules[k] {
-					if r.lifted && matched[r.match] {
-						continue
-					}
-					matched[r.match] = true
-					c.rules = append(c.rules, r.String())
-				}
-			}
-			if len(c.rules) == 0 {
-				continue
-			}
-			c.rules = append(c.rules, final)
-			rs.chains = append(rs.chains, c)
-			for _, d := range shp.dispatch {
-				top.rules = append(top.rules, d+" goto "+c.name)
-			}
+		key := listKey(sh, limit)
+		lc := kept[key]
+		if lc == nil {
+			lc = assembleList(sh)
 		}
-		rs.counters = append(rs.counters, def)
+		made[key], forms[sh] = lc, lc
+		rs.chains = append(rs.chains, lc.chains...)
+		rs.counters = append(rs.counters, lc.def)
 		at := Attribution{Instance: sh.name, Direction: sh.dir, Origins: []rules.Origin{rules.DefaultOrigin(sh.dir)}}
 		if len(sh.instances) > 1 {
 			for _, i := range sh.instances {
@@ -425,12 +445,17 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 			}
 			slices.Sort(at.Shared)
 		}
-		rs.Counters[def] = at
-		top.rules = append(top.rules, final)
-		rs.chains = append(rs.chains, top)
+		rs.Counters[lc.def] = at
 	}
+	c.mu.Lock()
+	c.chains = made
+	c.mu.Unlock()
 	dispatchIn := elemSet{name: "ingress_if", typ: "ifname : verdict"}
 	dispatchOut := elemSet{name: "egress_if", typ: "ifname : verdict"}
+	if cfg.Mode == Hypervisor {
+		dispatchIn.elems = make([]elem, 0, len(cfg.Instances))
+		dispatchOut.elems = make([]elem, 0, len(cfg.Instances))
+	}
 	for i := range cfg.Instances {
 		in := &cfg.Instances[i]
 		for d, sh := range of[i] {
@@ -447,7 +472,7 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 				if d == 1 {
 					disp = &dispatchOut
 				}
-				disp.elems = append(disp.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: "jump " + li.Chain})
+				disp.elems = append(disp.elems, elem{key: []string{strconv.Quote(in.Interface)}, value: forms[sh].jump})
 			}
 		}
 	}
@@ -499,6 +524,43 @@ func (c *Compiler) Compile(cfg Config) (*Ruleset, error) {
 	slices.Sort(rs.counters)
 	slices.Sort(rs.sums)
 	return rs, nil
+}
+
+// assembleList makes the chains of list sh from its segments' fragments:
+// a chain per key shape, the segments' rules in order, a lifted rule an
+// earlier one of the chain matches as well left out, then the final DROP
+// (none for a shape no segment has a rule of); and the list's chain,
+// dispatching to them.
+func assembleList(sh *shared) *listChains {
+	base := listBase(sh.name, sh.dir)
+	def := base + ".default"
+	final := "counter name " + strconv.Quote(def) + " drop"
+	top := chain{name: base, comment: fmt.Sprintf("Palisade: %s %v", sh.name, sh.dir), rules: []string{"ct state invalid drop"}}
+	lc := &listChains{def: def, jump: "jump " + base}
+	for k, shp := range shapes(sh.dir) {
+		c := chain{name: base + "." + shp.suffix}
+		matched := map[string]bool{}
+		for _, sg := range sh.segs {
+			for _, r := range sg.frag.rules[k] {
+				if r.lifted && matched[r.match] {
+					continue
+				}
+				matched[r.match] = true
+				c.rules = append(c.rules, r.String())
+			}
+		}
+		if len(c.rules) == 0 {
+			continue
+		}
+		c.rules = append(c.rules, final)
+		lc.chains = append(lc.chains, c)
+		for _, d := range shp.dispatch {
+			top.rules = append(top.rules, d+" goto "+c.name)
+		}
+	}
+	top.rules = append(top.rules, final)
+	lc.chains = append(lc.chains, top)
+	return lc
 }
 
 // listBase is the name of the chain of a list of direction dir named

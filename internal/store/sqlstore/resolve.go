@@ -79,7 +79,7 @@ func (t *tx) instancePolicies(ctx context.Context, id, q string, args ...any) (s
 
 // membersQuery reads the bindings to n groups with the bound instances.
 func membersQuery(n int) string {
-	return `SELECT b.group_id, i.id, i.state, i.private_ips, i.ipv6s FROM bindings b JOIN instances i ON i.id = b.instance_id
+	return `SELECT b.group_id, i.id, i.host_id, i.state, i.private_ips, i.ipv6s FROM bindings b JOIN instances i ON i.id = b.instance_id
  WHERE b.group_id IN ` + placeholders(n) + ` ORDER BY i.seq, b.position`
 }
 
@@ -87,7 +87,7 @@ func membersQuery(n int) string {
 // bound instances: one row of NULLs but the group's id for a group nobody
 // is bound to, and no row for a group that does not exist.
 func resolveMembersQuery(n int) string {
-	return `SELECT g.id, i.id, i.state, i.private_ips, i.ipv6s FROM security_groups g LEFT JOIN bindings b ON b.group_id = g.id LEFT JOIN instances i ON i.id = b.instance_id
+	return `SELECT g.id, i.id, i.host_id, i.state, i.private_ips, i.ipv6s FROM security_groups g LEFT JOIN bindings b ON b.group_id = g.id LEFT JOIN instances i ON i.id = b.instance_id
  WHERE g.id IN ` + placeholders(n) + ` ORDER BY i.seq, b.position`
 }
 
@@ -130,9 +130,11 @@ func (t *tx) ListMembers(ctx context.Context, groupIDs []string) ([]store.Member
 	for rows.Next() {
 		var m store.Member
 		var priv, v6 string
-		if err := rows.Scan(&m.GroupID, &m.InstanceID, &m.State, &priv, &v6); err != nil {
+		var host sql.NullString
+		if err := rows.Scan(&m.GroupID, &m.InstanceID, &host, &m.State, &priv, &v6); err != nil {
 			return nil, fmt.Errorf("members: %w", err)
 		}
+		m.HostID = host.String
 		m.PrivateIPs, m.IPv6s = splitList(priv), splitList(v6)
 		out = append(out, m)
 	}
@@ -158,8 +160,8 @@ func (t *tx) ResolveMembers(ctx context.Context, groupIDs []string) ([]string, [
 	)
 	for rows.Next() {
 		var group string
-		var id, state, priv, v6 sql.NullString
-		if err := rows.Scan(&group, &id, &state, &priv, &v6); err != nil {
+		var id, host, state, priv, v6 sql.NullString
+		if err := rows.Scan(&group, &id, &host, &state, &priv, &v6); err != nil {
 			return nil, nil, fmt.Errorf("members: %w", err)
 		}
 		if !slices.Contains(existing, group) {
@@ -168,7 +170,7 @@ func (t *tx) ResolveMembers(ctx context.Context, groupIDs []string) ([]string, [
 		if !id.Valid {
 			continue
 		}
-		out = append(out, store.Member{GroupID: group, InstanceID: id.String, State: store.InstanceState(state.String),
+		out = append(out, store.Member{GroupID: group, InstanceID: id.String, HostID: host.String, State: store.InstanceState(state.String),
 			PrivateIPs: splitList(priv.String), IPv6s: splitList(v6.String)})
 	}
 	if err := rows.Err(); err != nil {

@@ -934,6 +934,9 @@ func testMembers(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	addAccount(t, s, "acc-00000001")
 	tx(t, s, func(tx store.Tx) error {
+		if err := tx.CreateHost(ctx, store.Host{ID: "host-00000001", Name: "h1", Created: t0}); err != nil {
+			return err
+		}
 		for _, g := range []string{"sg-0000000a", "sg-0000000b", "sg-0000000c", "sg-0000000d"} {
 			if err := tx.CreateGroup(ctx, group(g, "acc-00000001", "r", g)); err != nil {
 				return err
@@ -941,7 +944,7 @@ func testMembers(t *testing.T, s store.Store) {
 		}
 		for _, in := range []store.Instance{
 			{ID: "ins-00000009", AccountID: "acc-00000001", Region: "r", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"},
-				GroupIDs: []string{"sg-0000000b", "sg-0000000c", "sg-0000000a"}, Created: t0},
+				GroupIDs: []string{"sg-0000000b", "sg-0000000c", "sg-0000000a"}, HostID: "host-00000001", Interface: "tap9", Created: t0},
 			{ID: "ins-00000001", AccountID: "acc-00000001", Region: "r", State: "TERMINATED", PrivateIPs: []string{"10.0.0.1", "10.0.0.2"},
 				IPv6s: []string{"fd00::1"}, GroupIDs: []string{"sg-0000000a"}, Created: t0},
 			{ID: "ins-00000005", AccountID: "acc-00000001", Region: "r", State: "RUNNING", GroupIDs: []string{"sg-0000000c"}, Created: t0},
@@ -953,8 +956,8 @@ func testMembers(t *testing.T, s store.Store) {
 		return nil
 	})
 	ab := []store.Member{
-		{GroupID: "sg-0000000b", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
-		{GroupID: "sg-0000000a", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+		{GroupID: "sg-0000000b", InstanceID: "ins-00000009", HostID: "host-00000001", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+		{GroupID: "sg-0000000a", InstanceID: "ins-00000009", HostID: "host-00000001", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
 		{GroupID: "sg-0000000a", InstanceID: "ins-00000001", State: "TERMINATED", PrivateIPs: []string{"10.0.0.1", "10.0.0.2"}, IPv6s: []string{"fd00::1"}},
 	}
 	tests := []struct {
@@ -965,7 +968,7 @@ func testMembers(t *testing.T, s store.Store) {
 	}{
 		{"none", nil, nil, nil},
 		{"one group", []string{"sg-0000000c"}, []store.Member{
-			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", HostID: "host-00000001", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
 			{GroupID: "sg-0000000c", InstanceID: "ins-00000005", State: "RUNNING"},
 		}, []string{"sg-0000000c"}},
 		{"two groups, creation then binding order", []string{"sg-0000000a", "sg-0000000b"}, ab, []string{"sg-0000000a", "sg-0000000b"}},
@@ -973,7 +976,7 @@ func testMembers(t *testing.T, s store.Store) {
 		{"a group nobody is bound to", []string{"sg-0000000d"}, nil, []string{"sg-0000000d"}},
 		{"three groups, one missing", []string{"sg-0000000b", "sg-missing0", "sg-0000000a"}, ab, []string{"sg-0000000a", "sg-0000000b"}},
 		{"an empty group among others", []string{"sg-0000000d", "sg-0000000c"}, []store.Member{
-			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
+			{GroupID: "sg-0000000c", InstanceID: "ins-00000009", HostID: "host-00000001", State: "RUNNING", PrivateIPs: []string{"10.0.0.9"}},
 			{GroupID: "sg-0000000c", InstanceID: "ins-00000005", State: "RUNNING"},
 		}, []string{"sg-0000000c", "sg-0000000d"}},
 		{"a long list", append(manyIDs("sg-", 70), "sg-0000000b", "sg-0000000a"), ab, []string{"sg-0000000a", "sg-0000000b"}},
