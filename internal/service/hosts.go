@@ -116,7 +116,7 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 		return HostWatch{}, fromStore(err)
 	}
 	if in.Revision != snap.state.Revision {
-		w, err := s.sinceHeld(ctx, snap, in.Revision)
+		w, err := s.sinceHeld(ctx, snap, in.Revision, in.Partial)
 		if err != nil || w.Changed || w.Resync {
 			return w, fromStore(err)
 		}
@@ -169,8 +169,10 @@ func (s *Service) WatchHostState(ctx context.Context, c Caller, in WatchHostInpu
 // sinceHeld answers a watch from revision rev, other than snap's, by
 // snap: Resync when the feed no longer holds rev (or rev is ahead of it),
 // Changed when the feed entries after rev may affect the host (or are more
-// than watchChanges), neither when they do not.
-func (s *Service) sinceHeld(ctx context.Context, snap *hostSnapshot, rev int64) (HostWatch, error) {
+// than watchChanges), neither when they do not. A Changed answer is
+// partial when the watch asks for it and the host has held the same
+// instances since rev: the instances whose records were made after rev.
+func (s *Service) sinceHeld(ctx context.Context, snap *hostSnapshot, rev int64, partial bool) (HostWatch, error) {
 	head := snap.state.Revision
 	changed := HostWatch{Revision: head, Changed: true, State: &snap.state}
 	if rev > head {
@@ -208,6 +210,10 @@ func (s *Service) sinceHeld(ctx context.Context, snap *hostSnapshot, rev int64) 
 	}
 	if d.empty() {
 		return HostWatch{Revision: head}, nil
+	}
+	if partial && snap.listed <= rev {
+		changed.Partial, changed.State = true, snap.flushing(snap.changedAfter(rev), changes)
+		return changed, nil
 	}
 	changed.State = snap.flushing(snap.state, changes)
 	return changed, nil

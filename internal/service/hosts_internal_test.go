@@ -45,7 +45,8 @@ func TestHostDelta(t *testing.T) {
 	snap := newHostSnapshot("host-mine0000", 0, []hostRecord{
 		{problem: &hoststate.Problem{InstanceID: "ins-broken00"}, deps: resolve.Deps{Account: "acc-b0000000", Instance: "ins-broken00", Groups: []string{"sg-broken00"}}},
 		{instance: &hoststate.Instance{ID: "ins-mine0000"}, deps: resolve.Deps{Account: "acc-a0000000", Instance: "ins-mine0000", Groups: []string{"sg-bound000"}, Refs: []string{"sg-ref00000"}, Templates: []string{"ipm-used0000"}}},
-	})
+	}, 0)
+
 	tests := []struct {
 		name         string
 		c            store.Change

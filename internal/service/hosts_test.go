@@ -390,24 +390,33 @@ func TestWatchHostStatePartial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// step watches from the state held, makes write, and checks the
-	// answer names exactly changed and removed, and merges into the
-	// whole state.
-	step := func(name string, write func() error, changed, removed []string) {
+	// step watches from the state held, makes write (late: makes it
+	// first, as for an agent that falls behind), and checks the answer
+	// names exactly changed and removed, and merges into the whole state.
+	step := func(name string, late bool, write func() error, changed, removed []string) {
 		t.Helper()
-		done := make(chan service.HostWatch, 1)
-		go func() {
+		watch := func() service.HostWatch {
 			w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: held.Revision, Wait: 5 * time.Second, Partial: true})
 			if err != nil {
 				t.Error(err)
 			}
-			done <- w
-		}()
-		time.Sleep(100 * time.Millisecond)
-		if err := write(); err != nil {
-			t.Fatal(err)
+			return w
 		}
-		w := <-done
+		var w service.HostWatch
+		if late {
+			if err := write(); err != nil {
+				t.Fatal(err)
+			}
+			w = watch()
+		} else {
+			done := make(chan service.HostWatch, 1)
+			go func() { done <- watch() }()
+			time.Sleep(100 * time.Millisecond)
+			if err := write(); err != nil {
+				t.Fatal(err)
+			}
+			w = <-done
+		}
 		if !w.Changed || !w.Partial || w.State == nil {
 			t.Fatalf("%s: %+v, want a partial change", name, w)
 		}
@@ -443,16 +452,33 @@ func TestWatchHostStatePartial(t *testing.T) {
 		}
 		held = merged
 	}
-	step("a write to db", func() error {
-		_, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{SecurityGroupID: db, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("DROP TCP 5432 0.0.0.0/0")}}})
-		return err
-	}, []string{q}, nil)
-	step("a write to web", func() error {
-		_, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{SecurityGroupID: web, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw("ACCEPT TCP 443 0.0.0.0/0")}}})
-		return err
-	}, []string{p, r}, nil)
-	step("p in the recycle bin", func() error { return f.svc.TerminateInstances(ctx, f.admin, []string{p}) }, []string{p}, nil)
-	step("p purged", func() error { return f.svc.PurgeInstances(ctx, f.admin, []string{p}) }, nil, []string{p})
+	modify := func(group, policy string) func() error {
+		return func() error {
+			_, err := f.svc.ModifySecurityGroupPolicies(ctx, f.admin, service.ModifyPoliciesInput{SecurityGroupID: group, Set: service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
+			return err
+		}
+	}
+	step("a write to db", false, modify(db, "DROP TCP 5432 0.0.0.0/0"), []string{q}, nil)
+	step("a write to web", false, modify(web, "ACCEPT TCP 443 0.0.0.0/0"), []string{p, r}, nil)
+	step("a write to db, watched after it", true, modify(db, "ACCEPT TCP 5432 10.0.0.0/8"), []string{q}, nil)
+	step("two writes, watched after both", true, func() error {
+		if err := modify(db, "DROP TCP 5432 0.0.0.0/0")(); err != nil {
+			return err
+		}
+		return modify(web, "ACCEPT TCP 8443 0.0.0.0/0")()
+	}, []string{p, q, r}, nil)
+	step("p in the recycle bin", false, func() error { return f.svc.TerminateInstances(ctx, f.admin, []string{p}) }, []string{p}, nil)
+	step("p purged", false, func() error { return f.svc.PurgeInstances(ctx, f.admin, []string{p}) }, nil, []string{p})
+	// An instance placed on the host after the revision held: the whole
+	// state, not a part.
+	s := f.register(t, "s", "10.0.0.4", web)
+	w, err := f.svc.WatchHostState(ctx, f.host, service.WatchHostInput{Revision: held.Revision, Wait: 5 * time.Second, Partial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Changed || w.Partial || w.State == nil || len(w.State.Instances) != 3 {
+		t.Errorf("watched after %s was placed: %+v, want the whole state of q, r and s", s, w)
+	}
 }
 
 // TestLookupCredentialKept: a credential kept from an earlier request is

@@ -35,6 +35,9 @@ type hostSnapshot struct {
 	// expires is the earliest expiry of a policy in the lists, zero if
 	// none.
 	expires time.Time
+	// listed is the revision from which the host has held these
+	// instances, in this order.
+	listed int64
 }
 
 // hostRecord is one instance of a host's snapshot.
@@ -46,15 +49,27 @@ type hostRecord struct {
 	// change of its account may mend them).
 	deps    resolve.Deps
 	expires time.Time
+	// since is the revision from which the record is the instance's: no
+	// change after it up to the snapshot's revision affects the instance.
+	// A record made anew takes its snapshot's revision.
+	since int64
 }
 
 func (r *hostRecord) id() string { return r.deps.Instance }
 
-// newHostSnapshot is the snapshot of host's records at revision rev.
-func newHostSnapshot(host string, rev int64, records []hostRecord) *hostSnapshot {
-	h := &hostSnapshot{state: HostState{Revision: rev, HostID: host}, records: records, index: make(map[string]int, len(records))}
+// newHostSnapshot is the snapshot of host's records at revision rev, which
+// it has held in this order since revision listed (0: since rev). A
+// record without a since takes rev.
+func newHostSnapshot(host string, rev int64, records []hostRecord, listed int64) *hostSnapshot {
+	if listed == 0 {
+		listed = rev
+	}
+	h := &hostSnapshot{state: HostState{Revision: rev, HostID: host}, records: records, index: make(map[string]int, len(records)), listed: listed}
 	for i := range records {
 		r := &records[i]
+		if r.since == 0 {
+			r.since = rev
+		}
 		h.index[r.id()] = i
 		if r.instance == nil {
 			h.state.Unresolvable = append(h.state.Unresolvable, *r.problem)
@@ -92,6 +107,37 @@ func (h *hostSnapshot) changedSince(prev *hostSnapshot) (HostState, []string) {
 		}
 	}
 	return st, removed
+}
+
+// changedAfter returns h's state as the change from its state at revision
+// rev, which must be at least h.listed: the instances whose records were
+// made after rev.
+func (h *hostSnapshot) changedAfter(rev int64) HostState {
+	st := HostState{Revision: h.state.Revision, HostID: h.state.HostID, Expires: h.expires}
+	for i := range h.records {
+		r := &h.records[i]
+		switch {
+		case r.since <= rev:
+		case r.instance == nil:
+			st.Unresolvable = append(st.Unresolvable, *r.problem)
+		default:
+			st.Instances = append(st.Instances, *r.instance)
+		}
+	}
+	return st
+}
+
+// lists reports whether h's instances are ids, in this order.
+func (h *hostSnapshot) lists(ids []string) bool {
+	if len(ids) != len(h.records) {
+		return false
+	}
+	for i, id := range ids {
+		if h.records[i].id() != id {
+			return false
+		}
+	}
+	return true
 }
 
 // at returns h valid at revision rev too.
@@ -470,7 +516,7 @@ func (s *Service) advanceHost(ctx context.Context, snap *hostSnapshot, to int64)
 			*r = r.withLists(lists)
 		}
 		if records != nil {
-			next := newHostSnapshot(host, to, records)
+			next := newHostSnapshot(host, to, records, snap.listed)
 			s.hosts.put(next)
 			return next, changes, true, nil
 		}
@@ -561,7 +607,11 @@ func (s *Service) readHost(ctx context.Context, tx store.Tx, host string, prev *
 		}
 		records = append(records, r)
 	}
-	next := newHostSnapshot(host, head, records)
+	var listed int64
+	if prev != nil && prev.lists(ids) {
+		listed = prev.listed
+	}
+	next := newHostSnapshot(host, head, records, listed)
 	s.hosts.put(next)
 	return next, changes, nil
 }
