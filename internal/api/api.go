@@ -215,7 +215,11 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, c *call, reqID str
 			return nil, err
 		}
 	}
-	if err := h.checkShared(c.ctx, auth, ts, c.action, a.write); err != nil {
+	sctx := c.ctx
+	if cred.Role != service.RoleHost {
+		sctx = service.Urgent(sctx) // before the agents' reports
+	}
+	if err := h.checkShared(sctx, auth, ts, c.action, a.write); err != nil {
 		return nil, err
 	}
 	if v, want := r.Header.Get(client.HeaderVersion), wire.ServiceVersion(a.service); a.service != "palisade" && v != "" && v != want {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -167,6 +168,100 @@ func (f *Fleet) WaitFor(ctx context.Context, hosts []int, rev int64, poll time.D
 		case <-ctx.Done():
 			return time.Time{}, fmt.Errorf("%d of %d agents do not hold revision %d: %w", len(pending), len(hosts), rev, ctx.Err())
 		case <-t.C:
+		}
+	}
+}
+
+// Tracker records when each of some agents' revisions changed, from its
+// start: a write's propagation is known from the moment of its
+// acknowledgement, before its revision is (see Fleet.Track).
+type Tracker struct {
+	f     *Fleet
+	hosts []int
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu      sync.Mutex
+	changes [][]observed // per host, in time order
+	err     error
+}
+
+// observed is a revision an agent was first seen holding.
+type observed struct {
+	rev int64
+	at  time.Time
+}
+
+// Track starts recording, every poll, the revision each agent of hosts
+// holds and when it was first seen; Until reads the record. Stop ends it.
+func (f *Fleet) Track(hosts []int, poll time.Duration) *Tracker {
+	t := &Tracker{f: f, hosts: slices.Clone(hosts), stop: make(chan struct{}), done: make(chan struct{}), changes: make([][]observed, len(hosts))}
+	last := make([]int64, len(hosts))
+	for k, i := range t.hosts {
+		last[k] = f.agents[i].Revision()
+	}
+	go func() {
+		defer close(t.done)
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for {
+			now := time.Now()
+			t.mu.Lock()
+			for k, i := range t.hosts {
+				if r := f.agents[i].Revision(); r != last[k] {
+					last[k] = r
+					t.changes[k] = append(t.changes[k], observed{r, now})
+				}
+			}
+			t.mu.Unlock()
+			select {
+			case <-t.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return t
+}
+
+// Stop ends the recording.
+func (t *Tracker) Stop() {
+	select {
+	case <-t.stop:
+	default:
+		close(t.stop)
+	}
+	<-t.done
+}
+
+// Until waits until every tracked agent has been seen holding revision
+// rev or a later one, and returns when the last of them first was; it
+// fails when ctx ends first, naming how many are behind.
+func (t *Tracker) Until(ctx context.Context, rev int64, poll time.Duration) (time.Time, error) {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		var last time.Time
+		behind := 0
+		t.mu.Lock()
+		for k := range t.hosts {
+			i := slices.IndexFunc(t.changes[k], func(o observed) bool { return o.rev >= rev })
+			if i < 0 {
+				behind++
+				continue
+			}
+			if at := t.changes[k][i].at; at.After(last) {
+				last = at
+			}
+		}
+		t.mu.Unlock()
+		if behind == 0 {
+			return last, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%d of %d agents do not hold revision %d: %w", behind, len(t.hosts), rev, ctx.Err())
+		case <-tick.C:
 		}
 	}
 }

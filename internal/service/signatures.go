@@ -35,6 +35,11 @@ func NewSignatureLog(st store.Store, now func() time.Time) *SignatureLog {
 	return &SignatureLog{st: st, now: now}
 }
 
+// Urgent returns ctx marked so that the record Remember makes with it is
+// stored before the agents' reports waiting to be: the request of a person
+// or a program waits for it.
+func Urgent(ctx context.Context) context.Context { return store.Urgent(ctx) }
+
 // RememberedSignature is what the log holds of a signature: the action it
 // was first accepted for and whether that action writes.
 type RememberedSignature struct {

@@ -32,6 +32,18 @@ var (
 	ErrBusy = errors.New("store busy")
 )
 
+// urgentKey marks a context as Urgent.
+type urgentKey struct{}
+
+// Urgent returns ctx marked so that a Report run with it is committed
+// before the reports waiting with it: a write request's replay record,
+// which the request's client waits for, does not queue behind a thousand
+// agents' reports.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+// IsUrgent reports whether ctx is marked Urgent.
+func IsUrgent(ctx context.Context) bool { u, _ := ctx.Value(urgentKey{}).(bool); return u }
+
 // Store is a transactional store.
 type Store interface {
 	// Tx runs fn in one read-write transaction, committed when fn returns
@@ -51,7 +63,8 @@ type Store interface {
 	// nor they for it; any other write in it fails. It runs again on a
 	// transient conflict, as Tx does. The store may commit it with other
 	// Reports of the moment, in one transaction: fn must not depend on
-	// what another fn wrote.
+	// what another fn wrote. A ctx marked Urgent goes before the reports
+	// waiting to be committed.
 	Report(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; it may run concurrently with
 	// writers and other readers. Writes in View fail.

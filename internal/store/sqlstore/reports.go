@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 // return still means it is stored; a batch that fails is committed again
 // one report at a time, so that each gets its own result. A report's fn
 // may run more than once, as any transaction's may.
+//
+// Where reports run on the readers' pool (Dialect.ReportsOnReaders), up to
+// reportCommitters batches commit at once: a batch costs round trips more
+// than the database's work, and a thousand reports in one line took most
+// of a second. A report marked store.Urgent (a write request's replay
+// record, which its client waits for) goes before the queued ones.
 
 // reportBatchMax bounds the reports of one transaction.
 const reportBatchMax = 256
@@ -22,10 +29,15 @@ const reportBatchMax = 256
 // reportTimeout bounds the commit of one batch.
 const reportTimeout = 30 * time.Second
 
+// reportCommitters bounds the batches committing at once on the readers'
+// pool.
+const reportCommitters = 4
+
 type reportBatch struct {
 	mu      sync.Mutex
 	queue   []*pendingReport
-	running bool // a goroutine is committing the queue
+	urgent  int // the first urgent reports of queue
+	running int // the goroutines committing the queue
 }
 
 type pendingReport struct {
@@ -35,12 +47,18 @@ type pendingReport struct {
 
 // run runs fn through once, with the other reports queued meanwhile, and
 // returns its result (or ctx's error: the report may still be committed).
-func (b *reportBatch) run(ctx context.Context, fn func(store.Tx) error, once func(context.Context, func(store.Tx) error) error) error {
+// At most committers goroutines commit at once.
+func (b *reportBatch) run(ctx context.Context, fn func(store.Tx) error, committers int, once func(context.Context, func(store.Tx) error) error) error {
 	p := &pendingReport{fn: fn, done: make(chan error, 1)}
 	b.mu.Lock()
-	b.queue = append(b.queue, p)
-	if !b.running {
-		b.running = true
+	if store.IsUrgent(ctx) {
+		b.queue = slices.Insert(b.queue, b.urgent, p)
+		b.urgent++
+	} else {
+		b.queue = append(b.queue, p)
+	}
+	if b.running < max(committers, 1) {
+		b.running++
 		go b.commit(once)
 	}
 	b.mu.Unlock()
@@ -60,8 +78,12 @@ func (b *reportBatch) commit(once func(context.Context, func(store.Tx) error) er
 		n := min(len(b.queue), reportBatchMax)
 		batch := b.queue[:n:n]
 		b.queue = b.queue[n:]
+		b.urgent = max(0, b.urgent-n)
 		if n == 0 {
-			b.queue, b.running = nil, false
+			b.running--
+			if b.running == 0 {
+				b.queue = nil
+			}
 			b.mu.Unlock()
 			return
 		}

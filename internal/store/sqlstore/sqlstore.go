@@ -167,7 +167,11 @@ func (db *DB) Tx(ctx context.Context, fn func(store.Tx) error) error {
 // lock, in which only reports (tx.report) may write. The reports of the
 // moment are committed together (see reportBatch).
 func (db *DB) Report(ctx context.Context, fn func(store.Tx) error) error {
-	return db.reports.run(ctx, fn, db.reportOnce)
+	committers := 1
+	if db.d.ReportsOnReaders {
+		committers = reportCommitters
+	}
+	return db.reports.run(ctx, fn, committers, db.reportOnce)
 }
 
 // reportOnce runs fn alone in a report transaction.
