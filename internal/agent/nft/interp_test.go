@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -188,6 +189,7 @@ func TestCompiledMatchesEval(t *testing.T) {
 	ports := []string{"ALL", "22", "80,443", "1-1024", "1000-2000", "22,3000-3010"}
 	protos := []string{"TCP", "TCP", "UDP", "ICMP", "GRE", "ALL"}
 	addrs := []string{"10.1.2.3", "10.1.3.3", "10.2.0.1", "192.0.2.9", "8.8.8.8", "2001:db8::1", "2001:db8:1::1", "2001:db9::1"}
+	var kept Compiler
 	for n := range 120 {
 		members := map[string]*netipx.IPSet{}
 		for _, ref := range []string{"sg-0000ref1", "sg-0000ref2"} {
@@ -261,6 +263,20 @@ func TestCompiledMatchesEval(t *testing.T) {
 		rs, err := Compile(cfg)
 		if err != nil {
 			t.Fatalf("host %d: %v", n, err)
+		}
+		// A compiler that compiled the hosts before (its caches by content
+		// and, the second time, by identity) makes the same ruleset.
+		for range 2 {
+			again, err := kept.Compile(cfg)
+			if err != nil {
+				t.Fatalf("host %d, compiled again: %v", n, err)
+			}
+			if got, want := again.FullScript().String(), rs.FullScript().String(); got != want {
+				t.Fatalf("host %d: compiled after the others\n%s\nwant, compiled alone:\n%s", n, got, want)
+			}
+			if !reflect.DeepEqual(again.Counters, rs.Counters) || !reflect.DeepEqual(again.Lists, rs.Lists) {
+				t.Fatalf("host %d: counters or lists differ when compiled after the others", n)
+			}
 		}
 		for _, in := range cfg.Instances {
 			for _, l := range []rules.List{in.Ingress, in.Egress} {
