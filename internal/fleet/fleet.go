@@ -137,9 +137,6 @@ func (f *Fleet) Stop() {
 // Len is the number of agents.
 func (f *Fleet) Len() int { return len(f.agents) }
 
-// Revision is the revision the i-th agent holds.
-func (f *Fleet) Revision(i int) int64 { return f.agents[i].Revision() }
-
 // Behind returns the indexes, among hosts, of the agents that do not hold
 // revision rev yet.
 func (f *Fleet) Behind(hosts []int, rev int64) []int {
@@ -156,34 +153,21 @@ func (f *Fleet) Behind(hosts []int, rev int64) []int {
 // and returns when that was first seen, or fails when ctx ends first,
 // naming how many are behind.
 func (f *Fleet) WaitFor(ctx context.Context, hosts []int, rev int64, poll time.Duration) (time.Time, error) {
-	pending := append([]int(nil), hosts...)
-	t := time.NewTicker(poll)
+	t := f.Track(hosts, poll)
 	defer t.Stop()
-	for {
-		pending = f.Behind(pending, rev)
-		if len(pending) == 0 {
-			return time.Now(), nil
-		}
-		select {
-		case <-ctx.Done():
-			return time.Time{}, fmt.Errorf("%d of %d agents do not hold revision %d: %w", len(pending), len(hosts), rev, ctx.Err())
-		case <-t.C:
-		}
-	}
+	return t.Until(ctx, rev, poll)
 }
 
 // Tracker records when each of some agents' revisions changed, from its
 // start: a write's propagation is known from the moment of its
 // acknowledgement, before its revision is (see Fleet.Track).
 type Tracker struct {
-	f     *Fleet
 	hosts []int
 	stop  chan struct{}
 	done  chan struct{}
 
 	mu      sync.Mutex
 	changes [][]observed // per host, in time order
-	err     error
 }
 
 // observed is a revision an agent was first seen holding.
@@ -193,12 +177,15 @@ type observed struct {
 }
 
 // Track starts recording, every poll, the revision each agent of hosts
-// holds and when it was first seen; Until reads the record. Stop ends it.
+// holds and when it was first seen (the one held at the start, seen then);
+// Until reads the record. Stop ends it.
 func (f *Fleet) Track(hosts []int, poll time.Duration) *Tracker {
-	t := &Tracker{f: f, hosts: slices.Clone(hosts), stop: make(chan struct{}), done: make(chan struct{}), changes: make([][]observed, len(hosts))}
+	t := &Tracker{hosts: slices.Clone(hosts), stop: make(chan struct{}), done: make(chan struct{}), changes: make([][]observed, len(hosts))}
 	last := make([]int64, len(hosts))
+	now := time.Now()
 	for k, i := range t.hosts {
 		last[k] = f.agents[i].Revision()
+		t.changes[k] = []observed{{last[k], now}}
 	}
 	go func() {
 		defer close(t.done)

@@ -79,6 +79,16 @@ func (f *hostFixture) register(t testing.TB, name, ip string, groups ...string) 
 	return ids[0]
 }
 
+// group creates a group of one ingress policy and returns its id.
+func (f *hostFixture) group(t testing.TB, name, policy string) string {
+	t.Helper()
+	g, _, err := f.svc.CreateSecurityGroup(context.Background(), f.admin, service.CreateGroupInput{Name: name, Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.ID
+}
+
 // TestHostStateUnresolvable: an instance whose lists do not resolve is not
 // dropped from its host's state but named, with the problem, in
 // Unresolvable; the others are served; and a change of its account wakes
@@ -250,14 +260,7 @@ func BenchmarkDescribeHostState(b *testing.B) {
 func TestHostStatesShareLists(t *testing.T) {
 	ctx := context.Background()
 	f := newHostFixture(t)
-	group := func(name, policy string) string {
-		g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: name, Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g.ID
-	}
-	allow, deny, other := group("allow", "ACCEPT TCP 22 0.0.0.0/0"), group("deny", "DROP TCP 22 0.0.0.0/0"), group("other", "ACCEPT TCP 443 0.0.0.0/0")
+	allow, deny, other := f.group(t, "allow", "ACCEPT TCP 22 0.0.0.0/0"), f.group(t, "deny", "DROP TCP 22 0.0.0.0/0"), f.group(t, "other", "ACCEPT TCP 443 0.0.0.0/0")
 	hosts := map[string]service.Caller{}
 	for _, name := range []string{"b", "c"} {
 		h, err := f.svc.CreateHost(ctx, name)
@@ -371,14 +374,7 @@ func TestHostStatesShareLists(t *testing.T) {
 func TestWatchHostStatePartial(t *testing.T) {
 	ctx := context.Background()
 	f := newHostFixture(t)
-	group := func(name, policy string) string {
-		g, _, err := f.svc.CreateSecurityGroup(ctx, f.admin, service.CreateGroupInput{Name: name, Policies: &service.PolicySetInput{Ingress: []service.PolicyInput{raw(policy)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g.ID
-	}
-	web, db := group("web", "ACCEPT TCP 80 0.0.0.0/0"), group("db", "ACCEPT TCP 5432 10.0.0.0/8")
+	web, db := f.group(t, "web", "ACCEPT TCP 80 0.0.0.0/0"), f.group(t, "db", "ACCEPT TCP 5432 10.0.0.0/8")
 	p := f.register(t, "p", "10.0.0.1", web)
 	q := f.register(t, "q", "10.0.0.2", db)
 	r := f.register(t, "r", "10.0.0.3", web)

@@ -402,27 +402,24 @@ func (c *listsClaim) release() {
 // withLists is r, an instance whose lists resolve, with its binding
 // order's lists.
 func (r hostRecord) withLists(lists *resolve.Lists) hostRecord {
-	inst := *r.instance
-	inst.Ingress, inst.Egress = lists.Ingress, lists.Egress
-	deps := lists.Deps
-	deps.Instance = r.id()
-	return hostRecord{instance: &inst, deps: deps, expires: lists.Expires}
+	return instanceRecord(*r.instance, lists)
 }
 
 // record is the snapshot record of instance ins with lists shared by
 // its binding order.
 func record(ins store.Instance, lists *resolve.Lists) hostRecord {
+	return instanceRecord(hoststate.Instance{
+		ID: ins.ID, AccountID: ins.AccountID, Interface: ins.Interface, State: string(ins.State),
+		PrivateIPs: slices.Clone(ins.PrivateIPs), IPv6s: slices.Clone(ins.IPv6s),
+	}, lists)
+}
+
+// instanceRecord is the record of inst with its binding order's lists.
+func instanceRecord(inst hoststate.Instance, lists *resolve.Lists) hostRecord {
+	inst.Ingress, inst.Egress = lists.Ingress, lists.Egress
 	deps := lists.Deps
-	deps.Instance = ins.ID
-	return hostRecord{
-		instance: &hoststate.Instance{
-			ID: ins.ID, AccountID: ins.AccountID, Interface: ins.Interface, State: string(ins.State),
-			PrivateIPs: slices.Clone(ins.PrivateIPs), IPv6s: slices.Clone(ins.IPv6s),
-			Ingress: lists.Ingress, Egress: lists.Egress,
-		},
-		deps:    deps,
-		expires: lists.Expires,
-	}
+	deps.Instance = inst.ID
+	return hostRecord{instance: &inst, deps: deps, expires: lists.Expires}
 }
 
 // feedChanges returns the feed entries after from up to to, from the

@@ -341,6 +341,21 @@ func setIndex(ss []elemSet) map[string]*elemSet {
 	return m
 }
 
+// absent returns the names of xs that ys does not hold, in xs's order.
+func absent(xs, ys []string) []string {
+	in := make(map[string]bool, len(ys))
+	for _, y := range ys {
+		in[y] = true
+	}
+	var out []string
+	for _, x := range xs {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // plan returns the script turning old's table (compatible) into rs's, and
 // the hits of rs that start again from zero: those of entries losing an
 // element, and those whose name old did not have, counted otherwise (a sum
@@ -383,14 +398,8 @@ func (rs *Ruleset) plan(old *Ruleset) (*Script, map[string]bool) {
 	}
 
 	s := &Script{}
-	oldCounters := make(map[string]bool, len(old.counters))
-	for _, c := range old.counters {
-		oldCounters[c] = true
-	}
-	for _, c := range rs.counters {
-		if !oldCounters[c] {
-			s.add(&knftables.Counter{Name: c})
-		}
+	for _, c := range absent(rs.counters, old.counters) {
+		s.add(&knftables.Counter{Name: c})
 	}
 	oc := chainIndex(old.chains)
 	for i := range rs.chains {
@@ -502,14 +511,8 @@ func (rs *Ruleset) plan(old *Ruleset) (*Script, map[string]bool) {
 			s.delete(&knftables.Set{Name: set.name})
 		}
 	}
-	newCounters := make(map[string]bool, len(rs.counters))
-	for _, c := range rs.counters {
-		newCounters[c] = true
-	}
-	for _, c := range old.counters {
-		if !newCounters[c] {
-			s.delete(&knftables.Counter{Name: c})
-		}
+	for _, c := range absent(old.counters, rs.counters) {
+		s.delete(&knftables.Counter{Name: c})
 	}
 	return s, restarted
 }

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/knftables"
-
 	"github.com/palisade-sg/palisade/internal/agent/nft"
 	"github.com/palisade-sg/palisade/internal/eval"
 	"github.com/palisade-sg/palisade/internal/netnstest"
@@ -81,10 +79,6 @@ func load(t *testing.T, ns string, s *nft.Script) time.Duration {
 		t.Fatalf("nft -f: %v: %.2000s", err, out)
 	}
 	return time.Since(start)
-}
-
-func newTx() *knftables.Transaction {
-	return knftables.NewFake(knftables.InetFamily, nft.Table).NewTransaction()
 }
 
 // interleaved is an ingress list of n policies alternating ACCEPT and
