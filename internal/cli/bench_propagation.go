@@ -64,44 +64,48 @@ how long after the last one every agent holds it.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "bench: "+format+"\n", args...)
 			}
 			cfg.bench.Progress = progress
-			var profErr error
+			// The profiles cover the measured phases: they begin once the
+			// agents hold the layout.
+			var cpuFile *os.File
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
 					return fmt.Errorf("--cpu-profile: %w", err)
 				}
 				defer f.Close()
-				cfg.bench.Measuring = func() {
-					if profErr = pprof.StartCPUProfile(f); profErr == nil {
+				cpuFile = f
+			}
+			var profErr error
+			profiling := false
+			cfg.bench.Measuring = func() {
+				if cpuFile != nil {
+					if err := pprof.StartCPUProfile(cpuFile); err != nil {
+						profErr = fmt.Errorf("--cpu-profile: %w", err)
+					} else {
+						profiling = true
 						progress("profiling the measured phases into %s", cpuProfile)
 					}
 				}
-				defer func() {
-					if profErr == nil {
-						pprof.StopCPUProfile()
-					}
-				}()
-			}
-			if allocProfile != "" {
-				cpu := cfg.bench.Measuring
-				cfg.bench.Measuring = func() {
-					if cpu != nil {
-						cpu()
-					}
-					if err := writeAllocs(allocProfile + ".base"); err != nil && profErr == nil {
-						profErr = err
+				if allocProfile != "" {
+					if err := writeAllocs(allocProfile + ".base"); err != nil {
+						profErr = errors.Join(profErr, fmt.Errorf("--alloc-profile: %w", err))
 					}
 				}
 			}
 			res, err := runPropagation(cmd.Context(), cfg, progress)
+			if profiling {
+				pprof.StopCPUProfile()
+			}
 			if err != nil {
 				return err
 			}
 			if allocProfile != "" && profErr == nil {
-				profErr = writeAllocs(allocProfile)
+				if err := writeAllocs(allocProfile); err != nil {
+					profErr = fmt.Errorf("--alloc-profile: %w", err)
+				}
 			}
 			if profErr != nil {
-				return fmt.Errorf("profile: %w", profErr)
+				return profErr
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
